@@ -1,0 +1,174 @@
+// report: colormap anchors, figure files (PNG decodes to the drawn size, SVG well-formed),
+// a grid cell's pixels follow the colormap, the HTML embeds images losslessly.
+#include "test.h"
+
+#include <cairo.h>
+
+#include "report/report.h"
+
+static void viridis_matches_anchor_values(void **state) {
+    (void)state;
+    uint8_t c[3];
+    rp_viridis(0, c); // matplotlib viridis(0) = #440154
+    assert_int_equal(c[0], 0x44);
+    assert_int_equal(c[1], 0x01);
+    assert_int_equal(c[2], 0x54);
+    rp_viridis(1, c); // viridis(1) = #fde725
+    assert_int_equal(c[0], 0xfd);
+    assert_int_equal(c[2], 0x25);
+    rp_viridis(0.5, c); // viridis(0.5) = #21918c
+    assert_int_equal(c[1], 0x91);
+    rp_viridis(NAN, c);
+    assert_int_equal(c[0], 0x44);
+    // Luminance increases monotonically (perceptual ordering).
+    double prev = -1;
+    for (int i = 0; i <= 100; i++) {
+        rp_viridis(i / 100.0, c);
+        double lum = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+        assert_true(lum > prev);
+        prev = lum;
+    }
+}
+
+static void charts_write_png_and_svg(void **state) {
+    (void)state;
+    const char *groups[4] = {"aortic knob", "right lung", "left lung", "mediastinum"};
+    double g[4] = {0.1, 0.4, 0.3, 0.2}, s[4] = {0.2, 0.2, NAN, 0.6};
+    double lo[4] = {0.05, 0.3, 0.2, 0.1}, hi[4] = {0.15, 0.5, 0.4, 0.3};
+    rp_series series[2] = {{"gaze", g, lo, hi}, {"GradCAM", s, NULL, NULL}};
+    cx_error err;
+    char base[4200];
+    snprintf(base, sizeof base, "%s", test_out_path("report_bars"));
+    assert_int_equal(rp_grouped_bars(base, "Most salient region", "fraction of images", 4, groups, 2,
+                                     series, 0, 1, &err), 0);
+    char png[4300], svg[4300];
+    snprintf(png, sizeof png, "%s.png", base);
+    snprintf(svg, sizeof svg, "%s.svg", base);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    assert_true(cairo_image_surface_get_width(img) > 600);
+    cairo_surface_destroy(img);
+    char *text;
+    size_t n;
+    assert_int_equal(cx_read_file(svg, &text, &n, &err), 0);
+    assert_non_null(strstr(text, "<svg"));
+    assert_non_null(strstr(text, "</svg>"));
+    free(text);
+
+    const char *rows[3] = {"Atelectasis", "Cardiomegaly", "Edema"};
+    double e1[3] = {0.8, 0.9, 0.7}, l1[3] = {0.7, 0.85, 0.6}, h1[3] = {0.9, 0.95, 0.8};
+    rp_series models[2] = {{"DenseNet", e1, l1, h1}, {"DenseNet-Aug", e1, l1, h1}};
+    snprintf(base, sizeof base, "%s", test_out_path("report_forest"));
+    assert_int_equal(rp_forest(base, "AUROC", "AUROC (95% CI)", 3, rows, 2, models, 0.5, 1, &err), 0);
+    snprintf(base, sizeof base, "%s", test_out_path("report_lines"));
+    assert_int_equal(rp_lines(base, "Sanity", "randomised up to", "Spearman", 3, rows, 2, models, 0,
+                              1, &err), 0);
+    // Bad axis range is an error, not a crash.
+    assert_int_equal(rp_lines(base, "x", NULL, NULL, 3, rows, 2, models, 1, 1, &err), -1);
+}
+
+static void grid_cell_uses_colormap(void **state) {
+    (void)state;
+    enum { S = 16 };
+    uint8_t image[S * S];
+    float map[S * S];
+    for (int i = 0; i < S * S; i++) {
+        image[i] = 0;
+        map[i] = 1.0f;
+    }
+    const uint8_t *images[1] = {image};
+    const float *maps[1] = {map};
+    const char *rows[1] = {"img"}, *cols[2] = {"input", "SL"};
+    cx_error err;
+    char base[4200], png[4300];
+    snprintf(base, sizeof base, "%s", test_out_path("report_grid"));
+    assert_int_equal(rp_image_grid(base, "grid", 1, 1, S, rows, cols, images, maps, 1.0, &err), 0);
+    snprintf(png, sizeof png, "%s.png", base);
+    cairo_surface_t *img = cairo_image_surface_create_from_png(png);
+    assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
+    // Centre of the map cell (column 1): x = 130 + 116 + 56, y = 56 + 56 points, at 2x scale.
+    unsigned char *px = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    uint32_t v;
+    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 302), 4);
+    uint8_t want[3];
+    rp_viridis(1.0, want); // map 1 over black with alpha 1 -> pure viridis(1)
+    assert_int_equal((v >> 16) & 255, want[0]);
+    assert_int_equal((v >> 8) & 255, want[1]);
+    assert_int_equal(v & 255, want[2]);
+    // The input cell (column 0) shows the black radiograph.
+    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 186), 4);
+    assert_int_equal(v & 0xffffff, 0);
+    cairo_surface_destroy(img);
+}
+
+static int b64_value(char c) {
+    const char *tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = strchr(tbl, c);
+    return p && c ? (int)(p - tbl) : -1;
+}
+
+static void html_embeds_png_losslessly(void **state) {
+    (void)state;
+    cx_error err;
+    char base[4200], png[4300];
+    snprintf(base, sizeof base, "%s", test_out_path("report_grid"));
+    snprintf(png, sizeof png, "%s.png", base);
+    rp_doc *d = rp_doc_new("Test <report>");
+    rp_doc_heading(d, 2, "Tables & figures");
+    const char *hdr[2] = {"label", "AUROC"}, *cells[2] = {"Lung|Opacity", "0.91"};
+    rp_doc_table(d, "AUROC", 2, 1, hdr, cells);
+    assert_int_equal(rp_doc_image(d, png, "report_grid.png", "a grid", &err), 0);
+    assert_int_equal(rp_doc_image(d, __FILE__, "x", "not a png", &err), -1);
+    char html[4300], md[4300];
+    snprintf(html, sizeof html, "%s", test_out_path("report.html"));
+    snprintf(md, sizeof md, "%s", test_out_path("report.md"));
+    assert_int_equal(rp_doc_write(d, html, md, &err), 0);
+    rp_doc_free(d);
+
+    char *page, *orig, *mdtext;
+    size_t np, no, nm;
+    assert_int_equal(cx_read_file(html, &page, &np, &err), 0);
+    assert_int_equal(cx_read_file(png, &orig, &no, &err), 0);
+    assert_int_equal(cx_read_file(md, &mdtext, &nm, &err), 0);
+    assert_non_null(strstr(page, "<title>Test &lt;report&gt;</title>"));
+    assert_non_null(strstr(page, "<td>Lung|Opacity</td>"));
+    assert_non_null(strstr(mdtext, "| Lung\\|Opacity | 0.91 |"));
+    assert_null(strstr(page, "http")); // nothing fetched from outside
+    // Decode the data URI and compare with the PNG bytes.
+    char *p = strstr(page, "base64,");
+    assert_non_null(p);
+    p += 7;
+    unsigned char *dec = malloc(no + 3);
+    size_t k = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *p && *p != '"'; p++) {
+        if (*p == '=') continue;
+        int v = b64_value(*p);
+        assert_true(v >= 0);
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            assert_true(k < no);
+            dec[k++] = (unsigned char)(acc >> bits);
+        }
+    }
+    assert_int_equal(k, no);
+    assert_memory_equal(dec, orig, no);
+    free(dec);
+    free(page);
+    free(orig);
+    free(mdtext);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(viridis_matches_anchor_values),
+        cmocka_unit_test(charts_write_png_and_svg),
+        cmocka_unit_test(grid_cell_uses_colormap),
+        cmocka_unit_test(html_embeds_png_losslessly),
+    };
+    return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
+}
