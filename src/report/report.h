@@ -63,4 +63,37 @@ void rp_doc_code(rp_doc *d, const char *text);          // preformatted block
 int rp_doc_write(rp_doc *d, const char *html_path, const char *md_path, cx_error *err);
 void rp_doc_free(rp_doc *d);
 
+// ---- compare (compare.c, compare_inputs.c): saliency vs radiologist gaze ------------------------
+// METHODS.md §3. For each model (an eval directory with predictions.csv + thresholds.csv, paired
+// with an attribution directory with maps.csv + <method>.safetensors): SSIM and the other map
+// metrics for correct vs incorrect predictions (bootstrap CI, permutation p) with centre-bias and
+// mean-training-gaze baselines; most-salient-region distributions vs gaze (TV distance,
+// chi-square); with a synth truth in the pack, the share of each map inside the planted finding;
+// GradCAM vs Layer Conductance agreement; figures. Writes into out_dir: ssim.csv, metrics.csv,
+// regions.csv, region_distance.csv, truth.csv (if truth), gc_lc.csv (if both), compare.json and
+// figures (ssim_<model>, regions_<model>_<label>, grid_<model>: PNG + SVG).
+typedef struct compare_opts {
+    const char *data_dir;
+    int n_models;
+    const char *eval_dir[8];    // one per model (or one shared: n_eval == 1)
+    int n_eval;
+    const char *attr_dir[8];    // one per model
+    const char *name[8];        // display names (NULL: from the attribution dir)
+    const char *out_dir;
+    double fixed_threshold;     // < 0: thresholds.csv (F1-maximising on validate)
+    int n_bootstrap;            // 1000
+    int n_permutations;         // 10000
+    uint64_t seed;              // 0
+    int emd_side;               // 32: EMD on maps area-downsampled to at most this side
+    int grid_rows;              // 4
+} compare_opts;
+void compare_opts_default(compare_opts *o);
+int compare_run(const compare_opts *o, cx_error *err);
+
+// ---- report (report_build.c) -------------------------------------------------------------------
+// Collects what the given run directories hold (searched two levels deep: pack summary.json,
+// train log.csv + run.json, eval auroc.csv / auroc_table.md, compare outputs, sanity.csv, figures)
+// and writes one self-contained HTML page and <html without .html>.md beside it.
+int report_build(const char *html_path, int n_dirs, const char *const *dirs, cx_error *err);
+
 #endif

@@ -1,0 +1,53 @@
+// cxrgaze report: one self-contained HTML page + Markdown from run directories (report_build).
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "report/report.h"
+
+static void help(FILE *out) {
+    fprintf(out,
+            "usage: cxrgaze report --out report.html RUN_DIR...\n\n"
+            "Gathers what the run directories hold (searched two levels deep): the pack's\n"
+            "summary.json, train log.csv and run.json, eval auroc.csv and auroc_table.md, compare\n"
+            "outputs (ssim.csv, metrics.csv, regions, truth.csv, gc_lc.csv, figures), sanity.csv;\n"
+            "writes one self-contained HTML page (figures embedded, opens offline) and a Markdown\n"
+            "twin (report.md beside it), opening with short findings in plain words.\n\n"
+            "flags:\n"
+            "  --out FILE     the HTML page to write (required); FILE without .html + .md too\n"
+            "  --threads N    worker threads\n"
+            "  --help         this text\n");
+}
+
+int cmd_report(int argc, char **argv) {
+    static const char *cmd = "report";
+    enum { O_OUT = 256, O_THREADS, O_HELP };
+    static const struct option longopts[] = {{"out", required_argument, 0, O_OUT},
+                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"help", no_argument, 0, O_HELP},
+                                             {0, 0, 0, 0}};
+    const char *out = NULL;
+    long v;
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case O_OUT: out = optarg; break;
+        case O_THREADS:
+            if (cli_parse_int(cmd, "--threads", optarg, 1, 1024, &v)) return CLI_USAGE;
+            cx_set_threads((int)v);
+            break;
+        case O_HELP: help(stdout); return CLI_OK;
+        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error(cmd, "unknown flag %s", argv[optind - 1]);
+        }
+    }
+    if (!out) return cli_usage_error(cmd, "--out is required");
+    if (optind >= argc) return cli_usage_error(cmd, "give at least one run directory");
+    cx_error err;
+    if (report_build(out, argc - optind, (const char *const *)argv + optind, &err))
+        return cli_error(cmd, &err);
+    printf("%s\n", out);
+    return CLI_OK;
+}

@@ -1,0 +1,317 @@
+// report: `cxrgaze report` — gathers the outputs of prepare, train, eval, compare and sanity
+// from run directories into one self-contained HTML page (+ Markdown), with short findings in
+// plain words computed from the tables.
+#include "report/report_internal.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "data/data.h"
+#include "io/io.h"
+
+// ---- finding files ------------------------------------------------------------------------------
+// Files named `name` in dir and its subdirectories, up to `depth` levels, in sorted order.
+static void rb_find_named(const char *dir, const char *name, int depth, rb_found *f) {
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    if (n < 0) return;
+    for (int i = 0; i < n; i++) {
+        const char *e = list[i]->d_name;
+        char p[4096];
+        if (e[0] != '.') {
+            cx_path_join(p, sizeof p, dir, e);
+            if (!strcmp(e, name) && !cx_is_dir(p) && f->n < MAX_FOUND)
+                snprintf(f->path[f->n++], sizeof f->path[0], "%s", p);
+            else if (depth > 0 && cx_is_dir(p))
+                rb_find_named(p, name, depth - 1, f);
+        }
+        free(list[i]);
+    }
+    free(list);
+}
+
+void rb_find_all(int n_dirs, const char *const *dirs, const char *name, rb_found *f) {
+    f->n = 0;
+    for (int i = 0; i < n_dirs; i++) {
+        if (!cx_is_dir(dirs[i])) continue;
+        char p[4096];
+        cx_path_join(p, sizeof p, dirs[i], name);
+        if (cx_path_exists(p) && f->n < MAX_FOUND) snprintf(f->path[f->n++], sizeof f->path[0], "%s", p);
+        else rb_find_named(dirs[i], name, 2, f);
+    }
+}
+
+// Figures (PNG) in a directory whose names start with prefix, sorted.
+void rb_find_pngs(const char *dir, const char *prefix, rb_found *f) {
+    f->n = 0;
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        const char *e = list[i]->d_name;
+        size_t l = strlen(e);
+        if (!strncmp(e, prefix, strlen(prefix)) && l > 4 && !strcmp(e + l - 4, ".png") && f->n < MAX_FOUND)
+            cx_path_join(f->path[f->n++], sizeof f->path[0], dir, e);
+        free(list[i]);
+    }
+    if (n >= 0) free(list);
+}
+
+void rb_dirname(const char *path, char *out, size_t cap) {
+    snprintf(out, cap, "%s", path);
+    char *s = strrchr(out, '/');
+    if (s) *s = 0;
+    else snprintf(out, cap, ".");
+}
+
+void rb_basename(const char *dir, char *out, size_t cap) {
+    const char *s = strrchr(dir, '/');
+    snprintf(out, cap, "%s", s ? s + 1 : dir);
+}
+
+// ---- small table helpers ------------------------------------------------------------------------
+void rb_cell_add(rb_cells *c, const char *fmt, ...) {
+    if (c->n == c->cap) c->v = cx_realloc(c->v, sizeof(char *) * (c->cap = c->cap ? 2 * c->cap : 64));
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    c->v[c->n++] = cx_strdup(buf);
+}
+
+void rb_cells_free(rb_cells *c) {
+    for (int i = 0; i < c->n; i++) free(c->v[i]);
+    free(c->v);
+    memset(c, 0, sizeof *c);
+}
+
+// A whole CSV as a document table (at most max_rows rows), optionally filtered on one column.
+void rb_csv_table(rp_doc *d, const char *path, const char *caption, const char *filter_col,
+                         const char *filter_val, int max_rows) {
+    cx_error err;
+    csv_table *t = csv_table_read(path, &err);
+    if (!t) {
+        rp_doc_paragraph(d, err.msg);
+        return;
+    }
+    int fc = filter_col ? csv_col(t, filter_col) : -1;
+    int nc = csv_ncols(t);
+    const char **hdr = cx_malloc(sizeof(char *) * nc);
+    for (int c = 0; c < nc; c++) hdr[c] = csv_colname(t, c);
+    rb_cells body = {0};
+    int rows = 0;
+    for (int64_t r = 0; r < csv_nrows(t) && rows < max_rows; r++) {
+        if (fc >= 0 && strcmp(csv_get(t, r, fc), filter_val)) continue;
+        for (int c = 0; c < nc; c++) rb_cell_add(&body, "%s", csv_get(t, r, c));
+        rows++;
+    }
+    rp_doc_table(d, caption, nc, rows, hdr, (const char *const *)body.v);
+    rb_cells_free(&body);
+    free(hdr);
+    csv_table_free(t);
+}
+
+double rb_num(const char *s) {
+    double v;
+    return csv_parse_double(s, &v) == CSV_NUM_OK ? v : NAN;
+}
+
+void rb_embed(rp_doc *d, const char *png, const char *html_dir, const char *caption) {
+    cx_error err;
+    // Markdown links relative to the report's directory when the figure lies below it.
+    size_t l = strlen(html_dir);
+    const char *rel = (!strncmp(png, html_dir, l) && png[l] == '/') ? png + l + 1 : png;
+    if (rp_doc_image(d, png, rel, caption, &err)) rp_doc_paragraph(d, err.msg);
+}
+
+// ---- sections -----------------------------------------------------------------------------------
+void rb_section_data(rp_doc *d, int n_dirs, const char *const *dirs) {
+    rb_found f;
+    rb_find_all(n_dirs, dirs, "summary.json", &f);
+    if (!f.n) return;
+    rp_doc_heading(d, 2, "Data");
+    for (int i = 0; i < f.n; i++) {
+        json_error_t je;
+        json_t *root = json_load_file(f.path[i], 0, &je);
+        if (!root) continue;
+        rb_cells body = {0};
+        const char *k;
+        json_t *v;
+        int rows = 0;
+        json_object_foreach(root, k, v) {
+            char *txt = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (txt && strlen(txt) < 400) {
+                rb_cell_add(&body, "%s", k);
+                rb_cell_add(&body, "%s", txt);
+                rows++;
+            }
+            free(txt);
+        }
+        const char *hdr[2] = {"field", "value"};
+        char cap[4200];
+        snprintf(cap, sizeof cap, "Dataset pack summary (%s)", f.path[i]);
+        rp_doc_table(d, cap, 2, rows, hdr, (const char *const *)body.v);
+        rb_cells_free(&body);
+        json_decref(root);
+    }
+}
+
+void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir) {
+    rb_found f;
+    rb_find_all(n_dirs, dirs, "log.csv", &f);
+    if (!f.n) return;
+    rp_doc_heading(d, 2, "Training");
+    for (int i = 0; i < f.n; i++) {
+        cx_error err;
+        csv_table *t = csv_table_read(f.path[i], &err);
+        if (!t) continue;
+        int ce = csv_col(t, "epoch"), ct = csv_col(t, "train_loss"), cv = csv_col(t, "val_loss"),
+            ca = csv_col(t, "val_mean_auroc");
+        int64_t n = csv_nrows(t);
+        if (ce < 0 || ct < 0 || n < 1) {
+            csv_table_free(t);
+            continue;
+        }
+        char run[4096], name[256];
+        rb_dirname(f.path[i], run, sizeof run);
+        rb_basename(run, name, sizeof name);
+        double *tr = cx_malloc(sizeof(double) * n), *va = cx_malloc(sizeof(double) * n),
+               *au = cx_malloc(sizeof(double) * n), ymax = 0;
+        char **xs = cx_malloc(sizeof(char *) * n);
+        for (int64_t r = 0; r < n; r++) {
+            tr[r] = rb_num(csv_get(t, r, ct));
+            va[r] = cv >= 0 ? rb_num(csv_get(t, r, cv)) : NAN;
+            au[r] = ca >= 0 ? rb_num(csv_get(t, r, ca)) : NAN;
+            if (isfinite(tr[r])) ymax = fmax(ymax, tr[r]);
+            if (isfinite(va[r])) ymax = fmax(ymax, va[r]);
+            xs[r] = cx_strdup(csv_get(t, r, ce));
+        }
+        rp_series s[3] = {{"train loss", tr, NULL, NULL}, {"val loss", va, NULL, NULL},
+                          {"val mean AUROC", au, NULL, NULL}};
+        char fig[4200], title[300];
+        snprintf(fig, sizeof fig, "%s/fig_train_%s", out_dir, name);
+        snprintf(title, sizeof title, "%s: loss and validation AUROC per epoch", name);
+        if (rp_lines(fig, title, "epoch", "loss / AUROC", (int)n, (const char *const *)xs, 3, s, 0,
+                     fmax(1.0, ymax * 1.05), &err) == 0) {
+            char png[4300];
+            snprintf(png, sizeof png, "%s.png", fig);
+            rb_embed(d, png, out_dir, title);
+        }
+        char cap[4200];
+        snprintf(cap, sizeof cap, "%s (%s)", name, f.path[i]);
+        rb_csv_table(d, f.path[i], cap, NULL, NULL, 50);
+        for (int64_t r = 0; r < n; r++) free(xs[r]);
+        free(xs);
+        free(tr);
+        free(va);
+        free(au);
+        csv_table_free(t);
+    }
+}
+
+// AUROC in the study's layout (label | model AUROC (CI) ...) from every auroc.csv, a forest plot,
+// and the mean AUROC per model for the findings.
+void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
+                          rb_cells *findings) {
+    rb_found f;
+    rb_find_all(n_dirs, dirs, "auroc.csv", &f);
+    if (!f.n) return;
+    rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
+    int nm = f.n > 8 ? 8 : f.n;
+    double est[8][CX_N_LABELS], lo[8][CX_N_LABELS], hi[8][CX_N_LABELS];
+    char names[8][128];
+    int present[CX_N_LABELS] = {0};
+    for (int m = 0; m < nm; m++) {
+        char dir[4096];
+        rb_dirname(f.path[m], dir, sizeof dir);
+        rb_basename(dir, names[m], sizeof names[m]);
+        for (int c = 0; c < CX_N_LABELS; c++) est[m][c] = lo[m][c] = hi[m][c] = NAN;
+        cx_error err;
+        csv_table *t = csv_table_read(f.path[m], &err);
+        if (!t) continue;
+        int cl = csv_col(t, "label"), ca = csv_col(t, "auroc"), cdl = csv_col(t, "delong_lo"),
+            cdh = csv_col(t, "delong_hi");
+        for (int64_t r = 0; t && cl >= 0 && ca >= 0 && r < csv_nrows(t); r++)
+            for (int c = 0; c < CX_N_LABELS; c++)
+                if (!strcmp(csv_get(t, r, cl), CX_LABELS[c])) {
+                    est[m][c] = rb_num(csv_get(t, r, ca));
+                    lo[m][c] = cdl >= 0 ? rb_num(csv_get(t, r, cdl)) : NAN;
+                    hi[m][c] = cdh >= 0 ? rb_num(csv_get(t, r, cdh)) : NAN;
+                    if (isfinite(est[m][c])) present[c] = 1;
+                }
+        csv_table_free(t);
+    }
+    const char *hdr[9];
+    hdr[0] = "label";
+    char hbuf[8][160];
+    for (int m = 0; m < nm; m++) {
+        snprintf(hbuf[m], sizeof hbuf[m], "%s AUROC (95%% CI, DeLong)", names[m]);
+        hdr[m + 1] = hbuf[m];
+    }
+    rb_cells body = {0};
+    int rows = 0;
+    const char *row_names[CX_N_LABELS];
+    double fe[8][CX_N_LABELS], fl[8][CX_N_LABELS], fh[8][CX_N_LABELS];
+    for (int c = 0; c < CX_N_LABELS; c++) {
+        if (!present[c]) continue;
+        rb_cell_add(&body, "%s", CX_LABELS[c]);
+        for (int m = 0; m < nm; m++) {
+            if (isnan(est[m][c])) rb_cell_add(&body, "n/a");
+            else if (isnan(lo[m][c])) rb_cell_add(&body, "%.3f", est[m][c]);
+            else rb_cell_add(&body, "%.3f (%.3f-%.3f)", est[m][c], lo[m][c], hi[m][c]);
+            fe[m][rows] = est[m][c];
+            fl[m][rows] = lo[m][c];
+            fh[m][rows] = hi[m][c];
+        }
+        row_names[rows++] = CX_LABELS[c];
+    }
+    rb_cell_add(&body, "mean");
+    for (int m = 0; m < nm; m++) {
+        double s = 0;
+        int k = 0;
+        for (int c = 0; c < CX_N_LABELS; c++)
+            if (isfinite(est[m][c])) s += est[m][c], k++;
+        rb_cell_add(&body, k ? "%.3f" : "n/a", k ? s / k : 0.0);
+        char line[300];
+        snprintf(line, sizeof line, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
+                 names[m], k ? s / k : NAN, k);
+        rb_cell_add(findings, "%s", line);
+    }
+    rp_doc_table(d, "AUROC per label (the study's layout)", nm + 1, rows + 1, hdr,
+                 (const char *const *)body.v);
+    rb_cells_free(&body);
+    if (rows > 0) {
+        rp_series s[8];
+        for (int m = 0; m < nm; m++) s[m] = (rp_series){names[m], fe[m], fl[m], fh[m]};
+        char fig[4200];
+        cx_error err;
+        snprintf(fig, sizeof fig, "%s/fig_auroc_forest", out_dir);
+        if (rp_forest(fig, "Per-label AUROC with 95% DeLong CI", "AUROC", rows, row_names, nm, s,
+                      0.4, 1.0, &err) == 0) {
+            char png[4300];
+            snprintf(png, sizeof png, "%s.png", fig);
+            rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
+        }
+    }
+    rb_found md;
+    rb_find_all(n_dirs, dirs, "auroc_table.md", &md);
+    for (int i = 0; i < md.n; i++) {
+        char *text;
+        size_t n;
+        cx_error err;
+        if (cx_read_file(md.path[i], &text, &n, &err) == 0) {
+            rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
+            rp_doc_code(d, text);
+            free(text);
+        }
+    }
+    for (int m = 0; m < nm; m++) {
+        char cap[300];
+        snprintf(cap, sizeof cap, "%s: AUROC with DeLong and patient-bootstrap CIs", names[m]);
+        rb_csv_table(d, f.path[m], cap, NULL, NULL, 20);
+    }
+}
