@@ -1,0 +1,219 @@
+// stats: classification statistics (AUROC, DeLong, bootstrap, F1 threshold, Spearman), map
+// comparison metrics (SSIM, CC, NSS, KL, SIM, AUC-Judd, EMD, baselines), region analysis
+// (mass fractions, z-scores, most salient region, TV distance, chi-square) and significance
+// tests (bootstrap CI of a mean, permutation test). Depends on util only; knows nothing of
+// models or files. Definitions: docs/METHODS.md §3 (binding).
+//
+// "Not available" is not an error: a statistic that is undefined for its input (empty input,
+// one class only, constant data, too few cases) is NaN and a stats_status says why. Nothing here
+// fails on user data; allocation failure exits via cx_malloc. All computation is in double.
+#ifndef CX_STATS_H
+#define CX_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+typedef enum {
+    STATS_OK = 0,
+    STATS_EMPTY,       // no cases / no pixels / no fixations
+    STATS_ONE_CLASS,   // labels all 0 or all 1: AUROC (and its CIs) undefined
+    STATS_TOO_FEW,     // too few cases for a variance (e.g. < 2 positives for DeLong)
+    STATS_CONSTANT,    // zero variance / zero mass where the statistic needs some
+    STATS_BAD_SIZE,    // e.g. an image smaller than the 7x7 SSIM window
+    STATS_NO_CONVERGE, // iteration cap hit (EMD simplex); should not happen
+    STATS_NONFINITE    // a score is NaN or infinite (classification statistics)
+} stats_status;
+const char *stats_status_name(stats_status s); // "ok", "empty", "one class", ...
+
+// ==== ranks and simple statistics (rank.c) ===================================================
+// Midranks (average ranks, 1-based) of x[0..n): ties share the mean of their positions.
+void stats_midranks(const double *x, size_t n, double *rank);
+// Percentile q in [0,100] of x (any order, x is not modified), linear interpolation between
+// order statistics (numpy's default "linear" method). NaN for n = 0.
+double stats_percentile(const double *x, size_t n, double q);
+// Pearson correlation of two float arrays (e.g. maps). NaN + STATS_CONSTANT if either is
+// constant, STATS_EMPTY if n < 2.
+double stats_pearson(const float *x, const float *y, size_t n, stats_status *status);
+// Spearman rank correlation (average ranks for ties) = Pearson of midranks, as
+// scipy.stats.spearmanr. NaN + STATS_CONSTANT if either is constant.
+double stats_spearman(const float *x, const float *y, size_t n, stats_status *status);
+
+// ==== classification (auroc.c) ================================================================
+// Labels: 0 = negative, anything else = positive. Scores: higher = more positive.
+// AUROC with ties counted 1/2 (= sklearn.metrics.roc_auc_score), via midranks (Mann-Whitney).
+// NaN + STATS_EMPTY / STATS_ONE_CLASS when undefined.
+double stats_auroc(const double *score, const uint8_t *label, size_t n, stats_status *status);
+
+typedef struct stats_auroc_ci {
+    double auroc;  // point estimate (NaN when unavailable)
+    double var;    // DeLong variance of the AUROC
+    double lo, hi; // CI: auroc -/+ z_(1+level)/2 * sqrt(var), clipped to [0,1]
+    size_t n_pos, n_neg;
+    stats_status status; // STATS_TOO_FEW (< 2 positives or negatives): auroc set, var/lo/hi NaN
+} stats_auroc_ci;
+// AUROC and its DeLong CI at `level` (0.95), fast algorithm of Sun & Xu 2014 (midranks),
+// O(n log n).
+void stats_auroc_delong(const double *score, const uint8_t *label, size_t n, double level,
+                        stats_auroc_ci *out);
+
+typedef struct stats_delong_test {
+    double auroc_a, auroc_b; // on the same cases
+    double diff;             // auroc_a - auroc_b
+    double se;               // DeLong standard error of diff (includes the covariance)
+    double z, p;             // z = diff / se; two-sided p = erfc(|z| / sqrt 2)
+    stats_status status;     // not OK: fields that cannot be computed are NaN
+} stats_delong_test;
+// DeLong test of two correlated AUROCs (two scores on the same cases and labels).
+// se = 0 (identical rankings): z = 0, p = 1 if diff = 0.
+void stats_delong_compare(const double *score_a, const double *score_b, const uint8_t *label,
+                          size_t n, stats_delong_test *out);
+
+typedef struct stats_ci {
+    double estimate;     // statistic on the full data
+    double lo, hi;       // percentile CI (stats_percentile of the resampled statistics)
+    int n_resamples;     // asked for
+    int n_used;          // resamples that gave a value
+    int n_skipped;       // resamples where the statistic was undefined (e.g. one class only)
+    stats_status status; // of the estimate; lo/hi NaN if n_used == 0
+} stats_ci;
+// Patient-level percentile bootstrap CI of the AUROC: each resample draws as many patients as
+// there are, with replacement, and takes all cases of each drawn patient. patient[i] is case
+// i's patient id (any int64; NULL: every case is its own patient). Resamples with one class
+// are skipped and counted. Seeded: cx_rng stream 0 of `seed`, one stream, so results do not
+// depend on thread count. n_resamples default in the CLI: 1000.
+void stats_auroc_bootstrap(const double *score, const uint8_t *label, const int64_t *patient,
+                           size_t n, int n_resamples, double level, uint64_t seed, stats_ci *out);
+
+// F1-maximising threshold: predicting positive when score >= t, over every distinct score t.
+// Returns the score value at the best cut (a predicted-positive set is {score >= t}); among
+// cuts with equal best F1 the LOWEST t (as np.argmax over sklearn's precision_recall_curve,
+// CheXclusion's recipe). *best_f1 (may be NULL) gets the F1 there. NaN + STATS_EMPTY /
+// STATS_ONE_CLASS when there are no cases or no positives; all-positive labels are fine.
+double stats_f1_threshold(const double *score, const uint8_t *label, size_t n, double *best_f1,
+                          stats_status *status);
+
+// ==== map metrics (ssim.c, metrics.c, emd.c) ==================================================
+// Maps are row-major float [h,w]. METHODS.md §3: compared after min-max normalisation.
+// Min-max normalises map in place to [0,1]. A constant map (max == min, or any non-finite
+// value making the range undefined) becomes all zeros; returns 1 then (flag it), else 0.
+int stats_minmax_normalise(float *map, size_t n);
+
+// SSIM identical to skimage.metrics.structural_similarity(a, b, data_range=1, win_size=7,
+// gaussian_weights=False, use_sample_covariance=True, K1=.01, K2=.03) of scikit-image 0.19:
+// uniform 7x7 window, reflect borders (d c b a | a b c d), mean over the map cropped by 3 px.
+// NaN if h or w < 7. O(h*w): separable window sums in double (10*w doubles of scratch).
+double stats_ssim(const float *a, const float *b, int h, int w);
+
+// Pearson CC of two maps (MIT benchmark CC). NaN if either map is constant.
+double stats_cc(const float *map, const float *ref, size_t n);
+// NSS: map standardised by its mean and sample sd (MATLAB std, as the MIT benchmark), averaged
+// over fixated pixels (fix[i] != 0). NaN if no fixations or the map is constant.
+double stats_nss(const float *map, const uint8_t *fix, size_t n);
+// KL(gaze || map), MIT benchmark KLdiv: both normalised to sum 1,
+// sum g * log(eps + g / (s + eps)), eps = 2.2204e-16. Maps must be >= 0. NaN if a sum is 0.
+double stats_kl(const float *map, const float *gaze, size_t n);
+// SIM (histogram intersection): sum min(s, g) of the sum-normalised maps. NaN if a sum is 0.
+double stats_sim(const float *map, const float *ref, size_t n);
+// AUC-Judd (MIT benchmark AUC_Judd.m, without its random jitter): thresholds t at the map values
+// of the fixated pixels, tp = #{fixated >= t}/Nfix, fp = #{non-fixated >= t}/(Npix - Nfix),
+// trapezoid over (0,0)...(1,1). Without ties this is AUC_Judd.m's value (tp = i/Nfix); tied
+// values count together (a constant map gives 0.5). NaN if no fixations or all pixels fixated.
+double stats_auc_judd(const float *map, const uint8_t *fix, size_t n);
+
+// Area resampling (box filter with fractional pixel coverage) of [h,w] to [oh,ow]
+// with oh <= h, ow <= w.
+void stats_area_downsample(const float *in, int h, int w, float *out, int oh, int ow);
+// Earth mover's distance between two maps (>= 0), both mass-normalised to sum 1. Maps larger
+// than max_side (0: 32) in either axis are first area-downsampled so the longer side is
+// max_side (aspect kept). Ground distance: Euclidean between cell centres, in ORIGINAL-image
+// pixels (a unit mass moved by d pixels costs d). Exact: transportation simplex (see emd.c).
+// NaN + status if a map sums to 0 or the solver fails. Memory ~ 8 (n/2)^2 bytes for n grid
+// cells (32x32: ~2 MB); keep max_side <= 64.
+double stats_emd(const float *map, const float *ref, int h, int w, int max_side,
+                 stats_status *status);
+
+// All map metrics of one pair. map, ref: raw [h,w] maps (copied and min-max normalised here);
+// fix: binary fixation map [h,w] or NULL (then nss/auc_judd are NaN). KL is KL(ref || map).
+typedef struct stats_map_metrics {
+    double ssim, cc, kl, sim, emd, nss, auc_judd;
+    int map_constant, ref_constant; // min-max normalisation met a constant map
+} stats_map_metrics;
+void stats_map_metrics_compute(const float *map, const float *ref, const uint8_t *fix, int h, int w,
+                               stats_map_metrics *out);
+// The same for a selection of metrics (bits below; the others are NaN) and the EMD grid's max
+// side (0: 32). work: scratch of 2*h*w floats reused across calls (one per thread), or NULL to
+// allocate per call (fresh pages fault in on every call: ~15% slower at 224x224).
+enum {
+    STATS_M_SSIM = 1,
+    STATS_M_CC = 2,
+    STATS_M_KL = 4,
+    STATS_M_SIM = 8,
+    STATS_M_EMD = 16,
+    STATS_M_NSS = 32,
+    STATS_M_AUC_JUDD = 64,
+    STATS_M_ALL = 127
+};
+void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
+                          unsigned which, int emd_max_side, float *work, stats_map_metrics *out);
+
+// Baselines. Centre bias: Gaussian centred at ((h-1)/2, (w-1)/2), sigma_y = 0.25 h,
+// sigma_x = 0.25 w (pixels), peak 1.
+void stats_center_bias_map(float *map, int h, int w);
+// Mean map: out[p] = mean over k of maps[k*n_pix + p] (maps [n,n_pix], e.g. training gaze).
+void stats_mean_map(const float *maps, size_t n, size_t n_pix, float *out);
+
+// ==== region analysis (regions.c) =============================================================
+// masks: [n_regions, n_pix] (nonzero = pixel in region). p[r] = map mass in region r / total
+// map mass (map >= 0). A region with no pixels is absent: p[r] = NaN. Total mass 0: all NaN,
+// returns STATS_CONSTANT.
+stats_status stats_region_mass(const float *map, const uint8_t *masks, int n_regions, size_t n_pix,
+                               double *p);
+// z-scores over images, per region: z[i,r] = (p[i,r] - mean_i p[.,r]) / sd_i p[.,r] (sample
+// sd, over the images where region r is present; p,z: [n,n_regions]). NaN p -> NaN z.
+// sd 0 or < 2 present images: z = 0 for the present images and sd_zero[r] = 1 (flag; may be
+// NULL). Returns the number of flagged regions.
+int stats_region_z_scores(const double *p, size_t n, int n_regions, double *z, int *sd_zero);
+// argmax_r z[r], skipping NaN (absent regions); first on ties; -1 if all absent.
+int stats_most_salient_region(const double *z, int n_regions);
+// counts[r] = #{i : most[i] == r} (entries -1 ignored).
+void stats_region_counts(const int *most, size_t n, int n_regions, int64_t *counts);
+// Total-variation distance 1/2 sum |a_k/A - b_k/B| between two count distributions.
+// NaN if a total is 0.
+double stats_tv_distance(const int64_t *a, const int64_t *b, int k);
+
+typedef struct stats_chi2 {
+    double stat, p;
+    int dof;
+    int n_excluded; // categories with zero count in both rows (zero expected), left out
+    stats_status status;
+} stats_chi2;
+// Pearson chi-square test of homogeneity of a 2 x k table (a method's counts vs gaze's
+// counts): expected = row total * column total / N, no continuity correction (scipy's
+// chi2_contingency(..., correction=False)). Columns that are zero in both rows have expected
+// 0 and are excluded (dof = k' - 1 over the k' kept columns). NaN if a row total is 0 or
+// k' < 2.
+void stats_chi2_homogeneity(const int64_t *a, const int64_t *b, int k, stats_chi2 *out);
+// Pearson goodness of fit of observed counts to expected proportions (scipy.stats.chisquare
+// with f_exp = total * prob): categories with prob 0 are excluded (their counts must be 0,
+// else stat = inf, p = 0).
+void stats_chi2_gof(const int64_t *observed, const double *prob, int k, stats_chi2 *out);
+// Upper tail P(X >= x) of chi-square with dof degrees of freedom: regularised upper incomplete
+// gamma Q(dof/2, x/2) (series / continued fraction, Numerical Recipes 6.2).
+double stats_chi2_sf(double x, double dof);
+// Standard normal quantile (Acklam's rational approximation refined by one Halley step).
+double stats_normal_quantile(double p);
+
+// ==== significance (signif.c) =================================================================
+// Percentile bootstrap CI of the mean of x (n_resamples, seeded as stats_auroc_bootstrap).
+void stats_bootstrap_mean_ci(const double *x, size_t n, int n_resamples, double level,
+                             uint64_t seed, stats_ci *out);
+// Two-sided permutation test of mean(a) - mean(b): the pooled values are shuffled n_perm
+// times (default 10,000; seeded Fisher-Yates), count = #{|diff_perm| >= |diff_obs|} (with a
+// relative tolerance of 1e-12 for ties), p = (1 + count) / (1 + n_perm). *diff (may be NULL)
+// gets the observed difference. NaN + STATS_EMPTY if a group is empty.
+double stats_permutation_test(const double *a, size_t na, const double *b, size_t nb, int n_perm,
+                              uint64_t seed, double *diff, stats_status *status);
+
+#endif

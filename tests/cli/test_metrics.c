@@ -1,0 +1,202 @@
+// cli/metrics: `cxrgaze metrics` on small files written here; CSV values checked against the
+// library (stats_map_metrics_compute); bad input (shape mismatch, missing file, wrong dtype)
+// exits 1, names the file and leaves no output file.
+#include <sys/wait.h>
+
+#include "test.h"
+
+#include "io/io.h"
+#include "stats/stats.h"
+
+enum { N = 5, H = 20, W = 24 };
+static float maps_a[N * H * W], maps_b[N * H * W];
+static uint8_t fix[N * H * W];
+
+static const char *cxrgaze(void) {
+    const char *b = getenv("CXRGAZE");
+    return b && *b ? b : "build/cxrgaze";
+}
+
+// Runs the command line, stderr into `errfile`; returns the exit status.
+static int run_cmd(const char *args, const char *errfile) {
+    char line[8192];
+    snprintf(line, sizeof line, "%s metrics %s --quiet 2>%s", cxrgaze(), args, errfile);
+    int rc = system(line);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static char *slurp(const char *path) {
+    char *d = NULL;
+    size_t n;
+    if (cx_read_file(path, &d, &n, NULL)) return NULL;
+    return d;
+}
+
+static void write_inputs(void) {
+    cx_rng r;
+    cx_rng_seed(&r, 77, 0);
+    for (int k = 0; k < N; k++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                size_t i = ((size_t)k * H + y) * W + x;
+                double g = exp(-((y - 8.0 - k) * (y - 8.0 - k) + (x - 12.0) * (x - 12.0)) / 30.0);
+                maps_a[i] = (float)(5 * g + cx_rng_uniform(&r));
+                maps_b[i] =
+                    (float)exp(-((y - 10.0) * (y - 10.0) + (x - 10.0 - k) * (x - 10.0 - k)) / 25.0);
+                fix[i] = cx_rng_uniform(&r) < 0.1;
+            }
+    for (int i = 0; i < H * W; i++)
+        maps_a[3 * H * W + i] = 2.5f; // a constant map
+    int64_t s3[3] = {N, H, W}, s_bad[3] = {N, H, W - 1};
+    cx_error err;
+    st_writer *w = st_writer_new();
+    st_writer_add(w, "saliency", ST_F32, 3, s3, maps_a);
+    assert_int_equal(st_writer_write(w, test_out_path("metrics_a.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "other", ST_F32, 3, s3, maps_a); // first tensor, not the one we want
+    st_writer_add(w, "gaze", ST_F32, 3, s3, maps_b);
+    assert_int_equal(st_writer_write(w, test_out_path("metrics_b.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "fixations", ST_U8, 3, s3, fix);
+    assert_int_equal(st_writer_write(w, test_out_path("metrics_f.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "gaze", ST_F32, 3, s_bad, maps_b);
+    assert_int_equal(st_writer_write(w, test_out_path("metrics_bad.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "gaze", ST_U8, 3, s3, fix);
+    assert_int_equal(st_writer_write(w, test_out_path("metrics_u8.safetensors"), &err), 0);
+    st_writer_free(w);
+}
+
+static double field(char **p) {
+    char *end;
+    double v = strtod(*p, &end);
+    if (end == *p) fail_msg("CSV: number expected at '%.20s'", *p);
+    *p = *end == ',' ? end + 1 : end;
+    return v;
+}
+
+static void csv_matches_library(void **state) {
+    (void)state;
+    write_inputs();
+    char a[3 * 4096];
+    char out[4096];
+    snprintf(out, sizeof out, "%s", test_out_path("metrics_out.csv"));
+    remove(out);
+    char errf[4096];
+    snprintf(errf, sizeof errf, "%s", test_out_path("metrics_err.txt"));
+    char pa[4096], pb[4096], pf[4096];
+    snprintf(pa, sizeof pa, "%s", test_out_path("metrics_a.safetensors"));
+    snprintf(pb, sizeof pb, "%s", test_out_path("metrics_b.safetensors"));
+    snprintf(pf, sizeof pf, "%s", test_out_path("metrics_f.safetensors"));
+    snprintf(a, sizeof a,
+             "--maps %s --reference %s --reference-tensor gaze --fixations %s "
+             "--out %s --threads 2",
+             pa, pb, pf, out);
+    assert_int_equal(run_cmd(a, errf), 0);
+    char *csv = slurp(out), *err = slurp(errf);
+    assert_non_null(csv);
+    assert_non_null(strstr(err, "constant map")); // warned about map 3
+    free(err);
+    const char *hdr = "index,ssim,cc,kl,sim,emd,nss,auc_judd,map_constant,ref_constant\n";
+    assert_memory_equal(csv, hdr, strlen(hdr));
+    char *p = csv + strlen(hdr);
+    for (int k = 0; k < N; k++) {
+        stats_map_metrics m;
+        size_t off = (size_t)k * H * W;
+        stats_map_metrics_compute(maps_a + off, maps_b + off, fix + off, H, W, &m);
+        assert_int_equal((int)field(&p), k);
+        double want[7] = {m.ssim, m.cc, m.kl, m.sim, m.emd, m.nss, m.auc_judd};
+        for (int j = 0; j < 7; j++) {
+            double got = field(&p);
+            if (isnan(want[j]))
+                assert_true(isnan(got));
+            else
+                assert_close(got, want[j], 1e-8, 1e-12, "CSV value vs library");
+        }
+        assert_int_equal((int)field(&p), m.map_constant);
+        assert_int_equal((int)field(&p), m.ref_constant);
+        assert_int_equal(m.map_constant, k == 3);
+        assert_true(*p == '\n' || *p == 0);
+        p++;
+    }
+    free(csv);
+    // Without fixations: no nss/auc_judd columns. --metrics picks columns, in canonical order.
+    snprintf(a, sizeof a, "--maps %s --reference %s --reference-tensor gaze --out %s", pa, pb, out);
+    assert_int_equal(run_cmd(a, errf), 0);
+    csv = slurp(out);
+    assert_non_null(strstr(csv, "index,ssim,cc,kl,sim,emd,map_constant,ref_constant\n"));
+    free(csv);
+    snprintf(a, sizeof a,
+             "--maps %s --reference %s --reference-tensor gaze --out %s "
+             "--metrics kl,ssim --emd-size 8",
+             pa, pb, out);
+    assert_int_equal(run_cmd(a, errf), 0);
+    csv = slurp(out);
+    assert_memory_equal(csv, "index,ssim,kl,map_constant,ref_constant\n", 40);
+    p = strchr(csv, '\n') + 1;
+    stats_map_metrics m;
+    stats_map_metrics_compute(maps_a, maps_b, NULL, H, W, &m);
+    assert_int_equal((int)field(&p), 0);
+    assert_close(field(&p), m.ssim, 1e-8, 1e-12, "selected ssim");
+    assert_close(field(&p), m.kl, 1e-8, 1e-12, "selected kl");
+    free(csv);
+}
+
+static void bad_input(void **state) {
+    (void)state;
+    write_inputs();
+    char a[3 * 4096], out[4096], errf[4096], pa[4096], pbad[4096], pu8[4096];
+    snprintf(out, sizeof out, "%s", test_out_path("metrics_never.csv"));
+    snprintf(errf, sizeof errf, "%s", test_out_path("metrics_err.txt"));
+    snprintf(pa, sizeof pa, "%s", test_out_path("metrics_a.safetensors"));
+    snprintf(pbad, sizeof pbad, "%s", test_out_path("metrics_bad.safetensors"));
+    snprintf(pu8, sizeof pu8, "%s", test_out_path("metrics_u8.safetensors"));
+    remove(out);
+    // Shape mismatch: exit 1, both files named, no output.
+    snprintf(a, sizeof a, "--maps %s --reference %s --out %s", pa, pbad, out);
+    assert_int_equal(run_cmd(a, errf), 1);
+    char *err = slurp(errf);
+    assert_non_null(strstr(err, "metrics_bad.safetensors"));
+    assert_non_null(strstr(err, "[5,20,23]"));
+    free(err);
+    assert_false(cx_path_exists(out));
+    // Missing file.
+    snprintf(a, sizeof a, "--maps %s --reference %s/no_such_file.safetensors --out %s", pa,
+             test_out_path(""), out);
+    assert_int_equal(run_cmd(a, errf), 1);
+    err = slurp(errf);
+    assert_non_null(strstr(err, "no_such_file.safetensors"));
+    free(err);
+    assert_false(cx_path_exists(out));
+    // Integer maps are refused (fixations only).
+    snprintf(a, sizeof a, "--maps %s --reference %s --out %s", pa, pu8, out);
+    assert_int_equal(run_cmd(a, errf), 1);
+    err = slurp(errf);
+    assert_non_null(strstr(err, "metrics_u8.safetensors"));
+    free(err);
+    // Missing named tensor.
+    snprintf(a, sizeof a, "--maps %s --maps-tensor nope --reference %s --out %s", pa, pa, out);
+    assert_int_equal(run_cmd(a, errf), 1);
+    err = slurp(errf);
+    assert_non_null(strstr(err, "nope"));
+    free(err);
+    assert_false(cx_path_exists(out));
+    // Usage errors: exit 2.
+    snprintf(a, sizeof a, "--maps %s", pa);
+    assert_int_equal(run_cmd(a, errf), 2);
+    assert_int_equal(run_cmd("--maps a --reference b --out c --emd-size -3", errf), 2);
+    assert_int_equal(run_cmd("--maps a --reference b --out c --metrics ssim,foo", errf), 2);
+    assert_int_equal(run_cmd("--maps a --reference b --out c --metrics nss", errf), 2);
+    assert_int_equal(run_cmd("--help >/dev/null", errf), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(csv_matches_library),
+                                       cmocka_unit_test(bad_input)};
+    return cmocka_run_group_tests_name("cli/metrics", tests, NULL, NULL);
+}
