@@ -1,0 +1,400 @@
+// data: MIMIC-CXR-JPG and EGD-CXR readers, gaze heatmaps, region masks, patient splits and the
+// dataset pack (the one file set every later stage reads). Depends on io and util.
+// File formats: /work/shared/docs/DATA-FORMATS.md. Pack layout: see "dataset pack" below.
+#ifndef CX_DATA_H
+#define CX_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/io.h"
+#include "util/util.h"
+
+// ==== constants ================================================================================
+// The 14 CheXpert labels in MIMIC-CXR-JPG's column order, spelled exactly as the chexpert/negbio
+// table headers spell them. This is cxrgaze's label order everywhere (pack, models, reports).
+#define CX_N_LABELS 14
+extern const char *const CX_LABELS[CX_N_LABELS];
+// The EGD master_sheet column holding the same label: "atelectasis__chx", ... (same order).
+extern const char *const CX_LABELS_EGD[CX_N_LABELS];
+
+// Anatomical regions of EGD (audio_segmentation_transcripts/<dicom_id>/<name>.png), pack order.
+// Left/right are the patient's (patient's left lung is on the image's right in a PA view).
+enum { REGION_AORTIC_KNOB, REGION_RIGHT_LUNG, REGION_LEFT_LUNG, REGION_MEDIASTINUM, CX_N_REGIONS };
+extern const char *const CX_REGIONS[CX_N_REGIONS]; // "aortic_knob", "right_lung", ...
+
+// Split codes in the pack's `split` tensor.
+enum { SPLIT_TRAIN = 0, SPLIT_VALIDATE = 1, SPLIT_TEST = 2, CX_N_SPLITS };
+extern const char *const CX_SPLITS[CX_N_SPLITS]; // "train", "validate", "test" (MIMIC spelling)
+int split_from_name(const char *s); // -1 if not one of CX_SPLITS
+
+// ==== labels ==================================================================================
+// How an uncertain (-1) CheXpert label is used. Raw values: 1 positive, 0 negative, -1 uncertain,
+// empty = not mentioned.
+//   ZEROS  (default, CheXclusion's "U-zeros"): 1 -> 1; 0, -1, empty -> 0. All counted.
+//   ONES   ("U-ones"): 1, -1 -> 1; 0, empty -> 0. All counted.
+//   IGNORE: 1 -> 1; 0, empty -> 0 counted; -1 masked out (label_mask 0: excluded from loss and
+//           metrics). Empty stays a counted negative: "not mentioned" is the CheXpert labeller's
+//           negative-by-omission, not an uncertainty.
+typedef enum { UNCERTAIN_ZEROS, UNCERTAIN_ONES, UNCERTAIN_IGNORE } uncertain_policy;
+const char *uncertain_policy_name(uncertain_policy p); // "zeros" / "ones" / "ignore"
+int uncertain_policy_parse(const char *s, uncertain_policy *out); // 0 ok, -1 unknown
+
+// Raw label cell -> value in {1, 0, -1} or LABEL_EMPTY. Accepts "1", "1.0", "0", "0.0", "-1",
+// "-1.0", "" (and surrounding blanks). Returns -1 for anything else (caller reports file:line).
+#define LABEL_EMPTY 2
+int label_parse(const char *cell, int *raw);
+// Applies the policy: *label in {0,1}, *mask 1 = counts.
+void label_apply_policy(int raw, uncertain_policy p, float *label, uint8_t *mask);
+
+// ==== id lookup =================================================================================
+// A string -> int64 hash map (open addressing) for joining tables by dicom_id / study_id.
+typedef struct cx_strmap {
+    char **keys;
+    int64_t *vals;
+    size_t cap, n;
+} cx_strmap;
+void strmap_init(cx_strmap *m);
+void strmap_free(cx_strmap *m);
+// Inserts or overwrites; returns the previous value or -1 if the key was new.
+int64_t strmap_put(cx_strmap *m, const char *key, int64_t val);
+int64_t strmap_get(const cx_strmap *m, const char *key); // -1 when absent
+
+// ==== table helpers =============================================================================
+// dir/name.csv, else dir/name.csv.gz, into out; error naming both paths when neither exists.
+int data_find_table(const char *dir, const char *name, char *out, size_t cap, cx_error *err);
+// An id used as a path component: non-empty, shorter than cap, no '/', not starting with '.'.
+int data_id_ok(const char *s, size_t cap);
+// Non-empty decimal digits only, shorter than cap.
+int data_digits_ok(const char *s, size_t cap);
+
+// ==== MIMIC-CXR-JPG ===========================================================================
+typedef enum { VIEWS_FRONTAL, VIEWS_ALL } view_filter; // frontal = ViewPosition PA or AP
+typedef enum { LABELER_CHEXPERT, LABELER_NEGBIO } labeler_kind;
+
+// One image selected for the pack.
+typedef struct image_record {
+    char dicom_id[64];
+    char subject_id[24];
+    char study_id[24];
+    char view[16];      // ViewPosition ("PA", "AP", ...; "" when unknown)
+    char *path;         // image file (malloc'd)
+    float labels[CX_N_LABELS];
+    uint8_t label_mask[CX_N_LABELS];
+    int split;          // SPLIT_*: MIMIC's official one until splits_assign runs
+    int rows, cols;     // from metadata (0 = unknown); the decoded JPEG header is authoritative
+    int64_t egd;        // index into egd_data.img, -1 = no gaze
+} image_record;
+
+typedef struct image_list {
+    image_record *r;
+    int64_t n, cap;
+} image_list;
+void image_list_free(image_list *l);
+image_record *image_list_push(image_list *l); // zeroed, egd = -1
+
+// Why selected images were left out, counted (reported in summary.json).
+typedef struct mimic_stats {
+    int64_t metadata_rows, not_frontal, no_split, no_labels, selected;
+} mimic_stats;
+
+// Reads metadata, split and chexpert (or negbio) tables from dir (.csv or .csv.gz), by column
+// name, and appends the selected images (view filter, label policy) in metadata order.
+// Errors name file:line:column and what was expected.
+int mimic_read(const char *dir, view_filter views, labeler_kind labeler, uncertain_policy unc,
+               image_list *out, mimic_stats *st, cx_error *err);
+// files/p{first 2 digits}/p{subject}/s{study}/{dicom}.jpg, relative (no dir).
+void mimic_image_relpath(char *out, size_t cap, const char *subject_id, const char *study_id,
+                         const char *dicom_id);
+
+// ==== EGD-CXR =================================================================================
+// The dataset's screen -> original-image mapping (create_heatmap_images_and_or_videos.py):
+// ex = fpogx*1920, ey = fpogy*1080; inside iff L < ex < 1920-R and T < ey < 1080-B; then
+// X = (int)(W/(1920-L-R)*(ex-L)), Y = (int)(H/(1080-T-B)*(ey-T)). Returns 1 and sets *x,*y
+// when on the image, 0 when off it (the dataset then stores small negative values).
+int egd_screen_to_original(double fpogx, double fpogy, int img_w, int img_h, int pad_top,
+                           int pad_bottom, int pad_left, int pad_right, int *x, int *y);
+
+typedef struct egd_fixation {
+    int32_t x, y;        // X_ORIGINAL, Y_ORIGINAL: original image pixels (valid: both >= 0)
+    float duration_s;    // FPOGD
+    float fpogx, fpogy;  // screen fractions
+} egd_fixation;
+
+typedef struct egd_image {
+    char dicom_id[64];
+    char patient_id[24]; // = MIMIC subject_id
+    char study_id[24];
+    char *jpg_relpath;   // master_sheet `path` with .dcm -> .jpg (malloc'd)
+    int pad_top, pad_bottom, pad_left, pad_right;
+    int chx_raw[CX_N_LABELS]; // *__chx raw values (1/0/-1/LABEL_EMPTY)
+    int64_t fix_begin, fix_count; // this image's fixations: egd_data.fix[fix_begin ..)
+} egd_image;
+
+typedef struct egd_stats {
+    int64_t master_rows;
+    int64_t fixation_rows;
+    int64_t calibration_rows;   // DICOM_ID not in master_sheet (calibration screens): ignored
+    int64_t invalid_rows;       // negative (off-image) X_ORIGINAL/Y_ORIGINAL: ignored
+    int64_t valid_fixations;
+    int64_t images_without_fixations;
+} egd_stats;
+
+typedef struct egd_data {
+    egd_image *img; // [n_img], master_sheet order
+    int64_t n_img;
+    egd_fixation *fix; // [n_fix] valid fixations only, grouped by image
+    int64_t n_fix;
+    cx_strmap by_dicom; // dicom_id -> index into img
+    egd_stats st;
+    char dir[4096];
+} egd_data;
+
+// Bounds on what fixations.csv may hold (real EGD-CXR: ~49k fixation rows, ~45 per image): a
+// table beyond them is refused with file:line, never read until memory runs out.
+#define EGD_MAX_FIXATIONS_PER_IMAGE 1000000
+#define EGD_MAX_FIXATIONS 100000000 // all images together (~2.8 GB while reading)
+
+// Reads master_sheet.csv and fixations.csv (streamed) from dir (.csv or .csv.gz).
+int egd_read(const char *dir, egd_data *out, cx_error *err);
+void egd_free(egd_data *d);
+
+// Region masks of one image: audio_segmentation_transcripts/<dicom_id>/<region>.png
+// (mediastinum: "mediastanum.png" first, as the real data spells it). Writes the path of
+// region r into out and returns 1 if the file exists, 0 if missing.
+int egd_region_mask_path(const egd_data *d, const char *dicom_id, int region, char *out,
+                         size_t cap);
+
+// ==== gaze heatmap =============================================================================
+typedef enum { GAZE_WEIGHT_COUNT, GAZE_WEIGHT_DURATION } gaze_weight;
+
+// Static gaze heatmap computed directly at the target resolution. The reference recipe (EGD's
+// create_heatmap_images_and_or_videos.py): count fixations per original pixel, scipy
+// ndimage.gaussian_filter(sigma = 150 px; mode 'reflect', truncate 4), min-max normalise; then
+// resize and crop like the image (Pillow bilinear with antialiasing, centre crop). Both the blur
+// and the resize are separable and linear, so each fixation contributes an outer product of two
+// 1-D profiles: its blurred (reflected, truncated) Gaussian along each axis, resized with the
+// resize's own filter weights. That is the full-resolution recipe exactly, at O(W + H) work per
+// fixation instead of O(W * H). Min-max normalisation uses the full-resolution extremes,
+// evaluated at candidates: the resized grid, the four corners, every fixation pixel and its
+// projections onto the borders (the reflection piles mass up there). No valid fixation -> zeros.
+// sigma_px is in original pixels; the geometry is io's img_fit_geom (resize + centre crop).
+// heat [S,S] in [0,1]; fixmap [S,S] (may be NULL): 1 where a fixation's pixel centre lands.
+// fix: the image's fixations; only 0 <= x < W, 0 <= y < H are used (and, weighting by duration,
+// duration > 0). Returns the number used.
+int64_t gaze_heatmap(float *heat, uint8_t *fixmap, const egd_fixation *fix, int64_t n_fix,
+                     const img_fit_geom *g, double sigma_px, gaze_weight weight);
+
+// ==== patient splits ==========================================================================
+// Whole patients go to one split. Rule: a seeded fraction of EGD patients (round(f * n), sorted
+// ids shuffled with cx_rng stream 7) -> test; other EGD patients -> train; every other patient
+// -> MIMIC's official split (if a patient's rows disagree, the most held-out one wins:
+// test > validate > train). Sets r[i].split. Returns the number of EGD patients sent to test.
+int64_t splits_assign(image_list *l, double gaze_test_fraction, uint64_t seed);
+// 0 if no subject_id appears in two splits; otherwise -1 with the first offender in err.
+int splits_check_disjoint(const image_list *l, cx_error *err);
+
+// ==== plain image folders and planted ground truth ==============================================
+// Appends unlabelled images (label_mask all 0, split test, no gaze): the PNG/JPEG files of a
+// folder (.png .jpg .jpeg, any case; sorted by name), or the paths listed in a text file (one per
+// line; blank lines and '#' comments skipped; relative paths are relative to the list's folder).
+// dicom_id = subject_id = the file name; a name seen twice is an error naming both paths.
+int images_list_read(const char *dir_or_list, image_list *out, cx_error *err);
+
+// The synthetic generator's truth/findings.csv: dicom_id,label,x0,y0,x1,y1,mask (label = a
+// CX_LABELS name or its index; box in original px, x1/y1 exclusive; mask = PNG path relative to
+// the truth folder, at the image's original size; empty mask = the box itself).
+typedef struct truth_finding {
+    char dicom_id[64];
+    int label;
+    double x0, y0, x1, y1;
+    char *mask; // full path or NULL
+} truth_finding;
+typedef struct truth_set {
+    truth_finding *f; // [n], grouped by dicom_id (file order within an image)
+    int64_t n;
+    cx_strmap first;  // dicom_id -> index of its first finding
+    char dir[4096];
+} truth_set;
+// dir holds findings.csv (or truth/findings.csv).
+int truth_read(const char *dir, truth_set *t, cx_error *err);
+void truth_free(truth_set *t);
+// out [S,S]: bit c set where a finding of label c lies, brought through g like the image.
+// Returns the number of findings of this image, or -1 (bad mask file / size) with err.
+int truth_render(const truth_set *t, const char *dicom_id, const img_fit_geom *g, uint16_t *out,
+                 cx_error *err);
+
+// ==== dataset pack ==============================================================================
+// A directory DATA written by `cxrgaze prepare` (under DATA.tmp.<pid>, renamed when complete):
+//   pack.safetensors: images U8 [N,S,S]          grayscale, resized + centre-cropped
+//                     labels F32 [N,14]          0/1, CX_LABELS order
+//                     label_mask U8 [N,14]       1 = this label counts for this image
+//                     split U8 [N]               SPLIT_*
+//                     gaze_row I32 [N]           row into the gaze tensors, -1 = no gaze
+//                     gaze F32 [Ng,S,S]          static gaze heatmap in [0,1]
+//                     fixations U8 [Ng,S,S]      1 where a valid fixation landed
+//                     regions U8 [Ng,4,S,S]      CX_REGIONS order, 1 = inside
+//                     region_present U8 [Ng,4]   0 = mask missing for this image
+//                     truth U16 [N,S,S]          optional: bit c = planted finding of label c
+//     __metadata__: format "cxrgaze-pack-1", size, labels (comma-separated), regions, splits,
+//                   uncertain, labeler, views, seed, gaze_test_fraction, gaze_sigma_px,
+//                   gaze_weight, source_mimic, source_egd, source_images, source_truth,
+//                   cxrgaze_version
+//   index.csv:   row,dicom_id,subject_id,study_id,split,has_gaze,gaze_row,view
+//   summary.json: images per split, positives per label, images with gaze, skipped inputs (named),
+//                 table rows left out and why, EGD row counts, size mismatches, timings.
+#define PACK_FORMAT "cxrgaze-pack-1"
+
+typedef struct pack {
+    char dir[4096];
+    st_file st;
+    int64_t n;      // images
+    int64_t n_gaze; // images with gaze
+    int size;       // S
+    const uint8_t *images;         // [N,S,S]
+    const float *labels;           // [N,14]
+    const uint8_t *label_mask;     // [N,14]
+    const uint8_t *split;          // [N]
+    const int32_t *gaze_row;       // [N]
+    const float *gaze;             // [Ng,S,S] (NULL when Ng = 0)
+    const uint8_t *fixations;      // [Ng,S,S]
+    const uint8_t *regions;        // [Ng,4,S,S]
+    const uint8_t *region_present; // [Ng,4]
+    const uint16_t *truth;         // [N,S,S] or NULL when the pack has none
+    // From index.csv, per row (malloc'd strings):
+    char **dicom_id, **subject_id, **study_id, **view;
+} pack;
+
+// Writing (used by prepare; public for tests and tools). Arrays as in `pack`; gaze tensors may
+// be NULL when n_gaze = 0, truth NULL for none. ids: one record per row (dicom_id, subject_id,
+// study_id, view, split; egd >= 0 marks gaze rows). meta: extra __metadata__ pairs. Everything
+// (pack.safetensors, index.csv, summary.json when given) is written into "<dir>.tmp.<pid>",
+// which then replaces dir; an existing dir is replaced only if it is a pack or empty.
+typedef struct pack_contents {
+    int64_t n, n_gaze;
+    int size;
+    const uint8_t *images;         // [N,S,S]
+    const float *labels;           // [N,14]
+    const uint8_t *label_mask;     // [N,14]
+    const uint8_t *split;          // [N]
+    const int32_t *gaze_row;       // [N]
+    const float *gaze;             // [Ng,S,S]
+    const uint8_t *fixations;      // [Ng,S,S]
+    const uint8_t *regions;        // [Ng,4,S,S]
+    const uint8_t *region_present; // [Ng,4]
+    const uint16_t *truth;         // [N,S,S] or NULL
+    const image_record *ids;       // [N]
+    int n_meta;
+    const char *meta_key[32], *meta_val[32];
+} pack_contents;
+// Leftovers of interrupted writes ("<dir>.tmp.<pid>", "<dir>.old.<pid>" of processes no longer
+// running) are removed first.
+int pack_write(const pack_contents *c, const char *dir, const char *summary_json,
+               cx_error *err);
+// 0 if dir may receive a pack (absent, an empty directory or a pack), else -1 naming it. prepare
+// checks this before any work, so a wrong --out fails in a second, not after the decode.
+int pack_target_ok(const char *dir, cx_error *err);
+
+// Maps DATA/pack.safetensors and reads DATA/index.csv; validates dtypes, shapes, N/Ng/S
+// consistency, label names, split codes, gaze_row range and uniqueness, index rows. Errors name
+// the file and the tensor (or line and column).
+int pack_open(pack *p, const char *dir, cx_error *err);
+void pack_close(pack *p);
+// Rows of one split, ascending; *rows malloc'd (free()), returns the count.
+int64_t pack_split_rows(const pack *p, int split, int64_t **rows);
+
+// ==== prepare ==================================================================================
+typedef struct prepare_opts {
+    const char *mimic_dir;   // MIMIC-CXR-JPG root (tables + files/); NULL with images only
+    const char *egd_dir;     // EGD-CXR root, optional
+    const char *images;      // a folder or a text file listing PNG/JPEG paths, optional
+    const char *truth_dir;   // synth ground truth (truth/findings.csv), optional
+    const char *out_dir;     // DATA
+    int size;                // S (default 224)
+    double gaze_test_fraction; // default 0.3
+    uncertain_policy uncertain;
+    view_filter views;
+    labeler_kind labeler;
+    uint64_t seed;
+    double gaze_sigma_px;    // default 150 (original pixels)
+    gaze_weight gaze_weight;
+    int progress;            // 1: progress bar on stderr
+} prepare_opts;
+void prepare_opts_default(prepare_opts *o);
+
+#define PREPARE_MAX_SKIP_LIST 20
+typedef struct prepare_summary {
+    int64_t n_images, n_gaze;
+    int64_t per_split[CX_N_SPLITS];
+    int64_t gaze_per_split[CX_N_SPLITS];
+    int64_t positives[CX_N_LABELS]; // label 1 and counted (label_mask 1), over all images
+    int64_t counted[CX_N_LABELS];   // label_mask 1
+    mimic_stats mimic;
+    egd_stats egd;
+    int64_t egd_not_in_mimic;       // EGD images absent from the MIMIC selection (taken from master_sheet)
+    int64_t egd_test_patients;
+    int64_t fix_outside;            // valid fixations beyond the decoded image size (ignored)
+    int64_t fix_mismatch;           // X/Y_ORIGINAL vs recomputation from FPOGX/FPOGY: > 1 px apart
+    int64_t regions_missing[CX_N_REGIONS];
+    int64_t skipped_images;         // unreadable / corrupt / truncated image files
+    int64_t size_mismatch;          // decoded W x H differs from metadata Columns x Rows (the
+                                    // decoded size is used; a sign of swapped or wrong files)
+    char skipped[PREPARE_MAX_SKIP_LIST][512]; // the first few reasons (name the file)
+    int64_t truth_findings;
+    int threads;                    // OpenMP threads used for the images
+    double seconds;                 // wall time of the whole call, and its parts:
+    double seconds_tables;          //   reading and joining the tables, splits, truth
+    double seconds_images;          //   decode + resize + gaze + regions + truth (parallel)
+    double seconds_write;           //   pack.safetensors, index.csv, summary.json
+} prepare_summary;
+
+// The whole of `cxrgaze prepare`: read tables, select and split, decode + resize every image
+// (OpenMP), gaze heatmaps and region masks, write the pack atomically. 0 ok, -1 with err.
+int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err);
+// Human-readable summary (images per split, positives per label, gaze, skipped inputs).
+void prepare_summary_print(const prepare_summary *s, FILE *out);
+
+// ==== synth (synth*.c; owned by the synth engineer) =============================================
+// `cxrgaze synth`: synthetic MIMIC-CXR-JPG + EGD-CXR files in exactly the real formats, with
+// chest-radiograph phantoms whose planted findings drive the 14 labels, synthetic radiologist
+// gaze on the EGD images, and a ground-truth folder. Layout of out_dir:
+//   mimic-cxr-jpg/  files/pXX/p<subject>/s<study>/<dicom_id>.jpg, IMAGE_FILENAMES,
+//                   mimic-cxr-2.0.0-{metadata,split,chexpert,negbio}.csv.gz
+//   egd-cxr/        master_sheet.csv, fixations.csv, eye_gaze.csv, bounding_boxes.csv,
+//                   audio_segmentation_transcripts/<dicom_id>/{left_lung,right_lung,mediastanum,
+//                   aortic_knob}.png + transcript.json
+//   truth/          findings.csv (dicom_id,label,x0,y0,x1,y1,mask; frontal images; bbox in original
+//                   px, x1/y1 exclusive; mask relative to truth/), masks/*.png (0/255, original
+//                   size), labels.csv (subject_id,study_id + 14 noise-free 0/1 labels per study)
+// The same seed gives the same bytes whatever the thread count (one RNG stream per image).
+typedef struct synth_opts {
+    const char *out_dir;
+    int64_t n_images;          // MIMIC images (frontal + lateral), default 500
+    int64_t n_gaze_images;     // of which EGD images (PA frontal), default 100
+    int size;                  // long image side, px (default 512; aspect 3056:2544)
+    uint64_t seed;             // default 1
+    double label_flip;         // per label and study: chance the table contradicts the truth (0.02)
+    double label_uncertain;    // chance a true positive is written -1.0 (0.08; negatives: /8)
+    double validate_fraction;  // patients in MIMIC's `validate` split (0.08)
+    double test_fraction;      // patients in `test` (0.12)
+    int plant_findings;        // 1 (default); 0 renders the same images without any finding
+                               // (same ids, labels and noise: a counterfactual for tests)
+    int overwrite;             // 1: replace an existing out_dir
+    int progress;              // progress bar on stderr
+} synth_opts;
+void synth_opts_default(synth_opts *o);
+
+typedef struct synth_summary {
+    int64_t patients, studies, images, frontal, gaze_images, findings;
+    int64_t fixation_rows, gaze_rows;
+    int64_t positives[CX_N_LABELS]; // noise-free, per study
+    double seconds;                 // wall, whole run
+    double seconds_images;          // wall, the parallel image phase (render, encode, write)
+} synth_summary;
+
+// Writes the whole tree under out_dir.tmp.<pid> and renames it to out_dir when complete.
+// Fails if out_dir exists (unless o->overwrite). 0 ok, -1 with err.
+int data_synth(const synth_opts *o, synth_summary *s, cx_error *err);
+// ==== end synth =================================================================================
+
+#endif

@@ -1,0 +1,262 @@
+// data/pack: write -> read round trip of every tensor and the index; bad packs refused with
+// errors naming the file and tensor (or line); the directory replaced atomically and safely.
+#include <sys/stat.h>
+
+#include "tiny_trees.h"
+
+#include "data/data.h"
+
+enum { N = 5, G = 2, S = 6 };
+
+typedef struct arrays {
+    uint8_t images[N * S * S];
+    float labels[N * CX_N_LABELS];
+    uint8_t mask[N * CX_N_LABELS], split[N];
+    int32_t gaze_row[N];
+    float gaze[G * S * S];
+    uint8_t fix[G * S * S], regions[G * 4 * S * S], present[G * 4];
+    uint16_t truth[N * S * S];
+    image_record ids[N];
+} arrays;
+
+static void fill(arrays *a) {
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < N * S * S; i++) a->images[i] = (uint8_t)(i * 7);
+    for (int i = 0; i < N * CX_N_LABELS; i++) {
+        a->labels[i] = (float)(i % 3 == 0);
+        a->mask[i] = (uint8_t)(i % 5 != 0);
+    }
+    for (int i = 0; i < N; i++) {
+        a->split[i] = (uint8_t)(i % 3);
+        a->gaze_row[i] = i == 1 ? 0 : i == 4 ? 1 : -1;
+        snprintf(a->ids[i].dicom_id, sizeof a->ids[i].dicom_id, "dcm-%d, \"q\"", i);
+        snprintf(a->ids[i].subject_id, sizeof a->ids[i].subject_id, "1000000%d", i);
+        snprintf(a->ids[i].study_id, sizeof a->ids[i].study_id, "5000000%d", i);
+        snprintf(a->ids[i].view, sizeof a->ids[i].view, i ? "PA" : "");
+    }
+    for (int i = 0; i < G * S * S; i++) {
+        a->gaze[i] = (float)(i % 11) / 10.0f;
+        a->fix[i] = (uint8_t)(i % 7 == 0);
+    }
+    for (int i = 0; i < G * 4 * S * S; i++) a->regions[i] = (uint8_t)(i % 2);
+    for (int i = 0; i < G * 4; i++) a->present[i] = (uint8_t)(i != 3);
+    for (int i = 0; i < N * S * S; i++) a->truth[i] = (uint16_t)(i % 3 ? 0 : 1u << (i % 14));
+}
+
+static pack_contents contents(const arrays *a, int with_truth) {
+    pack_contents c = {.n = N, .n_gaze = G, .size = S, .images = a->images,
+                       .labels = a->labels, .label_mask = a->mask, .split = a->split,
+                       .gaze_row = a->gaze_row, .gaze = a->gaze, .fixations = a->fix,
+                       .regions = a->regions, .region_present = a->present,
+                       .truth = with_truth ? a->truth : NULL, .ids = a->ids, .n_meta = 1,
+                       .meta_key = {"seed"}, .meta_val = {"42"}};
+    return c;
+}
+
+static void round_trip(void **state) {
+    (void)state;
+    static arrays a;
+    fill(&a);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_round_trip"));
+    cx_error err = {0};
+    for (int with_truth = 0; with_truth < 2; with_truth++) {
+        pack_contents c = contents(&a, with_truth);
+        assert_int_equal(pack_write(&c, dir, "{\"images\": 5}\n", &err), 0);
+        pack p;
+        assert_int_equal(pack_open(&p, dir, &err), 0);
+        assert_int_equal(p.n, N);
+        assert_int_equal(p.n_gaze, G);
+        assert_int_equal(p.size, S);
+        assert_memory_equal(p.images, a.images, sizeof a.images);
+        assert_memory_equal(p.labels, a.labels, sizeof a.labels);
+        assert_memory_equal(p.label_mask, a.mask, sizeof a.mask);
+        assert_memory_equal(p.split, a.split, sizeof a.split);
+        assert_memory_equal(p.gaze_row, a.gaze_row, sizeof a.gaze_row);
+        assert_memory_equal(p.gaze, a.gaze, sizeof a.gaze);
+        assert_memory_equal(p.fixations, a.fix, sizeof a.fix);
+        assert_memory_equal(p.regions, a.regions, sizeof a.regions);
+        assert_memory_equal(p.region_present, a.present, sizeof a.present);
+        if (with_truth) assert_memory_equal(p.truth, a.truth, sizeof a.truth);
+        else assert_null(p.truth);
+        for (int i = 0; i < N; i++) {
+            assert_string_equal(p.dicom_id[i], a.ids[i].dicom_id); // quoted in the CSV
+            assert_string_equal(p.subject_id[i], a.ids[i].subject_id);
+            assert_string_equal(p.study_id[i], a.ids[i].study_id);
+            assert_string_equal(p.view[i], a.ids[i].view);
+        }
+        assert_string_equal(st_meta(&p.st, "seed"), "42");
+        assert_string_equal(st_meta(&p.st, "format"), PACK_FORMAT);
+        int64_t *rows;
+        assert_int_equal(pack_split_rows(&p, SPLIT_VALIDATE, &rows), 2);
+        assert_int_equal(rows[0], 1);
+        assert_int_equal(rows[1], 4);
+        free(rows);
+        pack_close(&p);
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", dir, (int)getpid());
+        assert_false(cx_path_exists(tmp)); // renamed into place
+        snprintf(tmp, sizeof tmp, "%s/summary.json", dir);
+        assert_true(cx_path_exists(tmp));
+    }
+    // no gaze at all: empty gaze tensors
+    arrays *b = &a;
+    pack_contents c = contents(b, 0);
+    int32_t none[N] = {-1, -1, -1, -1, -1};
+    c.n_gaze = 0;
+    c.gaze_row = none;
+    c.gaze = NULL;
+    c.fixations = c.regions = c.region_present = NULL;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    pack p;
+    assert_int_equal(pack_open(&p, dir, &err), 0);
+    assert_int_equal(p.n_gaze, 0);
+    assert_null(p.gaze);
+    pack_close(&p);
+}
+
+static void bad_packs_refused(void **state) {
+    (void)state;
+    static arrays a;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_bad"));
+    cx_error err = {0};
+    pack p;
+    // a label that is not 0/1
+    fill(&a);
+    a.labels[17] = 0.5f;
+    pack_contents c = contents(&a, 0);
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "pack.safetensors"));
+    assert_non_null(strstr(err.msg, "\"labels\""));
+    // a gaze row used twice
+    fill(&a);
+    a.gaze_row[4] = 0;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "gaze_row"));
+    // gaze value outside [0,1]
+    fill(&a);
+    a.gaze[5] = 1.5f;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "\"gaze\""));
+    // index.csv disagreeing with the tensors, on line 3
+    fill(&a);
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    write_text(tree_path(dir, "index.csv"),
+               "row,dicom_id,subject_id,study_id,split,has_gaze,gaze_row,view\n"
+               "0,a,1,1,train,0,-1,\n1,b,1,1,train,1,0,PA\n2,c,1,1,test,0,-1,PA\n"
+               "3,d,1,1,train,0,-1,PA\n4,e,1,1,validate,1,1,PA\n");
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "index.csv:3"));
+    assert_non_null(strstr(err.msg, "split"));
+    write_text(tree_path(dir, "index.csv"),
+               "row,dicom_id,subject_id,study_id,split,has_gaze,gaze_row,view\n0,a,1,1,train,0,-1,\n");
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "index.csv: 1 rows"));
+    // a tensor with the wrong shape (written by hand with another size in the metadata)
+    st_writer *w = st_writer_new();
+    int64_t sh[3] = {N, S, S};
+    st_writer_add(w, "images", ST_U8, 3, sh, a.images);
+    int64_t sg[3] = {0, S, S};
+    st_writer_add(w, "gaze", ST_F32, 3, sg, a.gaze);
+    st_writer_meta(w, "format", PACK_FORMAT);
+    st_writer_meta(w, "size", "7");
+    char labels[1024] = "";
+    for (int i = 0; i < CX_N_LABELS; i++) {
+        if (i) strcat(labels, ",");
+        strcat(labels, CX_LABELS[i]);
+    }
+    st_writer_meta(w, "labels", labels);
+    assert_int_equal(st_writer_write(w, tree_path(dir, "pack.safetensors"), &err), 0);
+    st_writer_free(w);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "images"));
+    // not a pack at all
+    assert_int_equal(pack_open(&p, tree_path(dir, "nope"), &err), -1);
+    assert_non_null(strstr(err.msg, "nope"));
+}
+
+static void replacing_directories(void **state) {
+    (void)state;
+    static arrays a;
+    fill(&a);
+    pack_contents c = contents(&a, 0);
+    cx_error err = {0};
+    char dir[4096];
+    // an unrelated non-empty directory is never replaced
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_not_a_pack"));
+    write_text(tree_path(dir, "precious.txt"), "keep me");
+    assert_int_equal(pack_write(&c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "not replacing"));
+    assert_true(cx_path_exists(tree_path(dir, "precious.txt")));
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", dir, (int)getpid());
+    assert_false(cx_path_exists(tmp));
+    // an empty directory is fine; an old pack is replaced
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_empty_dir"));
+    remove(tree_path(dir, "pack.safetensors"));
+    remove(tree_path(dir, "index.csv"));
+    remove(tree_path(dir, "summary.json"));
+    rmdir(dir);
+    cx_mkdir_p(dir, NULL);
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    a.images[0] = 99;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    pack p;
+    assert_int_equal(pack_open(&p, dir, &err), 0);
+    assert_int_equal(p.images[0], 99);
+    pack_close(&p);
+    // what prepare checks up front: absent, empty or a pack is fine; anything else is named
+    assert_int_equal(pack_target_ok(dir, &err), 0);
+    assert_int_equal(pack_target_ok(tree_path(dir, "nope"), &err), 0);
+    assert_int_equal(pack_target_ok(tree_path(dir, "index.csv"), &err), -1);
+    assert_non_null(strstr(err.msg, "index.csv"));
+    snprintf(tmp, sizeof tmp, "%s", test_out_path("pack_not_a_pack"));
+    assert_int_equal(pack_target_ok(tmp, &err), -1);
+    assert_non_null(strstr(err.msg, "pack_not_a_pack"));
+}
+
+// Folders of writers killed between mkdir and rename are cleared by the next write; those of
+// running processes (pid 1 here) and unrelated names are left alone.
+static void stale_temporaries_removed(void **state) {
+    (void)state;
+    static arrays a;
+    fill(&a);
+    pack_contents c = contents(&a, 0);
+    cx_error err = {0};
+    char dir[4096], dead[4200], dead_old[4200], alive[4200], other[4200];
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_stale"));
+    // pid 2^31-2 exceeds any pid_max (at most 2^22): no such process
+    snprintf(dead, sizeof dead, "%s.tmp.2147483646", dir);
+    snprintf(dead_old, sizeof dead_old, "%s.old.2147483646", dir);
+    snprintf(alive, sizeof alive, "%s.tmp.1", dir);
+    snprintf(other, sizeof other, "%s.tmp.notapid", dir);
+    write_text(tree_path(dead, "pack.safetensors"), "half written");
+    write_text(tree_path(dead_old, "pack.safetensors"), "moved aside");
+    write_text(tree_path(alive, "pack.safetensors"), "still being written");
+    write_text(tree_path(other, "keep.txt"), "not ours");
+    assert_int_equal(pack_write(&c, dir, NULL, &err), 0);
+    assert_false(cx_path_exists(dead));
+    assert_false(cx_path_exists(dead_old));
+    assert_true(cx_path_exists(tree_path(alive, "pack.safetensors")));
+    assert_true(cx_path_exists(tree_path(other, "keep.txt")));
+    pack p;
+    assert_int_equal(pack_open(&p, dir, &err), 0);
+    assert_int_equal(p.n, N);
+    pack_close(&p);
+    rm_tree(alive);
+    rm_tree(other);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trip),
+        cmocka_unit_test(bad_packs_refused),
+        cmocka_unit_test(replacing_directories),
+        cmocka_unit_test(stale_temporaries_removed),
+    };
+    return cmocka_run_group_tests_name("data/pack", tests, NULL, NULL);
+}
