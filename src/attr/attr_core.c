@@ -1,0 +1,273 @@
+// attr/attr_core.c: method names and options, the context with its plan cache, dispatch.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/attr_internal.h"
+
+static const char *method_names[ATTR_NMETHODS] = {"sl", "gc", "dl", "lc", "gs", "nt", "ig", "oc"};
+static const char *baseline_names[] = {"zero", "black", "blur"};
+
+const char *attr_method_name(attr_method m) {
+    return (unsigned)m < ATTR_NMETHODS ? method_names[m] : "?";
+}
+
+int attr_method_parse(const char *name, attr_method *m, cx_error *err) {
+    for (int i = 0; i < ATTR_NMETHODS; i++)
+        if (!strcmp(name, method_names[i])) {
+            *m = (attr_method)i;
+            return 0;
+        }
+    return cx_fail(err, "unknown attribution method \"%s\" (expected sl, gc, dl, lc, gs, nt, ig, oc)",
+                   name);
+}
+
+int attr_methods_parse(const char *list, attr_method *methods, int *n, cx_error *err) {
+    *n = 0;
+    const char *s = list;
+    while (*s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        char name[16];
+        if (len == 0 || len >= sizeof name)
+            return cx_fail(err, "bad method list \"%s\" (expected e.g. sl,gc,dl)", list);
+        memcpy(name, s, len);
+        name[len] = 0;
+        attr_method m;
+        if (attr_method_parse(name, &m, err)) return -1;
+        for (int i = 0; i < *n; i++)
+            if (methods[i] == m) return cx_fail(err, "method \"%s\" listed twice in \"%s\"", name, list);
+        methods[(*n)++] = m;
+        s = e ? e + 1 : s + len;
+    }
+    if (*n == 0) return cx_fail(err, "empty method list");
+    return 0;
+}
+
+const char *attr_baseline_name(attr_baseline b) {
+    return (unsigned)b <= ATTR_BASELINE_BLUR ? baseline_names[b] : "?";
+}
+
+int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err) {
+    for (int i = 0; i <= ATTR_BASELINE_BLUR; i++)
+        if (!strcmp(name, baseline_names[i])) {
+            *b = (attr_baseline)i;
+            return 0;
+        }
+    return cx_fail(err, "unknown baseline \"%s\" (expected zero, black or blur)", name);
+}
+
+void attr_options_default(attr_options *o) {
+    memset(o, 0, sizeof *o);
+    o->precision = NN_FP32;
+    o->max_batch = 16;
+    o->seed = 0;
+    o->baseline = ATTR_BASELINE_ZERO;
+    o->blur_sigma_frac = 0.1;
+    o->upsample = ATTR_UPSAMPLE_BILINEAR;
+    o->gc_relu = 1;
+    snprintf(o->gc_layer, sizeof o->gc_layer, "features.norm5");
+    snprintf(o->lc_layer, sizeof o->lc_layer, "features.norm5");
+    o->lc_steps = 50;
+    o->gs_samples = 5;
+    o->gs_baselines = (1u << ATTR_BASELINE_ZERO) | (1u << ATTR_BASELINE_BLUR);
+    o->gs_stdev = 0;
+    o->nt_samples = 25;
+    o->nt_stdev = -1;
+    o->ig_steps = 50;
+    o->oc_patch = 16;
+    o->oc_stride = 8;
+}
+
+static int check_options(const attr_options *opt, int h, int w, cx_error *err) {
+    if (opt->max_batch < 2 || opt->lc_steps < 1 || opt->ig_steps < 1 || opt->gs_samples < 1 ||
+        opt->nt_samples < 1 || opt->oc_patch < 1 || opt->oc_stride < 1 ||
+        opt->oc_stride > opt->oc_patch || opt->oc_patch > (h < w ? h : w) ||
+        !(opt->gs_baselines & 7u) || opt->blur_sigma_frac < 0)
+        return cx_fail(err, "invalid attribution options (max_batch >= 2, steps/samples >= 1, "
+                            "1 <= oc_stride <= oc_patch <= image size %dx%d, at least one GS "
+                            "baseline, blur sigma >= 0)", h, w);
+    return 0;
+}
+
+attr_ctx *attr_ctx_create(densenet *net, int h, int w, const attr_options *opt, cx_error *err) {
+    if (h < 32 || w < 32) {
+        cx_fail(err, "attribution input %dx%d too small (DenseNet needs at least 32x32)", h, w);
+        return NULL;
+    }
+    if (check_options(opt, h, w, err)) return NULL;
+    attr_ctx *c = cx_calloc(1, sizeof *c);
+    c->net = net;
+    c->h = h;
+    c->w = w;
+    c->k = densenet_cfg(net)->num_classes;
+    c->opt = *opt;
+    return c;
+}
+
+int attr_ctx_set_options(attr_ctx *c, const attr_options *opt, cx_error *err) {
+    if (check_options(opt, c->h, c->w, err)) return -1;
+    if (opt->precision != c->opt.precision) attr_ctx_drop_plans(c);
+    c->opt = *opt;
+    return 0;
+}
+
+void attr_ctx_drop_plans(attr_ctx *c) {
+    for (int i = 0; i < ATTR_PLAN_SLOTS; i++) {
+        densenet_plan_free(c->slot[i].plan);
+        c->slot[i].plan = NULL;
+        c->slot[i].batch = 0;
+    }
+}
+
+void attr_ctx_free(attr_ctx *c) {
+    if (!c) return;
+    attr_ctx_drop_plans(c);
+    free(c);
+}
+
+const attr_options *attr_ctx_options(const attr_ctx *c) { return &c->opt; }
+
+void attr_ctx_counters(const attr_ctx *c, int64_t *forwards, int64_t *backwards, int64_t *samples) {
+    if (forwards) *forwards = c->n_forward;
+    if (backwards) *backwards = c->n_backward;
+    if (samples) *samples = c->n_samples;
+}
+
+densenet_plan *attr_plan(attr_ctx *c, int batch, const char *tap, cx_error *err) {
+    int pick = -1;
+    for (int i = 0; i < ATTR_PLAN_SLOTS; i++)
+        if (c->slot[i].plan && c->slot[i].batch == batch) pick = i;
+    if (pick < 0) {
+        // a free slot, else the least recently used
+        for (int i = 0; i < ATTR_PLAN_SLOTS; i++)
+            if (!c->slot[i].plan) {
+                pick = i;
+                break;
+            }
+        if (pick < 0) {
+            pick = 0;
+            for (int i = 1; i < ATTR_PLAN_SLOTS; i++)
+                if (c->slot[i].used < c->slot[pick].used) pick = i;
+            densenet_plan_free(c->slot[pick].plan);
+            c->slot[pick].plan = NULL;
+        }
+        densenet_plan *p = densenet_plan_create(c->net, batch, c->h, c->w, c->opt.precision,
+                                                NN_EVAL, err);
+        if (!p) return NULL;
+        c->slot[pick].plan = p;
+        c->slot[pick].batch = batch;
+        c->slot[pick].tap[0] = 0;
+    }
+    c->slot[pick].used = ++c->tick;
+    if (strcmp(c->slot[pick].tap, tap ? tap : "")) {
+        if (densenet_set_tap(c->slot[pick].plan, tap, err)) return NULL;
+        snprintf(c->slot[pick].tap, sizeof c->slot[pick].tap, "%s", tap ? tap : "");
+    }
+    return c->slot[pick].plan;
+}
+
+int attr_forward(attr_ctx *c, densenet_plan *p, const float *x, float *logits, cx_error *err) {
+    c->n_forward++;
+    c->n_samples += densenet_plan_batch(p);
+    return densenet_forward(p, x, logits, NULL, err);
+}
+
+int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx, unsigned flags,
+                  cx_error *err) {
+    c->n_backward++;
+    return densenet_backward(p, dlogits, NULL, dx, flags, err);
+}
+
+int attr_n_chunks(int total, int max) { return total <= 0 ? 0 : (total + max - 1) / max; }
+
+int attr_chunk_size(int total, int n_chunks, int i) {
+    return total / n_chunks + (i < total % n_chunks ? 1 : 0);
+}
+
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void attr_sample_rng(const attr_ctx *c, uint64_t stream, attr_method m, int target, int sample,
+                     cx_rng *r) {
+    uint64_t id = mix64(stream) ^ mix64(((uint64_t)m << 48) ^ ((uint64_t)(uint32_t)target << 24) ^
+                                        (uint64_t)(uint32_t)sample);
+    cx_rng_seed(r, c->opt.seed, id);
+}
+
+void attr_map_init(attr_map *out, int request, int target, const int64_t shape[4], int h, int w) {
+    memset(out, 0, sizeof *out);
+    out->request = request;
+    out->target = target;
+    memcpy(out->raw_shape, shape, 4 * sizeof *shape);
+    size_t n = (size_t)(shape[0] * shape[1] * shape[2] * shape[3]);
+    out->raw = cx_calloc(n, sizeof *out->raw);
+    out->map = cx_calloc((size_t)h * w, sizeof *out->map);
+    out->logit = NAN;
+    out->logit_baseline = NAN;
+    out->delta = NAN;
+}
+
+void attr_map_channel_sum(attr_map *m, int h, int w) {
+    size_t plane = (size_t)h * w;
+    int ch = (int)m->raw_shape[1];
+    for (size_t i = 0; i < plane; i++) {
+        float s = 0;
+        for (int k = 0; k < ch; k++) s += m->raw[k * plane + i];
+        m->map[i] = s;
+    }
+}
+
+void attr_map_free(attr_map *m) {
+    if (!m) return;
+    free(m->raw);
+    free(m->map);
+    m->raw = m->map = NULL;
+}
+
+int attr_count_items(const attr_ctx *c, const attr_request *req, int n_req, cx_error *err) {
+    int n = 0;
+    for (int i = 0; i < n_req; i++) {
+        if (req[i].n_targets < 0) return cx_fail(err, "request %d: negative target count", i);
+        for (int t = 0; t < req[i].n_targets; t++)
+            if (req[i].targets[t] < 0 || req[i].targets[t] >= c->k)
+                return cx_fail(err, "request %d: target %d out of range (model has %d outputs)", i,
+                               req[i].targets[t], c->k);
+        n += req[i].n_targets;
+    }
+    return n;
+}
+
+int attr_run(attr_ctx *c, attr_method m, const attr_request *req, int n_req, attr_map *out,
+             cx_error *err) {
+    int n_items = attr_count_items(c, req, n_req, err);
+    if (n_items < 0) return -1;
+    memset(out, 0, sizeof *out * (size_t)n_items);
+    if (n_items == 0) return 0;
+    int rc;
+    switch (m) {
+    case ATTR_SL: case ATTR_NT: case ATTR_GS: case ATTR_IG:
+        rc = attr_run_gradient(c, m, req, n_req, out, err);
+        break;
+    case ATTR_DL:
+        rc = attr_run_deeplift(c, req, n_req, out, err);
+        break;
+    case ATTR_GC: case ATTR_LC:
+        rc = attr_run_layer(c, m, req, n_req, out, err);
+        break;
+    case ATTR_OC:
+        rc = attr_run_occlusion(c, req, n_req, out, err);
+        break;
+    default:
+        return cx_fail(err, "unknown attribution method %d", (int)m);
+    }
+    if (rc) {
+        for (int i = 0; i < n_items; i++) attr_map_free(&out[i]);
+        return cx_fail_wrap(err, "%s", attr_method_name(m));
+    }
+    return 0;
+}

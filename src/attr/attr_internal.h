@@ -1,0 +1,55 @@
+// attr/attr_internal.h: shared by the files of attr/ only (not part of the module's public face,
+// which is attr.h). The context, the plan cache and the sample bookkeeping every method uses.
+#ifndef CX_ATTR_INTERNAL_H
+#define CX_ATTR_INTERNAL_H
+
+#include "attr/attr.h"
+
+#define ATTR_PLAN_SLOTS 4
+
+struct attr_ctx {
+    densenet *net;
+    int h, w, k;       // input size, number of logits
+    attr_options opt;
+    struct {
+        densenet_plan *plan;
+        int batch;
+        uint64_t used;
+        char tap[96]; // the tap set on this plan ("" none)
+    } slot[ATTR_PLAN_SLOTS];
+    uint64_t tick;
+    int64_t n_forward, n_backward, n_samples;
+};
+
+// The plan for `batch` samples (created on first use, least recently used one evicted), with
+// the tap set to `tap` (NULL clears it).
+densenet_plan *attr_plan(attr_ctx *c, int batch, const char *tap, cx_error *err);
+// Counted engine calls.
+int attr_forward(attr_ctx *c, densenet_plan *p, const float *x, float *logits, cx_error *err);
+int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx, unsigned flags,
+                  cx_error *err);
+// Splits total samples into ceil(total/max) chunks of near-equal size; returns the size of
+// chunk i (sizes differ by at most one, so at most two plan shapes per call).
+int attr_n_chunks(int total, int max);
+int attr_chunk_size(int total, int n_chunks, int i);
+// An independent RNG per (image stream, method, target, sample): draws do not depend on batching.
+void attr_sample_rng(const attr_ctx *c, uint64_t stream, attr_method m, int target, int sample,
+                     cx_rng *r);
+// Allocates out->raw for shape, zeroed, and out->map [H,W]; fills ids, NAN logits/delta.
+void attr_map_init(attr_map *out, int request, int target, const int64_t shape[4], int h, int w);
+// map = sum over the channels of raw [C,H,W].
+void attr_map_channel_sum(attr_map *m, int h, int w);
+// Number of (request, target) items; -1 with a message when a target is out of range.
+int attr_count_items(const attr_ctx *c, const attr_request *req, int n_req, cx_error *err);
+
+// The methods (one file per family).
+int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n_req,
+                      attr_map *out, cx_error *err); // SL NT GS IG (attr_gradient.c)
+int attr_run_deeplift(attr_ctx *c, const attr_request *req, int n_req, attr_map *out,
+                      cx_error *err); // DL (attr_deeplift.c)
+int attr_run_layer(attr_ctx *c, attr_method m, const attr_request *req, int n_req,
+                   attr_map *out, cx_error *err); // GC LC (attr_layer.c)
+int attr_run_occlusion(attr_ctx *c, const attr_request *req, int n_req, attr_map *out,
+                       cx_error *err); // OC (attr_occlusion.c)
+
+#endif

@@ -1,0 +1,314 @@
+// cxrgaze sanity: Adebayo et al. 2018 model-parameter randomisation tests. Maps of the trained
+// model are compared with maps of copies whose weights are re-initialised cascading from the top
+// (classifier, norm5, denseblock4, ..., conv0) and one block at a time (independent), by
+// Spearman rank correlation (of |map| and of the signed map) and SSIM (maps min-max normalised).
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attr/attr.h"
+#include "cli/attr_cli.h"
+#include "cli/cli.h"
+#include "data/data.h"
+#include "io/io.h"
+#include "stats/stats.h"
+#include "train/train.h"
+
+static void help(FILE *out) {
+    fprintf(out,
+            "usage: cxrgaze sanity --model M.safetensors --data DATA --out DIR [flags]\n\n"
+            "Model-parameter randomisation tests (Adebayo et al. 2018). For each method, the maps\n"
+            "of the model are compared with the maps after re-initialising (torchvision's init,\n"
+            "seeded) the layers cascading from the top (classifier, norm5, denseblock4,\n"
+            "transition3, denseblock3, transition2, denseblock2, transition1, denseblock1, conv0 +\n"
+            "norm0) and each of them alone (independent). The target of an image is fixed to the\n"
+            "trained model's top-scoring label. Writes DIR/sanity.csv:\n"
+            "  method,mode,randomised_up_to,n,spearman_abs_mean,spearman_abs_sd,spearman_mean,\n"
+            "  spearman_sd,ssim_mean,ssim_sd\n"
+            "(mode cascading|independent; Spearman of |map| and of the signed map; SSIM of min-max\n"
+            "normalised maps as scikit-image, METHODS.md section 3; mean and sample sd over images;\n"
+            "constant maps are left out of n). A method whose maps stay similar once the top layers\n"
+            "are randomised (cascading |Spearman| > 0.5 at conv0) is reported as failing.\n\n"
+            "flags:\n"
+            "  --model FILE         model weights (required)\n"
+            "  --data DATA          dataset pack (required)\n"
+            "  --out DIR            output directory (required)\n"
+            "  --split NAME         images from this split (default test)\n"
+            "  --limit N            first N images of the split (default 8)\n"
+            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default sl,gc,dl,lc,gs,nt)\n"
+            "  --modes LIST         cascading,independent (default both)\n"
+            "  --randomise-seed S   seed of the re-initialisation (default 1)\n"
+            "  --ignore-unknown     accept model files holding extra tensors\n"
+            "  --threads N          worker threads (default: all cores)\n"
+            "  --quiet              no progress bar\n"
+            "  --help               this text\n\n");
+    attr_cli_help(out);
+    fprintf(out, "\nExit status: 0 success, 1 bad input, 2 usage.\n");
+}
+
+typedef struct sanity_args {
+    const char *model, *data, *out;
+    int split, limit, ignore_unknown, progress, cascading, independent;
+    uint64_t rand_seed;
+    attr_method methods[ATTR_NMETHODS];
+    int n_methods;
+    attr_options opt;
+} sanity_args;
+
+// Maps [n_img,S,S] of one method for net.
+static int method_maps(densenet *net, const sanity_args *a, attr_method m, const float *x,
+                       const int *target, const int64_t *rows, int n_img, int s, float *maps,
+                       cx_error *err) {
+    attr_ctx *ctx = attr_ctx_create(net, s, s, &a->opt, err);
+    if (!ctx) return -1;
+    size_t plane = (size_t)s * s;
+    int rc = 0;
+    for (int i = 0; i < n_img && !rc; i += 4) {
+        int nb = n_img - i < 4 ? n_img - i : 4;
+        attr_request rq[4];
+        attr_map out[4];
+        for (int j = 0; j < nb; j++)
+            rq[j] = (attr_request){.x = x + 3 * plane * (i + j), .n_targets = 1,
+                                   .targets = &target[i + j], .stream = (uint64_t)rows[i + j]};
+        if (attr_run(ctx, m, rq, nb, out, err)) {
+            rc = -1;
+            break;
+        }
+        for (int j = 0; j < nb; j++) {
+            memcpy(maps + plane * (i + j), out[j].map, sizeof *maps * plane);
+            attr_map_free(&out[j]);
+        }
+    }
+    attr_ctx_free(ctx);
+    return rc;
+}
+
+typedef struct acc {
+    double s, ss;
+    int n;
+} acc;
+static void acc_add(acc *a, double v) {
+    if (!isfinite(v)) return;
+    a->s += v;
+    a->ss += v * v;
+    a->n++;
+}
+static double acc_mean(const acc *a) { return a->n ? a->s / a->n : NAN; }
+static double acc_sd(const acc *a) {
+    if (a->n < 2) return NAN;
+    double m = a->s / a->n, v = (a->ss - a->n * m * m) / (a->n - 1);
+    return v > 0 ? sqrt(v) : 0;
+}
+
+// Compares maps b with the originals a (n_img maps of S x S); one CSV row.
+static void compare_row(csv_writer *cw, const char *method, const char *mode, const char *step,
+                        const float *a, const float *b, int n_img, int s, double *spearman_abs) {
+    size_t plane = (size_t)s * s;
+    float *ua = cx_malloc(sizeof *ua * plane), *ub = cx_malloc(sizeof *ub * plane);
+    acc sa = {0}, sg = {0}, ss = {0};
+    for (int i = 0; i < n_img; i++) {
+        const float *pa = a + plane * i, *pb = b + plane * i;
+        stats_status st;
+        for (size_t e = 0; e < plane; e++) ua[e] = fabsf(pa[e]), ub[e] = fabsf(pb[e]);
+        acc_add(&sa, stats_spearman(ua, ub, plane, &st));
+        acc_add(&sg, stats_spearman(pa, pb, plane, &st));
+        memcpy(ua, pa, sizeof *ua * plane);
+        memcpy(ub, pb, sizeof *ub * plane);
+        int ca = stats_minmax_normalise(ua, plane), cb = stats_minmax_normalise(ub, plane);
+        if (!ca && !cb) acc_add(&ss, stats_ssim(ua, ub, s, s));
+    }
+    csv_writer_field(cw, method);
+    csv_writer_field(cw, mode);
+    csv_writer_field(cw, step);
+    csv_writer_fieldf(cw, "%d", sa.n);
+    double v[6] = {acc_mean(&sa), acc_sd(&sa), acc_mean(&sg), acc_sd(&sg), acc_mean(&ss), acc_sd(&ss)};
+    for (int k = 0; k < 6; k++) {
+        if (isfinite(v[k])) csv_writer_fieldf(cw, "%.6f", v[k]);
+        else csv_writer_field(cw, "");
+    }
+    csv_writer_end_row(cw);
+    if (spearman_abs) *spearman_abs = v[0];
+    free(ua);
+    free(ub);
+}
+
+static int run(const sanity_args *a, cx_error *err) {
+    densenet *net = NULL, *rnd = NULL;
+    model_meta meta;
+    pack pk;
+    int have_pack = 0, rc = -1;
+    float *x = NULL, *orig = NULL, *maps = NULL, *logits = NULL;
+    int *target = NULL;
+    int64_t *rows = NULL;
+    csv_writer *cw = NULL;
+    densenet_plan *plan = NULL;
+    if (model_load_ex(a->model, a->ignore_unknown ? MODEL_LOAD_IGNORE_UNKNOWN : 0, &net, &meta, err))
+        return -1;
+    int k = densenet_cfg(net)->num_classes;
+    if (pack_open(&pk, a->data, err)) goto done;
+    have_pack = 1;
+    int64_t n_rows = pack_split_rows(&pk, a->split, &rows);
+    int n_img = (int)(n_rows < a->limit ? n_rows : a->limit), s = pk.size;
+    if (n_img < 1) {
+        cx_fail(err, "%s: split %s has no images", a->data, CX_SPLITS[a->split]);
+        goto done;
+    }
+    size_t plane = (size_t)s * s;
+    x = cx_malloc(sizeof *x * 3 * plane * n_img);
+    for (int i = 0; i < n_img; i++)
+        attr_cli_normalise(pk.images + plane * (size_t)rows[i], s, &meta, x + 3 * plane * i);
+    // targets: the trained model's top label per image
+    logits = cx_malloc(sizeof *logits * k);
+    target = cx_malloc(sizeof *target * n_img);
+    plan = densenet_plan_create(net, 1, s, s, a->opt.precision, NN_EVAL, err);
+    if (!plan) goto done;
+    for (int i = 0; i < n_img; i++) {
+        if (densenet_forward(plan, x + 3 * plane * i, logits, NULL, err)) goto done;
+        target[i] = 0;
+        for (int c = 1; c < k; c++)
+            if (logits[c] > logits[target[i]]) target[i] = c;
+    }
+    densenet_plan_free(plan);
+    plan = NULL;
+    if (cx_mkdir_p(a->out, err)) goto done;
+    const char *steps[16];
+    int n_steps = attr_sanity_steps(steps, 16);
+    int n_modes = a->cascading + a->independent;
+    orig = cx_malloc(sizeof *orig * plane * n_img);
+    maps = cx_malloc(sizeof *maps * plane * n_img);
+    char path[4200];
+    cx_path_join(path, sizeof path, a->out, "sanity.csv");
+    cw = csv_writer_open(path, err);
+    if (!cw) goto done;
+    const char *hdr[] = {"method", "mode", "randomised_up_to", "n", "spearman_abs_mean",
+                         "spearman_abs_sd", "spearman_mean", "spearman_sd", "ssim_mean", "ssim_sd"};
+    csv_writer_row(cw, 10, hdr);
+    cx_progress prog;
+    int64_t total = (int64_t)a->n_methods * (1 + n_modes * n_steps) * n_img, done_maps = 0;
+    if (a->progress) cx_progress_start(&prog, "sanity", "maps", total);
+    for (int mi = 0; mi < a->n_methods; mi++) {
+        attr_method m = a->methods[mi];
+        const char *mname = attr_method_name(m);
+        if (method_maps(net, a, m, x, target, rows, n_img, s, orig, err)) goto done;
+        done_maps += n_img;
+        double final_abs = NAN;
+        for (int mode = 0; mode < 2; mode++) {
+            if ((mode == 0 && !a->cascading) || (mode == 1 && !a->independent)) continue;
+            for (int st = 0; st < n_steps; st++) {
+                rnd = densenet_clone(net);
+                attr_sanity_randomise(rnd, st, mode == 0, a->rand_seed);
+                if (method_maps(rnd, a, m, x, target, rows, n_img, s, maps, err)) goto done;
+                densenet_free(rnd);
+                rnd = NULL;
+                double sa;
+                compare_row(cw, mname, mode == 0 ? "cascading" : "independent", steps[st], orig,
+                            maps, n_img, s, &sa);
+                if (mode == 0 && st == n_steps - 1) final_abs = sa;
+                done_maps += n_img;
+                if (a->progress) {
+                    char extra[96];
+                    snprintf(extra, sizeof extra, "%s %s %s", mname, mode ? "indep" : "cascade",
+                             steps[st]);
+                    cx_progress_update(&prog, done_maps, extra);
+                }
+            }
+        }
+        if (a->cascading)
+            cx_info("sanity: %s: mean |Spearman| with the original after randomising every layer: "
+                    "%.3f -> %s", mname, final_abs,
+                    !isfinite(final_abs) ? "undefined (constant maps)"
+                    : fabs(final_abs) > 0.5 ? "FAILS (maps barely depend on the weights)"
+                                            : "passes");
+    }
+    if (a->progress) cx_progress_finish(&prog);
+    rc = csv_writer_commit(cw, err);
+    cw = NULL;
+    if (!rc) cx_info("sanity: %d images, %d methods -> %s", n_img, a->n_methods, path);
+done:
+    if (cw) csv_writer_abort(cw);
+    densenet_plan_free(plan);
+    densenet_free(rnd);
+    free(x);
+    free(orig);
+    free(maps);
+    free(logits);
+    free(target);
+    free(rows);
+    if (have_pack) pack_close(&pk);
+    densenet_free(net);
+    return rc;
+}
+
+int cmd_sanity(int argc, char **argv) {
+    static const char *cmd = "sanity";
+    enum { O_MODEL = 256, O_DATA, O_OUT, O_SPLIT, O_LIMIT, O_METHODS, O_MODES, O_RSEED, O_IGNORE,
+           O_THREADS, O_QUIET, O_HELP };
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
+        {"out", required_argument, 0, O_OUT}, {"split", required_argument, 0, O_SPLIT},
+        {"limit", required_argument, 0, O_LIMIT}, {"methods", required_argument, 0, O_METHODS},
+        {"modes", required_argument, 0, O_MODES},
+        {"randomise-seed", required_argument, 0, O_RSEED},
+        {"ignore-unknown", no_argument, 0, O_IGNORE}, {"threads", required_argument, 0, O_THREADS},
+        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}, ATTR_CLI_LONGOPTS,
+        {0, 0, 0, 0}};
+    sanity_args a = {.split = SPLIT_TEST, .limit = 8, .progress = 1, .cascading = 1,
+                     .independent = 1, .rand_seed = 1};
+    attr_options_default(&a.opt);
+    const char *methods = "sl,gc,dl,lc,gs,nt";
+    long v;
+    int opt, r;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case O_MODEL: a.model = optarg; break;
+        case O_DATA: a.data = optarg; break;
+        case O_OUT: a.out = optarg; break;
+        case O_SPLIT:
+            a.split = split_from_name(optarg);
+            if (a.split < 0)
+                return cli_usage_error(cmd, "--split expects train, validate or test, got '%s'", optarg);
+            break;
+        case O_LIMIT:
+            if (cli_parse_int(cmd, "--limit", optarg, 1, 1000000, &v)) return CLI_USAGE;
+            a.limit = (int)v;
+            break;
+        case O_METHODS: methods = optarg; break;
+        case O_MODES:
+            a.cascading = strstr(optarg, "cascading") != NULL;
+            a.independent = strstr(optarg, "independent") != NULL;
+            if (!a.cascading && !a.independent)
+                return cli_usage_error(cmd, "--modes expects cascading and/or independent, got '%s'",
+                                       optarg);
+            break;
+        case O_RSEED:
+            if (cli_parse_int(cmd, "--randomise-seed", optarg, 0, INT64_MAX, &v)) return CLI_USAGE;
+            a.rand_seed = (uint64_t)v;
+            break;
+        case O_IGNORE: a.ignore_unknown = 1; break;
+        case O_THREADS:
+            if (cli_parse_int(cmd, "--threads", optarg, 1, 4096, &v)) return CLI_USAGE;
+            cx_set_threads((int)v);
+            break;
+        case O_QUIET: a.progress = 0; break;
+        case O_HELP: help(stdout); return CLI_OK;
+        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
+        case '?': return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
+        default:
+            r = attr_cli_option(cmd, opt, optarg, &a.opt);
+            if (r < 0) return CLI_USAGE;
+            if (r == 0) return cli_usage_error(cmd, "unhandled flag '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!a.model || !a.data || !a.out)
+        return cli_usage_error(cmd, "--model, --data and --out are required");
+    cx_error err = {{0}};
+    if (attr_methods_parse(methods, a.methods, &a.n_methods, &err))
+        return cli_usage_error(cmd, "--methods: %s", err.msg);
+    if (run(&a, &err)) return cli_error(cmd, &err);
+    return CLI_OK;
+}
