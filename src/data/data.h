@@ -373,7 +373,8 @@ typedef struct synth_opts {
     int64_t n_gaze_images;     // of which EGD images (PA frontal), default 100
     int size;                  // long image side, px (default 512; aspect 3056:2544)
     uint64_t seed;             // default 1
-    double label_flip;         // per label and study: chance the table contradicts the truth (0.02)
+    double label_flip;         // chance a true finding is missing from the table (0.02);
+                               // an absent one is written positive with label_flip / 5
     double label_uncertain;    // chance a true positive is written -1.0 (0.08; negatives: /8)
     double validate_fraction;  // patients in MIMIC's `validate` split (0.08)
     double test_fraction;      // patients in `test` (0.12)

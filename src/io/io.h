@@ -214,5 +214,10 @@ int img_encode_png_mem(const uint8_t *data, int w, int h, int channels, uint8_t 
 // Baseline grayscale JPEG (quality 1..100) through turbojpeg.
 int img_write_jpeg_gray(const char *path, const uint8_t *data, int w, int h, int quality,
                         cx_error *err);
+// ---- added by the synth engineer (image_mem.c) ----
+// Baseline grayscale JPEG into a malloc'd buffer (*out, *n; free()), same settings as above.
+int img_encode_jpeg_gray_mem(const uint8_t *data, int w, int h, int quality, uint8_t **out,
+                             size_t *n, cx_error *err);
+// ---- end synth addition ----
 
 #endif
