@@ -1,0 +1,205 @@
+// train: model files, training loop, evaluation/prediction, checkpoints, MPI all-reduce.
+// Depends on nn, data, io, util.
+#ifndef CX_TRAIN_H
+#define CX_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/io.h"
+#include "data/data.h"
+#include "nn/nn.h"
+#include "util/util.h"
+
+// ==== model files (model_file.c) ==============================================================
+// A model is a safetensors file whose tensors carry torchvision's state_dict() names
+// (METHODS.md §1): PyTorch loads it with load_state_dict(strict=False), torchvision weights
+// converted to safetensors load here. Written: every tensor F32, num_batches_tracked I64 [],
+// plus the gaze head ("gaze_head.weight" [1,C,1,1], "gaze_head.bias" [1]) for DenseNet-Aug.
+// __metadata__ keys: format, cxrgaze_version, arch, num_classes, gaze_head (yes|no), labels
+// (comma-joined, logit order), input_size, mean, std (3 comma-separated floats), provenance.
+//
+// Reading accepts, per tensor name: the prefixes "module." and "densenet121." / "densenet169." /
+// "densenet201." (stripped, in any combination), and torchvision's legacy dense-layer keys
+// "denselayerL.norm.1.weight" (norm.1 / conv.1 / norm.2 / conv.2 -> norm1 / conv1 / norm2 / conv2).
+// Dtypes: F32, F16, BF16, F64 for weights and BN statistics, I64 for counters. The architecture
+// is __metadata__ "arch" when present, else inferred from the dense layers per block;
+// num_classes from classifier.weight; the gaze head exists iff gaze_head.weight does.
+// Policy: every tensor's shape and dtype is checked against the architecture; a missing tensor
+// is an error except num_batches_tracked (absent from legacy files; set to 0, as PyTorch does);
+// a tensor the architecture does not have is an error (a typo or a foreign file must not load
+// half-silently) unless MODEL_LOAD_IGNORE_UNKNOWN is given. Every message names file and tensor.
+
+#define MODEL_MAX_LABELS 64
+typedef struct model_meta {
+    int n_labels;                       // 0: not recorded
+    char labels[MODEL_MAX_LABELS][64];  // label names in logit order
+    int input_size;                     // S: inputs are S x S pixels (0: not recorded)
+    float mean[3], std[3];              // per-channel normalisation x = (v/255 - mean) / std
+    char provenance[4096];              // free text: command line, data, seed, epochs, ...
+} model_meta;
+
+// ImageNet normalisation (METHODS.md §1), input_size S, no labels, empty provenance.
+void model_meta_init(model_meta *m, int input_size);
+// Copies n names (n <= MODEL_MAX_LABELS, each < 64 chars, no commas); -1 otherwise.
+int model_meta_set_labels(model_meta *m, int n, const char *const *names, cx_error *err);
+
+enum { MODEL_LOAD_IGNORE_UNKNOWN = 1u << 0 };
+
+// Builds the network the file describes and fills it. *out is the new network (caller frees
+// with densenet_free); on error *out is NULL.
+int model_load(const char *path, densenet **out, cx_error *err);
+// The same, taking MODEL_LOAD_* flags and filling meta (NULL: skip) with model_meta_init(meta, 0)
+// overwritten by whatever the file records.
+int model_load_ex(const char *path, unsigned flags, densenet **out, model_meta *meta,
+                  cx_error *err);
+// Writes every tensor of net (F32, counters I64) and the metadata, atomically. meta NULL:
+// ImageNet normalisation, no labels, no input size, no provenance.
+int model_save(const densenet *net, const char *path, const model_meta *meta, cx_error *err);
+// One line for logs and --help: "densenet121, 14 classes, gaze head no, 6968206 parameters".
+void model_describe(const densenet *net, char *buf, size_t cap);
+
+// ==== training (trainer.c, batch.c, augment.c, schedule.c, checkpoint.c, runlog.c, weights.c,
+//      dist_mpi.c; internals shared between them: train_internal.h) ==================================
+// `cxrgaze train`: DenseNet-121 (gaze_lambda 0) or DenseNet-Aug (gaze_lambda > 0), METHODS.md §1.
+
+// -- augmentation (augment.c) --
+// Random horizontal flip (p 0.5) and rotation (uniform in +-15 degrees, bilinear, black fill),
+// applied alike to the image, its gaze map and its region masks.
+typedef enum { TRAIN_AUG_NONE = 0, TRAIN_AUG_FLIP = 1, TRAIN_AUG_FLIP_ROTATE = 2 } train_augment;
+#define TRAIN_MAX_ROTATE_DEG 15.0
+int train_augment_parse(const char *s, train_augment *out); // "none" | "flip" | "flip+rotate"
+const char *train_augment_name(train_augment a);
+typedef struct aug_params {
+    int flip;        // 1: horizontal flip x -> S-1-x (before the rotation)
+    float angle_deg; // rotation about the image centre, counter-clockwise on screen
+} aug_params;
+// Drawn from (seed, epoch, image row) alone: identical on every rank, thread count and resume.
+aug_params aug_draw(train_augment mode, uint64_t seed, int epoch, int64_t image);
+// dst [S,S] = src [S,S] warped (bilinear; outside the source reads `fill`). src != dst.
+void aug_warp_f32(const aug_params *a, const float *src, float *dst, int s, float fill);
+// Binary masks: nearest neighbour, 0 outside. src != dst.
+void aug_warp_u8(const aug_params *a, const uint8_t *src, uint8_t *dst, int s);
+// Region masks [4,S,S] in CX_REGIONS order, warped; a flip also swaps the right and left lung
+// masks (left/right are the patient's: after a flip the right lung is where the left was).
+void aug_warp_regions(const aug_params *a, const uint8_t *src, uint8_t *dst, int s);
+
+// -- batches (batch.c) --
+// gray [S,S] in [0,1] -> x [3,S,S]: replicated, ImageNet mean/std per channel.
+void train_normalize_gray(const float *gray, int s, float *x);
+// DenseNet-Aug target E: gaze [S,S] area-downsampled (box filter, fractional coverage) to
+// [fh,fw] and scaled so its maximum is 1 (an all-zero map stays zero).
+void gaze_target_area(const float *gaze, int s, int fh, int fw, float *target);
+typedef struct train_batch {
+    int cap, n, s, k, fh, fw;
+    float *x;           // [cap,3,S,S] normalised input
+    float *y, *mask;    // [cap,K] labels 0/1 and mask 1 = counts
+    uint8_t *has_gaze;  // [cap]
+    float *gaze_target; // [cap,fh*fw] (zero without gaze)
+    float *scratch;     // [cap,2,S,S]
+} train_batch;
+void train_batch_alloc(train_batch *b, int cap, int s, int k, int fh, int fw);
+void train_batch_free(train_batch *b);
+// Fills b with pack rows (augmented per aug_draw(mode, seed, epoch, row); TRAIN_AUG_NONE for
+// evaluation). OpenMP over samples.
+void train_batch_fill(train_batch *b, const pack *pk, const int64_t *rows, int n,
+                      train_augment mode, uint64_t seed, int epoch);
+
+// -- learning-rate schedule (schedule.c) --
+typedef struct plateau_sched {
+    double lr, factor;        // current learning rate; multiplier on a plateau (0.5)
+    int patience, early_stop; // 3, 10 epochs
+    double best;              // best validation loss so far (INFINITY before the first)
+    int best_epoch;           // -1 before the first
+    int bad;                  // epochs without improvement since the last improvement or halving
+    int since_best;           // epochs since the best one
+    int stop;                 // 1: early stop reached
+} plateau_sched;
+void plateau_init(plateau_sched *s, double lr, int patience, int early_stop, double factor);
+// One epoch's validation loss; returns 1 when it improved on the best (save best.safetensors).
+int plateau_step(plateau_sched *s, double val_loss, int epoch);
+
+// -- data parallelism (dist_mpi.c; the only file calling MPI, no-ops without CX_HAVE_MPI) --
+// Initialises MPI when launched by mpirun (else one rank). Call once, before training.
+int dist_init(int *argc, char ***argv, cx_error *err);
+void dist_finalize(void);
+int dist_rank(void);
+int dist_size(void);
+void dist_abort(int code);                            // MPI_Abort when several ranks
+void dist_bcast_bytes(void *buf, size_t n, int root);
+void dist_allreduce_sum_f32(float *buf, size_t n);   // in place
+void dist_allreduce_sum_f64(double *buf, size_t n);  // in place
+int dist_all_ok(int ok);                              // logical AND over ranks
+// 0 when buf holds the same bytes on every rank (hash compared with rank 0's), else -1 naming
+// `what` (the trainer checks the parameters after every epoch: the ranks must never diverge).
+int dist_check_same(const void *buf, size_t n, const char *what, cx_error *err);
+
+// -- the training run (trainer.c) --
+// Validation mean AUROC comes from the caller (stats/ sits above train/): return the AUROC of
+// score (higher = positive) against label (0/1), or NaN when undefined (one class).
+typedef double (*train_auroc_fn)(const double *score, const uint8_t *label, size_t n, void *ctx);
+
+typedef struct train_opts {
+    const char *data_dir, *out_dir;
+    const char *arch;         // "densenet121" (169, 201)
+    const densenet_config *config; // non-NULL: this configuration instead of arch (tests)
+    double gaze_lambda;       // 0: DenseNet-121; > 0: DenseNet-Aug with a gaze head
+    const char *init_path;    // torchvision-named weights or NULL (torchvision init from seed)
+    int epochs, batch;        // epochs; global batch size (split over MPI ranks)
+    int eval_batch;           // validation batch (0: batch)
+    double lr;                // 5e-4
+    nn_precision precision;
+    uint64_t seed;
+    int threads;              // recorded (cx_set_threads is the caller's)
+    train_augment augment;
+    int resume;               // continue from out_dir/last.optim.safetensors
+    int deterministic;        // fixed threads, data order; bit-identical after a resume
+    int patience, early_stop; // 3, 10
+    int64_t max_images;       // 0: every training image; else a seeded subset of this many
+    int checkpoint_every;     // also checkpoint every K batches (0: at epoch ends only)
+    int64_t stop_after_batches; // > 0: return after this many batches of this call, right after
+                                // a checkpoint (simulates an interruption, for tests)
+    int progress;             // 1: progress bar on stderr (rank 0)
+    const char *command_line; // for run.json
+    train_auroc_fn auroc;     // NULL: val_mean_auroc is NaN
+    void *auroc_ctx;
+} train_opts;
+void train_opts_default(train_opts *o);
+
+typedef struct train_result {
+    int epochs_done;          // completed epochs (in total, including before a resume)
+    int best_epoch;           // 1-based, 0 = none
+    double best_val_loss, last_val_loss, last_val_auroc;
+    double train_img_per_s;   // training images per second of this call (all ranks)
+    double seconds;           // wall time of this call
+    int stopped_early, interrupted;
+} train_result;
+
+// `--init`: copies every tensor of the torchvision-named file at path into net by name; the
+// classifier (when its shape differs, e.g. 1000 ImageNet classes) and the gaze head (when the
+// file has none) keep net's fresh initialisation; any other missing or misshapen tensor is an
+// error. Unknown tensors in the file are ignored.
+int train_init_weights(densenet *net, const char *path, cx_error *err);
+
+// The whole of `cxrgaze train` on an open pack: writes out_dir/{log.csv, last.safetensors,
+// last.optim.safetensors, best.safetensors, run.json} (rank 0). 0 ok, -1 with err.
+int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err);
+
+// The loss of one batch (METHODS.md §1), its gradient with respect to the network outputs
+// and the share of this batch in a larger one: dlogits = d/dlogits of
+//   w_bce * BCE(logits, y) + gaze_lambda * w_gaze * MSE(gaze_pred, target)
+// where BCE/MSE are the batch means (MSE over samples with gaze). w_bce = n / n_global,
+// w_gaze = n_gaze / n_gaze_global give the exact global-batch gradient once summed over ranks.
+// Returns the weighted BCE and MSE in *bce, *mse (not multiplied by lambda).
+void train_batch_loss(const train_batch *b, const float *logits, const float *gaze_pred,
+                      double gaze_lambda, double w_bce, double w_gaze, float *dlogits,
+                      float *dgaze, double *bce, double *mse);
+
+// ==== evaluation (predict.c) ====================================================================
+// Logits [n,K] (and the gaze head output [n,fh*fw] when gaze != NULL; the model must have a
+// head) of pack rows in eval mode, through an NN_EVAL plan (batches of its size, the last one
+// padded). No augmentation. Deterministic.
+int predict_rows(densenet_plan *plan, const pack *pk, const int64_t *rows, int64_t n,
+                 float *logits, float *gaze, int progress, cx_error *err);
+
+#endif
