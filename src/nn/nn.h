@@ -73,7 +73,8 @@ void densenet_plan_feature_hw(const densenet_plan *p, int *fh, int *fw);
 int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaze, cx_error *err);
 
 // Backward after densenet_forward, from dlogits [N,K] (and dgaze [N,1,fh,fw] = dLoss/dÊ, or NULL).
-// flags choose the work: NN_GRAD_WEIGHTS overwrites the flat gradient buffer (not accumulated);
+// flags choose the work: NN_GRAD_WEIGHTS overwrites the flat gradient buffer (not accumulated;
+// training plans only: evaluation plans have no weight-gradient primitives);
 // NN_GRAD_INPUT writes dx [N,3,H,W]; NN_GRAD_TAP_ONLY stops at the tapped layer (gradient there,
 // nothing below it). DeepLift modes (attribution, eval plans only): the forward must have run on
 // 2N samples, N inputs followed by their N baselines; dlogits is then [N,K] and dx [N,3,H,W] gets

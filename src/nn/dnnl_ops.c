@@ -1,0 +1,422 @@
+// Every oneDNN call of cxrgaze: the engine and stream, convolution forward / backward-data /
+// backward-weights primitives and the reorders at their boundaries. oneDNN 2.6 C API (op
+// descriptors); a oneDNN 3.x port touches this file only.
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <dnnl.h>
+#include <dnnl_debug.h>
+
+#include "nn/nn_internal.h"
+
+// Status check naming file:line and the failing call.
+#define DNNL_CHECK(call)                                                                       \
+    do {                                                                                       \
+        dnnl_status_t st_ = (call);                                                            \
+        if (st_ != dnnl_success)                                                               \
+            return cx_fail(err, "%s:%d: oneDNN call %s failed: %s", __FILE__, __LINE__, #call, \
+                           dnnl_status2str(st_));                                              \
+    } while (0)
+
+static dnnl_engine_t g_engine;
+static dnnl_stream_t g_stream;
+static dnnl_status_t g_init_status = dnnl_success;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void engine_init(void) {
+    g_init_status = dnnl_engine_create(&g_engine, dnnl_cpu, 0);
+    if (g_init_status == dnnl_success)
+        g_init_status = dnnl_stream_create(&g_stream, g_engine, dnnl_stream_default_flags);
+}
+
+static int engine_get(cx_error *err) {
+    pthread_once(&g_once, engine_init);
+    DNNL_CHECK(g_init_status);
+    return 0;
+}
+
+static dnnl_format_tag_t tag_for_cb(int cb) {
+    return cb == 16 ? dnnl_aBcd16b : cb == 8 ? dnnl_aBcd8b : dnnl_abcd;
+}
+
+int nn_pick_cb(const int *chans, int n) {
+    static const int cands[] = {16, 8};
+    for (int k = 0; k < 2; k++) {
+        int ok = 1;
+        for (int i = 0; i < n; i++) ok &= chans[i] % cands[k] == 0;
+        if (ok) return cands[k];
+    }
+    return 1;
+}
+
+// One primitive argument: the caller's layout (user) and the primitive's; a reorder and a
+// buffer when they differ.
+typedef struct conv_arg {
+    dnnl_memory_desc_t user, prim;
+    dnnl_primitive_t reorder; // user -> prim (inputs) or prim -> user (outputs); NULL if equal
+    dnnl_memory_t m_user, m_prim;
+    void *buf;                // prim-layout storage when reorder != NULL
+} conv_arg;
+
+// A primitive's weight layout as a sum of per-dimension offsets: element (o, i, y, x) sits at
+// t[0][o] + t[1][i] + t[2][y] + t[3][x] (every oneDNN blocked layout is separable this way).
+typedef struct weight_layout {
+    dnnl_memory_desc_t md;
+    size_t *t[4];
+    void *buf;      // the primitive-layout weights (zero padding kept zero)
+    dnnl_memory_t mem;
+    int bf16, owned; // owned: buf belongs to this layout (not shared with the forward's)
+} weight_layout;
+
+struct nn_conv {
+    nn_conv_shape s;
+    dnnl_primitive_t fwd, bwd_d, bwd_w;
+    conv_arg src, dst;                    // forward
+    conv_arg dd_diff_dst, diff_src;       // backward data
+    conv_arg dw_src, dw_diff_dst;         // backward weights
+    weight_layout w, dd_w, dw;            // forward, backward-data, weight-gradient layouts
+    dnnl_memory_t m_scratch;
+    char impl[64];
+};
+
+static int layout_init(weight_layout *l, const dnnl_memory_desc_t *md, const weight_layout *share,
+                       cx_error *err) {
+    l->md = *md;
+    l->bf16 = md->data_type == dnnl_bf16;
+    if (md->format_kind != dnnl_blocked || md->ndims != 4)
+        return cx_fail(err, "%s:%d: unexpected oneDNN weight layout (format kind %d, %d dims)",
+                       __FILE__, __LINE__, (int)md->format_kind, md->ndims);
+    const dnnl_blocking_desc_t *bd = &md->format_desc.blocking;
+    for (int d = 0; d < 4; d++) {
+        int64_t bsz = 1; // product of this dimension's inner blocks
+        for (int k = 0; k < bd->inner_nblks; k++)
+            if (bd->inner_idxs[k] == d) bsz *= bd->inner_blks[k];
+        l->t[d] = cx_malloc(sizeof(size_t) * (size_t)md->dims[d]);
+        for (int64_t i = 0; i < md->dims[d]; i++) {
+            size_t off = (size_t)(i / bsz) * (size_t)bd->strides[d];
+            int64_t rem = i % bsz, inner_stride = 1;
+            // inner blocks, innermost last: digit of i in each block times the block's stride
+            for (int k = bd->inner_nblks - 1; k >= 0; k--) {
+                if (bd->inner_idxs[k] == d) {
+                    off += (size_t)((rem % bd->inner_blks[k]) * inner_stride);
+                    rem /= bd->inner_blks[k];
+                }
+                inner_stride *= bd->inner_blks[k];
+            }
+            l->t[d][i] = off + (d == 0 ? (size_t)md->offset0 : 0);
+        }
+    }
+    if (share && dnnl_memory_desc_equal(&share->md, md)) {
+        l->buf = share->buf;
+    } else {
+        size_t n = dnnl_memory_desc_get_size(md);
+        l->buf = cx_aligned_alloc(n + 64);
+        memset(l->buf, 0, n);
+        l->owned = 1;
+    }
+    DNNL_CHECK(dnnl_memory_create(&l->mem, md, g_engine, l->buf));
+    return 0;
+}
+
+static void layout_free(weight_layout *l) {
+    for (int d = 0; d < 4; d++) free(l->t[d]);
+    if (l->mem) dnnl_memory_destroy(l->mem);
+    if (l->owned) free(l->buf);
+    memset(l, 0, sizeof *l);
+}
+
+// OIHW fp32 <-> a primitive layout (to_prim: OIHW -> layout).
+static void layout_convert(const weight_layout *l, float *oihw, int to_prim) {
+    const int64_t *d = l->md.dims;
+    size_t q = 0;
+    for (int64_t o = 0; o < d[0]; o++)
+        for (int64_t i = 0; i < d[1]; i++)
+            for (int64_t y = 0; y < d[2]; y++)
+                for (int64_t x = 0; x < d[3]; x++, q++) {
+                    size_t off = l->t[0][o] + l->t[1][i] + l->t[2][y] + l->t[3][x];
+                    if (to_prim && l->bf16) ((uint16_t *)l->buf)[off] = cx_f32_to_bf16(oihw[q]);
+                    else if (to_prim) ((float *)l->buf)[off] = oihw[q];
+                    else oihw[q] = l->bf16 ? cx_bf16_to_f32(((uint16_t *)l->buf)[off])
+                                           : ((float *)l->buf)[off];
+                }
+}
+
+void nn_convs_weights(nn_conv **convs, float **oihw, int n, int which) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int k = 0; k < n; k++) {
+        nn_conv *c = convs[k];
+        if (which == NN_W_FWD) layout_convert(&c->w, oihw[k], 1);
+        else if (which == NN_W_BWD_DATA && c->bwd_d && c->dd_w.owned) layout_convert(&c->dd_w, oihw[k], 1);
+        else if (which == NN_W_DIFF && c->bwd_w) layout_convert(&c->dw, oihw[k], 0);
+    }
+}
+
+static int arg_init(conv_arg *a, const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *prim,
+                    int is_output, cx_error *err) {
+    a->user = *user;
+    a->prim = *prim;
+    DNNL_CHECK(dnnl_memory_create(&a->m_user, &a->user, g_engine, DNNL_MEMORY_NONE));
+    if (dnnl_memory_desc_equal(&a->user, &a->prim)) return 0;
+    dnnl_primitive_desc_t pd;
+    const dnnl_memory_desc_t *from = is_output ? &a->prim : &a->user;
+    const dnnl_memory_desc_t *to = is_output ? &a->user : &a->prim;
+    DNNL_CHECK(dnnl_reorder_primitive_desc_create(&pd, from, g_engine, to, g_engine, NULL));
+    dnnl_status_t st = dnnl_primitive_create(&a->reorder, pd);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_CHECK(st);
+    // the primitive-layout copy is allocated per call (arg_in / arg_out) and released right
+    // after: these copies are transient and would otherwise add up over ~120 convolutions
+    DNNL_CHECK(dnnl_memory_create(&a->m_prim, &a->prim, g_engine, DNNL_MEMORY_NONE));
+    return 0;
+}
+
+static int arg_take_buf(conv_arg *a, cx_error *err) {
+    if (!a->buf) a->buf = cx_aligned_alloc(dnnl_memory_desc_get_size(&a->prim) + 64);
+    DNNL_CHECK(dnnl_memory_set_data_handle(a->m_prim, a->buf));
+    return 0;
+}
+
+static void arg_release(conv_arg *a) {
+    free(a->buf);
+    a->buf = NULL;
+}
+
+static void arg_free(conv_arg *a) {
+    if (a->reorder) dnnl_primitive_destroy(a->reorder);
+    if (a->m_user) dnnl_memory_destroy(a->m_user);
+    if (a->m_prim) dnnl_memory_destroy(a->m_prim);
+    free(a->buf);
+    memset(a, 0, sizeof *a);
+}
+
+static int run_reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to, cx_error *err) {
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    DNNL_CHECK(dnnl_primitive_execute(r, g_stream, 2, args));
+    return 0;
+}
+
+// Input argument: the memory the primitive should read (reordering the user's data if needed).
+static int arg_in(conv_arg *a, const void *user, dnnl_memory_t *m, cx_error *err) {
+    DNNL_CHECK(dnnl_memory_set_data_handle(a->m_user, (void *)user));
+    if (!a->reorder) {
+        *m = a->m_user;
+        return 0;
+    }
+    if (arg_take_buf(a, err) || run_reorder(a->reorder, a->m_user, a->m_prim, err)) return -1;
+    *m = a->m_prim;
+    return 0;
+}
+
+// Output argument: the memory the primitive writes; arg_out_finish copies it to the user's.
+static int arg_out(conv_arg *a, void *user, dnnl_memory_t *m, cx_error *err) {
+    DNNL_CHECK(dnnl_memory_set_data_handle(a->m_user, user));
+    if (a->reorder && arg_take_buf(a, err)) return -1;
+    *m = a->reorder ? a->m_prim : a->m_user;
+    return 0;
+}
+
+static int arg_out_finish(conv_arg *a, cx_error *err) {
+    if (a->reorder && run_reorder(a->reorder, a->m_prim, a->m_user, err)) return -1;
+    DNNL_CHECK(dnnl_stream_wait(g_stream));
+    arg_release(a);
+    return 0;
+}
+
+static int scratch_size(dnnl_primitive_desc_t pd, size_t *scratch_bytes) {
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t n = md ? dnnl_memory_desc_get_size(md) : 0;
+    if (n > *scratch_bytes) *scratch_bytes = n;
+    return 0;
+}
+
+static int make_prim(dnnl_primitive_t *prim, const void *op_desc, dnnl_primitive_attr_t attr,
+                     dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd_out,
+                     size_t *scratch_bytes, cx_error *err) {
+    dnnl_primitive_desc_t pd;
+    DNNL_CHECK(dnnl_primitive_desc_create(&pd, op_desc, attr, g_engine, hint));
+    scratch_size(pd, scratch_bytes);
+    dnnl_status_t st = dnnl_primitive_create(prim, pd);
+    if (st != dnnl_success) dnnl_primitive_desc_destroy(pd);
+    DNNL_CHECK(st);
+    *pd_out = pd;
+    return 0;
+}
+
+#define QMD(pd, q) dnnl_primitive_desc_query_md((pd), (q), 0)
+
+static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data,
+                      int bwd_weights, size_t *scratch_bytes, cx_error *err) {
+    const nn_conv_shape *s = &c->s;
+    dnnl_data_type_t ct = bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_dims_t src_d = {s->n, s->ic, s->ih, s->iw}, w_d = {s->oc, s->ic, s->k, s->k},
+                dst_d = {s->n, s->oc, s->oh, s->ow};
+    dnnl_dims_t strides = {s->stride, s->stride}, pad_l = {s->pad, s->pad};
+    dnnl_dims_t pad_r = {(s->oh - 1) * s->stride + s->k - s->ih - s->pad,
+                         (s->ow - 1) * s->stride + s->k - s->iw - s->pad};
+    dnnl_memory_desc_t src_any, w_any, dst_any, dsrc_any, ddst_any, dw_any;
+    dnnl_memory_desc_t u_src, u_dst, u_dsrc, u_ddst;
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_any, 4, w_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dsrc_any, 4, src_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&ddst_any, 4, dst_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dw_any, 4, w_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_src, 4, src_d, ct, tag_for_cb(src_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dsrc, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_ddst, 4, dst_d, ct, tag_for_cb(dst_cb)));
+
+    dnnl_primitive_attr_t attr;
+    DNNL_CHECK(dnnl_primitive_attr_create(&attr));
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+
+    int rc = -1;
+    dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
+    dnnl_convolution_desc_t fd, dd, wd;
+    // The user's activation layouts are requested directly (the blocked layouts the jit kernels
+    // use); weights are left to oneDNN (format_tag_any) and reordered from OIHW.
+    if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                           src_cb == 1 ? &src_any : &u_src, &w_any, NULL,
+                                           &u_dst, strides, pad_l, pad_r) != dnnl_success ||
+        make_prim(&c->fwd, &fd, attr, NULL, &fpd, scratch_bytes, err))
+        goto done;
+    const char *impl = NULL;
+    dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, &impl);
+    snprintf(c->impl, sizeof c->impl, "%s", impl ? impl : "?");
+    if (arg_init(&c->src, &u_src, QMD(fpd, dnnl_query_src_md), 0, err) ||
+        layout_init(&c->w, QMD(fpd, dnnl_query_weights_md), NULL, err) ||
+        arg_init(&c->dst, &u_dst, QMD(fpd, dnnl_query_dst_md), 1, err))
+        goto done;
+    if (bwd_data) {
+        if (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct,
+                                                     src_cb == 1 ? &dsrc_any : &u_dsrc, &w_any,
+                                                     &u_ddst, strides, pad_l,
+                                                     pad_r) != dnnl_success ||
+            make_prim(&c->bwd_d, &dd, attr, fpd, &dpd, scratch_bytes, err))
+            goto done;
+        if (arg_init(&c->dd_diff_dst, &u_ddst, QMD(dpd, dnnl_query_diff_dst_md), 0, err) ||
+            layout_init(&c->dd_w, QMD(dpd, dnnl_query_weights_md), &c->w, err) ||
+            arg_init(&c->diff_src, &u_dsrc, QMD(dpd, dnnl_query_diff_src_md), 1, err))
+            goto done;
+    }
+    if (bwd_weights) {
+        // oneDNN 2.6's bf16 backward-weights kernel for 3x3 convolutions without AMX
+        // (jit_bf16:avx512_core_bf16) costs ~300 ms a call whatever the image size (measured,
+        // DenseNet-121 conv2 at batch 16); in fp32 it is ~20 ms. So a 3x3 weight gradient is
+        // computed in fp32 from fp32 copies of its bf16 operands (reorders at the boundary).
+        dnnl_memory_desc_t w_src = src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
+        if (bf16 && s->k == 3) {
+            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_src, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
+            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_ddst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
+        }
+        if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
+                                                        &dw_any, NULL, &w_ddst, strides, pad_l,
+                                                        pad_r) != dnnl_success ||
+            make_prim(&c->bwd_w, &wd, attr, fpd, &wpd, scratch_bytes, err))
+            goto done;
+        if (arg_init(&c->dw_src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
+            arg_init(&c->dw_diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
+            layout_init(&c->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err))
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc && err && !err->msg[0])
+        cx_fail(err, "%s:%d: oneDNN has no convolution for %dx%d ic %d oc %d k %d (%s)",
+                __FILE__, __LINE__, s->ih, s->iw, s->ic, s->oc, s->k, bf16 ? "bf16" : "fp32");
+    if (fpd) dnnl_primitive_desc_destroy(fpd);
+    if (dpd) dnnl_primitive_desc_destroy(dpd);
+    if (wpd) dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_attr_destroy(attr);
+    return rc;
+}
+
+int nn_conv_create(nn_conv **out, const nn_conv_shape *s, int src_cb, int dst_cb, int bf16,
+                   int bwd_data, int bwd_weights, size_t *scratch_bytes, cx_error *err) {
+    *out = NULL;
+    if (engine_get(err)) return -1;
+    nn_conv *c = cx_calloc(1, sizeof *c);
+    c->s = *s;
+    if (err) err->msg[0] = 0;
+    if (conv_build(c, src_cb, dst_cb, bf16, bwd_data, bwd_weights, scratch_bytes, err)) {
+        nn_conv_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void nn_conv_free(nn_conv *c) {
+    if (!c) return;
+    if (c->fwd) dnnl_primitive_destroy(c->fwd);
+    if (c->bwd_d) dnnl_primitive_destroy(c->bwd_d);
+    if (c->bwd_w) dnnl_primitive_destroy(c->bwd_w);
+    conv_arg *args[] = {&c->src, &c->dst, &c->dd_diff_dst, &c->diff_src, &c->dw_src,
+                        &c->dw_diff_dst};
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) arg_free(args[i]);
+    layout_free(&c->dd_w); // may share the forward's buffer: freed by its owner below
+    layout_free(&c->w);
+    layout_free(&c->dw);
+    if (c->m_scratch) dnnl_memory_destroy(c->m_scratch);
+    free(c);
+}
+
+const char *nn_conv_impl(const nn_conv *c) { return c->impl; }
+
+static int scratch_mem(nn_conv *c, dnnl_primitive_t prim, void *scratch, dnnl_memory_t *m,
+                       cx_error *err) {
+    const_dnnl_primitive_desc_t pd;
+    DNNL_CHECK(dnnl_primitive_get_primitive_desc(prim, &pd));
+    const dnnl_memory_desc_t *md = QMD(pd, dnnl_query_scratchpad_md);
+    if (c->m_scratch) dnnl_memory_destroy(c->m_scratch);
+    c->m_scratch = NULL;
+    DNNL_CHECK(dnnl_memory_create(&c->m_scratch, md, g_engine, scratch));
+    *m = c->m_scratch;
+    return 0;
+}
+
+int nn_conv_forward(nn_conv *c, const void *src, float *dst, void *scratch, cx_error *err) {
+    dnnl_memory_t ms, md, mscr;
+    if (arg_in(&c->src, src, &ms, err) || arg_out(&c->dst, dst, &md, err) ||
+        scratch_mem(c, c->fwd, scratch, &mscr, err))
+        return -1;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, c->w.mem}, {DNNL_ARG_DST, md},
+                              {DNNL_ARG_SCRATCHPAD, mscr}};
+    DNNL_CHECK(dnnl_primitive_execute(c->fwd, g_stream, 4, args));
+    if (arg_out_finish(&c->dst, err)) return -1;
+    arg_release(&c->src);
+    return 0;
+}
+
+int nn_conv_backward_data(nn_conv *c, const void *diff_dst, float *diff_src, void *scratch,
+                          cx_error *err) {
+    CX_ASSERT(c->bwd_d);
+    dnnl_memory_t mdd, mds, mscr;
+    if (arg_in(&c->dd_diff_dst, diff_dst, &mdd, err) ||
+        arg_out(&c->diff_src, diff_src, &mds, err) ||
+        scratch_mem(c, c->bwd_d, scratch, &mscr, err))
+        return -1;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, mdd}, {DNNL_ARG_WEIGHTS, c->dd_w.mem},
+                              {DNNL_ARG_DIFF_SRC, mds}, {DNNL_ARG_SCRATCHPAD, mscr}};
+    DNNL_CHECK(dnnl_primitive_execute(c->bwd_d, g_stream, 4, args));
+    if (arg_out_finish(&c->diff_src, err)) return -1;
+    arg_release(&c->dd_diff_dst);
+    return 0;
+}
+
+int nn_conv_backward_weights(nn_conv *c, const void *src, const void *diff_dst, void *scratch,
+                             cx_error *err) {
+    CX_ASSERT(c->bwd_w);
+    dnnl_memory_t ms, mdd, mscr;
+    if (arg_in(&c->dw_src, src, &ms, err) || arg_in(&c->dw_diff_dst, diff_dst, &mdd, err) ||
+        scratch_mem(c, c->bwd_w, scratch, &mscr, err))
+        return -1;
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DIFF_DST, mdd},
+                              {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem}, {DNNL_ARG_SCRATCHPAD, mscr}};
+    DNNL_CHECK(dnnl_primitive_execute(c->bwd_w, g_stream, 4, args));
+    DNNL_CHECK(dnnl_stream_wait(g_stream));
+    arg_release(&c->dw_src);
+    arg_release(&c->dw_diff_dst);
+    return 0;
+}

@@ -1,0 +1,314 @@
+// Plans: every primitive and buffer for one (batch, H, W, precision, mode), created once, and
+// the forward pass. torchvision's DenseNet.forward: conv0 norm0 relu0 pool0, dense blocks with
+// transitions, norm5, ReLU, global average pool, classifier (+ the DenseNet-Aug gaze head).
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/nn_internal.h"
+
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+static void bn_state_alloc(plan_bn *s, int c) {
+    s->mean = cx_calloc((size_t)c, sizeof(float));
+    s->rstd = cx_calloc((size_t)c, sizeof(float));
+}
+static void bn_state_free(plan_bn *s) {
+    free(s->mean);
+    free(s->rstd);
+}
+
+void densenet_plan_free(densenet_plan *p) {
+    if (!p) return;
+    const densenet *net = p->net;
+    nn_conv_free(p->conv0);
+    bn_state_free(&p->s0);
+    bn_state_free(&p->s5);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        if (b < NN_MAX_BLOCKS - 1) {
+            nn_conv_free(p->tconv[b]);
+            bn_state_free(&p->st[b]);
+        }
+        if (p->layers[b])
+            for (int l = 0; l < net->block_layers[b]; l++) {
+                plan_layer *L = &p->layers[b][l];
+                nn_conv_free(L->conv1);
+                nn_conv_free(L->conv2);
+                bn_state_free(&L->s1);
+                bn_state_free(&L->s2);
+                free(L->b1);
+            }
+        free(p->layers[b]);
+        free(p->block[b]);
+        free(p->dblock[b]);
+    }
+    free(p->convs);
+    free(p->conv_w);
+    free(p->conv_dw);
+    void *bufs[] = {p->x_c, p->c0, p->F, p->dF, p->g, p->dg, p->logits, p->dlogits, p->gaze,
+                    p->dgaze, p->act, p->dact, p->tmp, p->d32, p->scratchpad, p->tap_act,
+                    p->tap_grad};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(p);
+}
+
+static void *alloc_elems(size_t n, size_t elem) {
+    void *q = cx_aligned_alloc(max_sz(n, 1) * elem);
+    memset(q, 0, max_sz(n, 1) * elem);
+    return q;
+}
+
+densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_precision prec,
+                                    nn_mode mode, cx_error *err) {
+    const densenet_config *cfg = &net->cfg;
+    if (batch < 1 || h < 1 || w < 1) {
+        cx_fail(err, "plan: batch %d and size %dx%d must be positive", batch, h, w);
+        return NULL;
+    }
+    densenet_plan *p = cx_calloc(1, sizeof *p);
+    p->net = net;
+    p->N = batch;
+    p->H = h;
+    p->W = w;
+    p->prec = prec;
+    p->mode = mode;
+    p->bf16 = prec == NN_BF16;
+    p->train = mode == NN_TRAIN;
+    p->K = cfg->num_classes;
+    p->h0 = (h - 1) / 2 + 1;
+    p->w0 = (w - 1) / 2 + 1;
+    p->bh[0] = (p->h0 - 1) / 2 + 1;
+    p->bw[0] = (p->w0 - 1) / 2 + 1;
+    for (int b = 1; b < NN_MAX_BLOCKS; b++) {
+        p->bh[b] = p->bh[b - 1] / 2;
+        p->bw[b] = p->bw[b - 1] / 2;
+    }
+    p->fh = p->bh[NN_MAX_BLOCKS - 1];
+    p->fw = p->bw[NN_MAX_BLOCKS - 1];
+    if (p->fh < 1 || p->fw < 1) {
+        cx_fail(err, "plan: input %dx%d is too small for DenseNet (needs at least 32x32)", h, w);
+        free(p);
+        return NULL;
+    }
+    const int N = batch, wb = cfg->bn_size * cfg->growth, gr = cfg->growth;
+    int chans[2 + 2 * NN_MAX_BLOCKS + 1], nc = 0;
+    chans[nc++] = cfg->init_features;
+    chans[nc++] = gr;
+    chans[nc++] = wb;
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        chans[nc++] = net->block_c_in[b];
+        chans[nc++] = net->block_c_out[b];
+    }
+    p->cb = nn_pick_cb(chans, nc);
+
+    // ---- primitives, and the scratch sizes (elements) -------------------------------------
+    size_t act = 0, dact = 0, tmp = 0, d32 = 0, sp = 0;
+    const int bwd_w = p->train;
+    nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
+    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 1, bwd_w, &sp, err)) goto fail;
+    size_t hw0 = (size_t)p->h0 * p->w0;
+    tmp = max_sz(tmp, (size_t)N * cfg->init_features * hw0);
+    d32 = max_sz(d32, (size_t)N * cfg->init_features * hw0);
+    dact = max_sz(dact, (size_t)N * cfg->init_features * hw0);
+    bn_state_alloc(&p->s0, cfg->init_features);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        const size_t hw = (size_t)p->bh[b] * p->bw[b];
+        const int cout = net->block_c_out[b];
+        p->layers[b] = cx_calloc((size_t)net->block_layers[b] + 1, sizeof(plan_layer));
+        for (int l = 0; l < net->block_layers[b]; l++) {
+            plan_layer *L = &p->layers[b][l];
+            int cin = net->layers[b][l].c_in;
+            nn_conv_shape s1 = {N, cin, p->bh[b], p->bw[b], wb, p->bh[b], p->bw[b], 1, 1, 0};
+            nn_conv_shape s2 = {N, wb, p->bh[b], p->bw[b], gr, p->bh[b], p->bw[b], 3, 1, 1};
+            if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err) ||
+                nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err))
+                goto fail;
+            bn_state_alloc(&L->s1, cin);
+            bn_state_alloc(&L->s2, wb);
+            L->b1 = alloc_elems((size_t)N * wb * hw, sizeof(float));
+            act = max_sz(act, (size_t)N * max_sz(cin, wb) * hw);
+            d32 = max_sz(d32, (size_t)N * max_sz(cin, wb) * hw);
+            dact = max_sz(dact, (size_t)N * max_sz(gr, wb) * hw);
+            tmp = max_sz(tmp, (size_t)N * gr * hw);
+        }
+        p->block[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
+        p->dblock[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
+        if (b < NN_MAX_BLOCKS - 1) {
+            nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
+            if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err))
+                goto fail;
+            bn_state_alloc(&p->st[b], cout);
+            act = max_sz(act, (size_t)N * cout * hw);
+            d32 = max_sz(d32, (size_t)N * cout * hw);
+            tmp = max_sz(tmp, (size_t)N * (cout / 2) * hw);
+            dact = max_sz(dact, (size_t)N * (cout / 2) * hw);
+        }
+    }
+    const int C = net->c_final;
+    const size_t fhw = (size_t)p->fh * p->fw;
+    bn_state_alloc(&p->s5, C);
+    d32 = max_sz(d32, (size_t)N * C * fhw); // norm5 pre-ReLU tap
+    const size_t esz = p->bf16 ? 2 : 4;
+    p->x_c = alloc_elems((size_t)N * 3 * h * w, esz);
+    p->c0 = alloc_elems((size_t)N * cfg->init_features * hw0, sizeof(float));
+    p->F = alloc_elems((size_t)N * C * fhw, sizeof(float));
+    p->dF = alloc_elems((size_t)N * C * fhw, sizeof(float));
+    p->g = alloc_elems((size_t)N * C, sizeof(float));
+    p->dg = alloc_elems((size_t)N * C, sizeof(float));
+    p->logits = alloc_elems((size_t)N * p->K, sizeof(float));
+    p->dlogits = alloc_elems((size_t)N * p->K, sizeof(float));
+    p->gaze = alloc_elems((size_t)N * fhw, sizeof(float));
+    p->dgaze = alloc_elems((size_t)N * fhw, sizeof(float));
+    p->act = alloc_elems(act, esz);
+    p->dact = alloc_elems(dact, esz);
+    p->tmp = alloc_elems(tmp, sizeof(float));
+    p->d32 = alloc_elems(d32, sizeof(float));
+    // every convolution with its OIHW weights and gradient, for the batched weight conversions
+    p->n_conv = 0;
+    p->convs = cx_malloc(sizeof(nn_conv *) * (size_t)(2 * net->n_layers_total + 4));
+    p->conv_w = cx_malloc(sizeof(float *) * (size_t)(2 * net->n_layers_total + 4));
+    p->conv_dw = cx_malloc(sizeof(float *) * (size_t)(2 * net->n_layers_total + 4));
+#define ADD_CONV(cv, w, dw) (p->convs[p->n_conv] = (cv), p->conv_w[p->n_conv] = (w), p->conv_dw[p->n_conv++] = (dw))
+    ADD_CONV(p->conv0, net->conv0, net->dconv0);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        for (int l = 0; l < net->block_layers[b]; l++) {
+            ADD_CONV(p->layers[b][l].conv1, net->layers[b][l].conv1, net->layers[b][l].dconv1);
+            ADD_CONV(p->layers[b][l].conv2, net->layers[b][l].conv2, net->layers[b][l].dconv2);
+        }
+        if (b < NN_MAX_BLOCKS - 1) ADD_CONV(p->tconv[b], net->trans_conv[b], net->dtrans_conv[b]);
+    }
+#undef ADD_CONV
+    p->scratchpad_bytes = sp;
+    p->scratchpad = cx_aligned_alloc(max_sz(sp, 64));
+    cx_verbose("nn: plan %s N=%d %dx%d %s %s, channel block %d, conv0 impl %s, scratchpad %.1f MB",
+               cfg->arch, N, h, w, p->bf16 ? "bf16" : "fp32", p->train ? "train" : "eval", p->cb,
+               nn_conv_impl(p->conv0), sp / 1048576.0);
+    return p;
+fail:
+    cx_fail_wrap(err, "plan %s N=%d %dx%d", cfg->arch, N, h, w);
+    densenet_plan_free(p);
+    return NULL;
+}
+
+int densenet_plan_batch(const densenet_plan *p) { return p->N; }
+
+void densenet_plan_feature_hw(const densenet_plan *p, int *fh, int *fw) {
+    if (fh) *fh = p->fh;
+    if (fw) *fw = p->fw;
+}
+
+// ---- forward ---------------------------------------------------------------------------------
+// Statistics for one BN: batch statistics (+ running update, counter) in training, running
+// statistics in evaluation.
+static void bn_stats(const densenet_plan *p, const nn_bn_ref *bn, const plan_bn *s,
+                     const nn_view *x) {
+    if (p->train) {
+        nn_bn_batch_stats(x, s->mean, s->rstd, bn->run_mean, bn->run_var);
+        (*bn->count)++;
+    } else {
+        nn_bn_eval_stats(bn->c, bn->run_mean, bn->run_var, s->mean, s->rstd);
+    }
+}
+
+// Pre-ReLU BN output of x into d32 (only for a tap on a norm layer).
+static void tap_pre_relu(densenet_plan *p, const nn_bn_ref *bn, const plan_bn *s,
+                         const nn_view *x) {
+    nn_view y = plan_view(p, p->d32, x->c, x->h, x->w, 0, 0);
+    nn_bn_apply(x, s->mean, s->rstd, bn->gamma, bn->beta, 0, &y);
+    plan_tap_store(p, &y, 0);
+}
+
+static int tap_is(const densenet_plan *p, tap_kind k, int b, int l) {
+    return p->tap == k && p->tap_b == b && p->tap_l == l;
+}
+
+int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaze,
+                     cx_error *err) {
+    densenet *net = p->net;
+    const densenet_config *cfg = &net->cfg;
+    const int N = p->N, wb = cfg->bn_size * cfg->growth, gr = cfg->growth;
+    p->tap_has_act = p->tap_has_grad = 0;
+    p->ran_forward = 0;
+
+    // conv0 (source kept for the weight gradient)
+    nn_view xin = nn_view_make((void *)x, N, 3, p->H, p->W, 1, 0);
+    nn_view xc = nn_view_make(p->x_c, N, 3, p->H, p->W, 1, 0);
+    xc.bf16 = p->bf16;
+    nn_view_copy(&xin, &xc);
+    nn_convs_weights(p->convs, p->conv_w, p->n_conv, NN_W_FWD); // this step's weights
+    if (nn_conv_forward(p->conv0, p->x_c, p->c0, p->scratchpad, err))
+        return cx_fail_wrap(err, "features.conv0");
+    nn_view c0 = plan_view(p, p->c0, cfg->init_features, p->h0, p->w0, 0, 0);
+    if (tap_is(p, TAP_CONV0, 0, 0)) plan_tap_store(p, &c0, 0);
+    // norm0, relu0, pool0 -> the first channels of block 1
+    bn_stats(p, &net->norm0, &p->s0, &c0);
+    if (tap_is(p, TAP_NORM0, 0, 0)) tap_pre_relu(p, &net->norm0, &p->s0, &c0);
+    nn_view r0 = plan_view(p, p->tmp, cfg->init_features, p->h0, p->w0, 0, 0);
+    nn_bn_apply(&c0, p->s0.mean, p->s0.rstd, net->norm0.gamma, net->norm0.beta, 1, &r0);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        const int bh = p->bh[b], bw = p->bw[b], cout = net->block_c_out[b];
+        const size_t ns = (size_t)cout * bh * bw;
+        nn_view in = plan_view(p, p->block[b], net->block_c_in[b], bh, bw, ns, 0);
+        if (b == 0) {
+            nn_maxpool_forward(&r0, &in);
+            if (tap_is(p, TAP_POOL0, 0, 0)) plan_tap_store(p, &in, 0);
+        }
+        for (int l = 0; l < net->block_layers[b]; l++) {
+            const nn_layer_ref *R = &net->layers[b][l];
+            plan_layer *L = &p->layers[b][l];
+            // norm1 relu1 conv1 on the concatenation so far
+            nn_view xl = plan_view(p, p->block[b], R->c_in, bh, bw, ns, 0);
+            nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
+            bn_stats(p, &R->norm1, &L->s1, &xl);
+            nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
+            if (nn_conv_forward(L->conv1, p->act, L->b1, p->scratchpad, err))
+                return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1", b + 1, l + 1);
+            nn_view b1 = plan_view(p, L->b1, wb, bh, bw, 0, 0);
+            if (tap_is(p, TAP_CONV1, b, l)) plan_tap_store(p, &b1, 0);
+            // norm2 relu2 conv2 -> 32 new channels appended to the block buffer
+            bn_stats(p, &R->norm2, &L->s2, &b1);
+            if (tap_is(p, TAP_NORM2, b, l)) tap_pre_relu(p, &R->norm2, &L->s2, &b1);
+            nn_view a2 = plan_view(p, p->act, wb, bh, bw, 0, p->bf16);
+            nn_bn_apply(&b1, L->s2.mean, L->s2.rstd, R->norm2.gamma, R->norm2.beta, 1, &a2);
+            if (nn_conv_forward(L->conv2, p->act, p->tmp, p->scratchpad, err))
+                return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2", b + 1, l + 1);
+            nn_view y2 = plan_view(p, p->tmp, gr, bh, bw, 0, 0);
+            if (tap_is(p, TAP_CONV2, b, l)) plan_tap_store(p, &y2, 0);
+            nn_view slot = plan_view(p, p->block[b] + (size_t)R->c_in * bh * bw, gr, bh, bw, ns, 0);
+            nn_view_copy(&y2, &slot);
+        }
+        nn_view full = plan_view(p, p->block[b], cout, bh, bw, ns, 0);
+        if (tap_is(p, TAP_BLOCK, b, 0)) plan_tap_store(p, &full, 0);
+        if (b == NN_MAX_BLOCKS - 1) break;
+        // transition: norm relu conv1x1 (C -> C/2), avg-pool 2x2 -> first channels of block b+1
+        const nn_bn_ref *tn = &net->trans_norm[b];
+        bn_stats(p, tn, &p->st[b], &full);
+        nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
+        nn_bn_apply(&full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
+        if (nn_conv_forward(p->tconv[b], p->act, p->tmp, p->scratchpad, err))
+            return cx_fail_wrap(err, "transition%d.conv", b + 1);
+        nn_view tc = plan_view(p, p->tmp, cout / 2, bh, bw, 0, 0);
+        if (tap_is(p, TAP_TCONV, b, 0)) plan_tap_store(p, &tc, 0);
+        const int nh = p->bh[b + 1], nw = p->bw[b + 1];
+        nn_view next = plan_view(p, p->block[b + 1], cout / 2, nh, nw,
+                                 (size_t)net->block_c_out[b + 1] * nh * nw, 0);
+        nn_avgpool_forward(&tc, &next);
+        if (tap_is(p, TAP_TPOOL, b, 0)) plan_tap_store(p, &next, 0);
+    }
+    // norm5, relu (functional in torchvision), global average pool, classifier
+    const int B = NN_MAX_BLOCKS - 1, C = net->c_final;
+    nn_view x5 = plan_view(p, p->block[B], C, p->fh, p->fw, 0, 0);
+    bn_stats(p, &net->norm5, &p->s5, &x5);
+    if (tap_is(p, TAP_NORM5, 0, 0)) tap_pre_relu(p, &net->norm5, &p->s5, &x5);
+    nn_view F = plan_view(p, p->F, C, p->fh, p->fw, 0, 0);
+    nn_bn_apply(&x5, p->s5.mean, p->s5.rstd, net->norm5.gamma, net->norm5.beta, 1, &F);
+    if (tap_is(p, TAP_RELU5, 0, 0)) plan_tap_store(p, &F, 0);
+    nn_gap_forward(&F, p->g);
+    nn_linear_forward(p->g, net->cls_w, net->cls_b, N, C, p->K, p->logits);
+    if (logits) memcpy(logits, p->logits, sizeof(float) * N * p->K);
+    if (cfg->gaze_head) {
+        nn_gaze_forward(&F, net->gaze_w, net->gaze_b[0], p->gaze);
+        if (gaze) memcpy(gaze, p->gaze, sizeof(float) * N * p->fh * p->fw);
+    }
+    p->ran_forward = 1;
+    return 0;
+}
