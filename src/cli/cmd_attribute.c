@@ -36,6 +36,7 @@ static void help(FILE *out) {
             "                       images without any are skipped) | all | a list of label indices\n"
             "                       or names, e.g. 1,Edema (default positive)\n"
             "  --limit N            first N images of the split (default all)\n"
+            "  --gaze-only          only images with radiologist gaze (the ones compare analyses)\n"
             "  --input FILE         tensor \"input\" [N,3,H,W], normalised (instead of --data)\n"
             "  --target K           label index explained for every --input sample\n"
             "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default sl,gc,dl,lc,gs,nt)\n"
@@ -53,7 +54,7 @@ static void help(FILE *out) {
 
 typedef struct attr_args {
     const char *model, *data, *input, *out, *targets;
-    int split, target, limit, raw, overlays, ignore_unknown, progress;
+    int split, target, limit, raw, overlays, ignore_unknown, progress, gaze_only;
     attr_method methods[ATTR_NMETHODS];
     int n_methods;
     attr_options opt;
@@ -119,6 +120,12 @@ static int load_pack_work(const attr_args *a, const pack *pk, int k, const model
                           attr_work *w, cx_error *err) {
     int64_t *rows;
     int64_t n = pack_split_rows(pk, a->split, &rows);
+    if (a->gaze_only) { // keep the images with radiologist gaze (what `compare` analyses)
+        int64_t kept = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (pk->gaze_row[rows[i]] >= 0) rows[kept++] = rows[i];
+        n = kept;
+    }
     if (a->limit > 0 && n > a->limit) n = a->limit;
     w->s = pk->size;
     size_t plane = (size_t)w->s * w->s;
@@ -140,8 +147,8 @@ static int load_pack_work(const attr_args *a, const pack *pk, int k, const model
     }
     free(rows);
     w->n_img = m;
-    if (m == 0) return cx_fail(err, "%s: no images with targets in split %s (--targets %s)", pk->dir,
-                               CX_SPLITS[a->split], a->targets);
+    if (m == 0) return cx_fail(err, "%s: no images%s with targets in split %s (--targets %s)", pk->dir,
+                               a->gaze_only ? " with gaze" : "", CX_SPLITS[a->split], a->targets);
     w->x = cx_malloc(sizeof *w->x * 3 * plane * (size_t)m);
     w->gray = cx_malloc(plane * (size_t)m);
     for (int64_t i = 0; i < m; i++) {
@@ -426,11 +433,12 @@ done:
 int cmd_attribute(int argc, char **argv) {
     static const char *cmd = "attribute";
     enum { O_MODEL = 256, O_DATA, O_SPLIT, O_TARGETS, O_LIMIT, O_INPUT, O_TARGET, O_METHODS,
-           O_OUT, O_RAW, O_OVERLAYS, O_IGNORE, O_THREADS, O_QUIET, O_HELP };
+           O_OUT, O_RAW, O_OVERLAYS, O_IGNORE, O_THREADS, O_QUIET, O_HELP, O_GAZE_ONLY };
     static const struct option longopts[] = {
         {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
         {"split", required_argument, 0, O_SPLIT}, {"targets", required_argument, 0, O_TARGETS},
         {"limit", required_argument, 0, O_LIMIT}, {"input", required_argument, 0, O_INPUT},
+        {"gaze-only", no_argument, 0, O_GAZE_ONLY},
         {"target", required_argument, 0, O_TARGET}, {"methods", required_argument, 0, O_METHODS},
         {"out", required_argument, 0, O_OUT}, {"raw", no_argument, 0, O_RAW},
         {"overlays", required_argument, 0, O_OVERLAYS},
@@ -459,6 +467,7 @@ int cmd_attribute(int argc, char **argv) {
             a.limit = (int)v;
             break;
         case O_INPUT: a.input = optarg; break;
+        case O_GAZE_ONLY: a.gaze_only = 1; break;
         case O_TARGET:
             if (cli_parse_int(cmd, "--target", optarg, 0, 1023, &v)) return CLI_USAGE;
             a.target = (int)v;

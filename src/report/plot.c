@@ -356,7 +356,7 @@ static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float
                 uint8_t c[3];
                 double m = map[(size_t)y * S + x];
                 rp_viridis(m, c);
-                double a = alpha * (0.35 + 0.65 * fmin(fmax(m, 0), 1)); // low values stay faint
+                double a = alpha * fmin(fmax(m, 0), 1); // low values leave the radiograph visible
                 if (!image) a = 1;
                 r = (1 - a) * g + a * c[0];
                 gr = (1 - a) * g + a * c[1];
@@ -389,14 +389,14 @@ typedef struct grid_ctx {
     const char *const *row_titles, *const *col_titles;
     const uint8_t *const *images;
     const float *const *maps;
-    double alpha, cell;
+    double alpha, cell, x0; // x0: left margin, fits the longest row title
 } grid_ctx;
 
 static void draw_grid(cairo_t *cr, double w, double h, const void *vctx) {
     const grid_ctx *c = vctx;
     background(cr);
     title(cr, w, c->title);
-    double x0 = 130, y0 = 56, cell = c->cell, pad = 4;
+    double x0 = c->x0, y0 = 56, cell = c->cell, pad = 4;
     font(cr, 10, 1);
     for (int col = 0; col <= c->n_cols; col++)
         text_at(cr, x0 + col * (cell + pad) + cell / 2, y0 - 8, 0.5, 1,
@@ -428,8 +428,19 @@ int rp_image_grid(const char *path_noext, const char *t, int n_rows, int n_map_c
                   cx_error *err) {
     if (n_rows < 1 || n_map_cols < 0 || S < 1)
         return cx_fail(err, "%s: empty image grid", path_noext);
-    grid_ctx c = {t, n_rows, n_map_cols, S, row_titles, col_titles, images, maps, alpha, 112};
-    double w = 130 + (n_map_cols + 1) * (c.cell + 4) + 90;
+    grid_ctx c = {t, n_rows, n_map_cols, S, row_titles, col_titles, images, maps, alpha, 112, 40};
+    // Measure the row titles once on a scratch surface to size the left margin.
+    cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1);
+    cairo_t *cr = cairo_create(scratch);
+    font(cr, 9, 0);
+    for (int r = 0; r < n_rows; r++) {
+        cairo_text_extents_t te;
+        cairo_text_extents(cr, row_titles[r] ? row_titles[r] : "", &te);
+        c.x0 = fmax(c.x0, te.x_advance + 16);
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(scratch);
+    double w = c.x0 + (n_map_cols + 1) * (c.cell + 4) + 90;
     double h = 56 + n_rows * (c.cell + 4) + 16;
     if (h < 290) h = 290;
     return render(path_noext, w, h, draw_grid, &c, err);

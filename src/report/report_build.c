@@ -217,8 +217,18 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
 // and the mean AUROC per model for the findings.
 void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
                           rb_cells *findings) {
-    rb_found f;
-    rb_find_all(n_dirs, dirs, "auroc.csv", &f);
+    rb_found all, f = {0}, combined = {0};
+    rb_find_all(n_dirs, dirs, "auroc.csv", &all);
+    // One model per auroc.csv; eval --compare's combined table (a "model" column) is shown
+    // through its Markdown twin with the DeLong test instead.
+    for (int i = 0; i < all.n; i++) {
+        cx_error err;
+        csv_table *t = csv_table_read(all.path[i], &err);
+        if (!t) continue;
+        rb_found *dst = csv_col(t, "model") >= 0 ? &combined : &f;
+        snprintf(dst->path[dst->n++], sizeof dst->path[0], "%s", all.path[i]);
+        csv_table_free(t);
+    }
     if (!f.n) return;
     rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
     int nm = f.n > 8 ? 8 : f.n;
@@ -297,13 +307,13 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
             rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
         }
     }
-    rb_found md;
-    rb_find_all(n_dirs, dirs, "auroc_table.md", &md);
-    for (int i = 0; i < md.n; i++) {
-        char *text;
+    for (int i = 0; i < combined.n; i++) {
+        char dir[4096], mdp[4200], *text;
         size_t n;
         cx_error err;
-        if (cx_read_file(md.path[i], &text, &n, &err) == 0) {
+        rb_dirname(combined.path[i], dir, sizeof dir);
+        cx_path_join(mdp, sizeof mdp, dir, "auroc_table.md");
+        if (cx_read_file(mdp, &text, &n, &err) == 0) {
             rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
             rp_doc_code(d, text);
             free(text);

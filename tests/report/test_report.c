@@ -86,18 +86,19 @@ static void grid_cell_uses_colormap(void **state) {
     snprintf(png, sizeof png, "%s.png", base);
     cairo_surface_t *img = cairo_image_surface_create_from_png(png);
     assert_int_equal(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
-    // Centre of the map cell (column 1): x = 130 + 116 + 56, y = 56 + 56 points, at 2x scale.
+    // Centre of the map cell (column 1): x = x0 + 116 + 56 with x0 = 40 (short row titles),
+    // y = 56 + 56 points, at 2x scale.
     unsigned char *px = cairo_image_surface_get_data(img);
     int stride = cairo_image_surface_get_stride(img);
     uint32_t v;
-    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 302), 4);
+    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 212), 4);
     uint8_t want[3];
     rp_viridis(1.0, want); // map 1 over black with alpha 1 -> pure viridis(1)
     assert_int_equal((v >> 16) & 255, want[0]);
     assert_int_equal((v >> 8) & 255, want[1]);
     assert_int_equal(v & 255, want[2]);
     // The input cell (column 0) shows the black radiograph.
-    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 186), 4);
+    memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 96), 4);
     assert_int_equal(v & 0xffffff, 0);
     cairo_surface_destroy(img);
 }
