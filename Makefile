@@ -77,4 +77,51 @@ format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(HEADERS)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz build-valgrind
+
+# ---- fuzzing (tests/fuzz/, docs/reliability.md; owned by reliability) ----------------------------
+# `make fuzz` builds the library with clang, libFuzzer, ASan and UBSan into build-fuzz/ and runs
+# every tests/fuzz/fuzz_<t>.c for FUZZ_SECONDS on its seed corpus tests/fuzz/corpus/<t>/ (new
+# inputs go to build-fuzz/corpus/<t>/, crashes to build-fuzz/artifacts/). Fails if any target
+# crashes, leaks, times out or exceeds -rss_limit_mb. FUZZ_TARGETS=... runs some only.
+# clang 14 lacks _Float16 on x86: it is __fp16 there (a storage type; F16C converts it).
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_MAXLEN_csv := 8192
+FUZZ_MAXLEN_mimic := 16384
+FUZZ_MAXLEN_egd := 16384
+FUZZ_MAXLEN_safetensors := 8192
+FUZZ_MAXLEN_pack := 16384
+FUZZ_MAXLEN_model := 196608
+FUZZ_MAXLEN_image := 16384
+FUZZ_MAXLEN_truth := 8192
+
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) OPT="-O1 -g" WERROR=0 \
+	  SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN) -D_Float16=__fp16 -Wno-unknown-warning-option" \
+	  MODULES="util io nn data train" $(FUZZ_BUILD)/libcxrgaze.a
+	@mkdir -p $(FUZZ_BUILD)/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "  FUZZ    $(FUZZ_BUILD)/fuzz/fuzz_$$t"; \
+	  clang -std=gnu11 -O1 -g -march=native -fopenmp -Isrc -Itests/fuzz $(MPI_CFLAGS) \
+	    -fsanitize=fuzzer $(FUZZ_SAN) -D_Float16=__fp16 tests/fuzz/fuzz_$$t.c \
+	    $(FUZZ_BUILD)/libcxrgaze.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/fuzz_$$t; done
+
+fuzz: fuzz-build
+	@failed=""; for tm in $(foreach t,$(FUZZ_TARGETS),$(t):$(or $(FUZZ_MAXLEN_$(t)),8192)); do \
+	  t=$${tm%%:*}; maxlen=$${tm##*:}; \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s, max_len $$maxlen"; \
+	  OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
+	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -timeout=30 -max_len=$$maxlen -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- $(FUZZ_BUILD)/corpus/$$t \
+	    tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/fuzz_$$t.log 2>&1 \
+	  || { failed="$$failed $$t"; tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; }; \
+	  grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb|DONE' $(FUZZ_BUILD)/fuzz_$$t.log | tr '\n' ' '; echo; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed (see $(FUZZ_BUILD)/artifacts/)"; exit 1; fi; \
+	echo "fuzz: all targets passed ($(FUZZ_SECONDS) s each)"

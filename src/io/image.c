@@ -60,6 +60,10 @@ static int jpeg_header(tjhandle tj, const uint8_t *buf, size_t n, const char *na
     int sub, cs;
     if (tjDecompressHeader3(tj, buf, (unsigned long)n, w, h, &sub, &cs) != 0)
         return jpeg_fail(tj, name, "corrupt", err);
+    // A header without a frame (SOF) leaves the size 0x0 yet succeeds (found by fuzz_image;
+    // tests/io/test_regress_image.c): no image has zero pixels.
+    if (*w < 1 || *h < 1)
+        return cx_fail(err, "%s: corrupt JPEG: image size %dx%d in the header", name, *w, *h);
     if (channels) *channels = cs == TJCS_GRAY ? 1 : (cs == TJCS_CMYK || cs == TJCS_YCCK) ? 4 : 3;
     return 0;
 }

@@ -1,0 +1,49 @@
+// io/regress_image: inputs found by the image fuzz target (tests/fuzz/fuzz_image.c) that once
+// misbehaved, fed to every image entry point. Oracle: each is refused with an error naming the
+// file (or the in-memory name) and the reason; nothing reports a 0-pixel image as valid.
+#include "test.h"
+
+#include "io/io.h"
+
+// fuzz_image crash ae3d9354 (docs/reliability.md): a JFIF header, a quantisation table and a
+// scan (SOS) but no frame header (SOF). tjDecompressHeader3 accepted it with a 0x0 size, and
+// img_info returned 0 with w = h = 0 (a caller dividing by the width would crash).
+static const uint8_t JPEG_NO_SOF[] = {
+    0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0xff, 0xdb, 0x00, 0x43, 0x00, 0x08, 0x06, 0x06, 0x07, 0x06,
+    0x05, 0x08, 0x07, 0x07, 0x07, 0x09, 0x09, 0x08, 0x0a, 0x0c, 0x14, 0x0d, 0x0c, 0x51, 0x61,
+    0x07, 0x22, 0x71, 0x14, 0x32, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6,
+    0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1,
+    0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xff, 0xda, 0x00, 0x08, 0x01, 0x01,
+    0x00, 0x00, 0x3f, 0x00, 0xf3, 0x7f, 0x07, 0xff, 0x00, 0xcb, 0x3a, 0xfa, 0x03, 0xc1, 0xff,
+    0x00, 0xf2, 0xce, 0xbe, 0x7f, 0xf0, 0x7f, 0xfc, 0xb3, 0xaf, 0xa0, 0x3c, 0x1f, 0xff, 0x00,
+    0x2c, 0xeb, 0xe7, 0xff, 0x00, 0x07, 0xff, 0x00, 0xcb, 0x3a, 0xfa, 0x03, 0xc1, 0xff, 0x00,
+    0xf2, 0xce, 0xbf, 0xff, 0xd9};
+
+static void jpeg_without_frame_header(void **state) {
+    (void)state;
+    const char *path = test_out_path("regress_jpeg_no_sof.jpg");
+    assert_int_equal(cx_write_file_atomic(path, JPEG_NO_SOF, sizeof JPEG_NO_SOF, NULL), 0);
+    cx_error err = {0};
+    int w = -7, h = -7, ch = -7;
+    assert_int_equal(img_info(path, &w, &h, &ch, &err), -1);
+    assert_non_null(strstr(err.msg, "regress_jpeg_no_sof.jpg"));
+    assert_non_null(strstr(err.msg, "JPEG"));
+
+    img_gray im = {0};
+    assert_int_equal(img_load_gray(path, 0, &im, &err), -1);
+    assert_null(im.px);
+    assert_non_null(strstr(err.msg, "regress_jpeg_no_sof.jpg"));
+    assert_int_equal(img_load_gray(path, 16, &im, &err), -1); // DCT-scaled path too
+    assert_int_equal(img_load_mask(path, &im, &err), -1);
+    assert_int_equal(img_decode_gray_mem(JPEG_NO_SOF, sizeof JPEG_NO_SOF, "mem:no-sof", 0, &im,
+                                         &err), -1);
+    assert_non_null(strstr(err.msg, "mem:no-sof"));
+    uint8_t fit[8 * 8];
+    assert_int_equal(img_load_fit(path, 8, fit, NULL, &err), -1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(jpeg_without_frame_header)};
+    return cmocka_run_group_tests_name("io/regress_image", tests, NULL, NULL);
+}
