@@ -42,7 +42,7 @@ static void help(FILE *out) {
             "  --size S           model input size (default 128)\n"
             "  --epochs E         training epochs per model (default 6)\n"
             "  --batch B          training batch (default 16)\n"
-            "  --maps N           held-out images explained per model (default 40)\n"
+            "  --maps N           held-out images with gaze explained per model (default 30)\n"
             "  --precision P      fp32 | bf16 (default bf16)\n"
             "  --seed S           seed of every step (default 1)\n"
             "  --threads N        worker threads (default: all cores)\n"
@@ -84,7 +84,7 @@ int cmd_demo(int argc, char **argv) {
         {"maps", required_argument, 0, O_MAPS},      {"precision", required_argument, 0, O_PREC},
         {"seed", required_argument, 0, O_SEED},      {"threads", required_argument, 0, O_THREADS},
         {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
-    demo_cfg c = {"demo-out", 1200, 300, 128, 6, 16, 40, 8, "bf16", 1};
+    demo_cfg c = {"demo-out", 1200, 300, 128, 6, 16, 30, 4, "bf16", 1};
     long v;
     int opt;
     optind = 1;

@@ -38,10 +38,7 @@ void rb_find_all(int n_dirs, const char *const *dirs, const char *name, rb_found
     f->n = 0;
     for (int i = 0; i < n_dirs; i++) {
         if (!cx_is_dir(dirs[i])) continue;
-        char p[4096];
-        cx_path_join(p, sizeof p, dirs[i], name);
-        if (cx_path_exists(p) && f->n < MAX_FOUND) snprintf(f->path[f->n++], sizeof f->path[0], "%s", p);
-        else rb_find_named(dirs[i], name, 2, f);
+        rb_find_named(dirs[i], name, 2, f);
     }
 }
 

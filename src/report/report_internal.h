@@ -9,7 +9,7 @@ typedef struct rb_found {
     int n;
     char path[MAX_FOUND][4096];
 } rb_found;
-// Files named `name` directly in each dir or up to two levels below it, sorted.
+// Files named `name` in each dir and up to two levels below it, sorted.
 void rb_find_all(int n_dirs, const char *const *dirs, const char *name, rb_found *f);
 // PNG files in dir whose names start with prefix, sorted.
 void rb_find_pngs(const char *dir, const char *prefix, rb_found *f);

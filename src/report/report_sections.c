@@ -251,13 +251,14 @@ void rb_section_compare(rp_doc *d, int n_dirs, const char *const *dirs, const ch
             csv_table *t = csv_table_read(p, &err);
             for (int64_t r = 0; t && r < csv_nrows(t); r++) {
                 double cc = rb_num(csv_get(t, r, csv_col(t, "mean_cc")));
-                char line[700];
+                char line[900];
                 snprintf(line, sizeof line,
-                         "%s: GradCAM and Layer Conductance maps %s (mean correlation %.4f). With "
-                         "both taken at the last layer that feeds global average pooling and the "
-                         "linear classifier, conductance integrates the same gradient that GradCAM "
-                         "averages, so the two maps differ only by normalisation and the ReLU; this "
-                         "explains identical GC and LC numbers in the original study.",
+                         "%s: GradCAM and Layer Conductance maps %s (mean correlation %.4f). Taken "
+                         "at the post-ReLU layer that feeds global average pooling and the linear "
+                         "classifier (features.relu5), conductance equals GradCAM's gradient-"
+                         "weighted activation up to normalisation, which explains identical GC and "
+                         "LC numbers in the original study; at the layer Captum hooks (norm5, "
+                         "before the final ReLU) the ReLU's gating makes them differ somewhat.",
                          csv_get(t, r, csv_col(t, "model")),
                          cc > 0.99 ? "coincide" : (cc > 0.9 ? "nearly coincide" : "differ"), cc);
                 rb_cell_add(findings, "%s", line);
