@@ -84,7 +84,7 @@ static const char *css =
     "h1{font-size:1.7em;border-bottom:2px solid #444}h2{font-size:1.3em;margin-top:1.8em;"
     "border-bottom:1px solid #bbb}h3{font-size:1.1em}"
     "table{border-collapse:collapse;margin:.6em 0;font-size:.88em}"
-    "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f0f0f0}"
+    "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;overflow-wrap:anywhere}th{background:#f0f0f0}"
     "tr:nth-child(even) td{background:#fafafa}caption{caption-side:top;text-align:left;"
     "font-weight:bold;padding:4px 0}"
     "figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #ddd}"
