@@ -2,29 +2,13 @@
 // one drawing function, written atomically.
 #include "report/report.h"
 
+#include "attr/attr.h" // attr_viridis: the one colormap of overlays and figures
+
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-
-// Viridis sampled at t = 0, 1/8, ..., 1 (matplotlib's viridis at those points), interpolated
-// linearly in sRGB: close to the full 256-entry table and monotone in lightness.
-static const uint8_t viridis_anchor[9][3] = {
-    {0x44, 0x01, 0x54}, {0x47, 0x2d, 0x7b}, {0x3b, 0x52, 0x8b}, {0x2c, 0x72, 0x8e}, {0x21, 0x91, 0x8c},
-    {0x28, 0xae, 0x80}, {0x5e, 0xc9, 0x62}, {0xad, 0xdc, 0x30}, {0xfd, 0xe7, 0x25},
-};
-
-void rp_viridis(double t, uint8_t rgb[3]) {
-    if (!(t > 0)) t = 0; // NaN -> 0
-    if (t > 1) t = 1;
-    double x = t * 8;
-    int i = (int)x;
-    if (i >= 8) i = 7;
-    double f = x - i;
-    for (int c = 0; c < 3; c++)
-        rgb[c] = (uint8_t)lrint(viridis_anchor[i][c] * (1 - f) + viridis_anchor[i + 1][c] * f);
-}
 
 // ---- rendering to PNG + SVG -------------------------------------------------------------------
 typedef void (*draw_fn)(cairo_t *cr, double w, double h, const void *ctx);
@@ -355,7 +339,7 @@ static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float
             if (map) {
                 uint8_t c[3];
                 double m = map[(size_t)y * S + x];
-                rp_viridis(m, c);
+                attr_viridis(m, c);
                 double a = alpha * fmin(fmax(m, 0), 1); // low values leave the radiograph visible
                 if (!image) a = 1;
                 r = (1 - a) * g + a * c[0];
@@ -372,7 +356,7 @@ static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float
 static void colour_bar(cairo_t *cr, double x, double y, double w, double h) {
     for (int i = 0; i < (int)h; i++) {
         uint8_t c[3];
-        rp_viridis(1.0 - i / (h - 1), c);
+        attr_viridis(1.0 - i / (h - 1), c);
         cairo_set_source_rgb(cr, c[0] / 255.0, c[1] / 255.0, c[2] / 255.0);
         cairo_rectangle(cr, x, y + i, w, 1.2);
         cairo_fill(cr);
@@ -444,33 +428,4 @@ int rp_image_grid(const char *path_noext, const char *t, int n_rows, int n_map_c
     double h = 56 + n_rows * (c.cell + 4) + 16;
     if (h < 290) h = 290;
     return render(path_noext, w, h, draw_grid, &c, err);
-}
-
-int rp_overlay_png(const char *path, int S, const uint8_t *image, const float *map, double alpha,
-                   const char *caption, cx_error *err) {
-    double w = S + 90, h = S + 30;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)w, (int)h);
-    cairo_t *cr = cairo_create(img);
-    background(cr);
-    cairo_surface_t *s = overlay_surface(S, image, map, alpha);
-    cairo_set_source_surface(cr, s, 0, 24);
-    cairo_paint(cr);
-    cairo_surface_destroy(s);
-    font(cr, 11, 0);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    text_at(cr, 4, 6, 0, 0, caption ? caption : "");
-    colour_bar(cr, S + 10, 30, 12, fmin(S - 20, 200));
-    cairo_destroy(cr);
-    cx_atomic_file af;
-    if (cx_atomic_open(&af, path, err)) {
-        cairo_surface_destroy(img);
-        return -1;
-    }
-    cairo_status_t st = cairo_surface_write_to_png_stream(img, write_stream, af.f);
-    cairo_surface_destroy(img);
-    if (st != CAIRO_STATUS_SUCCESS) {
-        cx_atomic_abort(&af);
-        return cx_fail(err, "%s: cannot write PNG: %s", path, cairo_status_to_string(st));
-    }
-    return cx_atomic_commit(&af, err);
 }

@@ -1,5 +1,6 @@
-// report: figures (cairo; every figure as PNG and SVG from the same drawing code), the colormap,
-// and the HTML/Markdown report writer. Depends on util, io, cairo.
+// report: figures (cairo; every figure as PNG and SVG from the same drawing code, colours from
+// attr_viridis), compare, and the HTML/Markdown report writer. Depends on util, io, data, attr,
+// stats, cairo.
 #ifndef CX_REPORT_H
 #define CX_REPORT_H
 
@@ -8,11 +9,7 @@
 
 #include "util/util.h"
 
-// ---- colormap (colormap.c) -----------------------------------------------------------------
-// Viridis, perceptually uniform; t in [0,1] (clamped) -> rgb bytes.
-void rp_viridis(double t, uint8_t rgb[3]);
-
-// ---- figures (plot.c, grid.c) ----------------------------------------------------------------
+// ---- figures (plot.c) ------------------------------------------------------------------------
 // Each figure is written to <path_noext>.png and <path_noext>.svg, atomically.
 typedef struct rp_series {
     const char *name;
@@ -34,16 +31,13 @@ int rp_forest(const char *path_noext, const char *title, const char *xlabel, int
               double xmax, cx_error *err);
 
 // Qualitative grid: rows are images, column 0 the radiograph, columns 1.. maps in [0,1] drawn
-// with viridis over the radiograph (alpha blend), with column titles, row titles and a colour bar.
+// with viridis (attr_viridis) over the radiograph (alpha blend), with column titles, row titles
+// and a colour bar.
 // images[r]: [S*S] u8 gray; maps[r*n_map_cols + c]: [S*S] float in [0,1] or NULL (blank cell).
 int rp_image_grid(const char *path_noext, const char *title, int n_rows, int n_map_cols, int S,
                   const char *const *row_titles, const char *const *col_titles,
                   const uint8_t *const *images, const float *const *maps, double alpha,
                   cx_error *err);
-
-// One overlay image (map over radiograph with a colour bar) as PNG only.
-int rp_overlay_png(const char *path, int S, const uint8_t *image, const float *map, double alpha,
-                   const char *caption, cx_error *err);
 
 // ---- documents (html.c) -----------------------------------------------------------------------
 // A report built as HTML and Markdown side by side; images are embedded in the HTML as base64

@@ -1,34 +1,11 @@
-// report: colormap anchors, figure files (PNG decodes to the drawn size, SVG well-formed),
+// report: figure files (PNG decodes to the drawn size, SVG well-formed),
 // a grid cell's pixels follow the colormap, the HTML embeds images losslessly.
 #include "test.h"
 
 #include <cairo.h>
 
+#include "attr/attr.h"
 #include "report/report.h"
-
-static void viridis_matches_anchor_values(void **state) {
-    (void)state;
-    uint8_t c[3];
-    rp_viridis(0, c); // matplotlib viridis(0) = #440154
-    assert_int_equal(c[0], 0x44);
-    assert_int_equal(c[1], 0x01);
-    assert_int_equal(c[2], 0x54);
-    rp_viridis(1, c); // viridis(1) = #fde725
-    assert_int_equal(c[0], 0xfd);
-    assert_int_equal(c[2], 0x25);
-    rp_viridis(0.5, c); // viridis(0.5) = #21918c
-    assert_int_equal(c[1], 0x91);
-    rp_viridis(NAN, c);
-    assert_int_equal(c[0], 0x44);
-    // Luminance increases monotonically (perceptual ordering).
-    double prev = -1;
-    for (int i = 0; i <= 100; i++) {
-        rp_viridis(i / 100.0, c);
-        double lum = 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
-        assert_true(lum > prev);
-        prev = lum;
-    }
-}
 
 static void charts_write_png_and_svg(void **state) {
     (void)state;
@@ -93,7 +70,7 @@ static void grid_cell_uses_colormap(void **state) {
     uint32_t v;
     memcpy(&v, px + (size_t)(2 * 112) * stride + 4 * (2 * 212), 4);
     uint8_t want[3];
-    rp_viridis(1.0, want); // map 1 over black with alpha 1 -> pure viridis(1)
+    attr_viridis(1.0, want); // map 1 over black with alpha 1 -> pure viridis(1)
     assert_int_equal((v >> 16) & 255, want[0]);
     assert_int_equal((v >> 8) & 255, want[1]);
     assert_int_equal(v & 255, want[2]);
@@ -166,7 +143,6 @@ static void html_embeds_png_losslessly(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(viridis_matches_anchor_values),
         cmocka_unit_test(charts_write_png_and_svg),
         cmocka_unit_test(grid_cell_uses_colormap),
         cmocka_unit_test(html_embeds_png_losslessly),
