@@ -91,43 +91,53 @@ static void gv_push(group_vals *g, double v, size_t cap) {
     g->x[g->n++] = v;
 }
 
-// Writes the correct and incorrect rows of one (model, method, metric, label) cell.
-static void write_groups(csv_writer *w, int with_metric, const char *model, const char *method,
-                         const char *metric, const char *label, group_vals *cor, group_vals *inc,
-                         const compare_opts *o) {
+// One (model, method, metric, label) cell: bootstrap CI of the mean for correct [0] and incorrect
+// [1] maps, and the permutation p of their difference (NaN when a group is empty).
+typedef struct group_summary {
+    size_t n[2];
+    stats_ci ci[2];
+    double p;
+} group_summary;
+
+static void summarise_groups(const group_vals *cor, const group_vals *inc, const compare_opts *o,
+                             group_summary *s) {
     stats_status st;
-    double p = NAN;
+    s->p = NAN;
     if (cor->n && inc->n)
-        p = stats_permutation_test(cor->x, cor->n, inc->x, inc->n, o->n_permutations, o->seed,
-                                   NULL, &st);
-    group_vals *g[2] = {cor, inc};
+        s->p = stats_permutation_test(cor->x, cor->n, inc->x, inc->n, o->n_permutations, o->seed,
+                                      NULL, &st);
+    const group_vals *g[2] = {cor, inc};
+    for (int k = 0; k < 2; k++) {
+        s->n[k] = g[k]->n;
+        s->ci[k] = (stats_ci){.estimate = NAN, .lo = NAN, .hi = NAN};
+        if (g[k]->n)
+            stats_bootstrap_mean_ci(g[k]->x, g[k]->n, o->n_bootstrap, 0.95, o->seed, &s->ci[k]);
+    }
+}
+
+// Writes the correct and incorrect rows of a cell (metric NULL: no metric column).
+static void write_groups(csv_writer *w, const char *model, const char *method, const char *metric,
+                         const char *label, const group_summary *s) {
     const char *gname[2] = {"correct", "incorrect"};
     for (int k = 0; k < 2; k++) {
-        stats_ci ci = {0};
-        ci.estimate = ci.lo = ci.hi = NAN;
-        if (g[k]->n) stats_bootstrap_mean_ci(g[k]->x, g[k]->n, o->n_bootstrap, 0.95, o->seed, &ci);
+        const stats_ci *ci = &s->ci[k];
         csv_writer_field(w, model);
         csv_writer_field(w, method);
-        if (with_metric) csv_writer_field(w, metric);
+        if (metric) csv_writer_field(w, metric);
         csv_writer_field(w, label);
         csv_writer_field(w, gname[k]);
-        csv_writer_fieldf(w, "%zu", g[k]->n);
-        if (g[k]->n) {
-            csv_writer_fieldf(w, "%.6f", ci.estimate);
-            if (isnan(ci.lo)) {
-                csv_writer_field(w, "");
-                csv_writer_field(w, "");
-            } else {
-                csv_writer_fieldf(w, "%.6f", ci.lo);
-                csv_writer_fieldf(w, "%.6f", ci.hi);
-            }
+        csv_writer_fieldf(w, "%zu", s->n[k]);
+        if (s->n[k]) csv_writer_fieldf(w, "%.6f", ci->estimate);
+        else csv_writer_field(w, "");
+        if (s->n[k] && !isnan(ci->lo)) {
+            csv_writer_fieldf(w, "%.6f", ci->lo);
+            csv_writer_fieldf(w, "%.6f", ci->hi);
         } else {
             csv_writer_field(w, "");
             csv_writer_field(w, "");
-            csv_writer_field(w, "");
         }
-        if (isnan(p)) csv_writer_field(w, "");
-        else csv_writer_fieldf(w, "%.6g", p);
+        if (isnan(s->p)) csv_writer_field(w, "");
+        else csv_writer_fieldf(w, "%.6g", s->p);
         csv_writer_end_row(w);
     }
 }
@@ -154,20 +164,17 @@ static void write_kind(csv_writer *ssim_w, csv_writer *met_w, const kind_rows *k
             }
             if (cor.n + inc.n == 0) continue;
             const char *lname = c < 0 ? "all" : CX_LABELS[c];
-            write_groups(met_w, 1, k->model, k->method, cmp_metric_names[metric], lname, &cor, &inc, o);
-            if (metric == 0) {
-                write_groups(ssim_w, 0, k->model, k->method, NULL, lname, &cor, &inc, o);
-                if (c < 0 && pooled_ssim) {
-                    group_vals *g[2] = {&cor, &inc};
+            group_summary sum;
+            summarise_groups(&cor, &inc, o, &sum);
+            write_groups(met_w, k->model, k->method, cmp_metric_names[metric], lname, &sum);
+            if (metric == 0) { // SSIM also has its own table, and the pooled values feed a figure
+                write_groups(ssim_w, k->model, k->method, NULL, lname, &sum);
+                if (c < 0 && pooled_ssim)
                     for (int q = 0; q < 2; q++) {
-                        stats_ci ci = {0};
-                        ci.estimate = ci.lo = ci.hi = NAN;
-                        if (g[q]->n) stats_bootstrap_mean_ci(g[q]->x, g[q]->n, o->n_bootstrap, 0.95, o->seed, &ci);
-                        pooled_ssim[q] = ci.estimate;
-                        pooled_lo[q] = ci.lo;
-                        pooled_hi[q] = ci.hi;
+                        pooled_ssim[q] = sum.ci[q].estimate;
+                        pooled_lo[q] = sum.ci[q].lo;
+                        pooled_hi[q] = sum.ci[q].hi;
                     }
-                }
             }
             free(cor.x);
             free(inc.x);
