@@ -11,10 +11,7 @@ int attr_cli_option(const char *cmd, int opt, const char *arg, attr_options *o) 
     cx_error err;
     switch (opt) {
     case AO_PRECISION:
-        if (!strcmp(arg, "fp32")) o->precision = NN_FP32;
-        else if (!strcmp(arg, "bf16")) o->precision = NN_BF16;
-        else return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", arg), -1;
-        return 1;
+        return cli_parse_precision(cmd, arg, &o->precision) ? -1 : 1;
     case AO_MAX_BATCH:
         if (cli_parse_int(cmd, "--max-batch", arg, 2, 1024, &v)) return -1;
         o->max_batch = (int)v;

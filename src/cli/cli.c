@@ -1,11 +1,15 @@
-// cli: shared helpers for subcommands (errors, strict flag parsing).
+// cli: shared helpers for subcommands (errors, strict flag parsing, the flags all commands share).
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cli/attr_cli.h"
+#include "data/data.h"
 
 int cli_error(const char *cmd, const cx_error *err) {
     fprintf(stderr, "cxrgaze %s: %s\n", cmd, err->msg);
@@ -45,6 +49,54 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
     }
     *out = v;
     return 0;
+}
+
+int cli_parse_precision(const char *cmd, const char *s, nn_precision *out) {
+    if (!strcmp(s, "fp32")) *out = NN_FP32;
+    else if (!strcmp(s, "bf16")) *out = NN_BF16;
+    else return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", s), -1;
+    return 0;
+}
+
+int cli_parse_split(const char *cmd, const char *s, int *out) {
+    int v = split_from_name(s);
+    if (v < 0) {
+        cli_usage_error(cmd, "--split expects train, validate or test, got '%s'", s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void cli_getopt_reset(void) {
+    optind = 1;
+    opterr = 0;
+}
+
+int cli_common_option(const cli_command *c, int opt, char **argv) {
+    long v;
+    switch (opt) {
+    case CLI_OPT_THREADS:
+        if (cli_parse_int(c->name, "--threads", optarg, c->threads_min, c->threads_max, &v))
+            return CLI_USAGE;
+        cx_set_threads((int)v);
+        return CLI_CONTINUE;
+    case CLI_OPT_HELP:
+        c->help(stdout);
+        return CLI_OK;
+    case ':': // optstring ":": the flag came last, without its value
+        return cli_usage_error(c->name, "%s needs a value", argv[optind - 1]);
+    default: // '?': unknown, ambiguous, or (optstring "") missing its value
+        return cli_usage_error(c->name, c->unknown_flag, argv[optind - 1]);
+    }
+}
+
+int cli_method_or_common_option(const cli_command *c, int opt, char **argv,
+                                struct attr_options *o) {
+    int r = attr_cli_option(c->name, opt, optarg, o);
+    if (r < 0) return CLI_USAGE;
+    if (r > 0) return CLI_CONTINUE;
+    return cli_common_option(c, opt, argv);
 }
 
 char *cli_command_line(int argc, char **argv) {

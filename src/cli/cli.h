@@ -3,6 +3,9 @@
 #ifndef CX_CLI_H
 #define CX_CLI_H
 
+#include <stdio.h>
+
+#include "nn/nn.h"
 #include "util/util.h"
 
 // Each subcommand: int cmd_<name>(int argc, char **argv), argv[0] is the subcommand name.
@@ -15,11 +18,42 @@
 int cli_error(const char *cmd, const cx_error *err);
 // Prints "cxrgaze <cmd>: <message>\nTry 'cxrgaze <cmd> --help'." and returns CLI_USAGE.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-// Strict number parsing of a flag value; on failure prints a usage error naming the flag.
+// Strict parsing of a flag value: 0 and *out set, or -1 after a usage error naming the flag.
 int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
                      double *out);
+int cli_parse_precision(const char *cmd, const char *s, nn_precision *out); // fp32 | bf16
+int cli_parse_split(const char *cmd, const char *s, int *out); // train | validate | test
 // Reassembles argv into one line (for run.json provenance).
 char *cli_command_line(int argc, char **argv);
+
+// ---- the flags every command shares: --threads N, --help --------------------------------------
+// Their getopt_long codes, clear of each command's own (from 256) and of the saliency-method
+// flags (attr_cli.h, from 1000):
+//   {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP}
+enum { CLI_OPT_THREADS = 2000, CLI_OPT_HELP };
+// Returned by the option helpers below when the flag was applied and parsing goes on.
+#define CLI_CONTINUE (-1)
+
+// What the shared flags need to know about a command.
+typedef struct cli_command {
+    const char *name;              // "attribute": the prefix of every message
+    void (*help)(FILE *out);       // prints the --help text
+    long threads_min, threads_max; // range of --threads
+    const char *unknown_flag;      // printf format of the unknown-flag message, %s = the flag
+} cli_command;
+
+// Restarts getopt_long at argv[1] (demo runs several commands in one process) and silences it: the
+// commands print their own messages.
+void cli_getopt_reset(void);
+// The default: branch of every command's getopt_long switch. Applies --threads (CLI_CONTINUE),
+// prints --help (CLI_OK), or reports a flag without its value (':') or an unknown one ('?', or
+// any code the command does not handle) and returns CLI_USAGE. argv: the command's, whose
+// argv[optind - 1] names the flag.
+int cli_common_option(const cli_command *c, int opt, char **argv);
+// attribute and sanity: a saliency-method flag (attr_cli_option: CLI_CONTINUE, or CLI_USAGE after
+// its message), otherwise cli_common_option.
+struct attr_options;
+int cli_method_or_common_option(const cli_command *c, int opt, char **argv, struct attr_options *o);
 
 #endif

@@ -431,9 +431,10 @@ done:
 }
 
 int cmd_attribute(int argc, char **argv) {
-    static const char *cmd = "attribute";
+    static const char cmd[] = "attribute";
+    static const cli_command cli = {cmd, help, 1, 4096, "unknown flag '%s'"};
     enum { O_MODEL = 256, O_DATA, O_SPLIT, O_TARGETS, O_LIMIT, O_INPUT, O_TARGET, O_METHODS,
-           O_OUT, O_RAW, O_OVERLAYS, O_IGNORE, O_THREADS, O_QUIET, O_HELP, O_GAZE_ONLY };
+           O_OUT, O_RAW, O_OVERLAYS, O_IGNORE, O_QUIET, O_GAZE_ONLY };
     static const struct option longopts[] = {
         {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
         {"split", required_argument, 0, O_SPLIT}, {"targets", required_argument, 0, O_TARGETS},
@@ -442,24 +443,21 @@ int cmd_attribute(int argc, char **argv) {
         {"target", required_argument, 0, O_TARGET}, {"methods", required_argument, 0, O_METHODS},
         {"out", required_argument, 0, O_OUT}, {"raw", no_argument, 0, O_RAW},
         {"overlays", required_argument, 0, O_OVERLAYS},
-        {"ignore-unknown", no_argument, 0, O_IGNORE}, {"threads", required_argument, 0, O_THREADS},
-        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, O_HELP}, ATTR_CLI_LONGOPTS,
-        {0, 0, 0, 0}};
+        {"ignore-unknown", no_argument, 0, O_IGNORE},
+        {"threads", required_argument, 0, CLI_OPT_THREADS}, {"quiet", no_argument, 0, O_QUIET},
+        {"help", no_argument, 0, CLI_OPT_HELP}, ATTR_CLI_LONGOPTS, {0, 0, 0, 0}};
     attr_args a = {.split = SPLIT_TEST, .target = -1, .targets = "positive", .progress = 1};
     attr_options_default(&a.opt);
     const char *methods = "sl,gc,dl,lc,gs,nt";
     long v;
     int opt, r;
-    optind = 1;
-    opterr = 0;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_MODEL: a.model = optarg; break;
         case O_DATA: a.data = optarg; break;
         case O_SPLIT:
-            a.split = split_from_name(optarg);
-            if (a.split < 0)
-                return cli_usage_error(cmd, "--split expects train, validate or test, got '%s'", optarg);
+            if (cli_parse_split(cmd, optarg, &a.split)) return CLI_USAGE;
             break;
         case O_TARGETS: a.targets = optarg; break;
         case O_LIMIT:
@@ -480,18 +478,10 @@ int cmd_attribute(int argc, char **argv) {
             a.overlays = (int)v;
             break;
         case O_IGNORE: a.ignore_unknown = 1; break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_QUIET: a.progress = 0; break;
-        case O_HELP: help(stdout); return CLI_OK;
-        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        case '?': return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
         default:
-            r = attr_cli_option(cmd, opt, optarg, &a.opt);
-            if (r < 0) return CLI_USAGE;
-            if (r == 0) return cli_usage_error(cmd, "unhandled flag '%s'", argv[optind - 1]);
+            r = cli_method_or_common_option(&cli, opt, argv, &a.opt);
+            if (r != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -121,24 +121,24 @@ out:
 }
 
 int cmd_bench(int argc, char **argv) {
-    static const char *cmd = "bench";
-    enum { O_ARCH = 256, O_SIZE, O_BATCH, O_PREC, O_ITERS, O_WARMUP, O_THREADS, O_JSON, O_HELP };
+    static const char cmd[] = "bench";
+    static const cli_command cli = {cmd, help, 1, 4096, "unknown flag '%s'"};
+    enum { O_ARCH = 256, O_SIZE, O_BATCH, O_PREC, O_ITERS, O_WARMUP, O_JSON };
     static const struct option longopts[] = {{"arch", required_argument, 0, O_ARCH},
                                              {"size", required_argument, 0, O_SIZE},
                                              {"batch", required_argument, 0, O_BATCH},
                                              {"precision", required_argument, 0, O_PREC},
                                              {"iters", required_argument, 0, O_ITERS},
                                              {"warmup", required_argument, 0, O_WARMUP},
-                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
                                              {"json", no_argument, 0, O_JSON},
-                                             {"help", no_argument, 0, O_HELP},
+                                             {"help", no_argument, 0, CLI_OPT_HELP},
                                              {0, 0, 0, 0}};
     bench_args a = {.arch = "densenet121", .size = 224, .batch = 16, .iters = 3, .warmup = 1,
                     .prec = NN_FP32};
     long v;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, status;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_ARCH:
@@ -153,9 +153,7 @@ int cmd_bench(int argc, char **argv) {
             a.batch = (int)v;
             break;
         case O_PREC:
-            if (!strcmp(optarg, "fp32")) a.prec = NN_FP32;
-            else if (!strcmp(optarg, "bf16")) a.prec = NN_BF16;
-            else return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", optarg);
+            if (cli_parse_precision(cmd, optarg, &a.prec)) return CLI_USAGE;
             break;
         case O_ITERS:
             if (cli_parse_int(cmd, "--iters", optarg, 1, 100000, &v)) return CLI_USAGE;
@@ -165,20 +163,11 @@ int cmd_bench(int argc, char **argv) {
             if (cli_parse_int(cmd, "--warmup", optarg, 0, 100000, &v)) return CLI_USAGE;
             a.warmup = (int)v;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_JSON:
             a.json = 1;
             break;
-        case O_HELP:
-            help(stdout);
-            return CLI_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
+            if ((status = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return status;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

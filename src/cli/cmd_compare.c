@@ -44,25 +44,26 @@ static void help(FILE *out) {
 }
 
 int cmd_compare(int argc, char **argv) {
-    static const char *cmd = "compare";
+    static const char cmd[] = "compare";
+    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
     enum { O_DATA = 256, O_EVAL, O_ATTR, O_NAME, O_OUT, O_THR, O_BOOT, O_PERM, O_SEED, O_EMD,
-           O_GRID, O_THREADS, O_HELP };
+           O_GRID };
     static const struct option longopts[] = {
         {"data", required_argument, 0, O_DATA},       {"eval", required_argument, 0, O_EVAL},
         {"attributions", required_argument, 0, O_ATTR}, {"name", required_argument, 0, O_NAME},
         {"out", required_argument, 0, O_OUT},         {"threshold", required_argument, 0, O_THR},
         {"bootstrap", required_argument, 0, O_BOOT},  {"permutations", required_argument, 0, O_PERM},
         {"seed", required_argument, 0, O_SEED},       {"emd-size", required_argument, 0, O_EMD},
-        {"grid-rows", required_argument, 0, O_GRID},  {"threads", required_argument, 0, O_THREADS},
-        {"help", no_argument, 0, O_HELP},             {0, 0, 0, 0}};
+        {"grid-rows", required_argument, 0, O_GRID},
+        {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP},
+        {0, 0, 0, 0}};
     compare_opts o;
     compare_opts_default(&o);
     const char *pending_name = NULL;
     long v;
     double d;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_DATA: o.data_dir = optarg; break;
@@ -102,13 +103,8 @@ int cmd_compare(int argc, char **argv) {
             if (cli_parse_int(cmd, "--grid-rows", optarg, 1, 16, &v)) return CLI_USAGE;
             o.grid_rows = (int)v;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 1024, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
-        case O_HELP: help(stdout); return CLI_OK;
-        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown flag %s", argv[optind - 1]);
+        default:
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -74,21 +74,21 @@ static int step(const char *label, int (*fn)(int, char **), const char *fmt, ...
 }
 
 int cmd_demo(int argc, char **argv) {
-    static const char *cmd = "demo";
-    enum { O_OUT = 256, O_IMAGES, O_GAZE, O_SIZE, O_EPOCHS, O_BATCH, O_MAPS, O_PREC, O_SEED,
-           O_THREADS, O_HELP };
+    static const char cmd[] = "demo";
+    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    enum { O_OUT = 256, O_IMAGES, O_GAZE, O_SIZE, O_EPOCHS, O_BATCH, O_MAPS, O_PREC, O_SEED };
     static const struct option longopts[] = {
         {"out", required_argument, 0, O_OUT},        {"images", required_argument, 0, O_IMAGES},
         {"gaze-images", required_argument, 0, O_GAZE}, {"size", required_argument, 0, O_SIZE},
         {"epochs", required_argument, 0, O_EPOCHS},  {"batch", required_argument, 0, O_BATCH},
         {"maps", required_argument, 0, O_MAPS},      {"precision", required_argument, 0, O_PREC},
-        {"seed", required_argument, 0, O_SEED},      {"threads", required_argument, 0, O_THREADS},
-        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+        {"seed", required_argument, 0, O_SEED},
+        {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP},
+        {0, 0, 0, 0}};
     demo_cfg c = {"demo-out", 1200, 300, 128, 6, 16, 30, 4, "bf16", 1};
     long v;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_OUT: c.out = optarg; break;
@@ -125,13 +125,8 @@ int cmd_demo(int argc, char **argv) {
             if (cli_parse_int(cmd, "--seed", optarg, 0, 2147483647L, &v)) return CLI_USAGE;
             c.seed = v;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 1024, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
-        case O_HELP: help(stdout); return CLI_OK;
-        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown flag %s", argv[optind - 1]);
+        default:
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -13,7 +13,7 @@
 #include "data/data.h"
 #include "train/train.h"
 
-static const char *CMD = "eval";
+static const char CMD[] = "eval";
 #define EVAL_MAX_MODELS 8
 
 static void help(FILE *out) {
@@ -132,23 +132,23 @@ static int write_model_files(model_run *m, const char *dir, const pack *pk, cons
 }
 
 int cmd_eval(int argc, char **argv) {
+    static const cli_command cli = {CMD, help, 1, 4096, "unknown or incomplete flag '%s'"};
     enum { O_DATA = 256, O_MODEL, O_COMPARE, O_NAMES, O_OUT, O_SPLIT, O_BOOT, O_SEED, O_BATCH,
-           O_PREC, O_THREADS, O_QUIET, O_HELP };
+           O_PREC, O_QUIET };
     static const struct option longopts[] = {
         {"data", 1, 0, O_DATA}, {"model", 1, 0, O_MODEL}, {"compare", 0, 0, O_COMPARE},
         {"names", 1, 0, O_NAMES}, {"out", 1, 0, O_OUT}, {"split", 1, 0, O_SPLIT},
         {"bootstrap", 1, 0, O_BOOT}, {"seed", 1, 0, O_SEED}, {"batch", 1, 0, O_BATCH},
-        {"precision", 1, 0, O_PREC}, {"threads", 1, 0, O_THREADS}, {"quiet", 0, 0, O_QUIET},
-        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    const char *data = NULL, *out = NULL, *names = NULL, *split_name = "test";
+        {"precision", 1, 0, O_PREC}, {"threads", 1, 0, CLI_OPT_THREADS}, {"quiet", 0, 0, O_QUIET},
+        {"help", 0, 0, CLI_OPT_HELP}, {0, 0, 0, 0}};
+    const char *data = NULL, *out = NULL, *names = NULL;
     const char *models[EVAL_MAX_MODELS];
-    int n_models = 0, compare = 0, n_boot = 1000, batch = 32, progress = 1;
+    int n_models = 0, compare = 0, n_boot = 1000, batch = 32, progress = 1, split = SPLIT_TEST;
     uint64_t seed = 0;
     nn_precision prec = NN_FP32;
     long v;
-    int c;
-    optind = 1;
-    opterr = 0;
+    int c, r;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case O_DATA: data = optarg; break;
@@ -160,9 +160,7 @@ int cmd_eval(int argc, char **argv) {
         case O_NAMES: names = optarg; break;
         case O_OUT: out = optarg; break;
         case O_SPLIT:
-            if (split_from_name(optarg) < 0)
-                return cli_usage_error(CMD, "--split expects train, validate or test, got '%s'", optarg);
-            split_name = optarg;
+            if (cli_parse_split(CMD, optarg, &split)) return CLI_USAGE;
             break;
         case O_BOOT:
             if (cli_parse_int(CMD, "--bootstrap", optarg, 0, 1000000, &v)) return CLI_USAGE;
@@ -177,17 +175,11 @@ int cmd_eval(int argc, char **argv) {
             batch = (int)v;
             break;
         case O_PREC:
-            if (!strcmp(optarg, "fp32")) prec = NN_FP32;
-            else if (!strcmp(optarg, "bf16")) prec = NN_BF16;
-            else return cli_usage_error(CMD, "--precision expects fp32 or bf16, got '%s'", optarg);
-            break;
-        case O_THREADS:
-            if (cli_parse_int(CMD, "--threads", optarg, 1, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
+            if (cli_parse_precision(CMD, optarg, &prec)) return CLI_USAGE;
             break;
         case O_QUIET: progress = 0; cx_log_level = 0; break;
-        case O_HELP: help(stdout); return CLI_OK;
-        default: return cli_usage_error(CMD, "unknown or incomplete flag '%s'", argv[optind - 1]);
+        default:
+            if ((r = cli_common_option(&cli, c, argv)) != CLI_CONTINUE) return r;
         }
     }
     for (; optind < argc; optind++) { // --compare M1 M2 ...: the model files are the operands
@@ -216,7 +208,8 @@ int cmd_eval(int argc, char **argv) {
         free(runs);
         return cli_error(CMD, &err);
     }
-    int rc = CLI_OK, split = split_from_name(split_name), same = split == SPLIT_VALIDATE;
+    const char *split_name = CX_SPLITS[split];
+    int rc = CLI_OK, same = split == SPLIT_VALIDATE;
     int64_t *val = NULL, *rows = NULL;
     int64_t nv = pack_split_rows(&pk, SPLIT_VALIDATE, &val), ns = pack_split_rows(&pk, split, &rows);
     if (ns == 0) {

@@ -155,23 +155,23 @@ out:
 }
 
 int cmd_forward(int argc, char **argv) {
-    static const char *cmd = "forward";
-    enum { O_MODEL = 256, O_INPUT, O_OUT, O_PREC, O_BATCH, O_IGNORE, O_THREADS, O_QUIET, O_HELP };
+    static const char cmd[] = "forward";
+    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
+    enum { O_MODEL = 256, O_INPUT, O_OUT, O_PREC, O_BATCH, O_IGNORE, O_QUIET };
     static const struct option longopts[] = {{"model", required_argument, 0, O_MODEL},
                                              {"input", required_argument, 0, O_INPUT},
                                              {"out", required_argument, 0, O_OUT},
                                              {"precision", required_argument, 0, O_PREC},
                                              {"batch", required_argument, 0, O_BATCH},
                                              {"ignore-unknown", no_argument, 0, O_IGNORE},
-                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
                                              {"quiet", no_argument, 0, O_QUIET},
-                                             {"help", no_argument, 0, O_HELP},
+                                             {"help", no_argument, 0, CLI_OPT_HELP},
                                              {0, 0, 0, 0}};
     forward_args a = {.prec = NN_FP32, .batch = 16, .progress = 1};
     long v;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_MODEL:
@@ -184,12 +184,7 @@ int cmd_forward(int argc, char **argv) {
             a.out = optarg;
             break;
         case O_PREC:
-            if (!strcmp(optarg, "fp32"))
-                a.prec = NN_FP32;
-            else if (!strcmp(optarg, "bf16"))
-                a.prec = NN_BF16;
-            else
-                return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", optarg);
+            if (cli_parse_precision(cmd, optarg, &a.prec)) return CLI_USAGE;
             break;
         case O_BATCH:
             if (cli_parse_int(cmd, "--batch", optarg, 1, 4096, &v)) return CLI_USAGE;
@@ -198,20 +193,11 @@ int cmd_forward(int argc, char **argv) {
         case O_IGNORE:
             a.ignore_unknown = 1;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 0, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_QUIET:
             a.progress = 0;
             break;
-        case O_HELP:
-            help(stdout);
-            return CLI_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

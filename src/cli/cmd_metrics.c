@@ -267,7 +267,8 @@ out:
 }
 
 int cmd_metrics(int argc, char **argv) {
-    static const char *cmd = "metrics";
+    static const char cmd[] = "metrics";
+    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
     enum {
         O_MAPS = 256,
         O_REF,
@@ -278,9 +279,7 @@ int cmd_metrics(int argc, char **argv) {
         O_OUT,
         O_METRICS,
         O_EMD,
-        O_THREADS,
-        O_QUIET,
-        O_HELP
+        O_QUIET
     };
     static const struct option longopts[] = {{"maps", required_argument, 0, O_MAPS},
                                              {"reference", required_argument, 0, O_REF},
@@ -291,17 +290,16 @@ int cmd_metrics(int argc, char **argv) {
                                              {"out", required_argument, 0, O_OUT},
                                              {"metrics", required_argument, 0, O_METRICS},
                                              {"emd-size", required_argument, 0, O_EMD},
-                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
                                              {"quiet", no_argument, 0, O_QUIET},
-                                             {"help", no_argument, 0, O_HELP},
+                                             {"help", no_argument, 0, CLI_OPT_HELP},
                                              {0, 0, 0, 0}};
     metrics_args a = {.emd_size = 32, .progress = 1};
     const char *metrics_list = NULL;
     char bad[256] = "";
     long v;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_MAPS:
@@ -332,20 +330,11 @@ int cmd_metrics(int argc, char **argv) {
             if (cli_parse_int(cmd, "--emd-size", optarg, 1, 64, &v)) return CLI_USAGE;
             a.emd_size = (int)v;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 0, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_QUIET:
             a.progress = 0;
             break;
-        case O_HELP:
-            help(stdout);
-            return CLI_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

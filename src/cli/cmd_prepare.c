@@ -42,9 +42,10 @@ static void help(FILE *out) {
 }
 
 int cmd_prepare(int argc, char **argv) {
-    static const char *cmd = "prepare";
+    static const char cmd[] = "prepare";
+    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
     enum { O_MIMIC = 256, O_EGD, O_IMAGES, O_TRUTH, O_OUT, O_SIZE, O_FRAC, O_UNC, O_LABELER,
-           O_VIEWS, O_SEED, O_SIGMA, O_WEIGHT, O_THREADS, O_QUIET, O_HELP };
+           O_VIEWS, O_SEED, O_SIGMA, O_WEIGHT, O_QUIET };
     static const struct option longopts[] = {
         {"mimic", required_argument, 0, O_MIMIC},
         {"egd", required_argument, 0, O_EGD},
@@ -59,17 +60,16 @@ int cmd_prepare(int argc, char **argv) {
         {"seed", required_argument, 0, O_SEED},
         {"gaze-sigma", required_argument, 0, O_SIGMA},
         {"gaze-weight", required_argument, 0, O_WEIGHT},
-        {"threads", required_argument, 0, O_THREADS},
+        {"threads", required_argument, 0, CLI_OPT_THREADS},
         {"quiet", no_argument, 0, O_QUIET},
-        {"help", no_argument, 0, O_HELP},
+        {"help", no_argument, 0, CLI_OPT_HELP},
         {0, 0, 0, 0}};
     prepare_opts o;
     prepare_opts_default(&o);
     long v;
     double d;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_MIMIC: o.mimic_dir = optarg; break;
@@ -113,14 +113,9 @@ int cmd_prepare(int argc, char **argv) {
             else if (!strcmp(optarg, "duration")) o.gaze_weight = GAZE_WEIGHT_DURATION;
             else return cli_usage_error(cmd, "--gaze-weight expects count or duration, got '%s'", optarg);
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 0, 4096, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_QUIET: o.progress = 0; break;
-        case O_HELP: help(stdout); return CLI_OK;
-        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
+        default:
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

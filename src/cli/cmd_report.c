@@ -20,27 +20,21 @@ static void help(FILE *out) {
 }
 
 int cmd_report(int argc, char **argv) {
-    static const char *cmd = "report";
-    enum { O_OUT = 256, O_THREADS, O_HELP };
+    static const char cmd[] = "report";
+    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    enum { O_OUT = 256 };
     static const struct option longopts[] = {{"out", required_argument, 0, O_OUT},
-                                             {"threads", required_argument, 0, O_THREADS},
-                                             {"help", no_argument, 0, O_HELP},
+                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
+                                             {"help", no_argument, 0, CLI_OPT_HELP},
                                              {0, 0, 0, 0}};
     const char *out = NULL;
-    long v;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_OUT: out = optarg; break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 1024, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
-        case O_HELP: help(stdout); return CLI_OK;
-        case ':': return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(cmd, "unknown flag %s", argv[optind - 1]);
+        default:
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (!out) return cli_usage_error(cmd, "--out is required");

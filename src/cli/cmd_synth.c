@@ -66,7 +66,8 @@ static void help(FILE *out) {
 }
 
 int cmd_synth(int argc, char **argv) {
-    static const char *cmd = "synth";
+    static const char cmd[] = "synth";
+    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
     enum {
         O_OUT = 256,
         O_IMAGES,
@@ -79,9 +80,7 @@ int cmd_synth(int argc, char **argv) {
         O_TEST,
         O_NOFIND,
         O_FORCE,
-        O_THREADS,
-        O_QUIET,
-        O_HELP
+        O_QUIET
     };
     static const struct option longopts[] = {{"out", required_argument, 0, O_OUT},
                                              {"images", required_argument, 0, O_IMAGES},
@@ -94,18 +93,17 @@ int cmd_synth(int argc, char **argv) {
                                              {"test-fraction", required_argument, 0, O_TEST},
                                              {"no-findings", no_argument, 0, O_NOFIND},
                                              {"force", no_argument, 0, O_FORCE},
-                                             {"threads", required_argument, 0, O_THREADS},
+                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
                                              {"quiet", no_argument, 0, O_QUIET},
-                                             {"help", no_argument, 0, O_HELP},
+                                             {"help", no_argument, 0, CLI_OPT_HELP},
                                              {0, 0, 0, 0}};
     synth_opts o;
     synth_opts_default(&o);
     o.progress = 1;
     long v;
     double d;
-    int opt;
-    optind = 1;
-    opterr = 0;
+    int opt, r;
+    cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_OUT:
@@ -149,20 +147,11 @@ int cmd_synth(int argc, char **argv) {
         case O_FORCE:
             o.overwrite = 1;
             break;
-        case O_THREADS:
-            if (cli_parse_int(cmd, "--threads", optarg, 1, 1024, &v)) return CLI_USAGE;
-            cx_set_threads((int)v);
-            break;
         case O_QUIET:
             o.progress = 0;
             break;
-        case O_HELP:
-            help(stdout);
-            return CLI_OK;
-        case ':':
-            return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(cmd, "unknown flag %s", argv[optind - 1]);
+            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);

@@ -12,7 +12,7 @@
 #include "stats/stats.h"
 #include "train/train.h"
 
-static const char *CMD = "train";
+static const char CMD[] = "train";
 
 static void help(FILE *out) {
     fprintf(out,
@@ -63,9 +63,12 @@ static double auroc_cb(const double *score, const uint8_t *label, size_t n, void
 }
 
 int cmd_train(int argc, char **argv) {
+    // --threads stays train's own flag (O_THREADS): the count is applied after MPI start-up, its
+    // default is cores / ranks; the range given here is unused.
+    static const cli_command cli = {CMD, help, 1, 4096, "unknown or incomplete flag '%s'"};
     enum { O_DATA = 256, O_OUT, O_ARCH, O_LAMBDA, O_INIT, O_EPOCHS, O_BATCH, O_EVAL_BATCH, O_LR,
            O_PREC, O_SEED, O_AUG, O_PATIENCE, O_EARLY, O_MAX, O_CKPT, O_RESUME, O_DET, O_THREADS,
-           O_QUIET, O_HELP };
+           O_QUIET };
     static const struct option longopts[] = {
         {"data", 1, 0, O_DATA}, {"out", 1, 0, O_OUT}, {"arch", 1, 0, O_ARCH},
         {"gaze-lambda", 1, 0, O_LAMBDA}, {"init", 1, 0, O_INIT}, {"epochs", 1, 0, O_EPOCHS},
@@ -74,14 +77,13 @@ int cmd_train(int argc, char **argv) {
         {"patience", 1, 0, O_PATIENCE}, {"early-stop", 1, 0, O_EARLY},
         {"max-images", 1, 0, O_MAX}, {"checkpoint-every", 1, 0, O_CKPT},
         {"resume", 0, 0, O_RESUME}, {"deterministic", 0, 0, O_DET}, {"threads", 1, 0, O_THREADS},
-        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, CLI_OPT_HELP}, {0, 0, 0, 0}};
     train_opts o;
     train_opts_default(&o);
     long v;
     double d;
-    int c;
-    optind = 1;
-    opterr = 0;
+    int c, r;
+    cli_getopt_reset();
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case O_DATA: o.data_dir = optarg; break;
@@ -109,9 +111,7 @@ int cmd_train(int argc, char **argv) {
             o.lr = d;
             break;
         case O_PREC:
-            if (!strcmp(optarg, "fp32")) o.precision = NN_FP32;
-            else if (!strcmp(optarg, "bf16")) o.precision = NN_BF16;
-            else return cli_usage_error(CMD, "--precision expects fp32 or bf16, got '%s'", optarg);
+            if (cli_parse_precision(CMD, optarg, &o.precision)) return CLI_USAGE;
             break;
         case O_SEED:
             if (cli_parse_int(CMD, "--seed", optarg, 0, 0x7fffffffffffffffL, &v)) return CLI_USAGE;
@@ -145,9 +145,8 @@ int cmd_train(int argc, char **argv) {
             o.threads = (int)v;
             break;
         case O_QUIET: o.progress = 0; cx_log_level = 0; break;
-        case O_HELP: help(stdout); return CLI_OK;
         default:
-            return cli_usage_error(CMD, "unknown or incomplete flag '%s'", argv[optind - 1]);
+            if ((r = cli_common_option(&cli, c, argv)) != CLI_CONTINUE) return r;
         }
     }
     if (optind < argc) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
