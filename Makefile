@@ -36,7 +36,7 @@ TEST_SRC := $(sort $(foreach m,$(MODULES) $(if $(NOCLI),,cli),$(wildcard tests/$
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-HEADERS  := $(wildcard src/*/*.h tests/*.h)
+HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h)
 
 .PHONY: all deps test demo bench clean format
 all: deps $(BUILD)/cxrgaze

@@ -33,21 +33,17 @@ int synth_write_bytes(const char *path, const void *data, size_t n, cx_error *er
     return 0;
 }
 
-static int write_png_gray(const char *path, const uint8_t *px, int w, int h, cx_error *err) {
+// A grayscale image in the format its name says: radiographs are .jpg (MIMIC-CXR-JPG's images
+// are quality-95 baseline grayscale JPEGs), masks .png. Encoded in memory and written plainly:
+// the tree as a whole is renamed into place when complete.
+static int write_gray_image(const char *path, const uint8_t *px, int w, int h, cx_error *err) {
+    const char *ext = strrchr(path, '.');
     uint8_t *buf;
     size_t n;
-    if (img_encode_png_mem(px, w, h, 1, &buf, &n, err)) return cx_fail_wrap(err, "%s", path);
-    int rc = synth_write_bytes(path, buf, n, err);
-    free(buf);
-    return rc;
-}
-
-// MIMIC-CXR-JPG's images are quality-95 baseline grayscale JPEGs.
-static int write_jpeg_gray(const char *path, const uint8_t *px, int w, int h, cx_error *err) {
-    uint8_t *buf;
-    size_t n;
-    if (img_encode_jpeg_gray_mem(px, w, h, 95, &buf, &n, err)) return cx_fail_wrap(err, "%s", path);
-    int rc = synth_write_bytes(path, buf, n, err);
+    int rc = ext && !strcmp(ext, ".jpg") ? img_encode_jpeg_gray_mem(px, w, h, 95, &buf, &n, err)
+                                         : img_encode_png_mem(px, w, h, 1, &buf, &n, err);
+    if (rc) return cx_fail_wrap(err, "%s", path);
+    rc = synth_write_bytes(path, buf, n, err);
     free(buf);
     return rc;
 }
@@ -55,6 +51,42 @@ static int write_jpeg_gray(const char *path, const uint8_t *px, int w, int h, cx
 // ---- MIMIC tables ------------------------------------------------------------------------------
 static const char *const VIEW_CODE_MEANING[4] = {"postero-anterior", "antero-posterior", "lateral",
                                                  "left lateral"};
+
+// The per-study label tables: MIMIC's chexpert and negbio tables (as the labelers wrote them,
+// noise included) and truth/labels.csv (the noise-free 0/1 labels). Same layout: subject_id,
+// study_id, then the 14 labels in CX_LABELS order.
+typedef enum { LABELS_CHEXPERT, LABELS_NEGBIO, LABELS_TRUTH } label_table;
+
+static const char *label_cell(const synth_study *st, label_table which, int l) {
+    switch (which) {
+    case LABELS_CHEXPERT:
+        return st->chexpert[l];
+    case LABELS_NEGBIO:
+        return st->negbio[l];
+    default:
+        return st->truth[l] ? "1" : "0";
+    }
+}
+
+static int write_label_table(const synth_plan *p, const char *path, label_table which,
+                             cx_error *err) {
+    csv_writer *w = csv_writer_open(path, err);
+    if (!w) return -1;
+    csv_writer_field(w, "subject_id");
+    csv_writer_field(w, "study_id");
+    for (int l = 0; l < CX_N_LABELS; l++)
+        csv_writer_field(w, CX_LABELS[l]);
+    csv_writer_end_row(w);
+    for (int64_t k = 0; k < p->n_study; k++) {
+        const synth_study *st = &p->study[k];
+        csv_writer_field(w, st->subject_id);
+        csv_writer_field(w, st->study_id);
+        for (int l = 0; l < CX_N_LABELS; l++)
+            csv_writer_field(w, label_cell(st, which, l));
+        csv_writer_end_row(w);
+    }
+    return csv_writer_commit(w, err);
+}
 
 static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_error *err) {
     char path[4096];
@@ -115,26 +147,10 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
         csv_writer_row(w, 4, row);
     }
     if (csv_writer_commit(w, err)) return -1;
-    // chexpert and negbio: one row per study
-    for (int t = 0; t < 2; t++) {
-        snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-%s.csv.gz", mimic_dir,
-                 t ? "negbio" : "chexpert");
-        if (!(w = csv_writer_open(path, err))) return -1;
-        csv_writer_field(w, "subject_id");
-        csv_writer_field(w, "study_id");
-        for (int l = 0; l < CX_N_LABELS; l++)
-            csv_writer_field(w, CX_LABELS[l]);
-        csv_writer_end_row(w);
-        for (int64_t k = 0; k < p->n_study; k++) {
-            const synth_study *st = &p->study[k];
-            csv_writer_field(w, st->subject_id);
-            csv_writer_field(w, st->study_id);
-            for (int l = 0; l < CX_N_LABELS; l++)
-                csv_writer_field(w, t ? st->negbio[l] : st->chexpert[l]);
-            csv_writer_end_row(w);
-        }
-        if (csv_writer_commit(w, err)) return -1;
-    }
+    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-chexpert.csv.gz", mimic_dir);
+    if (write_label_table(p, path, LABELS_CHEXPERT, err)) return -1;
+    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-negbio.csv.gz", mimic_dir);
+    if (write_label_table(p, path, LABELS_NEGBIO, err)) return -1;
     // IMAGE_FILENAMES: one relative path per line
     size_t cap = (size_t)p->n_img * 96 + 1, len = 0;
     char *buf = cx_malloc(cap);
@@ -179,20 +195,7 @@ static int write_truth(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS
     }
     if (csv_writer_commit(w, err)) return -1;
     snprintf(path, sizeof path, "%s/labels.csv", truth_dir);
-    if (!(w = csv_writer_open(path, err))) return -1;
-    csv_writer_field(w, "subject_id");
-    csv_writer_field(w, "study_id");
-    for (int l = 0; l < CX_N_LABELS; l++)
-        csv_writer_field(w, CX_LABELS[l]);
-    csv_writer_end_row(w);
-    for (int64_t k = 0; k < p->n_study; k++) {
-        csv_writer_field(w, p->study[k].subject_id);
-        csv_writer_field(w, p->study[k].study_id);
-        for (int l = 0; l < CX_N_LABELS; l++)
-            csv_writer_fieldf(w, "%d", p->study[k].truth[l]);
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    return write_label_table(p, path, LABELS_TRUTH, err);
 }
 
 // ---- one image --------------------------------------------------------------------------------
@@ -216,11 +219,11 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
     snprintf(path, sizeof path, "%s/mimic-cxr-jpg/%s", root, rel);
     snprintf(dir, sizeof dir, "%s", path);
     *strrchr(dir, '/') = 0;
-    if (cx_mkdir_p(dir, err) || write_jpeg_gray(path, px, im->w, im->h, err)) rc = -1;
+    if (cx_mkdir_p(dir, err) || write_gray_image(path, px, im->w, im->h, err)) rc = -1;
     for (int k = 0; frontal && rc == 0 && k < st->n_find; k++) {
         if (bbox[k][2] <= bbox[k][0]) continue;
         snprintf(path, sizeof path, "%s/truth/masks/%s_%d.png", root, im->dicom_id, k);
-        rc = write_png_gray(path, masks[k], im->w, im->h, err);
+        rc = write_gray_image(path, masks[k], im->w, im->h, err);
     }
     if (rc == 0 && im->egd >= 0) {
         synth_gaze_read(p, im->egd, masks, (const int(*)[4])bbox, &readings[im->egd]);
@@ -233,7 +236,7 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
         rc = cx_mkdir_p(dir, err);
         for (int k = 0; k < CX_N_REGIONS && rc == 0; k++) {
             snprintf(path, sizeof path, "%s/%s.png", dir, REGION_FILES[k]);
-            rc = write_png_gray(path, reg[k], im->w, im->h, err);
+            rc = write_gray_image(path, reg[k], im->w, im->h, err);
         }
         for (int k = 0; k < CX_N_REGIONS; k++)
             free(reg[k]);

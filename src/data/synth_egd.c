@@ -145,19 +145,12 @@ int synth_write_master_sheet(const synth_plan *p, const char *egd_dir, cx_error 
     return csv_writer_commit(w, err);
 }
 
-// Pixel box (float, clamped to the image) of a chest-unit box.
+// Pixel box of a chest-unit box, clamped to the image, in bounding_boxes.csv's column order
+// (x1, x2, y1, y2).
 static void box_px(const synth_image *im, float u0, float v0, float u1, float v1, double b[4]) {
-    float xs[4], ys[4];
-    synth_chest_to_px(im, u0, v0, &xs[0], &ys[0]);
-    synth_chest_to_px(im, u1, v0, &xs[1], &ys[1]);
-    synth_chest_to_px(im, u0, v1, &xs[2], &ys[2]);
-    synth_chest_to_px(im, u1, v1, &xs[3], &ys[3]);
-    double x0 = xs[0], x1 = xs[0], y0 = ys[0], y1 = ys[0];
-    for (int i = 1; i < 4; i++) {
-        x0 = fmin(x0, xs[i]), x1 = fmax(x1, xs[i]);
-        y0 = fmin(y0, ys[i]), y1 = fmax(y1, ys[i]);
-    }
-    b[0] = fmax(0, x0), b[1] = fmin(im->w, x1), b[2] = fmax(0, y0), b[3] = fmin(im->h, y1);
+    float e[4];
+    synth_chest_box_extent(im, u0, v0, u1, v1, e);
+    b[0] = fmax(0, e[0]), b[1] = fmin(im->w, e[2]), b[2] = fmax(0, e[1]), b[3] = fmin(im->h, e[3]);
 }
 
 int synth_write_bboxes(const synth_plan *p, const char *egd_dir, cx_error *err) {

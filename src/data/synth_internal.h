@@ -172,7 +172,11 @@ static inline void synth_chest_to_px(const synth_image *im, float u, float v, fl
     *x = im->cx + im->s * (c * u - s * v);
     *y = im->cy + im->s * (s * u + c * v);
 }
-// Pixel bbox (x0,y0,x1,y1 exclusive, clamped to the image) of a chest-unit box.
+// Pixel extent (x0,y0,x1,y1, float, unclamped) of a chest-unit box: the box's four corners in the
+// image, which may be rotated.
+void synth_chest_box_extent(const synth_image *im, float u0, float v0, float u1, float v1,
+                            float e[4]);
+// Pixel bbox (x0,y0,x1,y1 exclusive, with a margin, clamped to the image) of a chest-unit box.
 void synth_chest_box_px(const synth_image *im, float u0, float v0, float u1, float v1, int b[4]);
 // The visible extent of lung `side` in v: apex to the medial diaphragm dome; its middle and half.
 static inline float synth_lung_mid(const synth_anatomy *a, int side) {

@@ -133,19 +133,27 @@ static float texture(const synth_anatomy *a, float u, float v) {
            fy * ((1 - fx) * a->tex[iy + 1][ix] + fx * a->tex[iy + 1][ix + 1]);
 }
 
-void synth_chest_box_px(const synth_image *im, float u0, float v0, float u1, float v1, int b[4]) {
+void synth_chest_box_extent(const synth_image *im, float u0, float v0, float u1, float v1,
+                            float e[4]) {
     float xs[4], ys[4];
     synth_chest_to_px(im, u0, v0, &xs[0], &ys[0]);
     synth_chest_to_px(im, u1, v0, &xs[1], &ys[1]);
     synth_chest_to_px(im, u0, v1, &xs[2], &ys[2]);
     synth_chest_to_px(im, u1, v1, &xs[3], &ys[3]);
-    float x0 = xs[0], x1 = xs[0], y0 = ys[0], y1 = ys[0];
+    e[0] = e[2] = xs[0], e[1] = e[3] = ys[0];
     for (int i = 1; i < 4; i++) {
-        x0 = fminf(x0, xs[i]), x1 = fmaxf(x1, xs[i]);
-        y0 = fminf(y0, ys[i]), y1 = fmaxf(y1, ys[i]);
+        e[0] = fminf(e[0], xs[i]), e[2] = fmaxf(e[2], xs[i]);
+        e[1] = fminf(e[1], ys[i]), e[3] = fmaxf(e[3], ys[i]);
     }
-    b[0] = (int)fmaxf(0, floorf(x0) - 2), b[1] = (int)fmaxf(0, floorf(y0) - 2);
-    b[2] = (int)fminf((float)im->w, ceilf(x1) + 3), b[3] = (int)fminf((float)im->h, ceilf(y1) + 3);
+}
+
+void synth_chest_box_px(const synth_image *im, float u0, float v0, float u1, float v1, int b[4]) {
+    float e[4];
+    synth_chest_box_extent(im, u0, v0, u1, v1, e);
+    // A margin of 2-3 px so that the soft edges of what is painted inside are not cut.
+    b[0] = (int)fmaxf(0, floorf(e[0]) - 2), b[1] = (int)fmaxf(0, floorf(e[1]) - 2);
+    b[2] = (int)fminf((float)im->w, ceilf(e[2]) + 3);
+    b[3] = (int)fminf((float)im->h, ceilf(e[3]) + 3);
 }
 
 // ---- the anatomy an image shows ------------------------------------------------------------

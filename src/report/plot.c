@@ -146,24 +146,40 @@ static double value_y(const frame *f, double v) {
     return f->y1 - (v - f->vmin) / (f->vmax - f->vmin) * (f->y1 - f->y0);
 }
 
-// ---- grouped bars --------------------------------------------------------------------------
-typedef struct bars_ctx {
-    const char *title, *ylabel;
-    int n_groups, n_series;
-    const char *const *groups;
+// ---- charts of categories: grouped bars, lines, forest plot --------------------------------
+// What the three share: categories (bar groups, x positions, forest rows), each with one value per
+// series, on one value axis.
+typedef struct chart {
+    const char *title, *cat_label, *value_label; // axis titles (NULL: none)
+    int n_cats, n_series;
+    const char *const *cats;
     const rp_series *series;
-    double ymin, ymax;
-} bars_ctx;
+    double vmin, vmax; // value axis range
+} chart;
 
-static void draw_bars(cairo_t *cr, double w, double h, const void *vctx) {
-    const bars_ctx *c = vctx;
+static int chart_check(const chart *c, const char *path_noext, const char *kind, cx_error *err) {
+    if (c->n_cats < 1 || c->n_series < 1 || !(c->vmax > c->vmin))
+        return cx_fail(err, "%s: empty %s or bad axis range", path_noext, kind);
+    return 0;
+}
+
+// Background, title and the value axis on the left of a chart with vertical values, whose
+// category names take `bottom` points below the plot area. Returns the plot area.
+static frame vertical_chart_frame(cairo_t *cr, double w, double h, double bottom, const chart *c) {
     background(cr);
     title(cr, w, c->title);
-    frame f = {70, 40, w - 170, h - 50, c->ymin, c->ymax};
-    value_axis_y(cr, &f, c->ylabel);
-    double gw = (f.x1 - f.x0) / c->n_groups, bw = gw * 0.8 / c->n_series;
+    frame f = {70, 40, w - 170, h - bottom, c->vmin, c->vmax};
+    value_axis_y(cr, &f, c->value_label);
+    return f;
+}
+
+// ---- grouped bars --------------------------------------------------------------------------
+static void draw_bars(cairo_t *cr, double w, double h, const void *vctx) {
+    const chart *c = vctx;
+    frame f = vertical_chart_frame(cr, w, h, 50, c);
+    double gw = (f.x1 - f.x0) / c->n_cats, bw = gw * 0.8 / c->n_series;
     cairo_set_line_width(cr, 1);
-    for (int g = 0; g < c->n_groups; g++) {
+    for (int g = 0; g < c->n_cats; g++) {
         for (int s = 0; s < c->n_series; s++) {
             double v = c->series[s].values[g];
             if (isnan(v)) continue;
@@ -181,7 +197,7 @@ static void draw_bars(cairo_t *cr, double w, double h, const void *vctx) {
         }
         cairo_set_source_rgb(cr, 0, 0, 0);
         font(cr, 10, 0);
-        text_at(cr, f.x0 + (g + 0.5) * gw, f.y1 + 8, 0.5, 0, c->groups[g]);
+        text_at(cr, f.x0 + (g + 0.5) * gw, f.y1 + 8, 0.5, 0, c->cats[g]);
     }
     legend(cr, f.x1 + 14, f.y0, c->n_series, c->series);
 }
@@ -189,47 +205,35 @@ static void draw_bars(cairo_t *cr, double w, double h, const void *vctx) {
 int rp_grouped_bars(const char *path_noext, const char *t, const char *ylabel, int n_groups,
                     const char *const *group_names, int n_series, const rp_series *series,
                     double ymin, double ymax, cx_error *err) {
-    if (n_groups < 1 || n_series < 1 || !(ymax > ymin))
-        return cx_fail(err, "%s: empty bar chart or bad axis range", path_noext);
-    bars_ctx c = {t, ylabel, n_groups, n_series, group_names, series, ymin, ymax};
+    chart c = {t, NULL, ylabel, n_groups, n_series, group_names, series, ymin, ymax};
+    if (chart_check(&c, path_noext, "bar chart", err)) return -1;
     double w = 240 + fmax(360, n_groups * (24 + 14.0 * n_series));
     return render(path_noext, w, 340, draw_bars, &c, err);
 }
 
 // ---- lines ------------------------------------------------------------------------------------
-typedef struct lines_ctx {
-    const char *title, *xlabel, *ylabel;
-    int n_x, n_series;
-    const char *const *x_names;
-    const rp_series *series;
-    double ymin, ymax;
-} lines_ctx;
-
 static void draw_lines(cairo_t *cr, double w, double h, const void *vctx) {
-    const lines_ctx *c = vctx;
-    background(cr);
-    title(cr, w, c->title);
-    frame f = {70, 40, w - 170, h - 110, c->ymin, c->ymax};
-    value_axis_y(cr, &f, c->ylabel);
-    double dx = c->n_x > 1 ? (f.x1 - f.x0 - 20) / (c->n_x - 1) : 0;
+    const chart *c = vctx;
+    frame f = vertical_chart_frame(cr, w, h, 110, c);
+    double dx = c->n_cats > 1 ? (f.x1 - f.x0 - 20) / (c->n_cats - 1) : 0;
     font(cr, 9, 0);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    for (int i = 0; i < c->n_x; i++) {
+    for (int i = 0; i < c->n_cats; i++) {
         cairo_save(cr);
         cairo_translate(cr, f.x0 + 10 + i * dx, f.y1 + 6);
         cairo_rotate(cr, M_PI / 4);
-        text_at(cr, 0, 0, 0, 0.5, c->x_names[i]);
+        text_at(cr, 0, 0, 0, 0.5, c->cats[i]);
         cairo_restore(cr);
     }
-    if (c->xlabel) {
+    if (c->cat_label) {
         font(cr, 10, 0);
-        text_at(cr, (f.x0 + f.x1) / 2, h - 14, 0.5, 1, c->xlabel);
+        text_at(cr, (f.x0 + f.x1) / 2, h - 14, 0.5, 1, c->cat_label);
     }
     cairo_set_line_width(cr, 1.6);
     for (int s = 0; s < c->n_series; s++) {
         set_series_colour(cr, s);
         int pen = 0;
-        for (int i = 0; i < c->n_x; i++) {
+        for (int i = 0; i < c->n_cats; i++) {
             double v = c->series[s].values[i];
             if (isnan(v)) {
                 pen = 0;
@@ -241,7 +245,7 @@ static void draw_lines(cairo_t *cr, double w, double h, const void *vctx) {
             pen = 1;
         }
         cairo_stroke(cr);
-        for (int i = 0; i < c->n_x; i++) {
+        for (int i = 0; i < c->n_cats; i++) {
             double v = c->series[s].values[i];
             if (isnan(v)) continue;
             cairo_arc(cr, f.x0 + 10 + i * dx, value_y(&f, v), 2.5, 0, 2 * M_PI);
@@ -254,30 +258,21 @@ static void draw_lines(cairo_t *cr, double w, double h, const void *vctx) {
 int rp_lines(const char *path_noext, const char *t, const char *xlabel, const char *ylabel,
              int n_x, const char *const *x_names, int n_series, const rp_series *series,
              double ymin, double ymax, cx_error *err) {
-    if (n_x < 1 || n_series < 1 || !(ymax > ymin))
-        return cx_fail(err, "%s: empty line chart or bad axis range", path_noext);
-    lines_ctx c = {t, xlabel, ylabel, n_x, n_series, x_names, series, ymin, ymax};
+    chart c = {t, xlabel, ylabel, n_x, n_series, x_names, series, ymin, ymax};
+    if (chart_check(&c, path_noext, "line chart", err)) return -1;
     return render(path_noext, 260 + fmax(320, 40.0 * n_x), 380, draw_lines, &c, err);
 }
 
-// ---- forest plot ----------------------------------------------------------------------------
-typedef struct forest_ctx {
-    const char *title, *xlabel;
-    int n_rows, n_series;
-    const char *const *rows;
-    const rp_series *series;
-    double xmin, xmax;
-} forest_ctx;
-
+// ---- forest plot: one row per category, values on the horizontal axis ----------------------
 static void draw_forest(cairo_t *cr, double w, double h, const void *vctx) {
-    const forest_ctx *c = vctx;
+    const chart *c = vctx;
     background(cr);
     title(cr, w, c->title);
     double x0 = 190, x1 = w - 170, y0 = 40, y1 = h - 50;
-    double rh = (y1 - y0) / c->n_rows, span = c->xmax - c->xmin;
+    double rh = (y1 - y0) / c->n_cats, span = c->vmax - c->vmin;
     font(cr, 10, 0);
-    for (double v = ceil(c->xmin * 10) / 10; v <= c->xmax + 1e-9; v += 0.1) {
-        double x = x0 + (v - c->xmin) / span * (x1 - x0);
+    for (double v = ceil(c->vmin * 10) / 10; v <= c->vmax + 1e-9; v += 0.1) {
+        double x = x0 + (v - c->vmin) / span * (x1 - x0);
         cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
         cairo_move_to(cr, x, y0);
         cairo_line_to(cr, x, y1);
@@ -287,19 +282,19 @@ static void draw_forest(cairo_t *cr, double w, double h, const void *vctx) {
         snprintf(buf, sizeof buf, "%.1f", v);
         text_at(cr, x, y1 + 6, 0.5, 0, buf);
     }
-    if (c->xlabel) text_at(cr, (x0 + x1) / 2, h - 14, 0.5, 1, c->xlabel);
-    for (int r = 0; r < c->n_rows; r++) {
+    if (c->value_label) text_at(cr, (x0 + x1) / 2, h - 14, 0.5, 1, c->value_label);
+    for (int r = 0; r < c->n_cats; r++) {
         cairo_set_source_rgb(cr, 0, 0, 0);
-        text_at(cr, x0 - 8, y0 + (r + 0.5) * rh, 1, 0.5, c->rows[r]);
+        text_at(cr, x0 - 8, y0 + (r + 0.5) * rh, 1, 0.5, c->cats[r]);
         for (int s = 0; s < c->n_series; s++) {
             double v = c->series[s].values[r];
             if (isnan(v)) continue;
             double y = y0 + r * rh + rh * (s + 1) / (c->n_series + 1);
-            double xv = x0 + (fmin(fmax(v, c->xmin), c->xmax) - c->xmin) / span * (x1 - x0);
+            double xv = x0 + (fmin(fmax(v, c->vmin), c->vmax) - c->vmin) / span * (x1 - x0);
             set_series_colour(cr, s);
             if (c->series[s].lo && !isnan(c->series[s].lo[r])) {
-                double xl = x0 + (fmax(c->series[s].lo[r], c->xmin) - c->xmin) / span * (x1 - x0);
-                double xh = x0 + (fmin(c->series[s].hi[r], c->xmax) - c->xmin) / span * (x1 - x0);
+                double xl = x0 + (fmax(c->series[s].lo[r], c->vmin) - c->vmin) / span * (x1 - x0);
+                double xh = x0 + (fmin(c->series[s].hi[r], c->vmax) - c->vmin) / span * (x1 - x0);
                 cairo_set_line_width(cr, 1.4);
                 cairo_move_to(cr, xl, y);
                 cairo_line_to(cr, xh, y);
@@ -319,9 +314,8 @@ static void draw_forest(cairo_t *cr, double w, double h, const void *vctx) {
 int rp_forest(const char *path_noext, const char *t, const char *xlabel, int n_rows,
               const char *const *row_names, int n_series, const rp_series *series, double xmin,
               double xmax, cx_error *err) {
-    if (n_rows < 1 || n_series < 1 || !(xmax > xmin))
-        return cx_fail(err, "%s: empty forest plot or bad axis range", path_noext);
-    forest_ctx c = {t, xlabel, n_rows, n_series, row_names, series, xmin, xmax};
+    chart c = {t, NULL, xlabel, n_rows, n_series, row_names, series, xmin, xmax};
+    if (chart_check(&c, path_noext, "forest plot", err)) return -1;
     return render(path_noext, 640, 100 + n_rows * (10 + 10.0 * n_series), draw_forest, &c, err);
 }
 

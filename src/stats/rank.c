@@ -86,24 +86,16 @@ double stats_percentile(const double *x, size_t n, double q) {
     return v;
 }
 
-static double pearson_d(const double *x, const double *y, size_t n, stats_status *status) {
-    if (n < 2) {
-        if (status) *status = STATS_EMPTY;
-        return NAN;
-    }
-    double mx = 0, my = 0;
-    for (size_t i = 0; i < n; i++)
-        mx += x[i], my += y[i];
-    mx /= (double)n, my /= (double)n;
-    double sxy = 0, sxx = 0, syy = 0;
-    for (size_t i = 0; i < n; i++) {
-        double dx = x[i] - mx, dy = y[i] - my;
-        sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
-    }
-    if (!(sxx > 0) || !(syy > 0)) {
-        if (status) *status = STATS_CONSTANT;
-        return NAN;
-    }
+// A correlation that cannot be computed: NaN, and why in *status.
+static double no_correlation(stats_status why, stats_status *status) {
+    if (status) *status = why;
+    return NAN;
+}
+
+// Pearson r from the centred sums of products (sxy) and squares (sxx, syy), clamped to [-1, 1]
+// against rounding.
+static double pearson_from_moments(double sxy, double sxx, double syy, stats_status *status) {
+    if (!(sxx > 0) || !(syy > 0)) return no_correlation(STATS_CONSTANT, status);
     if (status) *status = STATS_OK;
     double r = sxy / sqrt(sxx * syy);
     return r > 1 ? 1 : r < -1 ? -1 : r;
@@ -111,10 +103,7 @@ static double pearson_d(const double *x, const double *y, size_t n, stats_status
 
 double stats_pearson(const float *x, const float *y, size_t n, stats_status *status) {
     // Two passes in double (means, then centred moments), vectorised: no copies.
-    if (n < 2) {
-        if (status) *status = STATS_EMPTY;
-        return NAN;
-    }
+    if (n < 2) return no_correlation(STATS_EMPTY, status);
     double mx = 0, my = 0;
 #pragma omp simd reduction(+ : mx, my)
     for (size_t i = 0; i < n; i++)
@@ -126,24 +115,25 @@ double stats_pearson(const float *x, const float *y, size_t n, stats_status *sta
         double dx = x[i] - mx, dy = y[i] - my;
         sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
     }
-    if (!(sxx > 0) || !(syy > 0)) {
-        if (status) *status = STATS_CONSTANT;
-        return NAN;
-    }
-    if (status) *status = STATS_OK;
-    double r = sxy / sqrt(sxx * syy);
-    return r > 1 ? 1 : r < -1 ? -1 : r;
+    return pearson_from_moments(sxy, sxx, syy, status);
 }
 
+// Pearson r of the midranks. Midranks of n values sum to n (n + 1) / 2 whatever the ties, so both
+// means are (n + 1) / 2 exactly and one pass gives the centred moments.
 double stats_spearman(const float *x, const float *y, size_t n, stats_status *status) {
-    size_t m = n ? n : 1;
-    double *xd = cx_malloc(m * sizeof *xd), *yd = cx_malloc(m * sizeof *yd);
-    double *rx = cx_malloc(m * sizeof *rx), *ry = cx_malloc(m * sizeof *ry);
+    if (n < 2) return no_correlation(STATS_EMPTY, status);
+    double *xd = cx_malloc(n * sizeof *xd), *yd = cx_malloc(n * sizeof *yd);
+    double *rx = cx_malloc(n * sizeof *rx), *ry = cx_malloc(n * sizeof *ry);
     for (size_t i = 0; i < n; i++)
         xd[i] = x[i], yd[i] = y[i];
     stats_midranks(xd, n, rx);
     stats_midranks(yd, n, ry);
-    double r = pearson_d(rx, ry, n, status);
+    const double mean_rank = 0.5 * (double)(n + 1);
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t i = 0; i < n; i++) {
+        double dx = rx[i] - mean_rank, dy = ry[i] - mean_rank;
+        sxy += dx * dy, sxx += dx * dx, syy += dy * dy;
+    }
     free(xd), free(yd), free(rx), free(ry);
-    return r;
+    return pearson_from_moments(sxy, sxx, syy, status);
 }

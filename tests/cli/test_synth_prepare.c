@@ -18,6 +18,7 @@
 #include "test.h"
 
 #include "data/data.h"
+#include "data/tiny_trees.h" // rm_tree, tree_table
 
 enum { S = 64 }; // pack size of the round trip
 
@@ -79,25 +80,6 @@ static void err_has(const char *errfile, const char *a, const char *b) {
     free(e);
 }
 
-static void rm_tree(const char *path) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char sub[4096];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            rm_tree(sub);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 // Nothing named "<dir>" or "<dir>.tmp.*" exists: no pack and no half-written one.
 static void assert_no_pack_left(const char *dir) {
     assert_false(cx_path_exists(dir));
@@ -112,15 +94,6 @@ static void assert_no_pack_left(const char *dir) {
     while ((e = readdir(d)))
         if (!strncmp(e->d_name, base, strlen(base))) fail_msg("left behind: %s", e->d_name);
     closedir(d);
-}
-
-static csv_table *table(const char *dir, const char *name) {
-    char path[8400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    cx_error err = {0};
-    csv_table *t = csv_table_read(path, &err);
-    if (!t) fail_msg("%s", err.msg);
-    return t;
 }
 
 static int col(const csv_table *t, const char *name) {
@@ -203,8 +176,8 @@ static void image_path(char *out, size_t cap, const pack *p, int64_t row) {
 // image and the labels of its study under `pol`; returns the number of rows.
 static int64_t check_rows_and_labels(const pack *p, int all_views, const char *label_table,
                                      const char *pol) {
-    csv_table *meta = table(g_mimic, "mimic-cxr-2.0.0-metadata.csv.gz");
-    csv_table *lab = table(g_mimic, label_table);
+    csv_table *meta = tree_table(g_mimic, "mimic-cxr-2.0.0-metadata.csv.gz");
+    csv_table *lab = tree_table(g_mimic, label_table);
     int c_id = col(meta, "dicom_id"), c_view = col(meta, "ViewPosition"),
         c_study = col(meta, "study_id"), c_subj = col(meta, "subject_id");
     int64_t want_row = 0;
@@ -248,7 +221,7 @@ static int64_t check_rows_and_labels(const pack *p, int all_views, const char *l
 // Gaze rows are exactly the EGD images: each heatmap and fixation map equals the one recomputed
 // from fixations.csv, each region the mask file brought to S x S.
 static void check_gaze(const pack *p, double sigma, gaze_weight weight) {
-    csv_table *ms = table(g_egd, "master_sheet.csv"), *fx = table(g_egd, "fixations.csv");
+    csv_table *ms = tree_table(g_egd, "master_sheet.csv"), *fx = tree_table(g_egd, "fixations.csv");
     assert_int_equal(p->n_gaze, csv_nrows(ms));
     const int SS = p->size * p->size;
     float *heat = malloc(SS * sizeof *heat);
@@ -314,7 +287,7 @@ static void check_gaze(const pack *p, double sigma, gaze_weight weight) {
 // Whole patients: one split per subject; non-EGD patients keep MIMIC's (most held-out) split;
 // EGD patients are train or test, round(f * n) of them test. Returns EGD patients in test.
 static int64_t check_splits(const pack *p, double frac) {
-    csv_table *sp = table(g_mimic, "mimic-cxr-2.0.0-split.csv.gz");
+    csv_table *sp = tree_table(g_mimic, "mimic-cxr-2.0.0-split.csv.gz");
     int64_t n_egd = 0, n_egd_test = 0;
     for (int64_t i = 0; i < p->n; i++) {
         int seen_before = 0, gaze = 0, official = SPLIT_TRAIN;
@@ -367,7 +340,7 @@ static void round_trip(void **state) {
     assert_string_equal(st_meta(&p.st, "labeler"), "chexpert");
 
     // Planted findings of frontal images land in the truth tensor with their label's bit.
-    csv_table *tf = table(g_truth, "findings.csv");
+    csv_table *tf = tree_table(g_truth, "findings.csv");
     assert_non_null(p.truth);
     int total = 0, landed = 0;
     for (int64_t k = 0; k < csv_nrows(tf); k++) {
@@ -464,7 +437,7 @@ static void flags_change_the_pack(void **state) {
         const int SS = 48 * 48;
         float *h150 = malloc(SS * sizeof *h150);
         uint8_t *fm = malloc(SS);
-        csv_table *fx = table(g_egd, "fixations.csv");
+        csv_table *fx = tree_table(g_egd, "fixations.csv");
         char path[8400];
         int64_t row = -1;
         for (int64_t i = 0; i < p.n && row < 0; i++)
@@ -653,18 +626,18 @@ static void bad_input_exit_1(void **state) {
 
     // The first fixations row of a real image (the file starts with calibration screens, whose
     // rows are ignored whatever they hold): a bad cell there must be reported at its line.
-    int64_t fix_row = -1;
+    int64_t first_image_fix = -1;
     {
         snprintf(src, sizeof src, "%s/fixations.csv", g_egd);
         csv_table *fx = csv_table_read(src, &err);
         assert_non_null(fx);
-        for (int64_t r = 0; r < csv_nrows(fx) && fix_row < 0; r++)
-            if (strlen(csv_get(fx, r, col(fx, "DICOM_ID"))) == 44) fix_row = r;
-        assert_true(fix_row >= 0);
+        for (int64_t r = 0; r < csv_nrows(fx) && first_image_fix < 0; r++)
+            if (strlen(csv_get(fx, r, col(fx, "DICOM_ID"))) == 44) first_image_fix = r;
+        assert_true(first_image_fix >= 0);
         csv_table_free(fx);
     }
     char fix_line[64];
-    snprintf(fix_line, sizeof fix_line, "fixations.csv:%lld", (long long)fix_row + 2);
+    snprintf(fix_line, sizeof fix_line, "fixations.csv:%lld", (long long)first_image_fix + 2);
     struct {
         const char *file, *src, *drop, *bad_col, *bad_val, *want1, *want2;
     } cases[] = {
@@ -691,7 +664,7 @@ static void bad_input_exit_1(void **state) {
         if (is_egd) snprintf(src, sizeof src, "%s/%s", g_egd, cases[i].file);
         else snprintf(src, sizeof src, "%s/%s.gz", g_mimic, cases[i].file);
         // data row 2 starts on line 4 (bad cells go only into tables without multi-line fields)
-        int64_t row = strcmp(cases[i].file, "fixations.csv") ? 2 : fix_row;
+        int64_t row = strcmp(cases[i].file, "fixations.csv") ? 2 : first_image_fix;
         copy_table(src, t, cases[i].drop, row, cases[i].bad_col, cases[i].bad_val);
         assert_int_equal(run(errf, cmd, mimic, egd, out), 1);
         err_has(errf, cases[i].want1, cases[i].want2);

@@ -29,14 +29,29 @@
 
 static char pack32[4096], pack_same[4096];
 
+// Two output paths under tests/out (a and b hold 4096 bytes), emptied of an earlier run's files.
+static void fresh_out_dirs(char *a, const char *name_a, char *b, const char *name_b) {
+    snprintf(a, 4096, "%s", test_out_path(name_a));
+    snprintf(b, 4096, "%s", test_out_path(name_b));
+    sh("rm -rf '%s' '%s'", a, b);
+}
+
+// DIR/<name>, a file a command wrote, as text (caller frees); fails the test if it is unreadable.
+static char *read_output(const char *dir, const char *name) {
+    char path[4200], *txt;
+    size_t n;
+    cx_error err;
+    if (cx_read_file(cx_path_join(path, sizeof path, dir, name), &txt, &n, &err))
+        fail_msg("%s", err.msg);
+    return txt;
+}
+
 static int setup(void **state) {
     (void)state;
     // Children sleep at OpenMP barriers instead of spinning: on a shared CI machine spinning
     // threads of an oversubscribed process ran 5x slower (docs/performance.md, "Training").
     setenv("OMP_WAIT_POLICY", "passive", 0);
-    snprintf(pack32, sizeof pack32, "%s", test_out_path("cli_train_pack32"));
-    snprintf(pack_same, sizeof pack_same, "%s", test_out_path("cli_train_pack_same"));
-    sh("rm -rf '%s' '%s'", pack32, pack_same);
+    fresh_out_dirs(pack32, "cli_train_pack32", pack_same, "cli_train_pack_same");
     train_pack_write(pack32, 40, 32, 1, 0);
     train_pack_write(pack_same, 30, 64, 2, TRAIN_PACK_SAME_IMAGE);
     return 0;
@@ -72,9 +87,7 @@ static void assert_same_tensors(const char *a, const char *b) {
 static void kill9_then_resume_is_bit_identical(void **state) {
     (void)state;
     char full[4096], killed[4096], args[2048];
-    snprintf(full, sizeof full, "%s", test_out_path("cli_train_full"));
-    snprintf(killed, sizeof killed, "%s", test_out_path("cli_train_killed"));
-    sh("rm -rf '%s' '%s'", full, killed);
+    fresh_out_dirs(full, "cli_train_full", killed, "cli_train_killed");
     // 24 training images, batch 4: 6 batches per epoch, 2 epochs.
     snprintf(args, sizeof args,
              "--data '%s' --epochs 2 --batch 4 --gaze-lambda 1 --deterministic --threads 2 "
@@ -145,11 +158,7 @@ static void kill9_then_resume_is_bit_identical(void **state) {
 
 // log.csv column values: rows[e][col] for e < max_rows; returns the number of rows.
 static int read_log(const char *run, double rows[][8], int max_rows) {
-    char path[4200], *txt;
-    size_t n;
-    cx_error err;
-    snprintf(path, sizeof path, "%s/log.csv", run);
-    if (cx_read_file(path, &txt, &n, &err)) fail_msg("%s", err.msg);
+    char *txt = read_output(run, "log.csv");
     assert_non_null(strstr(txt, "epoch,train_loss,train_bce,train_gaze,val_loss,val_mean_auroc,lr,seconds\n"));
     int k = 0;
     char *line = strchr(txt, '\n') + 1;
@@ -175,9 +184,7 @@ static void mpi_two_ranks_follow_one(void **state) {
         skip();
     }
     char one[4096], two[4096], args[2048];
-    snprintf(one, sizeof one, "%s", test_out_path("cli_train_mpi1"));
-    snprintf(two, sizeof two, "%s", test_out_path("cli_train_mpi2"));
-    sh("rm -rf '%s' '%s'", one, two);
+    fresh_out_dirs(one, "cli_train_mpi1", two, "cli_train_mpi2");
     // 18 training images, global batch 6: 3 steps per epoch; no augmentation (images identical).
     snprintf(args, sizeof args,
              "--data '%s' --epochs 2 --batch 6 --gaze-lambda 0.5 --augment none --threads 1 "
@@ -207,11 +214,7 @@ static void mpi_two_ranks_follow_one(void **state) {
             assert_close(b[e][c], a[e][c], e == 0 ? 2e-3 : 0.15, 1e-6, "2-rank vs 1-rank loss");
         }
     // run.json records the ranks.
-    char path[4200], *txt;
-    size_t n;
-    cx_error err;
-    snprintf(path, sizeof path, "%s/run.json", two);
-    if (cx_read_file(path, &txt, &n, &err)) fail_msg("%s", err.msg);
+    char *txt = read_output(two, "run.json");
     assert_non_null(strstr(txt, "\"mpi_ranks\": 2"));
     free(txt);
     sh("rm -rf '%s' '%s'", one, two);
@@ -294,10 +297,7 @@ static void synth_train_eval(void **state) {
     double t_train = cx_now_s() - t0;
     assert_int_equal(sh("%s eval --data '%s' --model '%s/last.safetensors' --out '%s' --bootstrap 0 "
                         "--quiet 2>/dev/null", cxrgaze_bin(), data, aug, ev), 0);
-    char *txt;
-    size_t n;
-    cx_error err;
-    if (cx_read_file(cx_path_join(path, sizeof path, ev, "auroc.csv"), &txt, &n, &err)) fail_msg("%s", err.msg);
+    char *txt = read_output(ev, "auroc.csv");
     double sum = 0, card = NAN;
     int used = 0;
     for (char *line = strchr(txt, '\n') + 1; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -329,6 +329,7 @@ static void synth_train_eval(void **state) {
     assert_int_equal(sh("%s train --data '%s' --out '%s' --gaze-lambda 0 --epochs 1 --batch 8 "
                         "--max-images 16 --threads 2 --quiet", cxrgaze_bin(), data, plain), 0);
     st_file f;
+    cx_error err;
     if (st_open(&f, cx_path_join(path, sizeof path, plain, "last.safetensors"), &err)) fail_msg("%s", err.msg);
     assert_null(st_find(&f, "gaze_head.weight"));
     assert_non_null(st_find(&f, "classifier.weight"));

@@ -2,18 +2,17 @@
 // geometry, the dataset's screen -> image formula for every gaze row), its planted findings are in
 // the pixels where the truth masks say (against a counterfactual rendering without findings), the
 // synthetic gaze dwells on them, and the label tables agree with the truth up to the set noise.
-// Oracles: DATA-FORMATS.md (headers, id patterns, X_ORIGINAL formula re-implemented here), the
-// counterfactual images, closed-form bounds on the label noise.
-#define _GNU_SOURCE
+// Oracles: DATA-FORMATS.md (the header lines tiny_trees.h transcribes from it, id patterns, the
+// X_ORIGINAL formula re-implemented here), the counterfactual images, closed-form bounds on the
+// label noise.
 #include <ctype.h>
 #include <dirent.h>
-#include <ftw.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "test.h"
+#include "tiny_trees.h"
 
 #include "data/data.h"
 
@@ -50,17 +49,11 @@ static void make(const char *name, char *out, uint64_t seed, int threads, int pl
 
 static char dir_e[4096];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state) {
     (void)state;
     const char *dirs[5] = {dir_a, dir_b, dir_c, dir_d, dir_e};
     for (int i = 0; i < 5; i++)
-        if (dirs[i][0] && cx_path_exists(dirs[i]))
-            nftw(dirs[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        if (dirs[i][0]) rm_tree(dirs[i]);
     return 0;
 }
 
@@ -74,21 +67,19 @@ static int setup(void **state) {
 }
 
 // ---- helpers ------------------------------------------------------------------------------
-static csv_table *table(const char *dir, const char *rel) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    cx_error err = {0};
-    csv_table *t = csv_table_read(path, &err);
-    if (!t) fail_msg("%s", err.msg);
-    return t;
-}
-
-static void expect_header(const csv_table *t, const char *const *names, int n) {
-    assert_int_equal(csv_ncols(t), n);
-    for (int i = 0; i < n; i++)
-        if (strcmp(csv_colname(t, i), names[i]))
-            fail_msg("%s: column %d is '%s', want '%s'", csv_path(t), i, csv_colname(t, i),
-                     names[i]);
+// The table's header, joined with commas, is the header line `want` (as DATA-FORMATS.md writes
+// it; a trailing newline is ignored).
+static void expect_header(const csv_table *t, const char *want) {
+    char got[4096];
+    size_t len = 0;
+    got[0] = 0;
+    for (int i = 0; i < csv_ncols(t) && len < sizeof got; i++) {
+        const char *sep = i ? "," : "";
+        len += (size_t)snprintf(got + len, sizeof got - len, "%s%s", sep, csv_colname(t, i));
+    }
+    size_t n = strcspn(want, "\n");
+    if (strlen(got) != n || strncmp(got, want, n))
+        fail_msg("%s: header\n  %s\nwant\n  %.*s", csv_path(t), got, (int)n, want);
 }
 
 static int all_digits(const char *s, size_t n) {
@@ -164,33 +155,17 @@ static void deterministic(void **state) {
 
 static void mimic_tables(void **state) {
     (void)state;
-    static const char *const meta_cols[12] = {"dicom_id",
-                                              "subject_id",
-                                              "study_id",
-                                              "PerformedProcedureStepDescription",
-                                              "ViewPosition",
-                                              "Rows",
-                                              "Columns",
-                                              "StudyDate",
-                                              "StudyTime",
-                                              "ProcedureCodeSequence_CodeMeaning",
-                                              "ViewCodeSequence_CodeMeaning",
-                                              "PatientOrientationCodeSequence_CodeMeaning"};
-    static const char *const split_cols[4] = {"dicom_id", "study_id", "subject_id", "split"};
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
-    csv_table *sp = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-split.csv.gz");
-    expect_header(m, meta_cols, 12);
-    expect_header(sp, split_cols, 4);
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    csv_table *sp = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-split.csv.gz");
+    expect_header(m, MIMIC_META_HEADER);
+    expect_header(sp, "dicom_id,study_id,subject_id,split");
     assert_int_equal(csv_nrows(m), N_IMG);
     assert_int_equal(csv_nrows(sp), N_IMG);
-    const char *lab_cols[16] = {"subject_id", "study_id"};
-    for (int l = 0; l < CX_N_LABELS; l++)
-        lab_cols[2 + l] = CX_LABELS[l];
-    csv_table *lt[2] = {table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz"),
-                        table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-negbio.csv.gz")};
+    csv_table *lt[2] = {tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz"),
+                        tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-negbio.csv.gz")};
     int views[4] = {0}, studies_with_two = 0, cells[4] = {0}; // "", "1.0", "0.0", "-1.0"
     for (int t = 0; t < 2; t++) {
-        expect_header(lt[t], lab_cols, 16);
+        expect_header(lt[t], CHEXPERT_HEADER);
         for (int64_t r = 0; r < csv_nrows(lt[t]); r++)
             for (int l = 0; l < CX_N_LABELS; l++) {
                 const char *c = csv_get(lt[t], r, 2 + l);
@@ -259,65 +234,14 @@ static void mimic_tables(void **state) {
     csv_table_free(lt[1]);
 }
 
-static const char *const GAZE_COLS[37] = {"SESSION_ID",
-                                          "MEDIA_ID",
-                                          "DICOM_ID",
-                                          "CNT",
-                                          "Time (in secs)",
-                                          "TIMETICK(f=10000000)",
-                                          "FPOGX",
-                                          "FPOGY",
-                                          "FPOGS",
-                                          "FPOGD",
-                                          "FPOGID",
-                                          "FPOGV",
-                                          "BPOGX",
-                                          "BPOGY",
-                                          "BPOGV",
-                                          "LPCX",
-                                          "LPCY",
-                                          "LPD",
-                                          "LPS",
-                                          "LPV",
-                                          "RPCX",
-                                          "RPCY",
-                                          "RPD",
-                                          "RPS",
-                                          "RPV",
-                                          "BKID",
-                                          "BKDUR",
-                                          "BKPMIN",
-                                          "LPMM",
-                                          "LPMMV",
-                                          "RPMM",
-                                          "RPMMV",
-                                          "SACCADE_MAG",
-                                          "SACCADE_DIR",
-                                          "VID_FRAME",
-                                          "X_ORIGINAL",
-                                          "Y_ORIGINAL"};
-
 static void egd_master_sheet(void **state) {
     (void)state;
-    csv_table *ms = table(dir_a, "egd-cxr/master_sheet.csv");
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
-    csv_table *cx = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz");
+    csv_table *ms = tree_table(dir_a, "egd-cxr/master_sheet.csv");
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    csv_table *cx = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz");
     assert_int_equal(csv_ncols(ms), 59);
     assert_int_equal(csv_nrows(ms), N_GAZE);
-    const char *first[11] = {"dicom_id",       "path",           "study_id",
-                             "patient_id",     "stay_id",        "gender",
-                             "anchor_age",     "image_top_pad",  "image_bottom_pad",
-                             "image_left_pad", "image_right_pad"};
-    for (int i = 0; i < 11; i++)
-        assert_string_equal(csv_colname(ms, i), first[i]);
-    assert_string_equal(csv_colname(ms, 11), "dx1");
-    assert_string_equal(csv_colname(ms, 28), "dx9_icd");
-    assert_string_equal(csv_colname(ms, 30), "Normal");
-    assert_string_equal(csv_colname(ms, 31), "CHF");
-    assert_string_equal(csv_colname(ms, 32), "pneumonia");
-    for (int l = 0; l < CX_N_LABELS; l++)
-        assert_string_equal(csv_colname(ms, 44 + l), CX_LABELS_EGD[l]);
-    assert_string_equal(csv_colname(ms, 58), "cxr_exam_indication");
+    expect_header(ms, EGD_MASTER_HEADER);
     int multiline = 0, comma = 0, classes[3] = {0};
     for (int64_t r = 0; r < N_GAZE; r++) {
         const char *dicom = csv_get(ms, r, 0);
@@ -411,9 +335,8 @@ static void egd_master_sheet(void **state) {
     assert_true(comma > 0);
     assert_true(multiline > 0);
     assert_true(classes[0] > 0 && classes[1] > 0 && classes[2] > 0);
-    csv_table *bb = table(dir_a, "egd-cxr/bounding_boxes.csv");
-    const char *bb_cols[6] = {"dicom_id", "bbox_name", "x1", "x2", "y1", "y2"};
-    expect_header(bb, bb_cols, 6);
+    csv_table *bb = tree_table(dir_a, "egd-cxr/bounding_boxes.csv");
+    expect_header(bb, "dicom_id,bbox_name,x1,x2,y1,y2");
     assert_true(csv_nrows(bb) >= 17 * N_GAZE);
     for (int64_t r = 0; r < csv_nrows(bb); r++) {
         assert_true(find_row(ms, 0, csv_get(bb, r, 0)) >= 0);
@@ -429,9 +352,9 @@ static void egd_master_sheet(void **state) {
 // Every gaze row: X_ORIGINAL / Y_ORIGINAL as the dataset computes them from FPOGX / FPOGY and the
 // pads (re-implemented here from DATA-FORMATS.md); off-image rows carry -1..-3.
 static void gaze_rows(const char *rel, int64_t *calib, int64_t *off, int64_t *rows) {
-    csv_table *g = table(dir_a, rel), *ms = table(dir_a, "egd-cxr/master_sheet.csv");
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
-    expect_header(g, GAZE_COLS, 37);
+    csv_table *g = tree_table(dir_a, rel), *ms = tree_table(dir_a, "egd-cxr/master_sheet.csv");
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    expect_header(g, FIX_HEADER);
     *calib = *off = 0;
     *rows = csv_nrows(g);
     int64_t prev_cnt = -1, prev_session = -1;
@@ -483,7 +406,7 @@ static void gaze_tables(void **state) {
     gaze_rows("egd-cxr/eye_gaze.csv", &c2, &o2, &ngaze);
     assert_true(ngaze > 5 * nfix); // 60 Hz samples along the fixations
     // FPOGID increments by one per fixation within a session.
-    csv_table *f = table(dir_a, "egd-cxr/fixations.csv");
+    csv_table *f = tree_table(dir_a, "egd-cxr/fixations.csv");
     for (int64_t r = 1; r < csv_nrows(f); r++)
         if (!strcmp(csv_get(f, r, 0), csv_get(f, r - 1, 0)))
             assert_int_equal(atoll(csv_get(f, r, 10)), atoll(csv_get(f, r - 1, 10)) + 1);
@@ -503,10 +426,9 @@ static img_gray load(const char *dir, const char *rel) {
 
 static void findings_in_pixels(void **state) {
     (void)state;
-    csv_table *tf = table(dir_a, "truth/findings.csv");
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
-    const char *cols[7] = {"dicom_id", "label", "x0", "y0", "x1", "y1", "mask"};
-    expect_header(tf, cols, 7);
+    csv_table *tf = tree_table(dir_a, "truth/findings.csv");
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    expect_header(tf, "dicom_id,label,x0,y0,x1,y1,mask");
     assert_true(csv_nrows(tf) > 5);
     int tested = 0;
     for (int64_t r = 0; r < csv_nrows(tf); r++) {
@@ -572,9 +494,10 @@ static double share_inside(const reading *rd, const uint8_t *u, int W, int H) {
 
 static void gaze_on_findings(void **state) {
     (void)state;
-    csv_table *tf = table(dir_a, "truth/findings.csv"), *f = table(dir_a, "egd-cxr/fixations.csv");
-    csv_table *ms = table(dir_a, "egd-cxr/master_sheet.csv");
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    csv_table *tf = tree_table(dir_a, "truth/findings.csv"),
+              *f = tree_table(dir_a, "egd-cxr/fixations.csv");
+    csv_table *ms = tree_table(dir_a, "egd-cxr/master_sheet.csv");
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
     int64_t ne = csv_nrows(ms);
     reading *rd = calloc((size_t)ne, sizeof *rd);
     for (int64_t e = 0; e < ne; e++) {
@@ -640,8 +563,8 @@ static void gaze_on_findings(void **state) {
 // uncertain of the cells (binomial margin), exactly never without noise; every truth row's label
 // is a true label of its study.
 static double label_disagreement(const char *dir) {
-    csv_table *cx = table(dir, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz");
-    csv_table *tl = table(dir, "truth/labels.csv");
+    csv_table *cx = tree_table(dir, "mimic-cxr-jpg/mimic-cxr-2.0.0-chexpert.csv.gz");
+    csv_table *tl = tree_table(dir, "truth/labels.csv");
     assert_int_equal(csv_nrows(cx), csv_nrows(tl));
     double bad = 0, n = 0;
     for (int64_t r = 0; r < csv_nrows(cx); r++) {
@@ -666,8 +589,9 @@ static void labels_vs_truth(void **state) {
     make("synth_e", dir_e, 9, 2, 1, 0.0, 0.0, 30, 0);
     assert_true(label_disagreement(dir_e) == 0.0);
     // Truth rows name true labels of their study; No Finding excludes every pathology.
-    csv_table *tf = table(dir_a, "truth/findings.csv"), *tl = table(dir_a, "truth/labels.csv");
-    csv_table *m = table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
+    csv_table *tf = tree_table(dir_a, "truth/findings.csv"),
+              *tl = tree_table(dir_a, "truth/labels.csv");
+    csv_table *m = tree_table(dir_a, "mimic-cxr-jpg/mimic-cxr-2.0.0-metadata.csv.gz");
     for (int64_t r = 0; r < csv_nrows(tf); r++) {
         int64_t mr = find_row(m, 0, csv_get(tf, r, 0));
         int64_t sr = find_row(tl, 1, csv_get(m, mr, 2));

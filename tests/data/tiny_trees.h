@@ -11,6 +11,8 @@
 
 #include "test.h"
 
+#include "io/io.h"
+
 // rm -r of a test output tree (tests/out outlives a run: start every tree afresh).
 static inline void rm_tree(const char *path) {
     struct stat st;
@@ -58,6 +60,14 @@ static inline const char *tree_path(const char *root, const char *rel) {
     k = (k + 1) % 8;
     snprintf(buf[k], sizeof buf[k], "%s/%s", root, rel);
     return buf[k];
+}
+
+// The table root/rel (.csv or .csv.gz), read whole; fails the test if it cannot be read.
+static inline csv_table *tree_table(const char *root, const char *rel) {
+    cx_error err = {0};
+    csv_table *t = csv_table_read(tree_path(root, rel), &err);
+    if (!t) fail_msg("%s", err.msg);
+    return t;
 }
 
 #define MIMIC_META_HEADER                                                                      \
