@@ -256,7 +256,10 @@ int densenet_backward(densenet_plan *p, const float *dlogits, const float *dgaze
         c.relu5_rule = (flags & NN_DEEPLIFT_CAPTUM) ? NN_RELU_MASK : NN_RELU_RESCALE;
         c.pool_deeplift = !(flags & NN_DEEPLIFT_CAPTUM);
     }
-    nn_convs_weights(p->convs, p->conv_w, p->n_conv, NN_W_BWD_DATA);
+    if (p->train || p->wgen_bwd != *p->net->wgen) {
+        nn_convs_weights(p->convs, p->conv_w, p->n_conv, NN_W_BWD_DATA);
+        p->wgen_bwd = *p->net->wgen;
+    }
     // upstream gradients: DeepLift gives both halves the same dlogits (as Captum, whose
     // multipliers are then identical for input and baseline)
     const int nd = dl ? N / 2 : N;

@@ -199,6 +199,8 @@ densenet *densenet_create(const densenet_config *cfg) {
     memset(net->grads, 0, sizeof(float) * tb.n_params);
     memset(net->buffers, 0, sizeof(float) * tb.n_buffers);
     net->counters = cx_calloc(tb.n_counters + 1, sizeof(int64_t));
+    net->wgen = cx_calloc(1, sizeof *net->wgen);
+    *net->wgen = 1;
     for (int i = 0; i < net->nt; i++) {
         nn_tensor_info *t = &net->t[i];
         size_t off = (size_t)(uintptr_t)t->data;
@@ -226,20 +228,27 @@ void densenet_free(densenet *net) {
     free(net->grads);
     free(net->buffers);
     free(net->counters);
+    free(net->wgen);
     free(net);
 }
 
 const densenet_config *densenet_cfg(const densenet *net) { return &net->cfg; }
 int densenet_num_tensors(const densenet *net) { return net->nt; }
+// Every accessor that hands out a writable pointer to weights counts as a change.
+void densenet_weights_changed(densenet *net) { (*net->wgen)++; }
+
 const nn_tensor_info *densenet_tensor(const densenet *net, int i) {
+    (*net->wgen)++;
     return i >= 0 && i < net->nt ? &net->t[i] : NULL;
 }
 const nn_tensor_info *densenet_find_tensor(const densenet *net, const char *name) {
+    (*net->wgen)++;
     for (int i = 0; i < net->nt; i++)
         if (!strcmp(net->t[i].name, name)) return &net->t[i];
     return NULL;
 }
 float *densenet_params(densenet *net, size_t *n) {
+    (*net->wgen)++;
     if (n) *n = net->n_params;
     return net->params;
 }
@@ -304,10 +313,12 @@ static void init_tensor(nn_tensor_info *t, uint64_t seed, int i) {
 }
 
 void densenet_init(densenet *net, uint64_t seed) {
+    (*net->wgen)++;
     for (int i = 0; i < net->nt; i++) init_tensor(&net->t[i], seed, i);
 }
 
 void densenet_reinit_prefix(densenet *net, const char *prefix, uint64_t seed) {
+    (*net->wgen)++;
     size_t n = strlen(prefix);
     for (int i = 0; i < net->nt; i++)
         if (!strncmp(net->t[i].name, prefix, n)) init_tensor(&net->t[i], seed, i);

@@ -52,11 +52,13 @@ int nn_pick_cb(const int *chans, int n) {
 
 // One primitive argument: the caller's layout (user) and the primitive's; a reorder and a
 // buffer when they differ.
+// The prim-layout copy lives in the plan's scratch area at `off` (the arguments of one call
+// side by side, oneDNN's own scratchpad after them): reused call after call, never allocated.
 typedef struct conv_arg {
     dnnl_memory_desc_t user, prim;
     dnnl_primitive_t reorder; // user -> prim (inputs) or prim -> user (outputs); NULL if equal
     dnnl_memory_t m_user, m_prim;
-    void *buf;                // prim-layout storage when reorder != NULL
+    size_t off, bytes;        // place of the prim-layout copy in the scratch area (bytes 0: none)
 } conv_arg;
 
 // A primitive's weight layout as a sum of per-dimension offsets: element (o, i, y, x) sits at
@@ -77,6 +79,7 @@ struct nn_conv {
     conv_arg dw_src, dw_diff_dst;         // backward weights
     weight_layout w, dd_w, dw;            // forward, backward-data, weight-gradient layouts
     dnnl_memory_t m_scratch;
+    size_t sp_off[3]; // offset of oneDNN's scratchpad in the scratch area: forward, bwd data, bwd weights
     char impl[64];
 };
 
@@ -126,20 +129,29 @@ static void layout_free(weight_layout *l) {
     memset(l, 0, sizeof *l);
 }
 
-// OIHW fp32 <-> a primitive layout (to_prim: OIHW -> layout).
+// OIHW fp32 <-> a primitive layout (to_prim: OIHW -> layout). The spatial offsets of one
+// (o, i) kernel are tabulated once; the three directions are separate loops.
 static void layout_convert(const weight_layout *l, float *oihw, int to_prim) {
-    const int64_t *d = l->md.dims;
-    size_t q = 0;
+    const int64_t *d = l->md.dims, khw = d[2] * d[3];
+    CX_ASSERT(khw <= 49);
+    size_t sp[49];
+    for (int64_t y = 0; y < d[2]; y++)
+        for (int64_t x = 0; x < d[3]; x++) sp[y * d[3] + x] = l->t[2][y] + l->t[3][x];
+    uint16_t *b16 = l->buf;
+    float *b32 = l->buf;
     for (int64_t o = 0; o < d[0]; o++)
-        for (int64_t i = 0; i < d[1]; i++)
-            for (int64_t y = 0; y < d[2]; y++)
-                for (int64_t x = 0; x < d[3]; x++, q++) {
-                    size_t off = l->t[0][o] + l->t[1][i] + l->t[2][y] + l->t[3][x];
-                    if (to_prim && l->bf16) ((uint16_t *)l->buf)[off] = cx_f32_to_bf16(oihw[q]);
-                    else if (to_prim) ((float *)l->buf)[off] = oihw[q];
-                    else oihw[q] = l->bf16 ? cx_bf16_to_f32(((uint16_t *)l->buf)[off])
-                                           : ((float *)l->buf)[off];
-                }
+        for (int64_t i = 0; i < d[1]; i++) {
+            const size_t base = l->t[0][o] + l->t[1][i];
+            float *q = oihw + (size_t)(o * d[1] + i) * (size_t)khw;
+            if (to_prim && l->bf16)
+                for (int64_t k = 0; k < khw; k++) b16[base + sp[k]] = cx_f32_to_bf16(q[k]);
+            else if (to_prim)
+                for (int64_t k = 0; k < khw; k++) b32[base + sp[k]] = q[k];
+            else if (l->bf16)
+                for (int64_t k = 0; k < khw; k++) q[k] = cx_bf16_to_f32(b16[base + sp[k]]);
+            else
+                for (int64_t k = 0; k < khw; k++) q[k] = b32[base + sp[k]];
+        }
 }
 
 void nn_convs_weights(nn_conv **convs, float **oihw, int n, int which) {
@@ -165,28 +177,33 @@ static int arg_init(conv_arg *a, const dnnl_memory_desc_t *user, const dnnl_memo
     dnnl_status_t st = dnnl_primitive_create(&a->reorder, pd);
     dnnl_primitive_desc_destroy(pd);
     DNNL_CHECK(st);
-    // the primitive-layout copy is allocated per call (arg_in / arg_out) and released right
-    // after: these copies are transient and would otherwise add up over ~120 convolutions
     DNNL_CHECK(dnnl_memory_create(&a->m_prim, &a->prim, g_engine, DNNL_MEMORY_NONE));
+    a->bytes = (dnnl_memory_desc_get_size(&a->prim) + 63) / 64 * 64;
     return 0;
 }
 
-static int arg_take_buf(conv_arg *a, cx_error *err) {
-    if (!a->buf) a->buf = cx_aligned_alloc(dnnl_memory_desc_get_size(&a->prim) + 64);
-    DNNL_CHECK(dnnl_memory_set_data_handle(a->m_prim, a->buf));
-    return 0;
+// Places one call's staged arguments (a, then b) and oneDNN's scratchpad in the scratch area;
+// returns the scratchpad's offset and raises *scratch_bytes to the call's total.
+static size_t stage_layout(conv_arg *a, conv_arg *b, dnnl_primitive_desc_t pd,
+                           size_t *scratch_bytes) {
+    size_t off = 0;
+    a->off = off, off += a->bytes;
+    if (b) b->off = off, off += b->bytes;
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t total = off + (md ? dnnl_memory_desc_get_size(md) : 0);
+    if (total > *scratch_bytes) *scratch_bytes = total;
+    return off;
 }
 
-static void arg_release(conv_arg *a) {
-    free(a->buf);
-    a->buf = NULL;
+static int arg_take_buf(conv_arg *a, void *scratch, cx_error *err) {
+    DNNL_CHECK(dnnl_memory_set_data_handle(a->m_prim, (char *)scratch + a->off));
+    return 0;
 }
 
 static void arg_free(conv_arg *a) {
     if (a->reorder) dnnl_primitive_destroy(a->reorder);
     if (a->m_user) dnnl_memory_destroy(a->m_user);
     if (a->m_prim) dnnl_memory_destroy(a->m_prim);
-    free(a->buf);
     memset(a, 0, sizeof *a);
 }
 
@@ -197,21 +214,22 @@ static int run_reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to,
 }
 
 // Input argument: the memory the primitive should read (reordering the user's data if needed).
-static int arg_in(conv_arg *a, const void *user, dnnl_memory_t *m, cx_error *err) {
+static int arg_in(conv_arg *a, const void *user, void *scratch, dnnl_memory_t *m, cx_error *err) {
     DNNL_CHECK(dnnl_memory_set_data_handle(a->m_user, (void *)user));
     if (!a->reorder) {
         *m = a->m_user;
         return 0;
     }
-    if (arg_take_buf(a, err) || run_reorder(a->reorder, a->m_user, a->m_prim, err)) return -1;
+    if (arg_take_buf(a, scratch, err) || run_reorder(a->reorder, a->m_user, a->m_prim, err))
+        return -1;
     *m = a->m_prim;
     return 0;
 }
 
 // Output argument: the memory the primitive writes; arg_out_finish copies it to the user's.
-static int arg_out(conv_arg *a, void *user, dnnl_memory_t *m, cx_error *err) {
+static int arg_out(conv_arg *a, void *user, void *scratch, dnnl_memory_t *m, cx_error *err) {
     DNNL_CHECK(dnnl_memory_set_data_handle(a->m_user, user));
-    if (a->reorder && arg_take_buf(a, err)) return -1;
+    if (a->reorder && arg_take_buf(a, scratch, err)) return -1;
     *m = a->reorder ? a->m_prim : a->m_user;
     return 0;
 }
@@ -219,23 +237,13 @@ static int arg_out(conv_arg *a, void *user, dnnl_memory_t *m, cx_error *err) {
 static int arg_out_finish(conv_arg *a, cx_error *err) {
     if (a->reorder && run_reorder(a->reorder, a->m_prim, a->m_user, err)) return -1;
     DNNL_CHECK(dnnl_stream_wait(g_stream));
-    arg_release(a);
-    return 0;
-}
-
-static int scratch_size(dnnl_primitive_desc_t pd, size_t *scratch_bytes) {
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    size_t n = md ? dnnl_memory_desc_get_size(md) : 0;
-    if (n > *scratch_bytes) *scratch_bytes = n;
     return 0;
 }
 
 static int make_prim(dnnl_primitive_t *prim, const void *op_desc, dnnl_primitive_attr_t attr,
-                     dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd_out,
-                     size_t *scratch_bytes, cx_error *err) {
+                     dnnl_primitive_desc_t hint, dnnl_primitive_desc_t *pd_out, cx_error *err) {
     dnnl_primitive_desc_t pd;
     DNNL_CHECK(dnnl_primitive_desc_create(&pd, op_desc, attr, g_engine, hint));
-    scratch_size(pd, scratch_bytes);
     dnnl_status_t st = dnnl_primitive_create(prim, pd);
     if (st != dnnl_success) dnnl_primitive_desc_destroy(pd);
     DNNL_CHECK(st);
@@ -279,7 +287,7 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
     if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
                                            src_cb == 1 ? &src_any : &u_src, &w_any, NULL,
                                            &u_dst, strides, pad_l, pad_r) != dnnl_success ||
-        make_prim(&c->fwd, &fd, attr, NULL, &fpd, scratch_bytes, err))
+        make_prim(&c->fwd, &fd, attr, NULL, &fpd, err))
         goto done;
     const char *impl = NULL;
     dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, &impl);
@@ -288,37 +296,36 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
         layout_init(&c->w, QMD(fpd, dnnl_query_weights_md), NULL, err) ||
         arg_init(&c->dst, &u_dst, QMD(fpd, dnnl_query_dst_md), 1, err))
         goto done;
+    c->sp_off[0] = stage_layout(&c->src, &c->dst, fpd, scratch_bytes);
     if (bwd_data) {
         if (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct,
                                                      src_cb == 1 ? &dsrc_any : &u_dsrc, &w_any,
                                                      &u_ddst, strides, pad_l,
                                                      pad_r) != dnnl_success ||
-            make_prim(&c->bwd_d, &dd, attr, fpd, &dpd, scratch_bytes, err))
+            make_prim(&c->bwd_d, &dd, attr, fpd, &dpd, err))
             goto done;
         if (arg_init(&c->dd_diff_dst, &u_ddst, QMD(dpd, dnnl_query_diff_dst_md), 0, err) ||
             layout_init(&c->dd_w, QMD(dpd, dnnl_query_weights_md), &c->w, err) ||
             arg_init(&c->diff_src, &u_dsrc, QMD(dpd, dnnl_query_diff_src_md), 1, err))
             goto done;
+        c->sp_off[1] = stage_layout(&c->dd_diff_dst, &c->diff_src, dpd, scratch_bytes);
     }
     if (bwd_weights) {
-        // oneDNN 2.6's bf16 backward-weights kernel for 3x3 convolutions without AMX
-        // (jit_bf16:avx512_core_bf16) costs ~300 ms a call whatever the image size (measured,
-        // DenseNet-121 conv2 at batch 16); in fp32 it is ~20 ms. So a 3x3 weight gradient is
-        // computed in fp32 from fp32 copies of its bf16 operands (reorders at the boundary).
+        // bf16 weight gradients of 3x3 convolutions run at ~400 GFLOP/s on an idle machine
+        // (jit_bf16:avx512_core_bf16, 2x the fp32 kernel), but the kernel's spin barriers
+        // collapse to ~130 ms a call when another process shares the cores: on a busy machine
+        // use fewer --threads than free cores (docs/performance.md, Engine).
         dnnl_memory_desc_t w_src = src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
-        if (bf16 && s->k == 3) {
-            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_src, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
-            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_ddst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
-        }
         if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
                                                         &dw_any, NULL, &w_ddst, strides, pad_l,
                                                         pad_r) != dnnl_success ||
-            make_prim(&c->bwd_w, &wd, attr, fpd, &wpd, scratch_bytes, err))
+            make_prim(&c->bwd_w, &wd, attr, fpd, &wpd, err))
             goto done;
         if (arg_init(&c->dw_src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
             arg_init(&c->dw_diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
             layout_init(&c->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err))
             goto done;
+        c->sp_off[2] = stage_layout(&c->dw_src, &c->dw_diff_dst, wpd, scratch_bytes);
     }
     rc = 0;
 done:
@@ -364,59 +371,54 @@ void nn_conv_free(nn_conv *c) {
 
 const char *nn_conv_impl(const nn_conv *c) { return c->impl; }
 
-static int scratch_mem(nn_conv *c, dnnl_primitive_t prim, void *scratch, dnnl_memory_t *m,
-                       cx_error *err) {
+static int scratch_mem(nn_conv *c, dnnl_primitive_t prim, void *scratch, size_t off,
+                       dnnl_memory_t *m, cx_error *err) {
     const_dnnl_primitive_desc_t pd;
     DNNL_CHECK(dnnl_primitive_get_primitive_desc(prim, &pd));
     const dnnl_memory_desc_t *md = QMD(pd, dnnl_query_scratchpad_md);
     if (c->m_scratch) dnnl_memory_destroy(c->m_scratch);
     c->m_scratch = NULL;
-    DNNL_CHECK(dnnl_memory_create(&c->m_scratch, md, g_engine, scratch));
+    DNNL_CHECK(dnnl_memory_create(&c->m_scratch, md, g_engine, (char *)scratch + off));
     *m = c->m_scratch;
     return 0;
 }
 
 int nn_conv_forward(nn_conv *c, const void *src, float *dst, void *scratch, cx_error *err) {
     dnnl_memory_t ms, md, mscr;
-    if (arg_in(&c->src, src, &ms, err) || arg_out(&c->dst, dst, &md, err) ||
-        scratch_mem(c, c->fwd, scratch, &mscr, err))
+    if (arg_in(&c->src, src, scratch, &ms, err) || arg_out(&c->dst, dst, scratch, &md, err) ||
+        scratch_mem(c, c->fwd, scratch, c->sp_off[0], &mscr, err))
         return -1;
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_WEIGHTS, c->w.mem}, {DNNL_ARG_DST, md},
                               {DNNL_ARG_SCRATCHPAD, mscr}};
     DNNL_CHECK(dnnl_primitive_execute(c->fwd, g_stream, 4, args));
-    if (arg_out_finish(&c->dst, err)) return -1;
-    arg_release(&c->src);
-    return 0;
+    return arg_out_finish(&c->dst, err);
 }
 
 int nn_conv_backward_data(nn_conv *c, const void *diff_dst, float *diff_src, void *scratch,
                           cx_error *err) {
     CX_ASSERT(c->bwd_d);
     dnnl_memory_t mdd, mds, mscr;
-    if (arg_in(&c->dd_diff_dst, diff_dst, &mdd, err) ||
-        arg_out(&c->diff_src, diff_src, &mds, err) ||
-        scratch_mem(c, c->bwd_d, scratch, &mscr, err))
+    if (arg_in(&c->dd_diff_dst, diff_dst, scratch, &mdd, err) ||
+        arg_out(&c->diff_src, diff_src, scratch, &mds, err) ||
+        scratch_mem(c, c->bwd_d, scratch, c->sp_off[1], &mscr, err))
         return -1;
     dnnl_exec_arg_t args[] = {{DNNL_ARG_DIFF_DST, mdd}, {DNNL_ARG_WEIGHTS, c->dd_w.mem},
                               {DNNL_ARG_DIFF_SRC, mds}, {DNNL_ARG_SCRATCHPAD, mscr}};
     DNNL_CHECK(dnnl_primitive_execute(c->bwd_d, g_stream, 4, args));
-    if (arg_out_finish(&c->diff_src, err)) return -1;
-    arg_release(&c->dd_diff_dst);
-    return 0;
+    return arg_out_finish(&c->diff_src, err);
 }
 
 int nn_conv_backward_weights(nn_conv *c, const void *src, const void *diff_dst, void *scratch,
                              cx_error *err) {
     CX_ASSERT(c->bwd_w);
     dnnl_memory_t ms, mdd, mscr;
-    if (arg_in(&c->dw_src, src, &ms, err) || arg_in(&c->dw_diff_dst, diff_dst, &mdd, err) ||
-        scratch_mem(c, c->bwd_w, scratch, &mscr, err))
+    if (arg_in(&c->dw_src, src, scratch, &ms, err) ||
+        arg_in(&c->dw_diff_dst, diff_dst, scratch, &mdd, err) ||
+        scratch_mem(c, c->bwd_w, scratch, c->sp_off[2], &mscr, err))
         return -1;
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DIFF_DST, mdd},
                               {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem}, {DNNL_ARG_SCRATCHPAD, mscr}};
     DNNL_CHECK(dnnl_primitive_execute(c->bwd_w, g_stream, 4, args));
     DNNL_CHECK(dnnl_stream_wait(g_stream));
-    arg_release(&c->dw_src);
-    arg_release(&c->dw_diff_dst);
     return 0;
 }

@@ -31,8 +31,7 @@ static inline __attribute__((always_inline)) void stats_row(const float *restric
     for (int j = 0; j < CB; j++) acc[j] += s[j];
 }
 
-void nn_bn_batch_stats(const nn_view *x, float *mean, float *rstd, float *run_mean,
-                       float *run_var) {
+void nn_bn_moments(const nn_view *x, double *mean, double *m2) {
     CX_ASSERT(!x->bf16);
     const int cb = x->cb, nb = x->c / cb, hw = x->h * x->w;
     const double m = (double)x->n * hw;
@@ -50,18 +49,30 @@ void nn_bn_batch_stats(const nn_view *x, float *mean, float *rstd, float *run_me
             if (cb == 16) stats_row(p, hw, 16, s1, s2);
             else stats_row(p, hw, cb, s1, s2);
         }
-        for (int j = 0; j < cb; j++) {
-            int c = b * cb + j;
-            double var = s2[j] / m;
-            mean[c] = (float)s1[j];
-            rstd[c] = (float)(1.0 / sqrt(var + NN_BN_EPS));
-            if (run_mean) {
-                double unbiased = m > 1 ? s2[j] / (m - 1) : var;
-                run_mean[c] = (float)((1 - NN_BN_MOMENTUM) * run_mean[c] + NN_BN_MOMENTUM * s1[j]);
-                run_var[c] = (float)((1 - NN_BN_MOMENTUM) * run_var[c] + NN_BN_MOMENTUM * unbiased);
-            }
+        for (int j = 0; j < cb; j++) mean[b * cb + j] = s1[j], m2[b * cb + j] = s2[j];
+    }
+}
+
+void nn_bn_from_moments(int c, const double *mean, const double *m2, double count, float *mean_out,
+                        float *rstd, float *run_mean, float *run_var) {
+    for (int i = 0; i < c; i++) {
+        double var = m2[i] / count;
+        mean_out[i] = (float)mean[i];
+        rstd[i] = (float)(1.0 / sqrt(var + NN_BN_EPS));
+        if (run_mean) {
+            double unbiased = count > 1 ? m2[i] / (count - 1) : var;
+            run_mean[i] = (float)((1 - NN_BN_MOMENTUM) * run_mean[i] + NN_BN_MOMENTUM * mean[i]);
+            run_var[i] = (float)((1 - NN_BN_MOMENTUM) * run_var[i] + NN_BN_MOMENTUM * unbiased);
         }
     }
+}
+
+void nn_bn_batch_stats(const nn_view *x, float *mean, float *rstd, float *run_mean,
+                       float *run_var) {
+    double *mu = cx_malloc(sizeof(double) * 2 * (size_t)x->c), *m2 = mu + x->c;
+    nn_bn_moments(x, mu, m2);
+    nn_bn_from_moments(x->c, mu, m2, (double)x->n * x->h * x->w, mean, rstd, run_mean, run_var);
+    free(mu);
 }
 
 void nn_bn_eval_stats(int c, const float *run_mean, const float *run_var, float *mean,

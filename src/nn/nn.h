@@ -56,6 +56,12 @@ float *densenet_params(densenet *net, size_t *n);   // flat trained parameters (
 float *densenet_grads(densenet *net, size_t *n);    // same layout as params
 float *densenet_buffers(densenet *net, size_t *n);  // flat BN running statistics
 densenet *densenet_clone(const densenet *net);      // deep copy of config, params, buffers
+// Evaluation plans keep their weights converted to the primitives' layouts and convert again
+// only after the weights may have changed: densenet_init / reinit_prefix, a training-mode
+// forward (Adam follows), or any call above that hands out a writable pointer (densenet_params,
+// densenet_tensor, densenet_find_tensor). Code that keeps such a pointer and writes through it
+// later (finite differences, say) calls this before the next forward.
+void densenet_weights_changed(densenet *net);
 
 // ---- plans: primitives for one (batch, H, W, precision, mode), created once, run many times ----
 typedef enum { NN_FP32 = 0, NN_BF16 = 1 } nn_precision;

@@ -59,6 +59,13 @@ enum { NN_RELU_NONE = 0, NN_RELU_MASK = 1, NN_RELU_RESCALE = 2 };
 // when run_mean != NULL: running = (1-momentum)*running + momentum*(mean | unbiased var).
 void nn_bn_batch_stats(const nn_view *x, float *mean, float *rstd, float *run_mean,
                        float *run_var);
+// The same in two steps, so that moments of a dense-block channel, computed once when the
+// channel is written, serve every later BN that normalises it: per channel of x the mean and
+// the sum of squared deviations m2 (two-pass, double); then mean, rstd and the running update
+// of c channels from moments over count = N*h*w values.
+void nn_bn_moments(const nn_view *x, double *mean, double *m2);
+void nn_bn_from_moments(int c, const double *mean, const double *m2, double count, float *mean_out,
+                        float *rstd, float *run_mean, float *run_var);
 void nn_bn_eval_stats(int c, const float *run_mean, const float *run_var, float *mean,
                       float *rstd);
 // y = gamma*(x-mean)*rstd + beta, then ReLU when relu != 0. y: view of x's shape (fp32/bf16).
@@ -112,7 +119,8 @@ typedef struct nn_conv nn_conv;
 // src: aBcd<src_cb>b in bf16 (bf16 != 0) or fp32; dst: aBcd<dst_cb>b fp32; diff_dst: as dst but
 // in the compute type; diff_src as src but fp32. Weights live in each primitive's own layout
 // (bf16 copies in bf16 plans), converted from / to the flat OIHW fp32 tensors by
-// nn_convs_weights. *scratch_bytes: max with this conv's scratchpad need.
+// nn_convs_weights. *scratch_bytes: raised to what this conv's calls need of the plan's scratch
+// area (layout copies of their arguments, then oneDNN's scratchpad).
 int nn_conv_create(nn_conv **out, const nn_conv_shape *s, int src_cb, int dst_cb, int bf16,
                    int bwd_data, int bwd_weights, size_t *scratch_bytes, cx_error *err);
 void nn_conv_free(nn_conv *c);
@@ -162,6 +170,9 @@ struct densenet {
     float *gaze_w, *gaze_b, *dgaze_w, *dgaze_b; // [1, C, 1, 1], [1]
     int c_final;
     int n_layers_total;
+    // Weight generation: bumped whenever the weights may have changed (see densenet_weights_changed
+    // in nn.h). Behind a pointer so the const accessors that hand out writable tensors bump it too.
+    uint64_t *wgen;
 };
 
 // ---- plans (plan.c: create, forward; backward.c: backward, taps) -------------------------
@@ -197,6 +208,7 @@ struct densenet_plan {
     void *x_c;                     // [N,3,H,W] conv0 source copy (compute type, NCHW)
     float *c0;                     // [N,64,h0,w0] conv0 output
     float *block[NN_MAX_BLOCKS];   // [N,Cout_b,bh,bw] dense-block buffers (concatenation)
+    double *bmean[NN_MAX_BLOCKS], *bm2[NN_MAX_BLOCKS]; // training: batch moments of their channels
     float *dblock[NN_MAX_BLOCKS];  // their gradients
     float *F, *dF;                 // [N,C,fh,fw] relu5 output and its gradient
     float *g, *dg;                 // [N,C] pooled features
@@ -210,6 +222,9 @@ struct densenet_plan {
     void *scratchpad;
     size_t scratchpad_bytes;
     int ran_forward;
+    // weight generation the primitive-layout copies were converted at (0: never); evaluation
+    // plans convert again only when the network's generation moved
+    uint64_t wgen_fwd, wgen_bwd;
     // tap
     tap_kind tap;
     int tap_b, tap_l;

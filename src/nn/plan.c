@@ -40,6 +40,7 @@ void densenet_plan_free(densenet_plan *p) {
         free(p->layers[b]);
         free(p->block[b]);
         free(p->dblock[b]);
+        free(p->bmean[b]);
     }
     free(p->convs);
     free(p->conv_w);
@@ -132,6 +133,10 @@ densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_p
         }
         p->block[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
         p->dblock[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
+        if (p->train) {
+            p->bmean[b] = alloc_elems((size_t)2 * cout, sizeof(double));
+            p->bm2[b] = p->bmean[b] + cout;
+        }
         if (b < NN_MAX_BLOCKS - 1) {
             nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
             if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err))
@@ -217,6 +222,24 @@ static void tap_pre_relu(densenet_plan *p, const nn_bn_ref *bn, const plan_bn *s
     plan_tap_store(p, &y, 0);
 }
 
+// Training: batch moments of channels [c0, c0 + v->c) of block b, written once per step.
+static void block_moments(densenet_plan *p, int b, int c0, const nn_view *v) {
+    if (p->train) nn_bn_moments(v, p->bmean[b] + c0, p->bm2[b] + c0);
+}
+
+// Statistics of a BN over the first c channels of block b: its running statistics in evaluation;
+// in training, the block's cached batch moments (the same numbers bn_stats would compute).
+static void bn_stats_block(const densenet_plan *p, const nn_bn_ref *bn, const plan_bn *s, int b,
+                           const nn_view *x) {
+    if (!p->train) {
+        bn_stats(p, bn, s, x);
+        return;
+    }
+    nn_bn_from_moments(x->c, p->bmean[b], p->bm2[b], (double)x->n * x->h * x->w, s->mean,
+                       s->rstd, bn->run_mean, bn->run_var);
+    (*bn->count)++;
+}
+
 static int tap_is(const densenet_plan *p, tap_kind k, int b, int l) {
     return p->tap == k && p->tap_b == b && p->tap_l == l;
 }
@@ -234,7 +257,11 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
     nn_view xc = nn_view_make(p->x_c, N, 3, p->H, p->W, 1, 0);
     xc.bf16 = p->bf16;
     nn_view_copy(&xin, &xc);
-    nn_convs_weights(p->convs, p->conv_w, p->n_conv, NN_W_FWD); // this step's weights
+    if (p->train) densenet_weights_changed(net); // Adam follows a training forward
+    if (p->train || p->wgen_fwd != *net->wgen) {  // this step's weights, or changed ones
+        nn_convs_weights(p->convs, p->conv_w, p->n_conv, NN_W_FWD);
+        p->wgen_fwd = *net->wgen;
+    }
     if (nn_conv_forward(p->conv0, p->x_c, p->c0, p->scratchpad, err))
         return cx_fail_wrap(err, "features.conv0");
     nn_view c0 = plan_view(p, p->c0, cfg->init_features, p->h0, p->w0, 0, 0);
@@ -252,13 +279,14 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
             nn_maxpool_forward(&r0, &in);
             if (tap_is(p, TAP_POOL0, 0, 0)) plan_tap_store(p, &in, 0);
         }
+        block_moments(p, b, 0, &in);
         for (int l = 0; l < net->block_layers[b]; l++) {
             const nn_layer_ref *R = &net->layers[b][l];
             plan_layer *L = &p->layers[b][l];
             // norm1 relu1 conv1 on the concatenation so far
             nn_view xl = plan_view(p, p->block[b], R->c_in, bh, bw, ns, 0);
             nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
-            bn_stats(p, &R->norm1, &L->s1, &xl);
+            bn_stats_block(p, &R->norm1, &L->s1, b, &xl);
             nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
             if (nn_conv_forward(L->conv1, p->act, L->b1, p->scratchpad, err))
                 return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1", b + 1, l + 1);
@@ -275,13 +303,14 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
             if (tap_is(p, TAP_CONV2, b, l)) plan_tap_store(p, &y2, 0);
             nn_view slot = plan_view(p, p->block[b] + (size_t)R->c_in * bh * bw, gr, bh, bw, ns, 0);
             nn_view_copy(&y2, &slot);
+            block_moments(p, b, R->c_in, &slot);
         }
         nn_view full = plan_view(p, p->block[b], cout, bh, bw, ns, 0);
         if (tap_is(p, TAP_BLOCK, b, 0)) plan_tap_store(p, &full, 0);
         if (b == NN_MAX_BLOCKS - 1) break;
         // transition: norm relu conv1x1 (C -> C/2), avg-pool 2x2 -> first channels of block b+1
         const nn_bn_ref *tn = &net->trans_norm[b];
-        bn_stats(p, tn, &p->st[b], &full);
+        bn_stats_block(p, tn, &p->st[b], b, &full);
         nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
         nn_bn_apply(&full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
         if (nn_conv_forward(p->tconv[b], p->act, p->tmp, p->scratchpad, err))
@@ -297,7 +326,7 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
     // norm5, relu (functional in torchvision), global average pool, classifier
     const int B = NN_MAX_BLOCKS - 1, C = net->c_final;
     nn_view x5 = plan_view(p, p->block[B], C, p->fh, p->fw, 0, 0);
-    bn_stats(p, &net->norm5, &p->s5, &x5);
+    bn_stats_block(p, &net->norm5, &p->s5, B, &x5);
     if (tap_is(p, TAP_NORM5, 0, 0)) tap_pre_relu(p, &net->norm5, &p->s5, &x5);
     nn_view F = plan_view(p, p->F, C, p->fh, p->fw, 0, 0);
     nn_bn_apply(&x5, p->s5.mean, p->s5.rstd, net->norm5.gamma, net->norm5.beta, 1, &F);

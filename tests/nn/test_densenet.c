@@ -1,7 +1,8 @@
 // nn/densenet: the whole network on tiny configurations against finite differences (parameters
 // and input pixels, train and eval mode, with the gaze head), taps against invariants of the
 // architecture (concatenation, pooling, conv0 by hand), tap-only backward, DeepLift's
-// summation-to-delta, bf16 vs fp32, the tensor table and initialisation.
+// summation-to-delta, bf16 vs fp32, evaluation plans following weight changes, the tensor table
+// and initialisation.
 #include "test.h"
 
 #include "nn/nn.h"
@@ -389,6 +390,66 @@ static void bf16_close_to_fp32(void **state) {
     densenet_free(net);
 }
 
+// ---- weight caching in evaluation plans --------------------------------------------------------
+// Logits and input gradient of a fresh plan: the reference a cached plan must reproduce exactly.
+static void fresh_run(densenet *net, const float *x, int hw, float *logits, float *dx) {
+    cx_error err = {0};
+    float dl[3] = {0.5f, -1.f, 2.f};
+    densenet_plan *p = densenet_plan_create(net, 1, hw, hw, NN_FP32, NN_EVAL, &err);
+    if (!p || densenet_forward(p, x, logits, NULL, &err) ||
+        densenet_backward(p, dl, NULL, dx, NN_GRAD_INPUT, &err))
+        fail_msg("%s", err.msg);
+    densenet_plan_free(p);
+}
+
+static void eval_plan_sees_weight_changes(void **state) {
+    (void)state;
+    densenet_config cfg = blocked_cfg(0);
+    densenet *net = make_net(&cfg, 51);
+    const int hw = 64;
+    const size_t nx = (size_t)3 * hw * hw;
+    float *x = cx_malloc(4 * nx), *dx = cx_malloc(4 * nx), *dx_ref = cx_malloc(4 * nx);
+    float l[3], l_ref[3], l0[3], dl[3] = {0.5f, -1.f, 2.f};
+    fill_normal(x, nx, 52, 0, 1);
+    cx_error err = {0};
+    densenet_plan *p = densenet_plan_create(net, 1, hw, hw, NN_FP32, NN_EVAL, &err);
+    if (!p) fail_msg("%s", err.msg);
+#define RUN()                                                                                  \
+    do {                                                                                       \
+        if (densenet_forward(p, x, l, NULL, &err) ||                                           \
+            densenet_backward(p, dl, NULL, dx, NN_GRAD_INPUT, &err))                           \
+            fail_msg("%s", err.msg);                                                           \
+        fresh_run(net, x, hw, l_ref, dx_ref);                                                  \
+        assert_memory_equal(l, l_ref, sizeof l);                                               \
+        assert_memory_equal(dx, dx_ref, 4 * nx);                                               \
+    } while (0)
+    RUN();
+    memcpy(l0, l, sizeof l);
+    // a pointer kept across forwards, written later: densenet_weights_changed announces it
+    float *w = densenet_find_tensor(net, "features.denseblock1.denselayer1.conv1.weight")->data;
+    RUN();
+    for (int k = 0; k < 64; k++) w[k] *= 3.f;
+    densenet_weights_changed(net);
+    RUN();
+    assert_true(memcmp(l, l0, sizeof l) != 0); // the change reached the logits
+    // a writable pointer handed out after the last forward counts as a change by itself
+    float *params = densenet_params(net, NULL);
+    for (int k = 0; k < 64; k++) params[k] = -params[k]; // conv0.weight comes first
+    RUN();
+    // a training step (forward, then the optimiser writes through an old pointer)
+    densenet_plan *t = densenet_plan_create(net, 2, hw, hw, NN_FP32, NN_TRAIN, &err);
+    float *x2 = cx_malloc(8 * nx), l2[6];
+    fill_normal(x2, 2 * nx, 53, 0, 1);
+    if (!t || densenet_forward(t, x2, l2, NULL, &err)) fail_msg("%s", err.msg);
+    for (int k = 0; k < 64; k++) params[k] *= 0.5f;
+    RUN();
+#undef RUN
+    densenet_plan_free(t);
+    densenet_plan_free(p);
+    densenet_free(net);
+    free(x), free(x2), free(dx), free(dx_ref);
+}
+
 // ---- tensor table and initialisation ----------------------------------------------------------
 static void table_and_init(void **state) {
     (void)state;
@@ -441,7 +502,7 @@ int main(void) {
         cmocka_unit_test(table_and_init),     cmocka_unit_test(tiny_train_fd),
         cmocka_unit_test(tiny_eval_fd),       cmocka_unit_test(blocked_train_fd),
         cmocka_unit_test(taps_invariants),    cmocka_unit_test(deeplift_sums_to_delta),
-        cmocka_unit_test(bf16_close_to_fp32),
+        cmocka_unit_test(bf16_close_to_fp32), cmocka_unit_test(eval_plan_sees_weight_changes),
     };
     return cmocka_run_group_tests_name("nn/densenet", tests, NULL, NULL);
 }
