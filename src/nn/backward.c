@@ -129,13 +129,14 @@ static int bwd_layer(bwd_ctx *c, int b, int l) {
     if (c->done) return 0;
     nn_view dy2 = plan_view(p, p->dact, gr, bh, bw, 0, p->bf16);
     nn_view_copy(&dslot, &dy2);
-    // conv2: recompute its source relu2(norm2(b1)), then weights and data gradients
+    // conv2: weight gradient (from its recomputed source relu2(norm2(b1))), data gradient
     nn_view b1 = plan_view(p, L->b1, wb, bh, bw, 0, 0);
-    nn_view a2 = plan_view(p, p->act, wb, bh, bw, 0, p->bf16);
-    nn_bn_apply(&b1, L->s2.mean, L->s2.rstd, R->norm2.gamma, R->norm2.beta, 1, &a2);
-    if (c->weights &&
-        nn_conv_backward_weights(L->conv2, p->act, p->dact, p->scratchpad, err))
-        return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2 backward weights", b + 1, l + 1);
+    if (c->weights) {
+        nn_view a2 = plan_view(p, p->act, wb, bh, bw, 0, p->bf16);
+        nn_bn_apply(&b1, L->s2.mean, L->s2.rstd, R->norm2.gamma, R->norm2.beta, 1, &a2);
+        if (nn_conv_backward_weights(L->conv2, p->act, p->dact, p->scratchpad, err))
+            return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2 backward weights", b + 1, l + 1);
+    }
     if (nn_conv_backward_data(L->conv2, p->dact, p->d32, p->scratchpad, err))
         return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2 backward data", b + 1, l + 1);
     nn_view da2 = plan_view(p, p->d32, wb, bh, bw, 0, 0);
@@ -148,12 +149,14 @@ static int bwd_layer(bwd_ctx *c, int b, int l) {
                    c->weights ? R->norm2.dbeta : NULL, &db1, 0);
     tap_grad(c, TAP_CONV1, b, l, &db1);
     if (c->done) return 0;
-    // conv1: recompute relu1(norm1(concatenation))
+    // conv1: weight gradient (from its recomputed source relu1(norm1(concatenation))), data
     nn_view xl = plan_view(p, p->block[b], R->c_in, bh, bw, ns, 0);
-    nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
-    nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
-    if (c->weights && nn_conv_backward_weights(L->conv1, p->act, p->dact, p->scratchpad, err))
-        return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1 backward weights", b + 1, l + 1);
+    if (c->weights) {
+        nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
+        nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
+        if (nn_conv_backward_weights(L->conv1, p->act, p->dact, p->scratchpad, err))
+            return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1 backward weights", b + 1, l + 1);
+    }
     if (nn_conv_backward_data(L->conv1, p->dact, p->d32, p->scratchpad, err))
         return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1 backward data", b + 1, l + 1);
     nn_view da1 = plan_view(p, p->d32, R->c_in, bh, bw, 0, 0);
@@ -182,10 +185,12 @@ static int bwd_transition(bwd_ctx *c, int b) {
     if (c->done) return 0;
     const nn_bn_ref *tn = &net->trans_norm[b];
     nn_view full = plan_view(p, p->block[b], cout, bh, bw, 0, 0);
-    nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
-    nn_bn_apply(&full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
-    if (c->weights && nn_conv_backward_weights(p->tconv[b], p->act, p->dact, p->scratchpad, err))
-        return cx_fail_wrap(err, "transition%d.conv backward weights", b + 1);
+    if (c->weights) { // recomputed source relu(norm(block)) for the weight gradient
+        nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
+        nn_bn_apply(&full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
+        if (nn_conv_backward_weights(p->tconv[b], p->act, p->dact, p->scratchpad, err))
+            return cx_fail_wrap(err, "transition%d.conv backward weights", b + 1);
+    }
     if (nn_conv_backward_data(p->tconv[b], p->dact, p->d32, p->scratchpad, err))
         return cx_fail_wrap(err, "transition%d.conv backward data", b + 1);
     nn_view da = plan_view(p, p->d32, cout, bh, bw, 0, 0);
