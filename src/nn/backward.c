@@ -201,8 +201,9 @@ static int bwd_transition(bwd_ctx *c, int b) {
     return 0;
 }
 
-// Stem: pool0 relu0 norm0 conv0, from the gradient at the first channels of block 1.
-static int bwd_stem(bwd_ctx *c, float *dx) {
+// Stem: pool0 relu0 norm0 conv0, from the gradient at the first channels of block 1; dx gets the
+// input gradient of the first n_dx samples.
+static int bwd_stem(bwd_ctx *c, float *dx, int n_dx) {
     densenet_plan *p = c->p;
     densenet *net = p->net;
     cx_error *err = c->err;
@@ -229,8 +230,8 @@ static int bwd_stem(bwd_ctx *c, float *dx) {
     if (c->weights &&
         nn_conv_backward_weights(p->conv0, p->x_c, p->dact, p->scratchpad, err))
         return cx_fail_wrap(err, "features.conv0 backward weights");
-    if (c->input && nn_conv_backward_data(p->conv0, p->dact, dx, p->scratchpad, err))
-        return cx_fail_wrap(err, "features.conv0 backward data");
+    if (c->input)
+        nn_conv_input_grad(&dc0, net->conv0, 3, 7, 2, 3, p->bf16, n_dx, dx, p->H, p->W);
     return 0;
 }
 
@@ -309,16 +310,7 @@ int densenet_backward(densenet_plan *p, const float *dlogits, const float *dgaze
             if (c.done) return 0;
         }
     }
-    float *dx_full = dx;
-    if (c.input && dl) dx_full = cx_malloc(sizeof(float) * (size_t)N * 3 * p->H * p->W);
-    if (bwd_stem(&c, dx_full)) {
-        if (dx_full != dx) free(dx_full);
-        return -1;
-    }
-    if (dx_full != dx) { // DeepLift: the input half's multipliers
-        if (!c.done) memcpy(dx, dx_full, sizeof(float) * (size_t)nd * 3 * p->H * p->W);
-        free(dx_full);
-    }
+    if (bwd_stem(&c, dx, nd)) return -1; // DeepLift: the input half's multipliers only
     if (c.weights) nn_convs_weights(p->convs, p->conv_dw, p->n_conv, NN_W_DIFF);
     return 0;
 }

@@ -577,3 +577,136 @@ void nn_view_zero(const nn_view *v) {
     size_t len = (size_t)v->c * v->h * v->w * (v->bf16 ? 2 : 4);
     for (int n = 0; n < v->n; n++) memset((char *)v->p + nn_vidx(v, n, 0, 0) * (v->bf16 ? 2 : 4), 0, len);
 }
+
+// ---- input gradient of a convolution with few input channels (conv0) ----------------------------
+// oneDNN 2.6 runs conv0's backward-data (64 -> 3 channels, 7x7, stride 2) at 35-60 GFLOP/s here:
+// 3 channels fit none of its blocked kernels. Per input pixel this is a sum over the ~k*k/s^2
+// taps that reach it, each a dot product over the output channels; those are the cb lanes of the
+// blocked gradient, so every tap is cb-wide multiply-adds, reduced across lanes once per pixel.
+#define IG_MAX_IC 4
+#define IG_MAX_K 11
+
+// One input pixel: acc_c[lane] += wt[tap][c][oc] * dy[oc at the tap's output pixel], IC and CB
+// literals so the accumulators stay in registers.
+ALWAYS_INLINE void ig_pixel(const nn_view *dy, const float *wt, int n, int iy, int ix, int IC,
+                            int k, int stride, int pad, int CB, float *out, size_t plane) {
+    const int OC = dy->c, nb = OC / CB, OH = dy->h, OW = dy->w;
+    const size_t bstride = (size_t)OH * OW * CB; // between channel blocks
+    float acc[IG_MAX_IC][MAX_CB];
+    for (int c = 0; c < IC; c++)
+        for (int j = 0; j < CB; j++) acc[c][j] = 0.f;
+    int ky0 = (iy + pad) % stride, kx0 = (ix + pad) % stride;
+    for (int ky = ky0; ky < k; ky += stride) {
+        int oy = (iy + pad - ky) / stride;
+        if (oy < 0 || oy >= OH) continue;
+        for (int kx = kx0; kx < k; kx += stride) {
+            int ox = (ix + pad - kx) / stride;
+            if (ox < 0 || ox >= OW) continue;
+            const float *wk = wt + (size_t)(ky * k + kx) * IC * OC;
+            const size_t o = (size_t)n * dy->ns + ((size_t)oy * OW + ox) * CB;
+            for (int b = 0; b < nb; b++) {
+                const float *wb = wk + b * CB;
+                if (dy->bf16) {
+                    const uint16_t *d = (const uint16_t *)dy->p + o + b * bstride;
+                    for (int c = 0; c < IC; c++)
+#pragma omp simd
+                        for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * cx_bf16_to_f32(d[j]);
+                } else {
+                    const float *d = fptr(dy) + o + b * bstride;
+                    for (int c = 0; c < IC; c++)
+#pragma omp simd
+                        for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * d[j];
+                }
+            }
+        }
+    }
+    for (int c = 0; c < IC; c++) {
+        float s = 0;
+        for (int j = 0; j < CB; j++) s += acc[c][j];
+        out[(size_t)c * plane] = s;
+    }
+}
+
+// The same for 16-lane blocks and 3 input channels (conv0) on GCC vector types, so the three
+// accumulators are registers: the generic version keeps them in memory.
+typedef float ig_v16f __attribute__((vector_size(64)));
+typedef uint16_t ig_v16h __attribute__((vector_size(32)));
+typedef uint32_t ig_v16u __attribute__((vector_size(64)));
+
+static inline ig_v16f ig_load(const nn_view *dy, size_t o) {
+    ig_v16f v;
+    if (dy->bf16) {
+        ig_v16h h;
+        memcpy(&h, (const uint16_t *)dy->p + o, sizeof h);
+        ig_v16u u = __builtin_convertvector(h, ig_v16u) << 16; // bf16 -> fp32: the high half
+        memcpy(&v, &u, sizeof v);
+    } else {
+        memcpy(&v, fptr(dy) + o, sizeof v);
+    }
+    return v;
+}
+
+// Sum of the 16 lanes by halving (4 shuffles and adds, not a 16-long chain of scalar adds).
+static inline float ig_hsum(ig_v16f a) {
+    static const ig_v16u h8 = {8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7};
+    static const ig_v16u h4 = {4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11};
+    static const ig_v16u h2 = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+    static const ig_v16u h1 = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
+    a += __builtin_shuffle(a, h8);
+    a += __builtin_shuffle(a, h4);
+    a += __builtin_shuffle(a, h2);
+    a += __builtin_shuffle(a, h1);
+    return a[0];
+}
+
+static void ig_pixel_c3_cb16(const nn_view *dy, const float *wt, int n, int iy, int ix, int k,
+                             int stride, int pad, float *out, size_t plane) {
+    const int OC = dy->c, nb = OC / 16, OH = dy->h, OW = dy->w;
+    const size_t bstride = (size_t)OH * OW * 16;
+    // two sets of accumulators (even and odd channel blocks): two independent FMA chains
+    ig_v16f a0 = {0}, a1 = {0}, a2 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, w0, w1, w2;
+    int ky0 = (iy + pad) % stride, kx0 = (ix + pad) % stride;
+    for (int ky = ky0; ky < k; ky += stride) {
+        int oy = (iy + pad - ky) / stride;
+        if (oy < 0 || oy >= OH) continue;
+        for (int kx = kx0; kx < k; kx += stride) {
+            int ox = (ix + pad - kx) / stride;
+            if (ox < 0 || ox >= OW) continue;
+            const float *wk = wt + (size_t)(ky * k + kx) * 3 * OC;
+            const size_t o = (size_t)n * dy->ns + ((size_t)oy * OW + ox) * 16;
+            for (int b = 0; b < nb; b++) {
+                ig_v16f d = ig_load(dy, o + b * bstride);
+                memcpy(&w0, wk + b * 16, sizeof w0);
+                memcpy(&w1, wk + OC + b * 16, sizeof w1);
+                memcpy(&w2, wk + 2 * OC + b * 16, sizeof w2);
+                if (b & 1) b0 += w0 * d, b1 += w1 * d, b2 += w2 * d;
+                else a0 += w0 * d, a1 += w1 * d, a2 += w2 * d;
+            }
+        }
+    }
+    out[0] = ig_hsum(a0 + b0), out[plane] = ig_hsum(a1 + b1), out[2 * plane] = ig_hsum(a2 + b2);
+}
+
+void nn_conv_input_grad(const nn_view *dy, const float *w, int ic, int k, int stride, int pad,
+                        int bf16_weights, int n_out, float *dx, int h, int wd) {
+    const int OC = dy->c, cb = dy->cb;
+    CX_ASSERT(ic <= IG_MAX_IC && k <= IG_MAX_K && n_out <= dy->n && cb <= MAX_CB);
+    // weights regrouped [ky][kx][c][oc]: the output channels of one (tap, c) are contiguous
+    float *wt = cx_malloc(sizeof(float) * (size_t)k * k * ic * OC);
+    for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < ic; c++)
+            for (int t = 0; t < k * k; t++) {
+                float x = w[((size_t)oc * ic + c) * k * k + t];
+                wt[((size_t)t * ic + c) * OC + oc] = bf16_weights ? cx_bf16_to_f32(cx_f32_to_bf16(x)) : x;
+            }
+    const size_t plane = (size_t)h * wd;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int n = 0; n < n_out; n++)
+        for (int iy = 0; iy < h; iy++)
+            for (int ix = 0; ix < wd; ix++) {
+                float *out = dx + (size_t)n * ic * plane + (size_t)iy * wd + ix;
+                if (cb == 16 && ic == 3) ig_pixel_c3_cb16(dy, wt, n, iy, ix, k, stride, pad, out, plane);
+                else ig_pixel(dy, wt, n, iy, ix, ic, k, stride, pad, cb, out, plane);
+            }
+    free(wt);
+}

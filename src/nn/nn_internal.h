@@ -104,6 +104,12 @@ void nn_linear_backward(const float *g, const float *W, const float *dy, int n, 
 void nn_gaze_forward(const nn_view *F, const float *w, float b, float *gaze);
 void nn_gaze_backward(const nn_view *F, const float *w, const float *gaze, const float *dgaze,
                       float *dw, float *db, const nn_view *dF);
+// Input gradient of a convolution with ic <= 4 input channels (conv0): dx [n_out,ic,h,wd] NCHW
+// fp32 (overwritten) from dy (the first n_out samples of a [N,OC,oh,ow] view, fp32 or bf16) and
+// OIHW fp32 weights w [OC,ic,k,k] (rounded to bf16 first when bf16_weights, as the bf16 forward
+// saw them). Used instead of oneDNN's backward-data, which is slow for 3 channels.
+void nn_conv_input_grad(const nn_view *dy, const float *w, int ic, int k, int stride, int pad,
+                        int bf16_weights, int n_out, float *dx, int h, int wd);
 // Element-wise copy between views of the same shape (any cb / dtype).
 void nn_view_copy(const nn_view *src, const nn_view *dst);
 // To / from plain NCHW fp32.

@@ -105,7 +105,8 @@ densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_p
     size_t act = 0, dact = 0, tmp = 0, d32 = 0, sp = 0;
     const int bwd_w = p->train;
     nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
-    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 1, bwd_w, &sp, err)) goto fail;
+    // no backward-data primitive: conv0's input gradient is nn_conv_input_grad
+    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, bwd_w, &sp, err)) goto fail;
     size_t hw0 = (size_t)p->h0 * p->w0;
     tmp = max_sz(tmp, (size_t)N * cfg->init_features * hw0);
     d32 = max_sz(d32, (size_t)N * cfg->init_features * hw0);
