@@ -28,6 +28,9 @@ void rb_cells_free(rb_cells *c);
 // filter_col equals filter_val.
 void rb_csv_table(rp_doc *d, const char *path, const char *caption, const char *filter_col,
                   const char *filter_val, int max_rows);
+// A JSON record (summary.json, run.json, ...) as a field/value table: nested objects as dotted
+// keys, numbers formatted, short arrays joined, long ones summarised with a pointer to the file.
+void rb_json_table(rp_doc *d, const char *path, const char *caption);
 double rb_num(const char *s); // strict number or NaN
 // Embeds a PNG; the Markdown links it relative to the report's directory when below it.
 void rb_embed(rp_doc *d, const char *png, const char *html_dir, const char *caption);

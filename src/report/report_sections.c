@@ -349,24 +349,22 @@ void rb_section_sanity(rp_doc *d, int n_dirs, const char *const *dirs, const cha
 }
 
 void rb_section_settings(rp_doc *d, int n_dirs, const char *const *dirs) {
-    const char *names[3] = {"run.json", "compare.json", "sanity.json"};
+    static const char *const records[3][2] = {{"run.json", "Training run"},
+                                              {"compare.json", "Saliency vs gaze comparison"},
+                                              {"sanity.json", "Sanity checks"}};
     int any = 0;
     for (int k = 0; k < 3; k++) {
         rb_found f;
-        rb_find_all(n_dirs, dirs, names[k], &f);
+        rb_find_all(n_dirs, dirs, records[k][0], &f);
         for (int i = 0; i < f.n; i++) {
-            char *text;
-            size_t n;
-            cx_error err;
-            if (cx_read_file(f.path[i], &text, &n, &err)) continue;
             if (!any++) {
                 rp_doc_heading(d, 2, "Exact settings");
                 rp_doc_paragraph(d, "Every number above can be traced to these records (command "
                                     "lines, versions, seeds, data fingerprints, timings).");
             }
-            rp_doc_heading(d, 3, f.path[i]);
-            rp_doc_code(d, text);
-            free(text);
+            char cap[4300];
+            snprintf(cap, sizeof cap, "%s (%s)", records[k][1], f.path[i]);
+            rb_json_table(d, f.path[i], cap);
         }
     }
 }

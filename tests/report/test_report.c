@@ -1,5 +1,6 @@
 // report: figure files (PNG decodes to the drawn size, SVG well-formed),
-// a grid cell's pixels follow the colormap, the HTML embeds images losslessly.
+// a grid cell's pixels follow the colormap, the HTML embeds images losslessly, JSON records
+// (summary.json, run.json) read as flattened field/value tables.
 #include "test.h"
 
 #include <cairo.h>
@@ -141,11 +142,115 @@ static void html_embeds_png_losslessly(void **state) {
     free(mdtext);
 }
 
+// A pack summary.json with every kind of value; the expected table is written out by hand.
+static void write_summary_json(const char *path) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"images\": 863,\n"
+          " \"splits\": {\"train\": 640, \"validate\": 40, \"test\": 183},\n"
+          " \"egd\": {\"valid_fixations\": 10124, \"regions_missing\": {\"left_lung\": 0}},\n"
+          " \"seconds\": 0.93341090200010512, \"lr\": 0.0005, \"gaze_lambda\": 1.0,\n"
+          " \"seconds_total\": 123456.789, \"tiny\": 1.25e-07,\n"
+          " \"deterministic\": false, \"truth\": true, \"init\": null,\n"
+          " \"labeler\": \"chexpert\", \"note\": \"a|b <c>\",\n"
+          " \"blocks\": [6, 12, 24, 16], \"views\": [\"PA\", \"AP\"],\n"
+          " \"skipped\": [], \"extra\": {},\n"
+          " \"names\": [\"n0\", \"n1\", \"n2\", \"n3\", \"n4\", \"n5\", \"n6\", \"n7\", \"n8\",\n"
+          "           \"n9\", \"n10\", \"n11\", \"n12\", \"n13\", \"n14\", \"n15\", \"n16\"],\n"
+          " \"per_image_ms\": [", f);
+    for (int i = 0; i < 1083; i++) fprintf(f, "%s%g", i ? ", " : "", 0.5 * i + 0.25);
+    fputs("],\n \"failed\": [", f);
+    for (int i = 0; i < 22; i++)
+        fprintf(f, "%s{\"path\": \"p%d.jpg\", \"reason\": \"truncated\"}", i ? ", " : "", i);
+    fputs("]}\n", f);
+    fclose(f);
+}
+
+static void data_table_flattens_summary_json(void **state) {
+    (void)state;
+    char dir[4096], p[4300], html[4300], md[4300];
+    snprintf(dir, sizeof dir, "%s", test_out_path("report_data"));
+    snprintf(p, sizeof p, "%s/data", dir);
+    cx_mkdir_p(p, NULL);
+    snprintf(p, sizeof p, "%s/data/summary.json", dir);
+    write_summary_json(p);
+    snprintf(p, sizeof p, "%s/runs/densenet", dir);
+    cx_mkdir_p(p, NULL);
+    snprintf(p, sizeof p, "%s/runs/densenet/run.json", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs("{\"seed\": 1, \"options\": {\"lr\": 0.0001, \"deterministic\": true},\n"
+          " \"final\": {\"best_val_loss\": 0.2541340917, \"last_val_mean_auroc\": null}}\n", f);
+    fclose(f);
+    snprintf(html, sizeof html, "%s/out/report.html", dir);
+    snprintf(md, sizeof md, "%s/out/report.md", dir);
+    const char *dirs[1] = {dir};
+    cx_error err;
+    if (report_build(html, 1, dirs, &err)) fail_msg("report_build: %s", err.msg);
+
+    char *page, *text;
+    size_t n;
+    assert_int_equal(cx_read_file(md, &text, &n, &err), 0);
+    char want_head[8400];
+    snprintf(want_head, sizeof want_head,
+             "## Data\n\n**Dataset pack summary (%s/data/summary.json)**\n\n"
+             "| field | value |\n|---|---|\n"
+             "| images | 863 |\n"
+             "| splits.train | 640 |\n"
+             "| splits.validate | 40 |\n"
+             "| splits.test | 183 |\n"
+             "| egd.valid_fixations | 10124 |\n"
+             "| egd.regions_missing.left_lung | 0 |\n"
+             "| seconds | 0.9334 |\n"          // measured: 4 significant digits
+             "| lr | 0.0005 |\n"               // a typed setting: exact
+             "| gaze_lambda | 1 |\n"           // a whole real as an integer
+             "| seconds_total | 123457 |\n"    // large: no exponent
+             "| tiny | 1.25e-07 |\n"
+             "| deterministic | no |\n"
+             "| truth | yes |\n"
+             "| init | none |\n"
+             "| labeler | chexpert |\n"
+             "| note | a\\|b <c> |\n"
+             "| blocks | 6, 12, 24, 16 |\n"
+             "| views | PA, AP |\n"
+             "| skipped | none |\n"
+             "| extra | none |\n"
+             "| names | 17 strings, not listed here (see summary.json) |\n"
+             "| per_image_ms | 1,083 numbers from 0.25 to 541.25, not listed here "
+             "(see summary.json) |\n"
+             "| failed[0].path | p0.jpg |\n"
+             "| failed[0].reason | truncated |\n"
+             "| failed[1].path | p1.jpg |\n",
+             dir);
+    char *data = strstr(text, "## Data\n");
+    assert_non_null(data);
+    if (strncmp(data, want_head, strlen(want_head)))
+        fail_msg("Data section differs; got:\n%.3000s", data);
+    // The first 20 entries of an array of objects are listed, the rest counted, nothing more.
+    assert_non_null(strstr(data, "| failed[19].reason | truncated |\n| failed[20-21] | 2 more "
+                                 "entries, not listed here (see summary.json) |\n\n"));
+    assert_null(strstr(text, "failed[20].path"));
+    // The settings records read the same way (no raw JSON left in the page).
+    assert_non_null(strstr(text, "| seed | 1 |\n"
+                                 "| options.lr | 0.0001 |\n"
+                                 "| options.deterministic | yes |\n"
+                                 "| final.best_val_loss | 0.2541 |\n"
+                                 "| final.last_val_mean_auroc | none |\n"));
+    free(text);
+    assert_int_equal(cx_read_file(html, &page, &n, &err), 0);
+    assert_non_null(strstr(page, "<tr><td>splits.train</td><td>640</td></tr>"));
+    assert_non_null(strstr(page, "<td>a|b &lt;c&gt;</td>"));
+    assert_null(strstr(page, "{&quot;"));
+    assert_null(strstr(page, "<pre>"));
+    free(page);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(charts_write_png_and_svg),
         cmocka_unit_test(grid_cell_uses_colormap),
         cmocka_unit_test(html_embeds_png_losslessly),
+        cmocka_unit_test(data_table_flattens_summary_json),
     };
     return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
 }
