@@ -12,10 +12,11 @@
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_attr MODEL.safetensors [size 224] [repeats 3]\n");
+        fprintf(stderr, "usage: bench_attr MODEL.safetensors [size 224] [repeats 3] [max batch 26]\n");
         return 2;
     }
     int s = argc > 2 ? atoi(argv[2]) : 224, reps = argc > 3 ? atoi(argv[3]) : 3;
+    int max_batch = argc > 4 ? atoi(argv[4]) : 26;
     cx_error err;
     densenet *net;
     if (model_load_ex(argv[1], MODEL_LOAD_IGNORE_UNKNOWN, &net, NULL, &err)) {
@@ -36,7 +37,7 @@ int main(int argc, char **argv) {
         attr_options o;
         attr_options_default(&o);
         o.precision = precs[pi];
-        o.max_batch = 26; // NT's 25 samples in one call, LC's 53 rows in 3
+        o.max_batch = max_batch; // 26: NT's 25 samples in one call, LC's 53 rows in 3
         attr_ctx *c = attr_ctx_create(net, s, s, &o, &err);
         double total = 0;
         for (int mi = 0; mi < 6; mi++) {
