@@ -17,9 +17,7 @@ int attr_cli_option(const char *cmd, int opt, const char *arg, attr_options *o) 
         o->max_batch = (int)v;
         return 1;
     case AO_SEED:
-        if (cli_parse_int(cmd, "--seed", arg, 0, INT64_MAX, &v)) return -1;
-        o->seed = (uint64_t)v;
-        return 1;
+        return cli_parse_seed(cmd, "--seed", arg, &o->seed) ? -1 : 1;
     case AO_BASELINE:
         if (attr_baseline_parse(arg, &o->baseline, &err))
             return cli_usage_error(cmd, "--baseline: %s", err.msg), -1;
@@ -103,7 +101,7 @@ int attr_cli_option(const char *cmd, int opt, const char *arg, attr_options *o) 
 void attr_cli_help(FILE *out) {
     fprintf(out,
             "method flags (METHODS.md section 2; Captum 0.8 semantics):\n"
-            "  --precision P        fp32 | bf16 engine precision (default fp32)\n"
+            "  --precision P        fp32 | bf16 (default fp32)\n"
             "  --max-batch B        most samples (steps, noise draws) per engine call (default 16)\n"
             "  --seed S             seed of GS and NT draws, per image and target (default 0)\n"
             "  --baseline B         reference x' of DL, IG, LC: zero (normalised 0 = the mean\n"

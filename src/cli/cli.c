@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -68,26 +69,39 @@ int cli_parse_split(const char *cmd, const char *s, int *out) {
     return 0;
 }
 
+int cli_parse_threads(const char *cmd, const char *s, int *out) {
+    long v;
+    if (cli_parse_int(cmd, "--threads", s, 1, CLI_MAX_THREADS, &v)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *out) {
+    long v;
+    if (cli_parse_int(cmd, flag, s, 0, LONG_MAX, &v)) return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
 void cli_getopt_reset(void) {
     optind = 1;
     opterr = 0;
 }
 
 int cli_common_option(const cli_command *c, int opt, char **argv) {
-    long v;
+    int threads;
     switch (opt) {
     case CLI_OPT_THREADS:
-        if (cli_parse_int(c->name, "--threads", optarg, c->threads_min, c->threads_max, &v))
-            return CLI_USAGE;
-        cx_set_threads((int)v);
+        if (cli_parse_threads(c->name, optarg, &threads)) return CLI_USAGE;
+        cx_set_threads(threads);
         return CLI_CONTINUE;
     case CLI_OPT_HELP:
         c->help(stdout);
         return CLI_OK;
-    case ':': // optstring ":": the flag came last, without its value
+    case ':': // the flag came last, without its value
         return cli_usage_error(c->name, "%s needs a value", argv[optind - 1]);
-    default: // '?': unknown, ambiguous, or (optstring "") missing its value
-        return cli_usage_error(c->name, c->unknown_flag, argv[optind - 1]);
+    default: // '?': unknown, ambiguous, or a value given to a flag that takes none
+        return cli_usage_error(c->name, "unknown flag '%s'", argv[optind - 1]);
     }
 }
 

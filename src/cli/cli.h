@@ -24,6 +24,12 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
                      double *out);
 int cli_parse_precision(const char *cmd, const char *s, nn_precision *out); // fp32 | bf16
 int cli_parse_split(const char *cmd, const char *s, int *out); // train | validate | test
+// --threads N: 1..CLI_MAX_THREADS in every command; without it, all cores (train: cores / ranks).
+#define CLI_MAX_THREADS 1024 // the --help texts say "1-1024"
+int cli_parse_threads(const char *cmd, const char *s, int *out);
+// A seed (--seed S, sanity's --randomise-seed S): 0..2^63-1 in every command. Every seed ends in a
+// uint64 RNG seed; the bound is strtol's.
+int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *out);
 // Reassembles argv into one line (for run.json provenance).
 char *cli_command_line(int argc, char **argv);
 
@@ -37,19 +43,18 @@ enum { CLI_OPT_THREADS = 2000, CLI_OPT_HELP };
 
 // What the shared flags need to know about a command.
 typedef struct cli_command {
-    const char *name;              // "attribute": the prefix of every message
-    void (*help)(FILE *out);       // prints the --help text
-    long threads_min, threads_max; // range of --threads
-    const char *unknown_flag;      // printf format of the unknown-flag message, %s = the flag
+    const char *name;        // "attribute": the prefix of every message
+    void (*help)(FILE *out); // prints the --help text
 } cli_command;
 
 // Restarts getopt_long at argv[1] (demo runs several commands in one process) and silences it: the
-// commands print their own messages.
+// commands print their own messages. Every command passes optstring ":", so that a flag missing
+// its value comes back as ':' and is reported as such.
 void cli_getopt_reset(void);
 // The default: branch of every command's getopt_long switch. Applies --threads (CLI_CONTINUE),
-// prints --help (CLI_OK), or reports a flag without its value (':') or an unknown one ('?', or
-// any code the command does not handle) and returns CLI_USAGE. argv: the command's, whose
-// argv[optind - 1] names the flag.
+// prints --help (CLI_OK), or reports a flag without its value (':', "needs a value") or an
+// unknown one ('?', or any code the command does not handle: "unknown flag") and returns
+// CLI_USAGE. argv: the command's, whose argv[optind - 1] names the flag.
 int cli_common_option(const cli_command *c, int opt, char **argv);
 // attribute and sanity: a saliency-method flag (attr_cli_option: CLI_CONTINUE, or CLI_USAGE after
 // its message), otherwise cli_common_option.

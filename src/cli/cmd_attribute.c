@@ -44,8 +44,9 @@ static void help(FILE *out) {
             "  --raw                write Captum-shaped raw attributions instead of S x S maps\n"
             "  --overlays K         PNG overlays (viridis over the radiograph, colour bar) of the\n"
             "                       first K images: DIR/overlays/<image>_<label>_<method>.png (default 0)\n"
-            "  --ignore-unknown     accept model files holding extra tensors\n"
-            "  --threads N          worker threads (default: all cores)\n"
+            "  --ignore-unknown     load a model file that also holds tensors DenseNet does not\n"
+            "                       have (default: such a file is refused)\n"
+            "  --threads N          worker threads, 1-1024 (default: all cores)\n"
             "  --quiet              no progress bar\n"
             "  --help               this text\n\n");
     attr_cli_help(out);
@@ -432,7 +433,7 @@ done:
 
 int cmd_attribute(int argc, char **argv) {
     static const char cmd[] = "attribute";
-    static const cli_command cli = {cmd, help, 1, 4096, "unknown flag '%s'"};
+    static const cli_command cli = {cmd, help};
     enum { O_MODEL = 256, O_DATA, O_SPLIT, O_TARGETS, O_LIMIT, O_INPUT, O_TARGET, O_METHODS,
            O_OUT, O_RAW, O_OVERLAYS, O_IGNORE, O_QUIET, O_GAZE_ONLY };
     static const struct option longopts[] = {

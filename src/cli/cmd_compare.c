@@ -39,13 +39,13 @@ static void help(FILE *out) {
             "  --seed S               seed of bootstrap and permutations (default 0)\n"
             "  --emd-size N           EMD on maps area-downsampled to at most N x N (default 32)\n"
             "  --grid-rows N          images in the qualitative grid (default 4)\n"
-            "  --threads N            worker threads (default: all cores)\n"
+            "  --threads N            worker threads, 1-1024 (default: all cores)\n"
             "  --help                 this text\n");
 }
 
 int cmd_compare(int argc, char **argv) {
     static const char cmd[] = "compare";
-    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    static const cli_command cli = {cmd, help};
     enum { O_DATA = 256, O_EVAL, O_ATTR, O_NAME, O_OUT, O_THR, O_BOOT, O_PERM, O_SEED, O_EMD,
            O_GRID };
     static const struct option longopts[] = {
@@ -92,8 +92,7 @@ int cmd_compare(int argc, char **argv) {
             o.n_permutations = (int)v;
             break;
         case O_SEED:
-            if (cli_parse_int(cmd, "--seed", optarg, 0, 2147483647L, &v)) return CLI_USAGE;
-            o.seed = (uint64_t)v;
+            if (cli_parse_seed(cmd, "--seed", optarg, &o.seed)) return CLI_USAGE;
             break;
         case O_EMD:
             if (cli_parse_int(cmd, "--emd-size", optarg, 2, 64, &v)) return CLI_USAGE;

@@ -2,6 +2,7 @@
 // DenseNet-Aug, eval, attribute, compare, sanity, report — by running the subcommands in-process,
 // exactly as a user would type them (each step's command line is printed first).
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,8 @@ int cmd_report(int argc, char **argv);
 typedef struct demo_cfg {
     const char *out;
     int images, gaze_images, size, epochs, batch, maps, sanity_images;
-    const char *precision;
-    long seed;
+    const char *precision; // "fp32" | "bf16"
+    uint64_t seed;
 } demo_cfg;
 
 static void help(FILE *out) {
@@ -45,7 +46,7 @@ static void help(FILE *out) {
             "  --maps N           held-out images with gaze explained per model (default 30)\n"
             "  --precision P      fp32 | bf16 (default bf16)\n"
             "  --seed S           seed of every step (default 1)\n"
-            "  --threads N        worker threads (default: all cores)\n"
+            "  --threads N        worker threads, 1-1024 (default: all cores)\n"
             "  --help             this text\n");
 }
 
@@ -75,7 +76,7 @@ static int step(const char *label, int (*fn)(int, char **), const char *fmt, ...
 
 int cmd_demo(int argc, char **argv) {
     static const char cmd[] = "demo";
-    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    static const cli_command cli = {cmd, help};
     enum { O_OUT = 256, O_IMAGES, O_GAZE, O_SIZE, O_EPOCHS, O_BATCH, O_MAPS, O_PREC, O_SEED };
     static const struct option longopts[] = {
         {"out", required_argument, 0, O_OUT},        {"images", required_argument, 0, O_IMAGES},
@@ -86,6 +87,7 @@ int cmd_demo(int argc, char **argv) {
         {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP},
         {0, 0, 0, 0}};
     demo_cfg c = {"demo-out", 1200, 300, 128, 6, 16, 30, 4, "bf16", 1};
+    nn_precision prec;
     long v;
     int opt, r;
     cli_getopt_reset();
@@ -117,13 +119,11 @@ int cmd_demo(int argc, char **argv) {
             c.maps = (int)v;
             break;
         case O_PREC:
-            if (strcmp(optarg, "fp32") && strcmp(optarg, "bf16"))
-                return cli_usage_error(cmd, "--precision expects fp32 or bf16");
-            c.precision = optarg;
+            if (cli_parse_precision(cmd, optarg, &prec)) return CLI_USAGE;
+            c.precision = optarg; // checked; the steps' command lines take the name
             break;
         case O_SEED:
-            if (cli_parse_int(cmd, "--seed", optarg, 0, 2147483647L, &v)) return CLI_USAGE;
-            c.seed = v;
+            if (cli_parse_seed(cmd, "--seed", optarg, &c.seed)) return CLI_USAGE;
             break;
         default:
             if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
@@ -141,42 +141,42 @@ int cmd_demo(int argc, char **argv) {
     const double lambda[2] = {0.0, 1.0};
     // Synthetic radiographs at 2.5x the model size: prepare really downsizes them.
     if (step("synthetic MIMIC-CXR-JPG + EGD-CXR files", cmd_synth,
-             "synth --out %s/synth --images %d --gaze-images %d --size %d --seed %ld --force", o,
-             c.images, c.gaze_images, c.size * 5 / 2, c.seed))
+             "synth --out %s/synth --images %d --gaze-images %d --size %d --seed %" PRIu64
+             " --force", o, c.images, c.gaze_images, c.size * 5 / 2, c.seed))
         return CLI_BAD_INPUT;
     // The dataset's gaze sigma (150 px) is for ~3056 px radiographs: scale it with the image.
     if (step("dataset pack", cmd_prepare,
              "prepare --mimic %s/synth/mimic-cxr-jpg --egd %s/synth/egd-cxr --truth %s/synth/truth "
-             "--out %s/data --size %d --seed %ld --gaze-sigma %.1f",
+             "--out %s/data --size %d --seed %" PRIu64 " --gaze-sigma %.1f",
              o, o, o, o, c.size, c.seed, 150.0 * (c.size * 5 / 2) / 3056.0))
         return CLI_BAD_INPUT;
     for (int m = 0; m < 2; m++)
         if (step(m ? "train DenseNet-Aug (gaze-supervised)" : "train DenseNet-121", cmd_train,
                  "train --data %s/data --out %s/runs/%s --gaze-lambda %g --epochs %d --batch %d "
-                 "--precision %s --seed %ld --augment flip",
+                 "--precision %s --seed %" PRIu64 " --augment flip",
                  o, o, models[m], lambda[m], c.epochs, c.batch, c.precision, c.seed))
             return CLI_BAD_INPUT;
     if (step("evaluate both models (AUROC with CIs, DeLong test)", cmd_eval,
              "eval --data %s/data --compare %s/runs/%s/best.safetensors %s/runs/%s/best.safetensors "
-             "--names DenseNet,DenseNet-Aug --out %s/eval --seed %ld",
+             "--names DenseNet,DenseNet-Aug --out %s/eval --seed %" PRIu64,
              o, o, models[0], o, models[1], o, c.seed))
         return CLI_BAD_INPUT;
     for (int m = 0; m < 2; m++)
         if (step("saliency maps", cmd_attribute,
                  "attribute --model %s/runs/%s/best.safetensors --data %s/data --split test "
                  "--gaze-only --targets positive --limit %d --methods sl,gc,dl,lc,gs,nt --out "
-                 "%s/attr/%s --precision %s --seed %ld --overlays 4",
+                 "%s/attr/%s --precision %s --seed %" PRIu64 " --overlays 4",
                  o, models[m], o, c.maps, o, models[m], c.precision, c.seed))
             return CLI_BAD_INPUT;
     if (step("saliency vs gaze", cmd_compare,
              "compare --data %s/data --eval %s/eval/DenseNet --name DenseNet --attributions %s/attr/%s "
              "--eval %s/eval/DenseNet-Aug --name DenseNet-Aug --attributions %s/attr/%s --out "
-             "%s/compare --seed %ld",
+             "%s/compare --seed %" PRIu64,
              o, o, o, models[0], o, o, models[1], o, c.seed))
         return CLI_BAD_INPUT;
     if (step("sanity checks", cmd_sanity,
              "sanity --model %s/runs/%s/best.safetensors --data %s/data --out %s/sanity --limit %d "
-             "--precision %s --seed %ld",
+             "--precision %s --seed %" PRIu64,
              o, models[0], o, o, c.sanity_images, c.precision, c.seed))
         return CLI_BAD_INPUT;
     char report[4200];

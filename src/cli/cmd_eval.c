@@ -39,13 +39,13 @@ static void help(FILE *out) {
         "  --names A,B,...     display names (default from the model: gaze head -> DenseNet-Aug,\n"
         "                      else DenseNet)\n"
         "  --out DIR           output directory (required)\n"
-        "  --split S           test | validate | train (default test)\n"
+        "  --split NAME        train | validate | test (default test)\n"
         "  --bootstrap N       bootstrap resamples (default 1000; 0 = none)\n"
-        "  --seed S            bootstrap seed (default 0; label c uses seed + c)\n"
+        "  --seed S            seed of the bootstrap (default 0; label c uses seed + c)\n"
         "  --batch B           inference batch (default 32)\n"
         "  --precision P       fp32 | bf16 (default fp32)\n"
-        "  --threads N         OpenMP threads (default: all cores)\n"
-        "  --quiet             no progress, warnings only\n"
+        "  --threads N         worker threads, 1-1024 (default: all cores)\n"
+        "  --quiet             no progress bar, warnings only\n"
         "  --help              this text\n");
 }
 
@@ -132,7 +132,7 @@ static int write_model_files(model_run *m, const char *dir, const pack *pk, cons
 }
 
 int cmd_eval(int argc, char **argv) {
-    static const cli_command cli = {CMD, help, 1, 4096, "unknown or incomplete flag '%s'"};
+    static const cli_command cli = {CMD, help};
     enum { O_DATA = 256, O_MODEL, O_COMPARE, O_NAMES, O_OUT, O_SPLIT, O_BOOT, O_SEED, O_BATCH,
            O_PREC, O_QUIET };
     static const struct option longopts[] = {
@@ -149,7 +149,7 @@ int cmd_eval(int argc, char **argv) {
     long v;
     int c, r;
     cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case O_DATA: data = optarg; break;
         case O_MODEL:
@@ -167,8 +167,7 @@ int cmd_eval(int argc, char **argv) {
             n_boot = (int)v;
             break;
         case O_SEED:
-            if (cli_parse_int(CMD, "--seed", optarg, 0, 0x7fffffffffffffffL, &v)) return CLI_USAGE;
-            seed = (uint64_t)v;
+            if (cli_parse_seed(CMD, "--seed", optarg, &seed)) return CLI_USAGE;
             break;
         case O_BATCH:
             if (cli_parse_int(CMD, "--batch", optarg, 1, 4096, &v)) return CLI_USAGE;

@@ -29,7 +29,7 @@ static void help(FILE *out) {
             "  --batch B           samples per forward pass (default 16)\n"
             "  --ignore-unknown    load a model file that also holds tensors DenseNet does not\n"
             "                      have (default: such a file is refused)\n"
-            "  --threads N         worker threads (default: all cores)\n"
+            "  --threads N         worker threads, 1-1024 (default: all cores)\n"
             "  --quiet             no progress bar\n"
             "  --help              this text\n\n"
             "Exit status: 0 success, 1 bad input (the message names file and tensor), 2 usage.\n");
@@ -156,7 +156,7 @@ out:
 
 int cmd_forward(int argc, char **argv) {
     static const char cmd[] = "forward";
-    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
+    static const cli_command cli = {cmd, help};
     enum { O_MODEL = 256, O_INPUT, O_OUT, O_PREC, O_BATCH, O_IGNORE, O_QUIET };
     static const struct option longopts[] = {{"model", required_argument, 0, O_MODEL},
                                              {"input", required_argument, 0, O_INPUT},

@@ -42,7 +42,7 @@ static void help(FILE *out) {
         "  --metrics LIST            comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd\n"
         "                            (default: all; nss and auc_judd need --fixations)\n"
         "  --emd-size E              max side of the EMD grid, 1-64 (default 32)\n"
-        "  --threads N               worker threads (default: all cores)\n"
+        "  --threads N               worker threads, 1-1024 (default: all cores)\n"
         "  --quiet                   no progress bar\n"
         "  --help                    this text\n");
 }
@@ -268,7 +268,7 @@ out:
 
 int cmd_metrics(int argc, char **argv) {
     static const char cmd[] = "metrics";
-    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
+    static const cli_command cli = {cmd, help};
     enum {
         O_MAPS = 256,
         O_REF,

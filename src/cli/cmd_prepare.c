@@ -34,7 +34,7 @@ static void help(FILE *out) {
             "  --seed S                  seed of the EGD test-patient draw (default 0)\n"
             "  --gaze-sigma PX           heatmap Gaussian sigma in original pixels (default 150)\n"
             "  --gaze-weight W           count | duration (FPOGD) weighting (default count)\n"
-            "  --threads N               worker threads (default: all cores)\n"
+            "  --threads N               worker threads, 1-1024 (default: all cores)\n"
             "  --quiet                   no progress bar\n"
             "  --help                    this text\n\n"
             "Unreadable or corrupt images are skipped, named and counted (exit 0 with a warning);\n"
@@ -43,7 +43,7 @@ static void help(FILE *out) {
 
 int cmd_prepare(int argc, char **argv) {
     static const char cmd[] = "prepare";
-    static const cli_command cli = {cmd, help, 0, 4096, "unknown flag '%s'"};
+    static const cli_command cli = {cmd, help};
     enum { O_MIMIC = 256, O_EGD, O_IMAGES, O_TRUTH, O_OUT, O_SIZE, O_FRAC, O_UNC, O_LABELER,
            O_VIEWS, O_SEED, O_SIGMA, O_WEIGHT, O_QUIET };
     static const struct option longopts[] = {
@@ -101,8 +101,7 @@ int cmd_prepare(int argc, char **argv) {
             else return cli_usage_error(cmd, "--views expects frontal or all, got '%s'", optarg);
             break;
         case O_SEED:
-            if (cli_parse_int(cmd, "--seed", optarg, 0, 0x7fffffffffffffffL, &v)) return CLI_USAGE;
-            o.seed = (uint64_t)v;
+            if (cli_parse_seed(cmd, "--seed", optarg, &o.seed)) return CLI_USAGE;
             break;
         case O_SIGMA:
             if (cli_parse_double(cmd, "--gaze-sigma", optarg, 1e-3, 1e5, &d)) return CLI_USAGE;

@@ -15,13 +15,13 @@ static void help(FILE *out) {
             "twin (report.md beside it), opening with short findings in plain words.\n\n"
             "flags:\n"
             "  --out FILE     the HTML page to write (required); FILE without .html + .md too\n"
-            "  --threads N    worker threads\n"
+            "  --threads N    worker threads, 1-1024 (default: all cores)\n"
             "  --help         this text\n");
 }
 
 int cmd_report(int argc, char **argv) {
     static const char cmd[] = "report";
-    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    static const cli_command cli = {cmd, help};
     enum { O_OUT = 256 };
     static const struct option longopts[] = {{"out", required_argument, 0, O_OUT},
                                              {"threads", required_argument, 0, CLI_OPT_THREADS},

@@ -35,13 +35,14 @@ static void help(FILE *out) {
             "  --model FILE         model weights (required)\n"
             "  --data DATA          dataset pack (required)\n"
             "  --out DIR            output directory (required)\n"
-            "  --split NAME         images from this split (default test)\n"
+            "  --split NAME         train | validate | test (default test)\n"
             "  --limit N            first N images of the split (default 8)\n"
             "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default sl,gc,dl,lc,gs,nt)\n"
             "  --modes LIST         cascading,independent (default both)\n"
             "  --randomise-seed S   seed of the re-initialisation (default 1)\n"
-            "  --ignore-unknown     accept model files holding extra tensors\n"
-            "  --threads N          worker threads (default: all cores)\n"
+            "  --ignore-unknown     load a model file that also holds tensors DenseNet does not\n"
+            "                       have (default: such a file is refused)\n"
+            "  --threads N          worker threads, 1-1024 (default: all cores)\n"
             "  --quiet              no progress bar\n"
             "  --help               this text\n\n");
     attr_cli_help(out);
@@ -243,7 +244,7 @@ done:
 
 int cmd_sanity(int argc, char **argv) {
     static const char cmd[] = "sanity";
-    static const cli_command cli = {cmd, help, 1, 4096, "unknown flag '%s'"};
+    static const cli_command cli = {cmd, help};
     enum { O_MODEL = 256, O_DATA, O_OUT, O_SPLIT, O_LIMIT, O_METHODS, O_MODES, O_RSEED, O_IGNORE,
            O_QUIET };
     static const struct option longopts[] = {
@@ -283,8 +284,7 @@ int cmd_sanity(int argc, char **argv) {
                                        optarg);
             break;
         case O_RSEED:
-            if (cli_parse_int(cmd, "--randomise-seed", optarg, 0, INT64_MAX, &v)) return CLI_USAGE;
-            a.rand_seed = (uint64_t)v;
+            if (cli_parse_seed(cmd, "--randomise-seed", optarg, &a.rand_seed)) return CLI_USAGE;
             break;
         case O_IGNORE: a.ignore_unknown = 1; break;
         case O_QUIET: a.progress = 0; break;

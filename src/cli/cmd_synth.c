@@ -52,7 +52,7 @@ static void help(FILE *out) {
         "  --gaze-images N         of which EGD images with gaze, at most one per study\n"
         "                          (default 100; 0 for none)\n"
         "  --size PX               long image side in pixels, 64..4096 (default 512)\n"
-        "  --seed S                random seed (default 1)\n"
+        "  --seed S                seed of every random draw (default 1)\n"
         "  --label-flip P          label noise, see above (default 0.02)\n"
         "  --label-uncertain P     uncertain positives, see above (default 0.08)\n"
         "  --validate-fraction F   patients in MIMIC's validate split (default 0.08)\n"
@@ -60,14 +60,14 @@ static void help(FILE *out) {
         "  --no-findings           render every image without its planted findings (same ids,\n"
         "                          labels, truth and noise: a counterfactual for checks)\n"
         "  --force                 replace DIR if it exists\n"
-        "  --threads N             worker threads (default: all cores)\n"
+        "  --threads N             worker threads, 1-1024 (default: all cores)\n"
         "  --quiet                 no progress bar\n"
         "  --help                  this text\n");
 }
 
 int cmd_synth(int argc, char **argv) {
     static const char cmd[] = "synth";
-    static const cli_command cli = {cmd, help, 1, 1024, "unknown flag %s"};
+    static const cli_command cli = {cmd, help};
     enum {
         O_OUT = 256,
         O_IMAGES,
@@ -122,8 +122,7 @@ int cmd_synth(int argc, char **argv) {
             o.size = (int)v;
             break;
         case O_SEED:
-            if (cli_parse_int(cmd, "--seed", optarg, 0, 2147483647L, &v)) return CLI_USAGE;
-            o.seed = (uint64_t)v;
+            if (cli_parse_seed(cmd, "--seed", optarg, &o.seed)) return CLI_USAGE;
             break;
         case O_FLIP:
             if (cli_parse_double(cmd, "--label-flip", optarg, 0, 0.5, &d)) return CLI_USAGE;

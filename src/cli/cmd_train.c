@@ -48,7 +48,7 @@ static void help(FILE *out) {
         "  --resume               continue RUN from RUN/last.optim.safetensors (same data and flags)\n"
         "  --deterministic        fixed thread count and data order: an interrupted and resumed run\n"
         "                         ends with bit-identical weights (--resume needs the same --threads)\n"
-        "  --threads N            OpenMP threads per rank (default: all cores / ranks)\n"
+        "  --threads N            worker threads per rank, 1-1024 (default: all cores / ranks)\n"
         "  --quiet                no progress bar, warnings only\n"
         "  --help                 this text\n\n"
         "MPI: mpirun -np N cxrgaze train ... shards every global batch over the ranks, all-reduces\n"
@@ -64,8 +64,8 @@ static double auroc_cb(const double *score, const uint8_t *label, size_t n, void
 
 int cmd_train(int argc, char **argv) {
     // --threads stays train's own flag (O_THREADS): the count is applied after MPI start-up, its
-    // default is cores / ranks; the range given here is unused.
-    static const cli_command cli = {CMD, help, 1, 4096, "unknown or incomplete flag '%s'"};
+    // default is cores / ranks.
+    static const cli_command cli = {CMD, help};
     enum { O_DATA = 256, O_OUT, O_ARCH, O_LAMBDA, O_INIT, O_EPOCHS, O_BATCH, O_EVAL_BATCH, O_LR,
            O_PREC, O_SEED, O_AUG, O_PATIENCE, O_EARLY, O_MAX, O_CKPT, O_RESUME, O_DET, O_THREADS,
            O_QUIET };
@@ -84,7 +84,7 @@ int cmd_train(int argc, char **argv) {
     double d;
     int c, r;
     cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case O_DATA: o.data_dir = optarg; break;
         case O_OUT: o.out_dir = optarg; break;
@@ -114,8 +114,7 @@ int cmd_train(int argc, char **argv) {
             if (cli_parse_precision(CMD, optarg, &o.precision)) return CLI_USAGE;
             break;
         case O_SEED:
-            if (cli_parse_int(CMD, "--seed", optarg, 0, 0x7fffffffffffffffL, &v)) return CLI_USAGE;
-            o.seed = (uint64_t)v;
+            if (cli_parse_seed(CMD, "--seed", optarg, &o.seed)) return CLI_USAGE;
             break;
         case O_AUG:
             if (train_augment_parse(optarg, &o.augment))
@@ -141,8 +140,7 @@ int cmd_train(int argc, char **argv) {
         case O_RESUME: o.resume = 1; break;
         case O_DET: o.deterministic = 1; break;
         case O_THREADS:
-            if (cli_parse_int(CMD, "--threads", optarg, 1, 4096, &v)) return CLI_USAGE;
-            o.threads = (int)v;
+            if (cli_parse_threads(CMD, optarg, &o.threads)) return CLI_USAGE;
             break;
         case O_QUIET: o.progress = 0; cx_log_level = 0; break;
         default:
