@@ -51,6 +51,10 @@ static void help(FILE *out) {
 }
 
 // Runs one subcommand with a printf-built argument list (space-separated; no spaces inside).
+// " --threads N" when demo was given --threads: every step gets it (train, for one, would
+// otherwise take all cores again).
+static char g_threads_flag[32];
+
 static int step(const char *label, int (*fn)(int, char **), const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int step(const char *label, int (*fn)(int, char **), const char *fmt, ...) {
@@ -59,6 +63,7 @@ static int step(const char *label, int (*fn)(int, char **), const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    strncat(line, g_threads_flag, sizeof line - strlen(line) - 1);
     fprintf(stderr, "\n== demo: %s\n$ cxrgaze %s\n", label, line);
     if (!fn) {
         fprintf(stderr, "cxrgaze demo: this build lacks the command for this step\n");
@@ -89,11 +94,17 @@ int cmd_demo(int argc, char **argv) {
     demo_cfg c = {"demo-out", 1200, 300, 128, 6, 16, 30, 4, "bf16", 1};
     nn_precision prec;
     long v;
-    int opt, r;
+    int opt, r, threads;
+    g_threads_flag[0] = 0;
     cli_getopt_reset();
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case O_OUT: c.out = optarg; break;
+        case CLI_OPT_THREADS:
+            if (cli_parse_threads(cmd, optarg, &threads)) return CLI_USAGE;
+            cx_set_threads(threads);
+            snprintf(g_threads_flag, sizeof g_threads_flag, " --threads %d", threads);
+            break;
         case O_IMAGES:
             if (cli_parse_int(cmd, "--images", optarg, 50, 1000000, &v)) return CLI_USAGE;
             c.images = (int)v;

@@ -217,7 +217,7 @@ static int run(const sanity_args *a, cx_error *err) {
             }
         }
         if (a->cascading)
-            cx_info("sanity: %s: mean |Spearman| with the original after randomising every layer: "
+            cx_info("sanity: %s: mean Spearman of |map| with the original after randomising every layer: "
                     "%.3f -> %s", mname, final_abs,
                     !isfinite(final_abs) ? "undefined (constant maps)"
                     : fabs(final_abs) > 0.5 ? "FAILS (maps barely depend on the weights)"
