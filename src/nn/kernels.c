@@ -646,17 +646,14 @@ static inline ig_v16f ig_load(const nn_view *dy, size_t o) {
     return v;
 }
 
-// Sum of the 16 lanes by halving (4 shuffles and adds, not a 16-long chain of scalar adds).
+// Sum of the 16 lanes as a tree (depth 4, not a 16-long chain of dependent scalar adds); plain C
+// so GCC and clang (the fuzz build) both compile it.
 static inline float ig_hsum(ig_v16f a) {
-    static const ig_v16u h8 = {8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7};
-    static const ig_v16u h4 = {4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11};
-    static const ig_v16u h2 = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
-    static const ig_v16u h1 = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
-    a += __builtin_shuffle(a, h8);
-    a += __builtin_shuffle(a, h4);
-    a += __builtin_shuffle(a, h2);
-    a += __builtin_shuffle(a, h1);
-    return a[0];
+    float t[16];
+    memcpy(t, &a, sizeof t);
+    for (int w = 8; w > 0; w /= 2)
+        for (int j = 0; j < w; j++) t[j] += t[j + w];
+    return t[0];
 }
 
 static void ig_pixel_c3_cb16(const nn_view *dy, const float *wt, int n, int iy, int ix, int k,
