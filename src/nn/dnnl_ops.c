@@ -71,17 +71,49 @@ typedef struct weight_layout {
     int bf16, owned; // owned: buf belongs to this layout (not shared with the forward's)
 } weight_layout;
 
+// One way to compute a weight gradient: its primitive, argument reorders and gradient layout.
+typedef struct wgrad_path {
+    dnnl_primitive_t prim;
+    conv_arg src, diff_dst;
+    weight_layout dw;
+    size_t sp_off;
+} wgrad_path;
+
 struct nn_conv {
     nn_conv_shape s;
-    dnnl_primitive_t fwd, bwd_d, bwd_w;
+    dnnl_primitive_t fwd, bwd_d;
     conv_arg src, dst;                    // forward
     conv_arg dd_diff_dst, diff_src;       // backward data
-    conv_arg dw_src, dw_diff_dst;         // backward weights
-    weight_layout w, dd_w, dw;            // forward, backward-data, weight-gradient layouts
+    weight_layout w, dd_w;                // forward, backward-data weight layouts
+    // weight gradient: wg[0] in the compute type; wg[1] (bf16 3x3 convolutions only) the same from
+    // fp32 copies of the operands, see nn_set_wgrad_policy. wg_last: the path of the last call.
+    wgrad_path wg[2];
+    int n_wg, wg_last, wg_calls;
     dnnl_memory_t m_scratch;
-    size_t sp_off[3]; // offset of oneDNN's scratchpad in the scratch area: forward, bwd data, bwd weights
+    size_t sp_off[2]; // offset of oneDNN's scratchpad in the scratch area: forward, bwd data
     char impl[64];
 };
+
+// ---- weight-gradient policy (nn.h) ---------------------------------------------------------------
+static nn_wgrad_policy g_wgrad_policy = NN_WGRAD_AUTO;
+static int g_wgrad_fp32;              // AUTO has moved to the fp32 detour
+static int g_wgrad_slow_run;          // consecutive slow bf16 calls
+static double g_slow_ms = 5, g_slow_gflops = 60;
+
+void nn_set_wgrad_policy(nn_wgrad_policy p) {
+    g_wgrad_policy = p;
+    g_wgrad_fp32 = 0;
+    g_wgrad_slow_run = 0;
+}
+
+int nn_wgrad_fp32_active(void) {
+    return g_wgrad_policy == NN_WGRAD_FP32 || (g_wgrad_policy == NN_WGRAD_AUTO && g_wgrad_fp32);
+}
+
+void nn_wgrad_auto_thresholds(double min_ms, double min_gflops) {
+    g_slow_ms = min_ms;
+    g_slow_gflops = min_gflops;
+}
 
 static int layout_init(weight_layout *l, const dnnl_memory_desc_t *md, const weight_layout *share,
                        cx_error *err) {
@@ -160,7 +192,7 @@ void nn_convs_weights(nn_conv **convs, float **oihw, int n, int which) {
         nn_conv *c = convs[k];
         if (which == NN_W_FWD) layout_convert(&c->w, oihw[k], 1);
         else if (which == NN_W_BWD_DATA && c->bwd_d && c->dd_w.owned) layout_convert(&c->dd_w, oihw[k], 1);
-        else if (which == NN_W_DIFF && c->bwd_w) layout_convert(&c->dw, oihw[k], 0);
+        else if (which == NN_W_DIFF && c->n_wg) layout_convert(&c->wg[c->wg_last].dw, oihw[k], 0);
     }
 }
 
@@ -311,21 +343,29 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
         c->sp_off[1] = stage_layout(&c->dd_diff_dst, &c->diff_src, dpd, scratch_bytes);
     }
     if (bwd_weights) {
-        // bf16 weight gradients of 3x3 convolutions run at ~400 GFLOP/s on an idle machine
-        // (jit_bf16:avx512_core_bf16, 2x the fp32 kernel), but the kernel's spin barriers
-        // collapse to ~130 ms a call when another process shares the cores: on a busy machine
-        // use fewer --threads than free cores (docs/performance.md, Engine).
-        dnnl_memory_desc_t w_src = src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
-        if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
-                                                        &dw_any, NULL, &w_ddst, strides, pad_l,
-                                                        pad_r) != dnnl_success ||
-            make_prim(&c->bwd_w, &wd, attr, fpd, &wpd, err))
-            goto done;
-        if (arg_init(&c->dw_src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
-            arg_init(&c->dw_diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
-            layout_init(&c->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err))
-            goto done;
-        c->sp_off[2] = stage_layout(&c->dw_src, &c->dw_diff_dst, wpd, scratch_bytes);
+        // wg[0]: in the compute type. wg[1], bf16 3x3 only: the same gradient from fp32 copies of
+        // the bf16 operands (reorders at the boundary), for when the bf16 kernel is slow.
+        for (int k = 0; k < (bf16 && s->k == 3 ? 2 : 1); k++) {
+            wgrad_path *g = &c->wg[k];
+            dnnl_memory_desc_t w_src = src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
+            if (k == 1) {
+                DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_src, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
+                DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_ddst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
+            }
+            if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
+                                                            &dw_any, NULL, &w_ddst, strides, pad_l,
+                                                            pad_r) != dnnl_success ||
+                make_prim(&g->prim, &wd, attr, fpd, &wpd, err))
+                goto done;
+            if (arg_init(&g->src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
+                arg_init(&g->diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
+                layout_init(&g->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err))
+                goto done;
+            g->sp_off = stage_layout(&g->src, &g->diff_dst, wpd, scratch_bytes);
+            dnnl_primitive_desc_destroy(wpd);
+            wpd = NULL;
+            c->n_wg = k + 1;
+        }
     }
     rc = 0;
 done:
@@ -358,13 +398,16 @@ void nn_conv_free(nn_conv *c) {
     if (!c) return;
     if (c->fwd) dnnl_primitive_destroy(c->fwd);
     if (c->bwd_d) dnnl_primitive_destroy(c->bwd_d);
-    if (c->bwd_w) dnnl_primitive_destroy(c->bwd_w);
-    conv_arg *args[] = {&c->src, &c->dst, &c->dd_diff_dst, &c->diff_src, &c->dw_src,
-                        &c->dw_diff_dst};
+    conv_arg *args[] = {&c->src, &c->dst, &c->dd_diff_dst, &c->diff_src};
     for (size_t i = 0; i < sizeof args / sizeof args[0]; i++) arg_free(args[i]);
+    for (int k = 0; k < 2; k++) {
+        if (c->wg[k].prim) dnnl_primitive_destroy(c->wg[k].prim);
+        arg_free(&c->wg[k].src);
+        arg_free(&c->wg[k].diff_dst);
+        layout_free(&c->wg[k].dw);
+    }
     layout_free(&c->dd_w); // may share the forward's buffer: freed by its owner below
     layout_free(&c->w);
-    layout_free(&c->dw);
     if (c->m_scratch) dnnl_memory_destroy(c->m_scratch);
     free(c);
 }
@@ -410,15 +453,32 @@ int nn_conv_backward_data(nn_conv *c, const void *diff_dst, float *diff_src, voi
 
 int nn_conv_backward_weights(nn_conv *c, const void *src, const void *diff_dst, void *scratch,
                              cx_error *err) {
-    CX_ASSERT(c->bwd_w);
+    CX_ASSERT(c->n_wg);
+    const int k = c->n_wg == 2 && nn_wgrad_fp32_active() ? 1 : 0;
+    wgrad_path *g = &c->wg[k];
     dnnl_memory_t ms, mdd, mscr;
-    if (arg_in(&c->dw_src, src, scratch, &ms, err) ||
-        arg_in(&c->dw_diff_dst, diff_dst, scratch, &mdd, err) ||
-        scratch_mem(c, c->bwd_w, scratch, c->sp_off[2], &mscr, err))
+    double t0 = cx_now_s();
+    if (arg_in(&g->src, src, scratch, &ms, err) || arg_in(&g->diff_dst, diff_dst, scratch, &mdd, err) ||
+        scratch_mem(c, g->prim, scratch, g->sp_off, &mscr, err))
         return -1;
     dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, ms}, {DNNL_ARG_DIFF_DST, mdd},
-                              {DNNL_ARG_DIFF_WEIGHTS, c->dw.mem}, {DNNL_ARG_SCRATCHPAD, mscr}};
-    DNNL_CHECK(dnnl_primitive_execute(c->bwd_w, g_stream, 4, args));
+                              {DNNL_ARG_DIFF_WEIGHTS, g->dw.mem}, {DNNL_ARG_SCRATCHPAD, mscr}};
+    DNNL_CHECK(dnnl_primitive_execute(g->prim, g_stream, 4, args));
     DNNL_CHECK(dnnl_stream_wait(g_stream));
+    c->wg_last = k;
+    // AUTO: three bf16 calls in a row slower than g_slow_ms and g_slow_gflops (a primitive's first
+    // call, which may fault in its buffers, does not count) move every later call to the detour
+    if (c->n_wg == 2 && k == 0 && g_wgrad_policy == NN_WGRAD_AUTO && c->wg_calls++ > 0) {
+        const nn_conv_shape *s = &c->s;
+        double ms_ = (cx_now_s() - t0) * 1e3,
+               gflop = 2.0 * s->n * s->oc * s->ic * s->k * s->k * s->oh * s->ow / 1e9;
+        g_wgrad_slow_run = ms_ > g_slow_ms && gflop / ms_ * 1e3 < g_slow_gflops ? g_wgrad_slow_run + 1 : 0;
+        if (g_wgrad_slow_run >= 3) {
+            g_wgrad_fp32 = 1;
+            cx_info("nn: oneDNN's bf16 weight-gradient kernel ran at %.1f GFLOP/s (%.0f ms a call; "
+                    "cores shared with another process?): 3x3 weight gradients go through fp32 from now on",
+                    gflop / ms_ * 1e3, ms_);
+        }
+    }
     return 0;
 }

@@ -110,6 +110,17 @@ int densenet_set_tap(densenet_plan *p, const char *layer, cx_error *err);
 const float *densenet_tap_activation(densenet_plan *p, int64_t shape[4]);
 const float *densenet_tap_gradient(densenet_plan *p, int64_t shape[4]);
 
+// ---- bf16 weight gradients of 3x3 convolutions ------------------------------------------------
+// oneDNN's bf16 kernel runs them at twice the fp32 speed on free cores but spins on its own
+// barriers: when another process takes a core it slows ~10x (130-270 ms a call, measured). AUTO
+// (the default) times it and, after 3 calls in a row slower than 5 ms and 60 GFLOP/s, computes
+// them from fp32 copies of the bf16 operands for the rest of the process (one info line says so).
+// BF16 / FP32 fix the choice (deterministic training fixes BF16: a switch would break bit-identical
+// resumes). Process-wide; fp32 plans are not affected.
+typedef enum { NN_WGRAD_AUTO = 0, NN_WGRAD_BF16 = 1, NN_WGRAD_FP32 = 2 } nn_wgrad_policy;
+void nn_set_wgrad_policy(nn_wgrad_policy p); // also resets AUTO's measurements
+int nn_wgrad_fp32_active(void);              // 1 under FP32, or once AUTO has switched
+
 // ---- losses and optimiser ------------------------------------------------------------------
 // Mean over samples of the mean over unmasked labels of BCE-with-logits (stable form).
 // y, mask: [N,K] (mask NULL = all 1; mask 0 = ignored). Writes dlogits [N,K] = dLoss/dlogits.

@@ -141,6 +141,8 @@ int nn_conv_backward_data(nn_conv *c, const void *diff_dst, float *diff_src, voi
 int nn_conv_backward_weights(nn_conv *c, const void *src, const void *diff_dst, void *scratch,
                              cx_error *err);
 const char *nn_conv_impl(const nn_conv *c); // oneDNN implementation name of the forward
+// Tests: AUTO's "slow call" thresholds (defaults 5 ms, 60 GFLOP/s).
+void nn_wgrad_auto_thresholds(double min_ms, double min_gflops);
 // Largest channel block (16, 8, 1) dividing every count in chans[0..n).
 int nn_pick_cb(const int *chans, int n);
 

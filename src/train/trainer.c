@@ -380,6 +380,8 @@ int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *
     memset(res, 0, sizeof *res);
     res->best_val_loss = res->last_val_loss = res->last_val_auroc = NAN;
     if (o->deterministic) omp_set_dynamic(0);
+    // a timing-driven switch of the bf16 weight-gradient path would break bit-identical resumes
+    nn_set_wgrad_policy(o->deterministic ? NN_WGRAD_BF16 : NN_WGRAD_AUTO);
     trainer t;
     int rc = trainer_setup(&t, o, pk, err);
     if (!dist_all_ok(rc == 0)) {

@@ -6,6 +6,7 @@
 #include "test.h"
 
 #include "nn/nn.h"
+#include "nn/nn_internal.h" // nn_wgrad_auto_thresholds
 
 // blocks (1,1,1,1), growth 4, 8 initial features, bottleneck 2x: NCHW layout (channel block 1)
 static densenet_config tiny_cfg(int gaze) {
@@ -450,6 +451,60 @@ static void eval_plan_sees_weight_changes(void **state) {
     free(x), free(x2), free(dx), free(dx_ref);
 }
 
+// ---- bf16 weight gradients: fixed bf16, fixed fp32 detour, and AUTO's switch -------------------
+// Weight gradients of one bf16 training step (forward + backward on the same plan) into g.
+static void bf16_step(densenet_plan *p, densenet *net, const float *x, float *g, size_t np) {
+    cx_error err = {0};
+    float logits[6], dl[6] = {1, -1, 0.5f, -0.5f, 2, -2};
+    if (densenet_forward(p, x, logits, NULL, &err) ||
+        densenet_backward(p, dl, NULL, NULL, NN_GRAD_WEIGHTS, &err))
+        fail_msg("%s", err.msg);
+    memcpy(g, densenet_grads(net, NULL), sizeof(float) * np);
+}
+
+static void bf16_wgrad_policies(void **state) {
+    (void)state;
+    densenet_config cfg = blocked_cfg(0);
+    densenet *net = make_net(&cfg, 61);
+    const int N = 2, hw = 64;
+    size_t nx = (size_t)N * 3 * hw * hw, np;
+    densenet_params(net, &np);
+    float *x = cx_malloc(4 * nx), *g16 = cx_malloc(4 * np), *g32 = cx_malloc(4 * np),
+          *ga = cx_malloc(4 * np);
+    fill_normal(x, nx, 62, 0, 1);
+    cx_error err = {0};
+    densenet_plan *p = densenet_plan_create(net, N, hw, hw, NN_BF16, NN_TRAIN, &err);
+    if (!p) fail_msg("%s", err.msg);
+    nn_set_wgrad_policy(NN_WGRAD_BF16);
+    bf16_step(p, net, x, g16, np);
+    nn_set_wgrad_policy(NN_WGRAD_FP32);
+    assert_true(nn_wgrad_fp32_active());
+    bf16_step(p, net, x, g32, np);
+    // the two paths multiply the same bf16 operands and accumulate in fp32: only the order differs
+    const nn_tensor_info *t = densenet_find_tensor(net, "features.denseblock1.denselayer1.conv2.weight");
+    float *params = densenet_params(net, NULL);
+    size_t off = (size_t)(t->data - params);
+    assert_true(max_rel_err(g32 + off, g16 + off, t->numel) <= 1e-3);
+    assert_true(max_rel_err(g32, g16, np) <= 1e-3);
+    // AUTO with every call counted as slow (at its real thresholds the outcome would depend on
+    // the machine's load, which is the point of AUTO but no ground for a test): a primitive's first call does not count, so the switch
+    // comes in the second step; the gradients stay those of the two paths
+    nn_set_wgrad_policy(NN_WGRAD_AUTO);
+    nn_wgrad_auto_thresholds(0, 1e12);
+    densenet_plan_free(p);
+    p = densenet_plan_create(net, N, hw, hw, NN_BF16, NN_TRAIN, &err);
+    bf16_step(p, net, x, ga, np);
+    assert_false(nn_wgrad_fp32_active());
+    bf16_step(p, net, x, ga, np);
+    assert_true(nn_wgrad_fp32_active());
+    assert_true(max_rel_err(ga, g16, np) <= 1e-3);
+    nn_wgrad_auto_thresholds(5, 60);
+    nn_set_wgrad_policy(NN_WGRAD_AUTO);
+    densenet_plan_free(p);
+    densenet_free(net);
+    free(x), free(g16), free(g32), free(ga);
+}
+
 // ---- tensor table and initialisation ----------------------------------------------------------
 static void table_and_init(void **state) {
     (void)state;
@@ -503,6 +558,7 @@ int main(void) {
         cmocka_unit_test(tiny_eval_fd),       cmocka_unit_test(blocked_train_fd),
         cmocka_unit_test(taps_invariants),    cmocka_unit_test(deeplift_sums_to_delta),
         cmocka_unit_test(bf16_close_to_fp32), cmocka_unit_test(eval_plan_sees_weight_changes),
+        cmocka_unit_test(bf16_wgrad_policies),
     };
     return cmocka_run_group_tests_name("nn/densenet", tests, NULL, NULL);
 }

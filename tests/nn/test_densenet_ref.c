@@ -202,6 +202,16 @@ static void train_bf16(void **state) {
     g_use_l2 = 0;
 }
 
+// The same with the 3x3 weight gradients through the fp32 detour (nn_set_wgrad_policy).
+static void train_bf16_fp32_wgrad(void **state) {
+    (void)state;
+    nn_set_wgrad_policy(NN_WGRAD_FP32);
+    g_use_l2 = 1;
+    train_case(NN_BF16, 6e-2, 0.95, 0.9, 0);
+    g_use_l2 = 0;
+    nn_set_wgrad_policy(NN_WGRAD_AUTO);
+}
+
 // ---- Adam: three steps on the same batch ------------------------------------------------------
 static void adam_fp32(void **state) {
     (void)state;
@@ -250,7 +260,7 @@ static void eval_169(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eval_fp32),  cmocka_unit_test(train_fp32), cmocka_unit_test(adam_fp32),
-        cmocka_unit_test(eval_169),   cmocka_unit_test(eval_bf16),  cmocka_unit_test(train_bf16),
+        cmocka_unit_test(eval_169),   cmocka_unit_test(eval_bf16),  cmocka_unit_test(train_bf16), cmocka_unit_test(train_bf16_fp32_wgrad),
     };
     return cmocka_run_group_tests_name("nn/densenet_ref", tests, NULL, NULL);
 }
