@@ -586,6 +586,24 @@ void nn_view_zero(const nn_view *v) {
 #define IG_MAX_IC 4
 #define IG_MAX_K 11
 
+// The taps of a k x k, stride-s convolution that reach input pixel (iy, ix): the weight index
+// ky*k + kx and the output pixel oy*OW + ox of each; returns how many.
+static inline int ig_taps(int iy, int ix, int k, int stride, int pad, int OH, int OW, int *tap,
+                          int *pix) {
+    int nt = 0;
+    for (int ky = (iy + pad) % stride; ky < k; ky += stride) {
+        int oy = (iy + pad - ky) / stride;
+        if (oy < 0 || oy >= OH) continue;
+        for (int kx = (ix + pad) % stride; kx < k; kx += stride) {
+            int ox = (ix + pad - kx) / stride;
+            if (ox < 0 || ox >= OW) continue;
+            tap[nt] = ky * k + kx;
+            pix[nt++] = oy * OW + ox;
+        }
+    }
+    return nt;
+}
+
 // One input pixel: acc_c[lane] += wt[tap][c][oc] * dy[oc at the tap's output pixel], IC and CB
 // literals so the accumulators stay in registers.
 ALWAYS_INLINE void ig_pixel(const nn_view *dy, const float *wt, int n, int iy, int ix, int IC,
@@ -595,28 +613,23 @@ ALWAYS_INLINE void ig_pixel(const nn_view *dy, const float *wt, int n, int iy, i
     float acc[IG_MAX_IC][MAX_CB];
     for (int c = 0; c < IC; c++)
         for (int j = 0; j < CB; j++) acc[c][j] = 0.f;
-    int ky0 = (iy + pad) % stride, kx0 = (ix + pad) % stride;
-    for (int ky = ky0; ky < k; ky += stride) {
-        int oy = (iy + pad - ky) / stride;
-        if (oy < 0 || oy >= OH) continue;
-        for (int kx = kx0; kx < k; kx += stride) {
-            int ox = (ix + pad - kx) / stride;
-            if (ox < 0 || ox >= OW) continue;
-            const float *wk = wt + (size_t)(ky * k + kx) * IC * OC;
-            const size_t o = (size_t)n * dy->ns + ((size_t)oy * OW + ox) * CB;
-            for (int b = 0; b < nb; b++) {
-                const float *wb = wk + b * CB;
-                if (dy->bf16) {
-                    const uint16_t *d = (const uint16_t *)dy->p + o + b * bstride;
-                    for (int c = 0; c < IC; c++)
+    int tap[IG_MAX_K * IG_MAX_K], pix[IG_MAX_K * IG_MAX_K];
+    const int nt = ig_taps(iy, ix, k, stride, pad, OH, OW, tap, pix);
+    for (int t = 0; t < nt; t++) {
+        const float *wk = wt + (size_t)tap[t] * IC * OC;
+        const size_t o = (size_t)n * dy->ns + (size_t)pix[t] * CB;
+        for (int b = 0; b < nb; b++) {
+            const float *wb = wk + b * CB;
+            if (dy->bf16) {
+                const uint16_t *d = (const uint16_t *)dy->p + o + b * bstride;
+                for (int c = 0; c < IC; c++)
 #pragma omp simd
-                        for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * cx_bf16_to_f32(d[j]);
-                } else {
-                    const float *d = fptr(dy) + o + b * bstride;
-                    for (int c = 0; c < IC; c++)
+                    for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * cx_bf16_to_f32(d[j]);
+            } else {
+                const float *d = fptr(dy) + o + b * bstride;
+                for (int c = 0; c < IC; c++)
 #pragma omp simd
-                        for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * d[j];
-                }
+                    for (int j = 0; j < CB; j++) acc[c][j] += wb[c * OC + j] * d[j];
             }
         }
     }
@@ -662,23 +675,18 @@ static void ig_pixel_c3_cb16(const nn_view *dy, const float *wt, int n, int iy, 
     const size_t bstride = (size_t)OH * OW * 16;
     // two sets of accumulators (even and odd channel blocks): two independent FMA chains
     ig_v16f a0 = {0}, a1 = {0}, a2 = {0}, b0 = {0}, b1 = {0}, b2 = {0}, w0, w1, w2;
-    int ky0 = (iy + pad) % stride, kx0 = (ix + pad) % stride;
-    for (int ky = ky0; ky < k; ky += stride) {
-        int oy = (iy + pad - ky) / stride;
-        if (oy < 0 || oy >= OH) continue;
-        for (int kx = kx0; kx < k; kx += stride) {
-            int ox = (ix + pad - kx) / stride;
-            if (ox < 0 || ox >= OW) continue;
-            const float *wk = wt + (size_t)(ky * k + kx) * 3 * OC;
-            const size_t o = (size_t)n * dy->ns + ((size_t)oy * OW + ox) * 16;
-            for (int b = 0; b < nb; b++) {
-                ig_v16f d = ig_load(dy, o + b * bstride);
-                memcpy(&w0, wk + b * 16, sizeof w0);
-                memcpy(&w1, wk + OC + b * 16, sizeof w1);
-                memcpy(&w2, wk + 2 * OC + b * 16, sizeof w2);
-                if (b & 1) b0 += w0 * d, b1 += w1 * d, b2 += w2 * d;
-                else a0 += w0 * d, a1 += w1 * d, a2 += w2 * d;
-            }
+    int tap[IG_MAX_K * IG_MAX_K], pix[IG_MAX_K * IG_MAX_K];
+    const int nt = ig_taps(iy, ix, k, stride, pad, OH, OW, tap, pix);
+    for (int t = 0; t < nt; t++) {
+        const float *wk = wt + (size_t)tap[t] * 3 * OC;
+        const size_t o = (size_t)n * dy->ns + (size_t)pix[t] * 16;
+        for (int b = 0; b < nb; b++) {
+            ig_v16f d = ig_load(dy, o + b * bstride);
+            memcpy(&w0, wk + b * 16, sizeof w0);
+            memcpy(&w1, wk + OC + b * 16, sizeof w1);
+            memcpy(&w2, wk + 2 * OC + b * 16, sizeof w2);
+            if (b & 1) b0 += w0 * d, b1 += w1 * d, b2 += w2 * d;
+            else a0 += w0 * d, a1 += w1 * d, a2 += w2 * d;
         }
     }
     out[0] = ig_hsum(a0 + b0), out[plane] = ig_hsum(a1 + b1), out[2 * plane] = ig_hsum(a2 + b2);
