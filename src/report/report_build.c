@@ -314,6 +314,58 @@ void rb_json_table(rp_doc *d, const char *path, const char *caption) {
     json_decref(root);
 }
 
+// A Markdown pipe table (prose lines, then a header row, a --- row and body rows: what
+// `eval --compare` writes) as a report table, the prose joining the caption; **bold** markers
+// dropped. -1, with nothing added, when text is not such a table.
+static int md_table(rp_doc *d, const char *caption, const char *text) {
+    rb_cells cells = {0};
+    int ncols = -1, nrows = 0, line_no = 0, rc = 0;
+    char *copy = strdup(text), *save = NULL, cap[1024];
+    snprintf(cap, sizeof cap, "%s", caption);
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ') line++;
+        if (!*line) continue;
+        if (*line != '|' && line_no == 0) { // prose before the table
+            size_t l = strlen(cap);
+            snprintf(cap + l, sizeof cap - l, "%s%s", l ? ": " : "", line);
+            continue;
+        }
+        if (*line != '|') {
+            rc = -1;
+            break;
+        }
+        for (char *b; (b = strstr(line, "**"));) memmove(b, b + 2, strlen(b + 2) + 1);
+        line_no++;
+        if (line_no == 2) { // the separator row: only |, -, :, spaces
+            if (strspn(line, "|-: ") != strlen(line)) rc = -1;
+            if (rc) break;
+            continue;
+        }
+        int k = 0;
+        char *cell = line + 1;
+        for (char *bar; (bar = strchr(cell, '|')); cell = bar + 1, k++) {
+            *bar = 0;
+            char *a = cell, *b = bar;
+            while (*a == ' ') a++;
+            while (b > a && b[-1] == ' ') *--b = 0;
+            rb_cell_add(&cells, "%s", a);
+        }
+        if (ncols < 0) ncols = k;
+        if (k != ncols || k == 0) {
+            rc = -1;
+            break;
+        }
+        if (line_no > 1) nrows++;
+    }
+    if (!rc && ncols > 0 && line_no >= 2)
+        rp_doc_table(d, cap, ncols, nrows, (const char *const *)cells.v,
+                     (const char *const *)cells.v + ncols);
+    else rc = -1;
+    rb_cells_free(&cells);
+    free(copy);
+    return rc;
+}
+
 // ---- sections -----------------------------------------------------------------------------------
 void rb_section_data(rp_doc *d, int n_dirs, const char *const *dirs) {
     rb_found f;
@@ -481,8 +533,10 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
         rb_dirname(combined.path[i], dir, sizeof dir);
         cx_path_join(mdp, sizeof mdp, dir, "auroc_table.md");
         if (cx_read_file(mdp, &text, &n, &err) == 0) {
-            rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
-            rp_doc_code(d, text);
+            if (md_table(d, "DeLong comparison of the models (eval --compare)", text)) {
+                rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
+                rp_doc_code(d, text);
+            }
             free(text);
         }
     }

@@ -245,12 +245,65 @@ static void data_table_flattens_summary_json(void **state) {
     free(page);
 }
 
+// eval --compare's Markdown table (prose line, pipe table, a **Mean** row) becomes a report table
+// with the prose in its caption, not a code block.
+static void put(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void delong_markdown_becomes_table(void **state) {
+    (void)state;
+    char dir[4096], p[4300], html[4300], md[4300];
+    snprintf(dir, sizeof dir, "%s", test_out_path("report_delong"));
+    const char *models[2] = {"A", "B"};
+    for (int m = 0; m < 2; m++) {
+        snprintf(p, sizeof p, "%s/eval/%s", dir, models[m]);
+        cx_mkdir_p(p, NULL);
+        snprintf(p, sizeof p, "%s/eval/%s/auroc.csv", dir, models[m]);
+        put(p, "label,n_pos,n_neg,auroc,delong_lo,delong_hi,boot_lo,boot_hi\n"
+               "Atelectasis,13,167,0.76,0.66,0.86,0.65,0.87\n");
+    }
+    snprintf(p, sizeof p, "%s/eval/auroc.csv", dir);
+    put(p, "model,label,n_pos,n_neg,auroc,delong_lo,delong_hi,boot_lo,boot_hi,delong_p\n"
+           "A,Atelectasis,13,167,0.76,0.66,0.86,0.65,0.87,\n"
+           "B,Atelectasis,13,167,0.79,0.70,0.88,0.69,0.89,0.27\n");
+    snprintf(p, sizeof p, "%s/eval/auroc_table.md", dir);
+    put(p, "AUROC on the test split; DeLong test p against A.\n\n"
+           "| Label | A AUROC (95% CI) | B AUROC (95% CI) | p (B vs A) |\n"
+           "|---|---|---|---|\n"
+           "| Atelectasis | 0.762 (0.664-0.861) | 0.792 (0.705-0.879) | 0.27 |\n"
+           "| **Mean** | 0.762 | 0.792 | |\n");
+    snprintf(html, sizeof html, "%s/out/report.html", dir);
+    snprintf(md, sizeof md, "%s/out/report.md", dir);
+    const char *dirs[1] = {dir};
+    cx_error err;
+    if (report_build(html, 1, dirs, &err)) fail_msg("report_build: %s", err.msg);
+    char *text, *page;
+    size_t n;
+    assert_int_equal(cx_read_file(md, &text, &n, &err), 0);
+    const char *want = "**DeLong comparison of the models (eval --compare): AUROC on the test split; "
+                       "DeLong test p against A.**\n\n"
+                       "| Label | A AUROC (95% CI) | B AUROC (95% CI) | p (B vs A) |\n|---|---|---|---|\n"
+                       "| Atelectasis | 0.762 (0.664-0.861) | 0.792 (0.705-0.879) | 0.27 |\n"
+                       "| Mean | 0.762 | 0.792 |  |\n";
+    if (!strstr(text, want)) fail_msg("no DeLong table in:\n%.4000s", text);
+    free(text);
+    assert_int_equal(cx_read_file(html, &page, &n, &err), 0);
+    assert_non_null(strstr(page, "<th>p (B vs A)</th>"));
+    assert_null(strstr(page, "<pre>"));
+    free(page);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(charts_write_png_and_svg),
         cmocka_unit_test(grid_cell_uses_colormap),
         cmocka_unit_test(html_embeds_png_losslessly),
         cmocka_unit_test(data_table_flattens_summary_json),
+        cmocka_unit_test(delong_markdown_becomes_table),
     };
     return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
 }
