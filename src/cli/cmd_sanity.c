@@ -3,6 +3,7 @@
 // (classifier, norm5, denseblock4, ..., conv0) and one block at a time (independent), by
 // Spearman rank correlation (of |map| and of the signed map) and SSIM (maps min-max normalised).
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ static void help(FILE *out) {
             "seeded) the layers cascading from the top (classifier, norm5, denseblock4,\n"
             "transition3, denseblock3, transition2, denseblock2, transition1, denseblock1, conv0 +\n"
             "norm0) and each of them alone (independent). The target of an image is fixed to the\n"
-            "trained model's top-scoring label. Writes DIR/sanity.csv:\n"
+            "trained model's top-scoring label. Writes DIR/sanity.json (settings, the layers\n"
+            "randomised, each method's verdict) and DIR/sanity.csv:\n"
             "  method,mode,randomised_up_to,n,spearman_abs_mean,spearman_abs_sd,spearman_mean,\n"
             "  spearman_sd,ssim_mean,ssim_sd\n"
             "(mode cascading|independent; Spearman of |map| and of the signed map; SSIM of min-max\n"
@@ -51,6 +53,7 @@ static void help(FILE *out) {
 
 typedef struct sanity_args {
     const char *model, *data, *out;
+    char *command_line; // for sanity.json
     int split, limit, ignore_unknown, progress, cascading, independent;
     uint64_t rand_seed;
     attr_method methods[ATTR_NMETHODS];
@@ -135,7 +138,40 @@ static void compare_row(csv_writer *cw, const char *method, const char *mode, co
     free(ub);
 }
 
+// DIR/sanity.json: what was run (settings, layers randomised) and each method's verdict (the
+// report's "Exact settings" section reads it).
+static int write_record(const sanity_args *a, int n_img, const char *const *steps, int n_steps,
+                        json_t *verdicts, cx_error *err) {
+    json_t *root = json_object(), *methods = json_array(), *layers = json_array();
+    for (int i = 0; i < a->n_methods; i++)
+        json_array_append_new(methods, json_string(attr_method_name(a->methods[i])));
+    for (int i = 0; i < n_steps; i++) json_array_append_new(layers, json_string(steps[i]));
+    json_object_set_new(root, "command", json_string(a->command_line));
+    json_object_set_new(root, "cxrgaze_version", json_string(CX_VERSION));
+    json_object_set_new(root, "model", json_string(a->model));
+    json_object_set_new(root, "data", json_string(a->data));
+    json_object_set_new(root, "split", json_string(CX_SPLITS[a->split]));
+    json_object_set_new(root, "images", json_integer(n_img));
+    json_object_set_new(root, "methods", methods);
+    json_object_set_new(root, "cascading", json_boolean(a->cascading));
+    json_object_set_new(root, "independent", json_boolean(a->independent));
+    json_object_set_new(root, "randomised_layers", layers);
+    json_object_set_new(root, "randomise_seed", json_integer((json_int_t)a->rand_seed));
+    json_object_set_new(root, "precision", json_string(a->opt.precision == NN_BF16 ? "bf16" : "fp32"));
+    json_object_set_new(root, "verdict_rule", json_string("fails when |mean Spearman of |map|| > 0.5 "
+                                                          "with every layer randomised (cascading)"));
+    json_object_set_new(root, "verdicts", json_incref(verdicts));
+    char *text = json_dumps(root, JSON_INDENT(2));
+    json_decref(root);
+    char path[4200];
+    cx_path_join(path, sizeof path, a->out, "sanity.json");
+    int rc = cx_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
 static int run(const sanity_args *a, cx_error *err) {
+    json_t *verdicts = json_array();
     densenet *net = NULL, *rnd = NULL;
     model_meta meta;
     pack pk;
@@ -146,7 +182,7 @@ static int run(const sanity_args *a, cx_error *err) {
     csv_writer *cw = NULL;
     densenet_plan *plan = NULL;
     if (model_load_ex(a->model, a->ignore_unknown ? MODEL_LOAD_IGNORE_UNKNOWN : 0, &net, &meta, err))
-        return -1;
+        goto done;
     int k = densenet_cfg(net)->num_classes;
     if (pack_open(&pk, a->data, err)) goto done;
     have_pack = 1;
@@ -216,6 +252,15 @@ static int run(const sanity_args *a, cx_error *err) {
                 }
             }
         }
+        if (a->cascading) {
+            json_t *r = json_object();
+            json_object_set_new(r, "method", json_string(mname));
+            json_object_set_new(r, "spearman_abs_mean_all_randomised",
+                                isfinite(final_abs) ? json_real(final_abs) : json_null());
+            json_object_set_new(r, "passes", !isfinite(final_abs) ? json_null()
+                                             : json_boolean(fabs(final_abs) <= 0.5));
+            json_array_append_new(verdicts, r);
+        }
         if (a->cascading)
             cx_info("sanity: %s: mean Spearman of |map| with the original after randomising every layer: "
                     "%.3f -> %s", mname, final_abs,
@@ -226,6 +271,7 @@ static int run(const sanity_args *a, cx_error *err) {
     if (a->progress) cx_progress_finish(&prog);
     rc = csv_writer_commit(cw, err);
     cw = NULL;
+    if (!rc) rc = write_record(a, n_img, steps, n_steps, verdicts, err);
     if (!rc) cx_info("sanity: %d images, %d methods -> %s", n_img, a->n_methods, path);
 done:
     if (cw) csv_writer_abort(cw);
@@ -239,6 +285,7 @@ done:
     free(rows);
     if (have_pack) pack_close(&pk);
     densenet_free(net);
+    json_decref(verdicts);
     return rc;
 }
 
@@ -299,6 +346,8 @@ int cmd_sanity(int argc, char **argv) {
     cx_error err = {{0}};
     if (attr_methods_parse(methods, a.methods, &a.n_methods, &err))
         return cli_usage_error(cmd, "--methods: %s", err.msg);
-    if (run(&a, &err)) return cli_error(cmd, &err);
-    return CLI_OK;
+    a.command_line = cli_command_line(argc, argv);
+    int rc = run(&a, &err);
+    free(a.command_line);
+    return rc ? cli_error(cmd, &err) : CLI_OK;
 }

@@ -6,6 +6,8 @@
 // feature map is 1x1, so GC/LC maps are constant there: the sanity test uses SL and DL.)
 #include "cli/train_pack.h"
 
+#include <jansson.h>
+
 #include "attr/attr.h"
 #include "io/io.h"
 #include "train/train.h"
@@ -223,6 +225,18 @@ static void sanity_rows(void **state) {
     }
     assert_int_equal(rows, 2 * 10);
     assert_true(sl_classifier < 0.999); // the gradient runs through the classifier
+    // sanity.json: the settings and one verdict per method
+    snprintf(path, sizeof path, "%s/sanity.json", out);
+    json_error_t je;
+    json_t *rec = json_load_file(path, 0, &je);
+    if (!rec) fail_msg("%s: %s", path, je.text);
+    assert_int_equal(json_integer_value(json_object_get(rec, "images")), 2);
+    assert_int_equal(json_array_size(json_object_get(rec, "randomised_layers")), 10);
+    json_t *v = json_object_get(rec, "verdicts");
+    assert_int_equal(json_array_size(v), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(v, 1), "method")), "dl");
+    assert_true(json_is_false(json_object_get(rec, "independent")));
+    json_decref(rec);
     free(text);
 }
 
