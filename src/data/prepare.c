@@ -8,7 +8,6 @@
 
 #include <jansson.h>
 #include <omp.h>
-#include <unistd.h>
 
 #include "data/data.h"
 
@@ -259,20 +258,51 @@ static int check_opts(const prepare_opts *o, cx_error *err) {
     return 0;
 }
 
-// The pack is assembled in memory before it is written: refuse up front (with the numbers) what
-// cannot fit in physical memory, instead of dying in an allocation halfway through the decode.
-static int check_memory(int64_t n, int64_t g, int S, int truth, cx_error *err) {
-    const double SS = (double)S * S;
-    double need = n * SS * (1.0 + (truth ? 2.0 : 0.0)) +                     // images, truth
-                  g * SS * (4.0 + 1.0 + CX_N_REGIONS) +                      // gaze, fix, regions
-                  n * (double)(sizeof(image_record) + CX_N_LABELS * 5 + 16); // per-row tables
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    double have = pages > 0 && page > 0 ? (double)pages * page : 0;
-    if (have > 0 && need > 0.9 * have)
+// The decoded pixel arrays live in scratch files on disk (util's cx_scratch_map), not in anonymous
+// memory: the kernel writes their pages out and evicts them under memory pressure, so the pack's
+// size is bounded by disk space, not RAM. The per-row tables stay in memory (small).
+enum { PX_IMAGES, PX_TRUTH, PX_GAZE, PX_FIXATIONS, PX_REGIONS, PX_N };
+typedef struct pixel_scratch {
+    void *p[PX_N];      // images u8 [N,S,S], truth u16 [N,S,S] (or none), gaze f32 [G,S,S],
+                        // fixations u8 [G,S,S], regions u8 [G,4,S,S]
+    size_t bytes[PX_N]; // 0: not used
+} pixel_scratch;
+
+// G is at least 1 here (a placeholder row when no image has gaze): no mapping is empty.
+static void pixel_scratch_sizes(pixel_scratch *px, int64_t n, int64_t g, int64_t ss, int truth) {
+    px->bytes[PX_IMAGES] = (size_t)(n * ss);
+    px->bytes[PX_TRUTH] = truth ? (size_t)(n * ss) * sizeof(uint16_t) : 0;
+    px->bytes[PX_GAZE] = (size_t)(g * ss) * sizeof(float);
+    px->bytes[PX_FIXATIONS] = (size_t)(g * ss);
+    px->bytes[PX_REGIONS] = (size_t)(g * CX_N_REGIONS * ss);
+}
+
+static int pixel_scratch_map(pixel_scratch *px, const char *dir, cx_error *err) {
+    for (int k = 0; k < PX_N; k++)
+        if (px->bytes[k] && !(px->p[k] = cx_scratch_map(px->bytes[k], dir, err))) return -1;
+    return 0;
+}
+
+static void pixel_scratch_unmap(pixel_scratch *px) {
+    for (int k = 0; k < PX_N; k++) cx_scratch_unmap(px->p[k], px->bytes[k]);
+}
+
+// The pixels are decoded into scratch beside the pack, then pack_write copies them into the pack:
+// about twice their size on that disk at the end. Refuse up front (with the numbers) what it cannot
+// hold, instead of failing after the decode. Where the free space cannot be read, the mapping
+// reports what fails.
+static int check_disk(const pixel_scratch *px, int64_t n, int64_t g, int S, const char *dir,
+                      cx_error *err) {
+    double need = 0;
+    for (int k = 0; k < PX_N; k++) need += 2.0 * (double)px->bytes[k]; // scratch + pack
+    uint64_t have;
+    if (cx_disk_free(dir, &have, NULL)) return 0;
+    if (need > (double)have)
         return cx_fail(err,
-                       "the pack of %lld images (%lld with gaze) at %dx%d needs %.1f GB in memory, "
-                       "this machine has %.1f GB: lower --size or pack fewer images",
-                       (long long)n, (long long)g, S, S, need / 1e9, have / 1e9);
+                       "the pack of %lld images (%lld with gaze) at %dx%d needs %.1f GB on disk "
+                       "(decoding scratch, then the pack), %s has %.1f GB free: lower --size, "
+                       "pack fewer images or free space",
+                       (long long)n, (long long)g, S, S, need / 1e9, dir, (double)have / 1e9);
     return 0;
 }
 
@@ -293,9 +323,8 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     int have_egd = 0, have_truth = 0, rc = -1;
     row_result *res = NULL;
     int64_t *grow = NULL;
-    uint8_t *images = NULL, *fixations = NULL, *regions = NULL, *present = NULL;
-    uint16_t *truth = NULL;
-    float *gaze = NULL;
+    pixel_scratch px = {0};
+    uint8_t *present = NULL;
     if (gather(o, &l, &e, &have_egd, &t, &have_truth, s, err)) goto done;
     s->seconds_tables = cx_now_s() - t0;
     double t_images = cx_now_s();
@@ -305,12 +334,15 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     grow = cx_malloc((size_t)N * sizeof *grow);
     int64_t G = 0;
     for (int64_t i = 0; i < N; i++) grow[i] = l.r[i].egd >= 0 ? G++ : -1;
-    if (check_memory(N, G, S, have_truth, err)) goto done;
-    images = cx_malloc((size_t)(N * SS));
-    if (have_truth) truth = cx_malloc((size_t)(N * SS) * sizeof *truth);
-    gaze = cx_malloc((size_t)((G ? G : 1) * SS) * sizeof *gaze);
-    fixations = cx_malloc((size_t)((G ? G : 1) * SS));
-    regions = cx_malloc((size_t)((G ? G : 1) * CX_N_REGIONS * SS));
+    char scratch_dir[4096]; // where pack_write will create its temporary directory
+    cx_scratch_dir_for(scratch_dir, sizeof scratch_dir, o->out_dir);
+    pixel_scratch_sizes(&px, N, G ? G : 1, SS, have_truth);
+    if (check_disk(&px, N, G, S, scratch_dir, err) || pixel_scratch_map(&px, scratch_dir, err))
+        goto done;
+    uint8_t *images = px.p[PX_IMAGES], *fixations = px.p[PX_FIXATIONS],
+            *regions = px.p[PX_REGIONS];
+    uint16_t *truth = px.p[PX_TRUTH];
+    float *gaze = px.p[PX_GAZE];
     present = cx_malloc((size_t)((G ? G : 1) * CX_N_REGIONS));
     res = cx_calloc((size_t)N, sizeof *res);
     prep_ctx c = {.o = o, .l = &l, .e = have_egd ? &e : NULL, .t = have_truth ? &t : NULL,
@@ -429,11 +461,7 @@ done:
     for (int64_t i = 0; res && i < l.n; i++) free(res[i].reason);
     free(res);
     free(grow);
-    free(images);
-    free(truth);
-    free(gaze);
-    free(fixations);
-    free(regions);
+    pixel_scratch_unmap(&px);
     free(present);
     if (have_egd) egd_free(&e);
     if (have_truth) truth_free(&t);

@@ -1,4 +1,4 @@
-// util: errors, allocation, logging, progress, time, RNG, threads. (Files: files.c.)
+// util: errors, allocation, logging, progress, time, RNG, threads. (Files: files.c, scratch.c.)
 #include "util/util.h"
 
 #include <math.h>

@@ -1,4 +1,5 @@
-// util: error reporting, logging and progress bars, seeded RNG, timers, atomic file writes.
+// util: error reporting, logging and progress bars, seeded RNG, timers, atomic file writes,
+// scratch memory on disk.
 // Depends on libc only. Every other module may use it.
 #ifndef CX_UTIL_H
 #define CX_UTIL_H
@@ -99,6 +100,20 @@ int cx_path_exists(const char *path);
 int cx_is_dir(const char *path);
 // Joins a and b with one '/', into out (size cap); returns out.
 char *cx_path_join(char *out, size_t cap, const char *a, const char *b);
+
+// ---- scratch memory on disk ------------------------------------------------------------------
+// For arrays that may exceed RAM: an unlinked temporary file in dir, mapped shared read/write and
+// zero-filled. Its pages are written out and evicted under memory pressure (anonymous memory
+// without swap cannot be), so disk space, not RAM, bounds the size. The file loses its name at
+// once: nothing is left in dir, even after kill -9. NULL (err names dir, the bytes or the failing
+// call) when bytes is 0, exceeds the free space of dir, or a call fails.
+void *cx_scratch_map(size_t bytes, const char *dir, cx_error *err);
+void cx_scratch_unmap(void *p, size_t bytes); // p NULL: nothing
+// Bytes of dir's filesystem free to an unprivileged writer (statvfs).
+int cx_disk_free(const char *dir, uint64_t *bytes, cx_error *err);
+// Where scratch for an output at path belongs: the nearest existing directory above path (the
+// filesystem path will be created on). Into out (size cap); returns out.
+char *cx_scratch_dir_for(char *out, size_t cap, const char *path);
 
 // ---- threads -------------------------------------------------------------------------------
 // Sets OpenMP's thread count (0 = leave as is). Commands call it for --threads.

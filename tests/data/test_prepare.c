@@ -283,16 +283,19 @@ static void failures_leave_no_pack(void **state) {
     assert_non_null(strstr(err.msg, "size"));
 }
 
-// A pack that cannot fit in memory (images + truth at 4096 x 4096, 48 MiB a row; rows enough to
-// exceed this machine's RAM) is refused after the tables, before any image is opened (none of
-// these files exists), instead of dying in an allocation halfway through.
-static void too_big_for_memory(void **state) {
+// A pack the disk cannot hold (images + truth at 4096 x 4096, 48 MiB a row, decoded into scratch
+// beside DATA and then copied into the pack: 96 MiB a row; rows enough to exceed the free space
+// there by a quarter) is refused after the tables, before any scratch is made or any image opened
+// (none of these files exists).
+static void too_big_for_disk(void **state) {
     (void)state;
     char root[4096];
     snprintf(root, sizeof root, "%s", test_out_path("prep_too_big"));
     rm_tree(root);
-    double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-    int64_t rows = (int64_t)(ram / (3.0 * 4096 * 4096)) + 16;
+    assert_int_equal(cx_mkdir_p(root, NULL), 0);
+    uint64_t free_bytes;
+    assert_int_equal(cx_disk_free(root, &free_bytes, NULL), 0);
+    int64_t rows = (int64_t)(1.25 * (double)free_bytes / (2.0 * 3.0 * 4096 * 4096)) + 16;
     size_t cap = (size_t)rows * 128 + 1024, at = 0, at2 = 0, at3 = 0;
     char *meta = malloc(cap), *split = malloc(cap), *chex = malloc(cap);
     at += (size_t)snprintf(meta, cap, MIMIC_META_HEADER);
@@ -328,8 +331,8 @@ static void too_big_for_memory(void **state) {
     cx_error err = {0};
     double t0 = cx_now_s();
     assert_int_equal(data_prepare(&o, &s, &err), -1);
-    if (!strstr(err.msg, "GB in memory") || !strstr(err.msg, "--size"))
-        fail_msg("expected the memory refusal, got: %s", err.msg);
+    if (!strstr(err.msg, "GB on disk") || !strstr(err.msg, root) || !strstr(err.msg, "--size"))
+        fail_msg("expected the disk space refusal naming %s, got: %s", root, err.msg);
     assert_true(cx_now_s() - t0 < 20); // no decode was attempted
     assert_false(cx_path_exists(out));
     rm_tree(root);
@@ -339,7 +342,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(full_pipeline),
         cmocka_unit_test(failures_leave_no_pack),
-        cmocka_unit_test(too_big_for_memory),
+        cmocka_unit_test(too_big_for_disk),
     };
     return cmocka_run_group_tests_name("data/prepare", tests, NULL, NULL);
 }
