@@ -337,8 +337,11 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     char scratch_dir[4096]; // where pack_write will create its temporary directory
     cx_scratch_dir_for(scratch_dir, sizeof scratch_dir, o->out_dir);
     pixel_scratch_sizes(&px, N, G ? G : 1, SS, have_truth);
-    if (check_disk(&px, N, G, S, scratch_dir, err) || pixel_scratch_map(&px, scratch_dir, err))
+    if (check_disk(&px, N, G, S, scratch_dir, err)) goto done;
+    if (pixel_scratch_map(&px, scratch_dir, err)) { // a read-only or missing directory, say
+        cx_fail_wrap(err, "cannot write the pack %s", o->out_dir);
         goto done;
+    }
     uint8_t *images = px.p[PX_IMAGES], *fixations = px.p[PX_FIXATIONS],
             *regions = px.p[PX_REGIONS];
     uint16_t *truth = px.p[PX_TRUTH];
