@@ -12,6 +12,9 @@
 #include "cli/attr_cli.h"
 #include "data/data.h"
 
+const char CLI_EXIT_STATUS_HELP[] = "Exit status: 0 success, 1 error (bad input, I/O, engine: the "
+                                    "message names the file), 2 usage.";
+
 int cli_error(const char *cmd, const cx_error *err) {
     fprintf(stderr, "cxrgaze %s: %s\n", cmd, err->msg);
     return CLI_BAD_INPUT;
@@ -97,6 +100,7 @@ int cli_common_option(const cli_command *c, int opt, char **argv) {
         return CLI_CONTINUE;
     case CLI_OPT_HELP:
         c->help(stdout);
+        printf("\n%s\n", CLI_EXIT_STATUS_HELP); // here, so that no command's text can miss it
         return CLI_OK;
     case ':': // the flag came last, without its value
         return cli_usage_error(c->name, "%s needs a value", argv[optind - 1]);

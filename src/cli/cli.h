@@ -1,5 +1,6 @@
 // cli: main.c and one file per subcommand (cmd_<name>.c). Parse flags, call the library, print
-// errors, choose the exit status: 0 success, 1 bad input (message names file/line/field), 2 usage.
+// errors, choose the exit status: 0 success, 1 error (bad input, I/O, engine; the message names
+// file/line/field), 2 usage. No command returns any other code.
 #ifndef CX_CLI_H
 #define CX_CLI_H
 
@@ -13,6 +14,8 @@
 #define CLI_OK 0
 #define CLI_BAD_INPUT 1
 #define CLI_USAGE 2
+// The codes above in words: the last line of every --help text, cxrgaze's own included.
+extern const char CLI_EXIT_STATUS_HELP[];
 
 // Prints "cxrgaze <cmd>: <msg>" to stderr and returns CLI_BAD_INPUT.
 int cli_error(const char *cmd, const cx_error *err);
@@ -44,7 +47,7 @@ enum { CLI_OPT_THREADS = 2000, CLI_OPT_HELP };
 // What the shared flags need to know about a command.
 typedef struct cli_command {
     const char *name;        // "attribute": the prefix of every message
-    void (*help)(FILE *out); // prints the --help text
+    void (*help)(FILE *out); // prints the --help text, less the exit-status line
 } cli_command;
 
 // Restarts getopt_long at argv[1] (demo runs several commands in one process) and silences it: the
@@ -52,9 +55,10 @@ typedef struct cli_command {
 // its value comes back as ':' and is reported as such.
 void cli_getopt_reset(void);
 // The default: branch of every command's getopt_long switch. Applies --threads (CLI_CONTINUE),
-// prints --help (CLI_OK), or reports a flag without its value (':', "needs a value") or an
-// unknown one ('?', or any code the command does not handle: "unknown flag") and returns
-// CLI_USAGE. argv: the command's, whose argv[optind - 1] names the flag.
+// prints --help with CLI_EXIT_STATUS_HELP after it (CLI_OK), or reports a flag without its value
+// (':', "needs a value") or an unknown one ('?', or any code the command does not handle:
+// "unknown flag") and returns CLI_USAGE. argv: the command's, whose argv[optind - 1] names the
+// flag.
 int cli_common_option(const cli_command *c, int opt, char **argv);
 // attribute and sanity: a saliency-method flag (attr_cli_option: CLI_CONTINUE, or CLI_USAGE after
 // its message), otherwise cli_common_option.

@@ -29,8 +29,7 @@ static void help(FILE *out) {
             "  --threads N       worker threads, 1-1024 (default: all cores)\n"
             "  --json            print one JSON line {\"train_img_s\":..,\"infer_img_s\":..,\n"
             "                    \"grad_ms\":..,\"peak_rss_mb\":..} (plus context fields)\n"
-            "  --help            this text\n\n"
-            "Exit status: 0 success, 1 engine error, 2 usage.\n");
+            "  --help            this text\n");
 }
 
 typedef struct bench_args {

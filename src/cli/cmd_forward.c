@@ -31,8 +31,7 @@ static void help(FILE *out) {
             "                      have (default: such a file is refused)\n"
             "  --threads N         worker threads, 1-1024 (default: all cores)\n"
             "  --quiet             no progress bar\n"
-            "  --help              this text\n\n"
-            "Exit status: 0 success, 1 bad input (the message names file and tensor), 2 usage.\n");
+            "  --help              this text\n");
 }
 
 typedef struct forward_args {

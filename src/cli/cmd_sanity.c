@@ -48,7 +48,6 @@ static void help(FILE *out) {
             "  --quiet              no progress bar\n"
             "  --help               this text\n\n");
     attr_cli_help(out);
-    fprintf(out, "\nExit status: 0 success, 1 bad input, 2 usage.\n");
 }
 
 typedef struct sanity_args {

@@ -38,8 +38,7 @@ static void usage(FILE *out) {
                  "commands:\n", CX_VERSION);
     for (int i = 0; i < N_COMMANDS; i++)
         if (commands[i].fn) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\nExit status: 0 success, 1 bad input (the message names file, line, field), "
-                 "2 usage error.\n");
+    fprintf(out, "\n%s\n", CLI_EXIT_STATUS_HELP);
 }
 
 int main(int argc, char **argv) {
