@@ -15,6 +15,8 @@ enum {
     AO_GS_BASELINES, AO_GS_STDEV, AO_NT_SAMPLES, AO_NT_STDEV, AO_IG_STEPS, AO_OC_PATCH,
     AO_OC_STRIDE
 };
+// The study's six methods: the default --methods of attribute and sanity, and what demo runs.
+#define ATTR_CLI_STUDY_METHODS "sl,gc,dl,lc,gs,nt"
 // The getopt_long entries of the method flags (spread into a command's table).
 #define ATTR_CLI_LONGOPTS                                                                          \
     {"precision", required_argument, 0, AO_PRECISION},                                             \

@@ -39,7 +39,7 @@ static void help(FILE *out) {
             "  --gaze-only          only images with radiologist gaze (the ones compare analyses)\n"
             "  --input FILE         tensor \"input\" [N,3,H,W], normalised (instead of --data)\n"
             "  --target K           label index explained for every --input sample\n"
-            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default sl,gc,dl,lc,gs,nt)\n"
+            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default " ATTR_CLI_STUDY_METHODS ")\n"
             "  --out DIR            output directory (created)\n"
             "  --raw                write Captum-shaped raw attributions instead of S x S maps\n"
             "  --overlays K         PNG overlays (viridis over the radiograph, colour bar) of the\n"
@@ -448,7 +448,7 @@ int cmd_attribute(int argc, char **argv) {
         {"help", no_argument, 0, CLI_OPT_HELP}, ATTR_CLI_LONGOPTS, {0, 0, 0, 0}};
     attr_args a = {.split = SPLIT_TEST, .target = -1, .targets = "positive", .progress = 1};
     attr_options_default(&a.opt);
-    const char *methods = "sl,gc,dl,lc,gs,nt";
+    const char *methods = ATTR_CLI_STUDY_METHODS;
     long v;
     int opt, r;
     cli_getopt_reset();

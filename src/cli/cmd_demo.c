@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/attr_cli.h"
 #include "cli/cli.h"
 
 int cmd_synth(int argc, char **argv);
@@ -175,7 +176,7 @@ int cmd_demo(int argc, char **argv) {
     for (int m = 0; m < 2; m++)
         if (step("saliency maps", cmd_attribute,
                  "attribute --model %s/runs/%s/best.safetensors --data %s/data --split test "
-                 "--gaze-only --targets positive --limit %d --methods sl,gc,dl,lc,gs,nt --out "
+                 "--gaze-only --targets positive --limit %d --methods " ATTR_CLI_STUDY_METHODS " --out "
                  "%s/attr/%s --precision %s --seed %" PRIu64 " --overlays 4",
                  o, models[m], o, c.maps, o, models[m], c.precision, c.seed))
             return CLI_BAD_INPUT;

@@ -39,7 +39,7 @@ static void help(FILE *out) {
             "  --out DIR            output directory (required)\n"
             "  --split NAME         train | validate | test (default test)\n"
             "  --limit N            first N images of the split (default 8)\n"
-            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default sl,gc,dl,lc,gs,nt)\n"
+            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default " ATTR_CLI_STUDY_METHODS ")\n"
             "  --modes LIST         cascading,independent (default both)\n"
             "  --randomise-seed S   seed of the re-initialisation (default 1)\n"
             "  --ignore-unknown     load a model file that also holds tensors DenseNet does not\n"
@@ -305,7 +305,7 @@ int cmd_sanity(int argc, char **argv) {
     sanity_args a = {.split = SPLIT_TEST, .limit = 8, .progress = 1, .cascading = 1,
                      .independent = 1, .rand_seed = 1};
     attr_options_default(&a.opt);
-    const char *methods = "sl,gc,dl,lc,gs,nt";
+    const char *methods = ATTR_CLI_STUDY_METHODS;
     long v;
     int opt, r;
     cli_getopt_reset();
