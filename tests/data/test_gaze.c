@@ -35,19 +35,40 @@ static void load_case(const st_file *f, const char *name, egd_fixation **fix, in
     *heat = th->data;
 }
 
-static void check_case(const char *name, gaze_weight weight, int64_t want_used) {
+// One fixture case opened: its fixations, image size, target size, sigma and the reference map.
+typedef struct gaze_case {
     st_file f;
-    cx_error err = {0};
-    assert_int_equal(st_open(&f, fixture_path("gaze_heatmap_ref.safetensors"), &err), 0);
-    const int S = atoi(st_meta(&f, "size"));
-    const double sigma = atof(st_meta(&f, "sigma_px"));
+    int S, W, H;
+    double sigma;
     egd_fixation *fix;
     int64_t n;
-    int W, H;
     const float *want;
-    load_case(&f, name, &fix, &n, &W, &H, &want);
     img_fit_geom g;
-    img_fit_geom_init(&g, W, H, S);
+} gaze_case;
+
+static void open_case(const char *name, gaze_case *c) {
+    cx_error err = {0};
+    assert_int_equal(st_open(&c->f, fixture_path("gaze_heatmap_ref.safetensors"), &err), 0);
+    c->S = atoi(st_meta(&c->f, "size"));
+    c->sigma = atof(st_meta(&c->f, "sigma_px"));
+    load_case(&c->f, name, &c->fix, &c->n, &c->W, &c->H, &c->want);
+    img_fit_geom_init(&c->g, c->W, c->H, c->S);
+}
+
+static void close_case(gaze_case *c) {
+    free(c->fix);
+    st_close(&c->f);
+}
+
+static void check_case(const char *name, gaze_weight weight, int64_t want_used) {
+    gaze_case c;
+    open_case(name, &c);
+    const int S = c.S, W = c.W, H = c.H;
+    const egd_fixation *fix = c.fix;
+    const int64_t n = c.n;
+    const float *want = c.want;
+    img_fit_geom g = c.g;
+    const double sigma = c.sigma;
     float *heat = malloc((size_t)S * S * sizeof *heat);
     uint8_t *fixmap = malloc((size_t)S * S);
     assert_int_equal(gaze_heatmap(heat, fixmap, fix, n, &g, sigma, weight), want_used);
@@ -74,8 +95,7 @@ static void check_case(const char *name, gaze_weight weight, int64_t want_used) 
     free(want_map);
     free(heat);
     free(fixmap);
-    free(fix);
-    st_close(&f);
+    close_case(&c);
 }
 
 // 40 fixations, two off-image (negative): 38 used.
@@ -92,26 +112,16 @@ static void portrait_duration(void **state) {
 // The comparison can fail: a sigma 2% off is far outside the tolerance.
 static void sigma_mapping_matters(void **state) {
     (void)state;
-    st_file f;
-    cx_error err = {0};
-    assert_int_equal(st_open(&f, fixture_path("gaze_heatmap_ref.safetensors"), &err), 0);
-    const int S = atoi(st_meta(&f, "size"));
-    const double sigma = atof(st_meta(&f, "sigma_px"));
-    egd_fixation *fix;
-    int64_t n;
-    int W, H;
-    const float *want;
-    load_case(&f, "landscape_count", &fix, &n, &W, &H, &want);
-    img_fit_geom g;
-    img_fit_geom_init(&g, W, H, S);
+    gaze_case c;
+    open_case("landscape_count", &c);
+    const int S = c.S;
     float *heat = malloc((size_t)S * S * sizeof *heat);
-    gaze_heatmap(heat, NULL, fix, n, &g, sigma * 1.02, GAZE_WEIGHT_COUNT);
+    gaze_heatmap(heat, NULL, c.fix, c.n, &c.g, c.sigma * 1.02, GAZE_WEIGHT_COUNT);
     double worst = 0;
-    for (int i = 0; i < S * S; i++) worst = fmax(worst, fabs((double)heat[i] - want[i]));
+    for (int i = 0; i < S * S; i++) worst = fmax(worst, fabs((double)heat[i] - c.want[i]));
     assert_true(worst > 10 * HEAT_TOL);
     free(heat);
-    free(fix);
-    st_close(&f);
+    close_case(&c);
 }
 
 // One fixation in the middle: the map is a centred Gaussian, symmetric, peak 1 at the fixation.
