@@ -1,6 +1,9 @@
 # cxrgaze build. `make` builds build/cxrgaze and build/libcxrgaze.a; `make test` runs every unit test.
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
 # WERROR=1 turns warnings into errors (CI sets it).
+#
+# Every entry target first installs missing Debian packages (scripts/install-deps), then runs make
+# again: build decisions (MPI or not, pkg-config flags) are taken after the install, never before.
 
 CC      ?= gcc
 SAN     ?= 0
@@ -29,7 +32,7 @@ LDFLAGS += -fopenmp $(SANFLAGS)
 
 # MODULES=... restricts the library and the tests to some modules (for iterating on one module
 # while another is mid-edit); NOCLI=1 skips the command-line binary.
-MODULES  ?= util io nn data train attr stats report
+MODULES  ?= util io nn stats data model train attr study report
 LIB_SRC  := $(sort $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(foreach m,$(MODULES) $(if $(NOCLI),,cli),$(wildcard tests/$(m)/test_*.c)))
@@ -38,16 +41,14 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h)
 
-.PHONY: all deps test demo bench clean format
-all: deps $(BUILD)/cxrgaze
+.DEFAULT_GOAL := all
 
-deps:
-	@scripts/install-deps --quiet
-
-$(BUILD)/obj/%.o: %.c $(HEADERS)
+# Header dependencies from the compiler (-MMD -MP): touching one header rebuilds its users only.
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
 
 $(BUILD)/libcxrgaze.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -57,22 +58,37 @@ $(BUILD)/cxrgaze: $(CLI_OBJ) $(BUILD)/libcxrgaze.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libcxrgaze.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libcxrgaze.a $(HEADERS)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libcxrgaze.a Makefile
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests $< $(BUILD)/libcxrgaze.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+	@$(CC) $(CFLAGS) -Itests -MMD -MP -MF $@.d $< $(BUILD)/libcxrgaze.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+
+# The entry targets. First pass: install what is missing, then the same target again in a make
+# that takes its decisions with the packages there (on a fresh machine, `make demo` must not build
+# without MPI because Open MPI was installed a moment too late).
+.PHONY: all test demo bench deps
+ENTRY_TARGETS := all test demo bench
+ifeq ($(CX_DEPS_DONE),)
+$(ENTRY_TARGETS): deps
+	@$(MAKE) --no-print-directory CX_DEPS_DONE=1 $@
+deps:
+	@scripts/install-deps --quiet
+else
+all: $(BUILD)/cxrgaze
 
 # Unit tests: every tests/<module>/test_*.c is one cmocka binary; scripts/run-tests prints a
 # closing "N passed, N failed" line that CI reads. TESTS=pattern selects binaries.
-test: deps $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_BIN)
+test: $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_BIN)
 	@CXRGAZE=$(BUILD)/cxrgaze scripts/run-tests $(BUILD)/tests $(TESTS)
 
-demo: all
+demo: $(BUILD)/cxrgaze
 	$(BUILD)/cxrgaze demo --out demo-out
 
-bench: all
+bench: $(BUILD)/cxrgaze
 	bench/run
+endif
 
+.PHONY: clean format fuzz fuzz-build
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(HEADERS)
 

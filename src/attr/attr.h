@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/model.h"
 #include "nn/nn.h"
 #include "util/util.h"
 
@@ -39,6 +40,8 @@ typedef struct attr_options {
     uint64_t seed;           // 0: stochastic methods (GS, NT) draw from cx_rng(seed, stream)
     attr_baseline baseline;  // zero: reference input x' of DL, IG, LC
     double blur_sigma_frac;  // 0.1: the blur baseline's Gaussian sigma = frac * min(H,W) px
+    float black[3];          // the black baseline: network input of a black pixel per channel
+                             // (model_input_black of the model's meta; default ImageNet's)
     attr_upsample upsample;  // bilinear (align_corners=False); Captum's default is nearest
     int gc_relu;             // 1: ReLU on the GradCAM map (Captum relu_attributions=True)
     char gc_layer[96];       // "features.norm5" (pre-ReLU, what Captum hooks)
@@ -111,12 +114,10 @@ void attr_upsample_plane(const float *in, int ih, int iw, float *out, int oh, in
                          attr_upsample mode);
 // scipy.ndimage.gaussian_filter(mode="reflect", truncate=4.0) of each of c planes [c,h,w].
 void attr_gaussian_blur(const float *in, int c, int h, int w, double sigma_px, float *out);
-// The baseline x' for input x [3,H,W] (zero, black = normalised gray 0, blur).
-void attr_make_baseline(attr_baseline b, const float *x, int h, int w, double blur_sigma_frac,
+// The baseline x' of kind b for input x [3,H,W]: zero, black (o->black per channel), or x blurred
+// with sigma o->blur_sigma_frac * min(H,W).
+void attr_make_baseline(attr_baseline b, const attr_options *o, const float *x, int h, int w,
                         float *out);
-// Gray u8 image [H,W] -> /255, replicated to 3 channels, ImageNet mean/std: x [3,H,W].
-void attr_normalise_gray(const uint8_t *gray, int h, int w, float *x);
-extern const float attr_imagenet_mean[3], attr_imagenet_std[3];
 
 // ---- sanity checks (Adebayo et al. 2018) ---------------------------------------------------
 // The randomisation steps from the top: "classifier", "norm5", "denseblock4", "transition3",

@@ -64,6 +64,9 @@ void attr_options_default(attr_options *o) {
     o->seed = 0;
     o->baseline = ATTR_BASELINE_ZERO;
     o->blur_sigma_frac = 0.1;
+    model_meta imagenet;
+    model_meta_init(&imagenet, 0);
+    model_input_black(&imagenet, o->black);
     o->upsample = ATTR_UPSAMPLE_BILINEAR;
     o->gc_relu = 1;
     snprintf(o->gc_layer, sizeof o->gc_layer, "features.norm5");

@@ -18,7 +18,7 @@ int attr_run_deeplift(attr_ctx *c, const attr_request *req, int n_req, attr_map 
     int *item_req = cx_malloc(sizeof *item_req * n_items);
     float *refs = cx_malloc(sizeof *refs * n * (size_t)n_req); // [n_req,3,H,W]
     for (int i = 0, it = 0; i < n_req; i++) {
-        attr_make_baseline(o->baseline, req[i].x, c->h, c->w, o->blur_sigma_frac, refs + n * i);
+        attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, refs + n * i);
         for (int t = 0; t < req[i].n_targets; t++, it++) {
             item_req[it] = i;
             attr_map_init(&out[it], i, req[i].targets[t], shape, c->h, c->w);

@@ -224,8 +224,7 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
         attr_gauss_legendre(o->ig_steps, j.alpha, j.weight);
         ig_refs = cx_malloc(sizeof *ig_refs * j.in_size * (size_t)n_req);
         for (int i = 0; i < n_req; i++)
-            attr_make_baseline(o->baseline, req[i].x, c->h, c->w, o->blur_sigma_frac,
-                               ig_refs + j.in_size * i);
+            attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, ig_refs + j.in_size * i);
     }
     if (m == ATTR_GS) {
         for (int b = 0; b <= ATTR_BASELINE_BLUR; b++)
@@ -235,8 +234,7 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
         for (int i = 0; i < n_req; i++)
             for (int b = 0; b < j.gs_n_base; b++) {
                 float *dst = j.gs_store + j.in_size * ((size_t)i * j.gs_n_base + b);
-                attr_make_baseline((attr_baseline)j.gs_kind[b], req[i].x, c->h, c->w,
-                                   o->blur_sigma_frac, dst);
+                attr_make_baseline((attr_baseline)j.gs_kind[b], o, req[i].x, c->h, c->w, dst);
                 j.gs_base[i * 3 + b] = dst;
             }
         if (o->replay_gs_baseline_index)

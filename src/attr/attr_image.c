@@ -6,8 +6,6 @@
 #include "attr/attr.h"
 
 // ImageNet normalisation (METHODS.md §1).
-const float attr_imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-const float attr_imagenet_std[3] = {0.229f, 0.224f, 0.225f};
 
 // Gauss-Legendre on (-1,1) by Newton's method on P_n, using the three-term recurrence
 // (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1} and P_n' = n (x P_n - P_{n-1}) / (x^2 - 1);
@@ -122,7 +120,7 @@ void attr_gaussian_blur(const float *in, int c, int h, int w, double sigma_px, f
     free(k);
 }
 
-void attr_make_baseline(attr_baseline b, const float *x, int h, int w, double blur_sigma_frac,
+void attr_make_baseline(attr_baseline b, const attr_options *o, const float *x, int h, int w,
                         float *out) {
     size_t plane = (size_t)h * w;
     switch (b) {
@@ -132,17 +130,10 @@ void attr_make_baseline(attr_baseline b, const float *x, int h, int w, double bl
     case ATTR_BASELINE_BLACK:
         for (int ch = 0; ch < 3; ch++)
             for (size_t i = 0; i < plane; i++)
-                out[ch * plane + i] = (0.0f - attr_imagenet_mean[ch]) / attr_imagenet_std[ch];
+                out[ch * plane + i] = o->black[ch];
         break;
     case ATTR_BASELINE_BLUR:
-        attr_gaussian_blur(x, 3, h, w, blur_sigma_frac * (h < w ? h : w), out);
+        attr_gaussian_blur(x, 3, h, w, o->blur_sigma_frac * (h < w ? h : w), out);
         break;
     }
-}
-
-void attr_normalise_gray(const uint8_t *gray, int h, int w, float *x) {
-    size_t plane = (size_t)h * w;
-    for (int ch = 0; ch < 3; ch++)
-        for (size_t i = 0; i < plane; i++)
-            x[ch * plane + i] = (gray[i] / 255.0f - attr_imagenet_mean[ch]) / attr_imagenet_std[ch];
 }

@@ -64,7 +64,7 @@ int attr_run_layer(attr_ctx *c, attr_method m, const attr_request *req, int n_re
         if (req[i].n_targets > max_targets) max_targets = req[i].n_targets;
         if (m == ATTR_LC) {
             lr[i].ref = cx_malloc(sizeof *lr[i].ref * n);
-            attr_make_baseline(o->baseline, req[i].x, c->h, c->w, o->blur_sigma_frac, lr[i].ref);
+            attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, lr[i].ref);
         }
     }
     if (m == ATTR_LC) {

@@ -126,12 +126,3 @@ void attr_cli_help(FILE *out) {
             "  --oc-patch P         occlusion window P x P px (default 16)\n"
             "  --oc-stride S        occlusion stride px (default 8)\n");
 }
-
-void attr_cli_normalise(const uint8_t *gray, int s, const model_meta *meta, float *x) {
-    size_t plane = (size_t)s * s;
-    for (int c = 0; c < 3; c++) {
-        float mean = meta ? meta->mean[c] : attr_imagenet_mean[c];
-        float sd = meta ? meta->std[c] : attr_imagenet_std[c];
-        for (size_t i = 0; i < plane; i++) x[c * plane + i] = (gray[i] / 255.0f - mean) / sd;
-    }
-}

@@ -1,5 +1,5 @@
 // cli/attr_cli.h: what `attribute` and `sanity` share: the saliency-method flags (one table, one
-// help text), input normalisation with the model's recorded mean/std, targets per image.
+// help text), targets per image.
 #ifndef CX_CLI_ATTR_CLI_H
 #define CX_CLI_ATTR_CLI_H
 
@@ -41,7 +41,5 @@ enum {
 int attr_cli_option(const char *cmd, int opt, const char *arg, attr_options *o);
 // The method flags' help lines (with defaults).
 void attr_cli_help(FILE *out);
-// Gray u8 [S,S] -> x [3,S,S] with the model's normalisation (meta mean/std; ImageNet default).
-void attr_cli_normalise(const uint8_t *gray, int s, const model_meta *meta, float *x);
 
 #endif

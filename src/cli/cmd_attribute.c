@@ -153,7 +153,7 @@ static int load_pack_work(const attr_args *a, const pack *pk, int k, const model
     w->gray = cx_malloc(plane * (size_t)m);
     for (int64_t i = 0; i < m; i++) {
         memcpy(w->gray + plane * i, pk->images + plane * (size_t)w->pack_row[i], plane);
-        attr_cli_normalise(w->gray + plane * i, w->s, meta, w->x + 3 * plane * i);
+        model_input_u8(meta, w->gray + plane * i, plane, w->x + 3 * plane * i);
     }
     return 0;
 }
@@ -398,6 +398,7 @@ static int run(attr_args *a, cx_error *err) {
     attr_ctx *ctx = NULL;
     if (model_load_ex(a->model, a->ignore_unknown ? MODEL_LOAD_IGNORE_UNKNOWN : 0, &net, &meta, err))
         return -1;
+    model_input_black(&meta, a->opt.black);
     int k = densenet_cfg(net)->num_classes;
     if (a->data) {
         if (pack_open(&pk, a->data, err)) goto done;

@@ -59,10 +59,11 @@ typedef struct model_run {
 } model_run;
 
 // Probabilities of one model on rows (sigmoid of the logits).
-static int predict_probs(densenet_plan *plan, const pack *pk, const int64_t *rows, int64_t n,
-                         int progress, float **prob, cx_error *err) {
+static int predict_probs(densenet_plan *plan, const model_meta *meta, const pack *pk,
+                         const int64_t *rows, int64_t n, int progress, float **prob,
+                         cx_error *err) {
     *prob = cx_malloc((size_t)(n ? n : 1) * CX_N_LABELS * sizeof **prob);
-    if (n && predict_rows(plan, pk, rows, n, *prob, NULL, progress, err)) return -1;
+    if (n && predict_rows(plan, meta, pk, rows, n, *prob, NULL, progress, err)) return -1;
     for (int64_t i = 0; i < n * CX_N_LABELS; i++) (*prob)[i] = 1.0f / (1.0f + expf(-(*prob)[i]));
     return 0;
 }
@@ -97,11 +98,11 @@ static int run_model(model_run *m, const pack *pk, const int64_t *val, int64_t n
     char desc[160];
     model_describe(net, desc, sizeof desc);
     cx_info("%s: %s (%s)", m->name, m->path, desc);
-    if (predict_probs(plan, pk, val, nv, progress, &m->prob_val, err)) goto done;
+    if (predict_probs(plan, &meta, pk, val, nv, progress, &m->prob_val, err)) goto done;
     if (same_split) {
         m->prob_split = cx_malloc((size_t)(nv ? nv : 1) * CX_N_LABELS * sizeof(float));
         memcpy(m->prob_split, m->prob_val, (size_t)nv * CX_N_LABELS * sizeof(float));
-    } else if (predict_probs(plan, pk, rows, ns, progress, &m->prob_split, err)) {
+    } else if (predict_probs(plan, &meta, pk, rows, ns, progress, &m->prob_split, err)) {
         goto done;
     }
     rc = 0;

@@ -182,6 +182,9 @@ static int run(const sanity_args *a, cx_error *err) {
     densenet_plan *plan = NULL;
     if (model_load_ex(a->model, a->ignore_unknown ? MODEL_LOAD_IGNORE_UNKNOWN : 0, &net, &meta, err))
         goto done;
+    sanity_args with_black = *a; // the black baseline in this model's normalisation
+    model_input_black(&meta, with_black.opt.black);
+    a = &with_black;
     int k = densenet_cfg(net)->num_classes;
     if (pack_open(&pk, a->data, err)) goto done;
     have_pack = 1;
@@ -194,7 +197,7 @@ static int run(const sanity_args *a, cx_error *err) {
     size_t plane = (size_t)s * s;
     x = cx_malloc(sizeof *x * 3 * plane * n_img);
     for (int i = 0; i < n_img; i++)
-        attr_cli_normalise(pk.images + plane * (size_t)rows[i], s, &meta, x + 3 * plane * i);
+        model_input_u8(&meta, pk.images + plane * (size_t)rows[i], plane, x + 3 * plane * i);
     // targets: the trained model's top label per image
     logits = cx_malloc(sizeof *logits * k);
     target = cx_malloc(sizeof *target * n_img);

@@ -6,18 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const float imagenet_mean[3] = {0.485f, 0.456f, 0.406f};
-static const float imagenet_std[3] = {0.229f, 0.224f, 0.225f};
-
-void train_normalize_gray(const float *gray, int s, float *x) {
-    const size_t plane = (size_t)s * s;
-    for (int c = 0; c < 3; c++) {
-        const float m = imagenet_mean[c], inv = 1.0f / imagenet_std[c];
-        float *xc = x + (size_t)c * plane;
-        for (size_t i = 0; i < plane; i++) xc[i] = (gray[i] - m) * inv;
-    }
-}
-
 // Weights of the 1-D area (box) resampling from n input cells to m output cells: output o
 // covers [o*n/m, (o+1)*n/m) of the input, each input cell weighted by its overlap, divided by
 // the cover length n/m. w: [m,n].
@@ -87,7 +75,7 @@ void train_batch_free(train_batch *b) {
     memset(b, 0, sizeof *b);
 }
 
-void train_batch_fill(train_batch *b, const pack *d, const int64_t *rows, int n,
+void train_batch_fill(train_batch *b, const model_meta *meta, const pack *d, const int64_t *rows, int n,
                       train_augment mode, uint64_t seed, int epoch) {
     CX_ASSERT(n <= b->cap && d->size == b->s && b->k == CX_N_LABELS);
     const int s = b->s, k = b->k, hw = b->fh * b->fw;
@@ -99,9 +87,13 @@ void train_batch_fill(train_batch *b, const pack *d, const int64_t *rows, int n,
         const aug_params a = aug_draw(mode, seed, epoch, row);
         float *gray = b->scratch + (size_t)i * 2 * plane, *warped = gray + plane;
         const uint8_t *img = d->images + (size_t)row * plane;
-        for (size_t p = 0; p < plane; p++) gray[p] = img[p] * (1.0f / 255.0f);
-        aug_warp_f32(&a, gray, warped, s, 0.0f); // rotation fills black
-        train_normalize_gray(warped, s, b->x + (size_t)i * 3 * plane);
+        if (mode == TRAIN_AUG_NONE) { // evaluation: the very inputs attribution builds
+            model_input_u8(meta, img, plane, b->x + (size_t)i * 3 * plane);
+        } else {
+            for (size_t p = 0; p < plane; p++) gray[p] = img[p] / 255.0f;
+            aug_warp_f32(&a, gray, warped, s, 0.0f); // rotation fills black
+            model_input_f32(meta, warped, plane, b->x + (size_t)i * 3 * plane);
+        }
         for (int c = 0; c < k; c++) {
             b->y[(size_t)i * k + c] = d->labels[(size_t)row * k + c];
             b->mask[(size_t)i * k + c] = d->label_mask ? (float)(d->label_mask[(size_t)row * k + c] != 0) : 1.0f;

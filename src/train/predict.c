@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int predict_rows(densenet_plan *plan, const pack *pk, const int64_t *rows, int64_t n,
-                 float *logits, float *gaze, int progress, cx_error *err) {
+int predict_rows(densenet_plan *plan, const model_meta *meta, const pack *pk, const int64_t *rows,
+                 int64_t n, float *logits, float *gaze, int progress, cx_error *err) {
     const int bsz = densenet_plan_batch(plan), k = CX_N_LABELS;
     int fh, fw;
     densenet_plan_feature_hw(plan, &fh, &fw);
@@ -23,7 +23,7 @@ int predict_rows(densenet_plan *plan, const pack *pk, const int64_t *rows, int64
     for (int64_t at = 0; at < n; at += bsz) {
         int m = (int)(n - at < bsz ? n - at : bsz);
         for (int i = 0; i < bsz; i++) batch_rows[i] = rows[at + (i < m ? i : 0)];
-        train_batch_fill(&b, pk, batch_rows, bsz, TRAIN_AUG_NONE, 0, 0);
+        train_batch_fill(&b, meta, pk, batch_rows, bsz, TRAIN_AUG_NONE, 0, 0);
         if (densenet_forward(plan, b.x, lg, gz, err)) {
             rc = -1;
             break;

@@ -1,5 +1,5 @@
-// train: model files, training loop, evaluation/prediction, checkpoints, MPI all-reduce.
-// Depends on nn, data, io, util.
+// train: training loop, evaluation/prediction, checkpoints, MPI all-reduce.
+// Depends on model, data, nn, io, util.
 #ifndef CX_TRAIN_H
 #define CX_TRAIN_H
 
@@ -8,56 +8,9 @@
 
 #include "io/io.h"
 #include "data/data.h"
+#include "model/model.h"
 #include "nn/nn.h"
 #include "util/util.h"
-
-// ==== model files (model_file.c) ==============================================================
-// A model is a safetensors file whose tensors carry torchvision's state_dict() names
-// (METHODS.md §1): PyTorch loads it with load_state_dict(strict=False), torchvision weights
-// converted to safetensors load here. Written: every tensor F32, num_batches_tracked I64 [],
-// plus the gaze head ("gaze_head.weight" [1,C,1,1], "gaze_head.bias" [1]) for DenseNet-Aug.
-// __metadata__ keys: format, cxrgaze_version, arch, num_classes, gaze_head (yes|no), labels
-// (comma-joined, logit order), input_size, mean, std (3 comma-separated floats), provenance.
-//
-// Reading accepts, per tensor name: the prefixes "module." and "densenet121." / "densenet169." /
-// "densenet201." (stripped, in any combination), and torchvision's legacy dense-layer keys
-// "denselayerL.norm.1.weight" (norm.1 / conv.1 / norm.2 / conv.2 -> norm1 / conv1 / norm2 / conv2).
-// Dtypes: F32, F16, BF16, F64 for weights and BN statistics, I64 for counters. The architecture
-// is __metadata__ "arch" when present, else inferred from the dense layers per block;
-// num_classes from classifier.weight; the gaze head exists iff gaze_head.weight does.
-// Policy: every tensor's shape and dtype is checked against the architecture; a missing tensor
-// is an error except num_batches_tracked (absent from legacy files; set to 0, as PyTorch does);
-// a tensor the architecture does not have is an error (a typo or a foreign file must not load
-// half-silently) unless MODEL_LOAD_IGNORE_UNKNOWN is given. Every message names file and tensor.
-
-#define MODEL_MAX_LABELS 64
-typedef struct model_meta {
-    int n_labels;                       // 0: not recorded
-    char labels[MODEL_MAX_LABELS][64];  // label names in logit order
-    int input_size;                     // S: inputs are S x S pixels (0: not recorded)
-    float mean[3], std[3];              // per-channel normalisation x = (v/255 - mean) / std
-    char provenance[4096];              // free text: command line, data, seed, epochs, ...
-} model_meta;
-
-// ImageNet normalisation (METHODS.md §1), input_size S, no labels, empty provenance.
-void model_meta_init(model_meta *m, int input_size);
-// Copies n names (n <= MODEL_MAX_LABELS, each < 64 chars, no commas); -1 otherwise.
-int model_meta_set_labels(model_meta *m, int n, const char *const *names, cx_error *err);
-
-enum { MODEL_LOAD_IGNORE_UNKNOWN = 1u << 0 };
-
-// Builds the network the file describes and fills it. *out is the new network (caller frees
-// with densenet_free); on error *out is NULL.
-int model_load(const char *path, densenet **out, cx_error *err);
-// The same, taking MODEL_LOAD_* flags and filling meta (NULL: skip) with model_meta_init(meta, 0)
-// overwritten by whatever the file records.
-int model_load_ex(const char *path, unsigned flags, densenet **out, model_meta *meta,
-                  cx_error *err);
-// Writes every tensor of net (F32, counters I64) and the metadata, atomically. meta NULL:
-// ImageNet normalisation, no labels, no input size, no provenance.
-int model_save(const densenet *net, const char *path, const model_meta *meta, cx_error *err);
-// One line for logs and --help: "densenet121, 14 classes, gaze head no, 6968206 parameters".
-void model_describe(const densenet *net, char *buf, size_t cap);
 
 // ==== training (trainer.c, batch.c, augment.c, schedule.c, checkpoint.c, runlog.c, weights.c,
 //      dist_mpi.c; internals shared between them: train_internal.h) ==================================
@@ -85,8 +38,6 @@ void aug_warp_u8(const aug_params *a, const uint8_t *src, uint8_t *dst, int s);
 void aug_warp_regions(const aug_params *a, const uint8_t *src, uint8_t *dst, int s);
 
 // -- batches (batch.c) --
-// gray [S,S] in [0,1] -> x [3,S,S]: replicated, ImageNet mean/std per channel.
-void train_normalize_gray(const float *gray, int s, float *x);
 // DenseNet-Aug target E: gaze [S,S] area-downsampled (box filter, fractional coverage) to
 // [fh,fw] and scaled so its maximum is 1 (an all-zero map stays zero).
 void gaze_target_area(const float *gaze, int s, int fh, int fw, float *target);
@@ -101,9 +52,9 @@ typedef struct train_batch {
 void train_batch_alloc(train_batch *b, int cap, int s, int k, int fh, int fw);
 void train_batch_free(train_batch *b);
 // Fills b with pack rows (augmented per aug_draw(mode, seed, epoch, row); TRAIN_AUG_NONE for
-// evaluation). OpenMP over samples.
-void train_batch_fill(train_batch *b, const pack *pk, const int64_t *rows, int n,
-                      train_augment mode, uint64_t seed, int epoch);
+// evaluation), inputs normalised by model_input_f32 with meta's mean/std. OpenMP over samples.
+void train_batch_fill(train_batch *b, const model_meta *meta, const pack *pk, const int64_t *rows,
+                      int n, train_augment mode, uint64_t seed, int epoch);
 
 // -- learning-rate schedule (schedule.c) --
 typedef struct plateau_sched {
@@ -198,8 +149,8 @@ void train_batch_loss(const train_batch *b, const float *logits, const float *ga
 // ==== evaluation (predict.c) ====================================================================
 // Logits [n,K] (and the gaze head output [n,fh*fw] when gaze != NULL; the model must have a
 // head) of pack rows in eval mode, through an NN_EVAL plan (batches of its size, the last one
-// padded). No augmentation. Deterministic.
-int predict_rows(densenet_plan *plan, const pack *pk, const int64_t *rows, int64_t n,
-                 float *logits, float *gaze, int progress, cx_error *err);
+// padded). Inputs with meta's normalisation (model_input_f32). No augmentation. Deterministic.
+int predict_rows(densenet_plan *plan, const model_meta *meta, const pack *pk, const int64_t *rows,
+                 int64_t n, float *logits, float *gaze, int progress, cx_error *err);
 
 #endif

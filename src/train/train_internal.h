@@ -59,8 +59,5 @@ typedef struct train_run_info {
 int train_write_run_json(const train_opts *o, const pack *pk, const train_run_info *info,
                          const train_result *res, const char *status, cx_error *err);
 
-// last/best.safetensors: the weights with labels, input size and provenance metadata.
-int train_save_model(const char *path, const densenet *net, int input_size,
-                     const char *provenance, cx_error *err);
 
 #endif

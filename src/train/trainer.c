@@ -84,6 +84,7 @@ typedef struct trainer {
     const train_opts *o;
     const pack *pk;
     densenet_config cfg;
+    model_meta meta; // ImageNet normalisation, input size, labels: what the saved files record
     densenet *net;
     densenet_plan *plan, *eval_plan;
     nn_adam opt;
@@ -105,7 +106,8 @@ static int save_model(trainer *t, const char *path, cx_error *err) {
              t->o->data_dir ? t->o->data_dir : t->pk->dir, t->fingerprint, t->o->seed,
              t->o->gaze_lambda, t->st.epoch, t->batch, t->o->lr,
              train_augment_name(t->o->augment), t->o->precision == NN_BF16 ? "bf16" : "fp32");
-    return train_save_model(path, t->net, t->pk->size, prov, err);
+    snprintf(t->meta.provenance, sizeof t->meta.provenance, "%s", prov);
+    return model_save(t->net, path, &t->meta, err);
 }
 
 // Writes last.safetensors + last.optim.safetensors (rank 0) with st as given; collective.
@@ -129,7 +131,7 @@ static int validate(trainer *t, double *val_loss, double *val_auroc, cx_error *e
     if (nv == 0) return 0;
     float *logits = cx_calloc((size_t)nv * k, sizeof *logits);
     float *gz = head ? cx_calloc((size_t)nv * hw, sizeof *gz) : NULL;
-    int rc = hi > lo ? predict_rows(t->eval_plan, pk, t->val_rows + lo, hi - lo,
+    int rc = hi > lo ? predict_rows(t->eval_plan, &t->meta, pk, t->val_rows + lo, hi - lo,
                                     logits + lo * k, gz ? gz + lo * hw : NULL, 0, err)
                      : 0;
     if (!dist_all_ok(rc == 0)) {
@@ -204,6 +206,8 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
     memset(t, 0, sizeof *t);
     t->o = o;
     t->pk = pk;
+    model_meta_init(&t->meta, pk->size);
+    if (model_meta_set_labels(&t->meta, CX_N_LABELS, CX_LABELS, err)) return -1;
     t->rank = dist_rank();
     t->world = dist_size();
     if (o->config) {
@@ -320,7 +324,7 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
             g_all += has;
             if (i >= t->shard_lo && i < t->shard_lo + t->shard_n) g_mine += has;
         }
-        train_batch_fill(&b, pk, grow + t->shard_lo, t->shard_n, o->augment, o->seed, t->st.epoch);
+        train_batch_fill(&b, &t->meta, pk, grow + t->shard_lo, t->shard_n, o->augment, o->seed, t->st.epoch);
         if (densenet_forward(t->plan, b.x, logits, gz, err)) {
             rc = -1;
             break;

@@ -34,12 +34,3 @@ int train_init_weights(densenet *net, const char *path, cx_error *err) {
     densenet_free(src);
     return rc;
 }
-
-int train_save_model(const char *path, const densenet *net, int input_size,
-                     const char *provenance, cx_error *err) {
-    model_meta m;
-    model_meta_init(&m, input_size);
-    if (model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, err)) return -1;
-    snprintf(m.provenance, sizeof m.provenance, "%s", provenance ? provenance : "");
-    return model_save(net, path, &m, err);
-}

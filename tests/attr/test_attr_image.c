@@ -109,19 +109,23 @@ static void blur_matches_scipy(void **state) {
     float *x = attr_fixture(&f, "x", NULL);
     float *want = attr_fixture(&f, "blur", NULL);
     float *got = malloc(sizeof *got * 3 * 64 * 64);
-    attr_make_baseline(ATTR_BASELINE_BLUR, x, 64, 64, 0.1, got); // sigma 6.4 px
+    attr_options o;
+    attr_options_default(&o); // blur sigma 0.1 * side, black from ImageNet's mean/std
+    attr_make_baseline(ATTR_BASELINE_BLUR, &o, x, 64, 64, got); // sigma 6.4 px
     double e = max_rel_err(got, want, 3 * 64 * 64);
     if (e > 1e-5) fail_msg("blur baseline vs scipy: max rel err %.3g", e);
     // a constant image is its own blur (reflect borders), and black is (0 - mean) / std
     for (int i = 0; i < 3 * 64 * 64; i++) x[i] = 0.7f;
     attr_gaussian_blur(x, 3, 64, 64, 30.0, got); // radius 120 > size: repeated reflection
     for (int i = 0; i < 3 * 64 * 64; i++) assert_close(got[i], 0.7, 1e-6, 0, "constant blur");
-    attr_make_baseline(ATTR_BASELINE_BLACK, x, 64, 64, 0.1, got);
+    attr_make_baseline(ATTR_BASELINE_BLACK, &o, x, 64, 64, got);
     assert_close(got[0], -0.485 / 0.229, 1e-6, 0, "black, channel 0");
     assert_close(got[2 * 64 * 64], -0.406 / 0.225, 1e-6, 0, "black, channel 2");
     uint8_t g[4] = {0, 255, 128, 1};
     float xn[12];
-    attr_normalise_gray(g, 2, 2, xn);
+    model_meta m;
+    model_meta_init(&m, 2);
+    model_input_u8(&m, g, 4, xn);
     assert_close(xn[1], (1 - 0.485) / 0.229, 1e-6, 0, "white, channel 0");
     assert_close(xn[4 + 2], (128 / 255.0 - 0.456) / 0.224, 1e-6, 0, "grey, channel 1");
     free(x);

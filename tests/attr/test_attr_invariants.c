@@ -32,7 +32,9 @@ static int setup(void **state) {
         for (int c = 0; c < 64; c++)
             g[y * 64 + c] = (uint8_t)(128 + 60 * sin(c / 7.0) * cos(y / 11.0) + 40.0 * (y - 32) / 32);
     xs = malloc(sizeof *xs * N_IN);
-    attr_normalise_gray(g, 64, 64, xs);
+    model_meta im;
+    model_meta_init(&im, 64);
+    model_input_u8(&im, g, 64 * 64, xs);
     attr_options o;
     attr_options_default(&o);
     ctx = attr_ctx_create(net, 64, 64, &o, &err);
@@ -254,7 +256,9 @@ static void gradient_shap_zero_when_baselines_equal_input(void **state) {
     attr_options_default(&o);
     uint8_t black[64 * 64] = {0};
     float *xb = malloc(sizeof *xb * N_IN);
-    attr_normalise_gray(black, 64, 64, xb);
+    model_meta im;
+    model_meta_init(&im, 64);
+    model_input_u8(&im, black, 64 * 64, xb);
     // black = normalised gray 0 = x; the blur of a constant image is that image
     o.gs_baselines = (1u << ATTR_BASELINE_BLACK) | (1u << ATTR_BASELINE_BLUR);
     int t = 3;

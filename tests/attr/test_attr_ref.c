@@ -241,7 +241,9 @@ static void gradient_shap_replayed(void **state) {
     check_method(ATTR_GS, &o, "gs", 1e-4, 1, out);
     float *blur = malloc(sizeof *blur * N_IN), *pts = malloc(sizeof *pts * N_IN * 5),
           *g = malloc(sizeof *g * N_IN * 5);
-    attr_make_baseline(ATTR_BASELINE_BLUR, x, 64, 64, 0.1, blur);
+    attr_options bo;
+    attr_options_default(&bo);
+    attr_make_baseline(ATTR_BASELINE_BLUR, &bo, x, 64, 64, blur);
     for (int s = 0; s < 5; s++)
         for (int i = 0; i < N_IN; i++) {
             float b = idx[s] ? blur[i] : 0.0f;

@@ -85,7 +85,9 @@ static void attribute_pack_maps(void **state) {
     o.seed = 3;
     attr_ctx *ctx = attr_ctx_create(net, S, S, &o, &err);
     float x[3 * S * S];
-    attr_normalise_gray(pk.images + (size_t)img_row[0] * S * S, S, S, x);
+    model_meta im;
+    model_meta_init(&im, S);
+    model_input_u8(&im, pk.images + (size_t)img_row[0] * S * S, (size_t)S * S, x);
     const char *methods[3] = {"sl", "gc", "nt"};
     attr_method ms[3] = {ATTR_SL, ATTR_GC, ATTR_NT};
     for (int k = 0; k < 3; k++) {

@@ -244,12 +244,14 @@ static double gaze_head_mean_r(const char *model, const char *pack_dir, int *n_i
     const int hw = fh * fw;
     train_batch b;
     train_batch_alloc(&b, 1, pk.size, CX_N_LABELS, fh, fw);
+    model_meta imagenet;
+    model_meta_init(&imagenet, pk.size);
     float logits[CX_N_LABELS], *pred = cx_malloc(sizeof(float) * hw);
     double sum_r = 0;
     int n = 0;
     for (int64_t row = 0; row < pk.n; row++) {
         if (pk.split[row] != SPLIT_TEST || pk.gaze_row[row] < 0) continue;
-        train_batch_fill(&b, &pk, &row, 1, TRAIN_AUG_NONE, 0, 0);
+        train_batch_fill(&b, &imagenet, &pk, &row, 1, TRAIN_AUG_NONE, 0, 0);
         assert_int_equal(densenet_forward(plan, b.x, logits, pred, &err), 0);
         double mp = 0, mt = 0, spp = 0, stt = 0, spt = 0;
         for (int i = 0; i < hw; i++) mp += pred[i] / hw, mt += b.gaze_target[i] / hw;

@@ -169,7 +169,9 @@ static void gaze_target_closed_form(void **state) {
 static void normalisation_is_imagenet(void **state) {
     (void)state;
     float gray[4] = {0, 0.5f, 1, 0.485f}, x[12];
-    train_normalize_gray(gray, 2, x);
+    model_meta m;
+    model_meta_init(&m, 2);
+    model_input_f32(&m, gray, 4, x);
     assert_close(x[0], -0.485 / 0.229, 1e-6, 0, "R of black");
     assert_close(x[4 + 1], (0.5 - 0.456) / 0.224, 1e-6, 0, "G of mid grey");
     assert_close(x[8 + 2], (1 - 0.406) / 0.225, 1e-6, 0, "B of white");

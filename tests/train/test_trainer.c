@@ -264,9 +264,11 @@ static void one_step_is_adam_on_the_batch_gradient(void **state) {
     densenet_plan_feature_hw(plan, &fh, &fw);
     train_batch b;
     train_batch_alloc(&b, 28, S, CX_N_LABELS, fh, fw);
+    model_meta imagenet;
+    model_meta_init(&imagenet, S);
     int64_t rows[28];
     for (int i = 0; i < 28; i++) rows[i] = i;
-    train_batch_fill(&b, &f->pk, rows, 28, TRAIN_AUG_NONE, 0, 0);
+    train_batch_fill(&b, &imagenet, &f->pk, rows, 28, TRAIN_AUG_NONE, 0, 0);
     float logits[28 * CX_N_LABELS], dl[28 * CX_N_LABELS];
     float *gz = cx_malloc(sizeof(float) * 28 * fh * fw), *dg = cx_malloc(sizeof(float) * 28 * fh * fw);
     assert_int_equal(densenet_forward(plan, b.x, logits, gz, &err), 0);
@@ -298,7 +300,7 @@ static void one_step_is_adam_on_the_batch_gradient(void **state) {
     densenet_plan *ev = densenet_plan_create(net, 6, S, S, NN_FP32, NN_EVAL, &err);
     assert_non_null(ev);
     int64_t vrows[6] = {28, 29, 30, 31, 32, 33};
-    train_batch_fill(&b, &f->pk, vrows, 6, TRAIN_AUG_NONE, 0, 0);
+    train_batch_fill(&b, &imagenet, &f->pk, vrows, 6, TRAIN_AUG_NONE, 0, 0);
     assert_int_equal(densenet_forward(ev, b.x, logits, gz, &err), 0);
     double vb = 0, vm = 0;
     int vg = 0;

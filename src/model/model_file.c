@@ -1,4 +1,4 @@
-// Model files: safetensors with torchvision state_dict() names (policy and keys: train.h).
+// Model files: safetensors with torchvision state_dict() names (policy and keys: model.h).
 // Name normalisation follows torchvision's densenet _load_state_dict (legacy "norm.1" keys)
 // and the prefixes PyTorch wrappers add (DataParallel's "module.", a named sub-model).
 #include <errno.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/train.h"
+#include "model/model.h"
 
 #define MODEL_FORMAT "cxrgaze-model-1 (torchvision DenseNet state_dict names)"
 
@@ -14,11 +14,10 @@ static const char *const ARCHS[] = {"densenet121", "densenet169", "densenet201"}
 #define N_ARCHS ((int)(sizeof ARCHS / sizeof ARCHS[0]))
 
 void model_meta_init(model_meta *m, int input_size) {
-    static const float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
     memset(m, 0, sizeof *m);
     m->input_size = input_size;
-    memcpy(m->mean, mean, sizeof mean);
-    memcpy(m->std, std, sizeof std);
+    memcpy(m->mean, model_imagenet_mean, sizeof m->mean);
+    memcpy(m->std, model_imagenet_std, sizeof m->std);
 }
 
 int model_meta_set_labels(model_meta *m, int n, const char *const *names, cx_error *err) {

@@ -5,7 +5,7 @@
 #include "test.h"
 
 #include "io/io.h"
-#include "train/train.h"
+#include "model/model.h"
 
 // Every tensor gets distinct seeded values (BN buffers too, so nothing passes by being 0/1);
 // round: 0 none, 16 fp16-exact, 8 bf16-exact.
