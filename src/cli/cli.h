@@ -14,6 +14,8 @@
 #define CLI_OK 0
 #define CLI_BAD_INPUT 1
 #define CLI_USAGE 2
+// Returned by the flag parsers when every flag was applied and the command goes on.
+#define CLI_CONTINUE (-1)
 // The codes above in words: the last line of every --help text, cxrgaze's own included.
 extern const char CLI_EXIT_STATUS_HELP[];
 
@@ -36,13 +38,128 @@ int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *o
 // Reassembles argv into one line (for run.json provenance).
 char *cli_command_line(int argc, char **argv);
 
-// ---- the flags every command shares: --threads N, --help --------------------------------------
+// ---- flag tables (as curl's tool_getparam.c): one table per command drives parsing and --help --
+// A command lists its flags in the order --help shows them, each pointing at the variable its
+// value goes to, parses argv with cli_parse, checks what spans flags (required ones, conflicts)
+// and makes one library call.
+typedef enum cli_kind {
+    CLI_SWITCH,    // no value: stores `lo` in an int (--force: 1; --quiet into progress: 0)
+    CLI_INT,       // an integer in [lo, hi] (cli_parse_int) into an int or an int64_t
+    CLI_DOUBLE,    // a number in [dlo, dhi] (cli_parse_double) into a double
+    CLI_STRING,    // a path, name or list, kept as given, into a const char *
+    CLI_ENUM,      // one of names[] (NULL-ended): its index into an enum or an int
+    CLI_PRECISION, // fp32 | bf16 (cli_parse_precision) into an nn_precision
+    CLI_SPLIT,     // train | validate | test (cli_parse_split) into an int
+    CLI_SEED,      // 0..2^63-1 (cli_parse_seed) into a uint64_t
+    CLI_THREADS,   // 1..CLI_MAX_THREADS (cli_parse_threads) into an int; to NULL: cx_set_threads
+    CLI_APPEND,    // repeatable: appended to the array of const char * `to`, *count long, at
+                   // most hi ("at most 8 --eval")
+    CLI_FOR_NEXT,  // repeatable: to[*count], the element the next CLI_APPEND flag adds, while
+                   // *count < hi (compare's --name before each --attributions)
+    CLI_CUSTOM,    // parse(cmd, flag, value): 0, or -1 after its usage error
+    CLI_HELP,      // --help: the command prints its help and returns CLI_OK
+    CLI_SECTION,   // no flag: `name` is a heading in --help ("method flags (...):")
+} cli_kind;
+
+typedef struct cli_flag cli_flag;
+struct cli_flag {
+    const char *name;  // long name without "--" ("gaze-images"); CLI_SECTION: the heading
+    const char *value; // its value in --help ("N", "DIR"); NULL: the flag takes none
+    cli_kind kind;
+    void *to;          // where the value goes: a variable or a field of the command's options
+    size_t size;       // CLI_SWITCH, CLI_INT, CLI_ENUM: sizeof *to (an int's or an int64_t's)
+    long lo, hi;       // CLI_INT: bounds; CLI_SWITCH: the value stored; CLI_APPEND, CLI_FOR_NEXT:
+                       // the array's length
+    double dlo, dhi;   // CLI_DOUBLE: bounds
+    const char *const *names; // CLI_ENUM
+    int *count;        // CLI_APPEND, CLI_FOR_NEXT: elements so far
+    int (*parse)(const char *cmd, const cli_flag *f, const char *value); // CLI_CUSTOM
+    const char *dflt;  // --help: "(default DFLT)", or "(default: DFLT...)" when it starts with
+                       // ':'; NULL: none shown
+    const char *help;  // what the flag does, one paragraph (the help printer wraps it)
+};
+
+// sizeof *(p), which must be an int's or an int64_t's (a compile error otherwise).
+#define CLI_INT_SIZE(p)                                                                            \
+    (sizeof *(p) +                                                                                 \
+     0 * sizeof(char[sizeof *(p) == sizeof(int) || sizeof *(p) == sizeof(int64_t) ? 1 : -1]))
+// The entries of a table. `p` is typed where the kind allows (_Generic refuses another type).
+#define CLI_FLAG_SWITCH(name_, p, value_, help_)                                                   \
+    {.name = name_, .kind = CLI_SWITCH, .to = (p), .size = CLI_INT_SIZE(p), .lo = value_,          \
+     .help = help_}
+#define CLI_FLAG_INT(name_, ph, p, lo_, hi_, dflt_, help_)                                         \
+    {.name = name_, .value = ph, .kind = CLI_INT, .to = (p), .size = CLI_INT_SIZE(p), .lo = lo_,   \
+     .hi = hi_, .dflt = dflt_, .help = help_}
+#define CLI_FLAG_DOUBLE(name_, ph, p, lo_, hi_, dflt_, help_)                                      \
+    {.name = name_, .value = ph, .kind = CLI_DOUBLE, .to = _Generic((p), double *: (p)),          \
+     .dlo = lo_, .dhi = hi_, .dflt = dflt_, .help = help_}
+#define CLI_FLAG_STRING(name_, ph, p, dflt_, help_)                                                \
+    {.name = name_, .value = ph, .kind = CLI_STRING, .to = _Generic((p), const char **: (p)),     \
+     .dflt = dflt_, .help = help_}
+#define CLI_FLAG_ENUM(name_, ph, p, names_, dflt_, help_)                                          \
+    {.name = name_, .value = ph, .kind = CLI_ENUM, .to = (p), .size = CLI_INT_SIZE(p),            \
+     .names = names_, .dflt = dflt_, .help = help_}
+#define CLI_FLAG_PRECISION(p, dflt_, help_)                                                        \
+    {.name = "precision", .value = "P", .kind = CLI_PRECISION,                                     \
+     .to = _Generic((p), nn_precision *: (p)), .dflt = dflt_, .help = help_}
+#define CLI_FLAG_SPLIT(p, dflt_, help_)                                                            \
+    {.name = "split", .value = "NAME", .kind = CLI_SPLIT, .to = _Generic((p), int *: (p)),        \
+     .dflt = dflt_, .help = help_}
+#define CLI_FLAG_SEED(name_, p, dflt_, help_)                                                      \
+    {.name = name_, .value = "S", .kind = CLI_SEED, .to = _Generic((p), uint64_t *: (p)),         \
+     .dflt = dflt_, .help = help_}
+// --threads applied at once (cx_set_threads), as every command but train wants it.
+#define CLI_FLAG_THREADS                                                                           \
+    {.name = "threads", .value = "N", .kind = CLI_THREADS, .dflt = ": all cores",                 \
+     .help = "worker threads, 1-1024"}
+#define CLI_FLAG_THREADS_INTO(p, dflt_, help_)                                                     \
+    {.name = "threads", .value = "N", .kind = CLI_THREADS, .to = _Generic((p), int *: (p)),       \
+     .dflt = dflt_, .help = help_}
+#define CLI_FLAG_APPEND(name_, ph, array, count_, len, dflt_, help_)                               \
+    {.name = name_, .value = ph, .kind = CLI_APPEND,                                               \
+     .to = _Generic((array), const char **: (array)), .count = (count_), .hi = len, .dflt = dflt_, \
+     .help = help_}
+#define CLI_FLAG_FOR_NEXT(name_, ph, array, count_, len, dflt_, help_)                             \
+    {.name = name_, .value = ph, .kind = CLI_FOR_NEXT,                                             \
+     .to = _Generic((array), const char **: (array)), .count = (count_), .hi = len, .dflt = dflt_, \
+     .help = help_}
+#define CLI_FLAG_CUSTOM(name_, ph, p, parse_, dflt_, help_)                                        \
+    {.name = name_, .value = ph, .kind = CLI_CUSTOM, .to = (p), .parse = parse_, .dflt = dflt_,   \
+     .help = help_}
+#define CLI_FLAG_HELP {.name = "help", .kind = CLI_HELP, .help = "this text"}
+#define CLI_SECTION_HEADING(heading) {.name = heading, .kind = CLI_SECTION}
+#define CLI_N_FLAGS(flags) ((int)(sizeof(flags) / sizeof((flags)[0])))
+
+// A command: its flag table and the texts --help puts around it.
+typedef struct cli_table {
+    const char *name;      // the command ("synth"): the prefix of every message
+    const char *usage;     // "usage: cxrgaze synth --out DIR ..." (lines as given, no final \n)
+    const char *about;     // paragraphs between the usage and "flags:", or NULL
+    const cli_flag *flags; // in --help order
+    int n_flags;
+    const char *epilog;    // text after the flag lines, or NULL
+} cli_table;
+
+// Parses argv[1..argc) by the table (getopt_long: --flag=value, unambiguous prefixes, flags and
+// operands in any order). CLI_CONTINUE: every flag applied; the operands (arguments that are no
+// flag) are in (*operands)[0..*n_operands) when `operands` is given, otherwise one is a usage
+// error. CLI_OK after --help. CLI_USAGE after the message of a bad value, a flag without its
+// value, an unknown flag or an unexpected operand.
+int cli_parse(const cli_table *t, int argc, char **argv, char ***operands, int *n_operands);
+// Applies one flag's value (NULL for a flag without one): 0, or -1 after the usage error.
+int cli_flag_apply(const char *cmd, const cli_flag *f, const char *value);
+// The whole --help: usage, about, "flags:" and the flag lines, epilog, CLI_EXIT_STATUS_HELP.
+void cli_help(const cli_table *t, FILE *out);
+// The flag lines alone: "  --name VALUE" and the help wrapped in an aligned column, a blank line
+// and the heading for each section (but a first one).
+void cli_flags_help(const cli_flag *flags, int n, FILE *out);
+
+// ---- before the tables: getopt_long in the command, the shared flags here ----------------------
+// (eval, attribute, sanity, compare and demo, until they list their flags in tables)
 // Their getopt_long codes, clear of each command's own (from 256) and of the saliency-method
 // flags (attr_cli.h, from 1000):
 //   {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP}
 enum { CLI_OPT_THREADS = 2000, CLI_OPT_HELP };
-// Returned by the option helpers below when the flag was applied and parsing goes on.
-#define CLI_CONTINUE (-1)
 
 // What the shared flags need to know about a command.
 typedef struct cli_command {
