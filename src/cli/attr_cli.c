@@ -13,7 +13,7 @@ int attr_cli_parse_baseline(const char *cmd, const cli_flag *f, const char *valu
 }
 
 int attr_cli_parse_layer(const char *cmd, const cli_flag *f, const char *value) {
-    const size_t cap = sizeof ((attr_options *)0)->gc_layer;
+    const size_t cap = sizeof((attr_options *)0)->gc_layer;
     const char *prefix = strncmp(value, "features.", 9) ? "features." : "";
     if (strlen(value) + strlen(prefix) >= cap)
         return cli_usage_error(cmd, "layer name too long: '%s'", value), -1;

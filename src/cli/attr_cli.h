@@ -34,7 +34,7 @@ enum {
     CLI_FLAG_ENUM("upsample", "M", &(o)->upsample, ATTR_CLI_UPSAMPLE_NAMES, "bilinear",            \
                   "GC/LC maps to S x S: bilinear (align_corners=False) | nearest (Captum's "       \
                   "default)"),                                                                     \
-    CLI_FLAG_SWITCH("no-gc-relu", &(o)->gc_relu, 0,                                                \
+    CLI_FLAG_SWITCH("no-gc-relu", &(o)->gc_relu, 0, NULL,                                          \
                     "GC map without the ReLU (Captum relu_attributions=False)"),                   \
     CLI_FLAG_CUSTOM("gc-layer", "L", (o)->gc_layer, attr_cli_parse_layer,                          \
                     "features.norm5, pre-ReLU", "GradCAM layer"),                                  \
@@ -43,7 +43,7 @@ enum {
                     "conductance layer"),                                                          \
     CLI_FLAG_INT("lc-steps", "N", &(o)->lc_steps, 1, 10000, "50",                                  \
                  "conductance steps; N+1 Gauss-Legendre nodes"),                                   \
-    CLI_FLAG_SWITCH("captum-compat", &(o)->dl_captum_compat, 1,                                    \
+    CLI_FLAG_SWITCH("captum-compat", &(o)->dl_captum_compat, 1, NULL,                              \
                     "DL exactly as Captum 0.8 on torchvision DenseNet (plain gradients through "   \
                     "the functional final ReLU and the max-pool)"),                                \
     CLI_FLAG_INT("gs-samples", "N", &(o)->gs_samples, 1, 100000, "5", "GradientSHAP samples"),     \

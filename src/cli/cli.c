@@ -235,24 +235,28 @@ int cli_parse(const cli_table *t, int argc, char **argv, char ***operands, int *
 // Help lines end by this column; a flag's help starts at the widest "  --name VALUE" + 3.
 #define CLI_HELP_COLUMNS 100
 
-// Writes `text` from column `col` on, breaking lines between words before CLI_HELP_COLUMNS.
-static void print_wrapped(FILE *out, const char *text, int col) {
+// Writes the words of `text` from column `col` on, after `*used` columns of the current line,
+// breaking lines between words before CLI_HELP_COLUMNS; `whole`: on a new line unless all fit.
+static void print_wrapped(FILE *out, const char *text, int col, int whole, int *used) {
     const int width = CLI_HELP_COLUMNS - col;
-    int used = 0;
+    const int len_text = (int)strlen(text);
+    if (whole && *used && *used + 1 + len_text > width && len_text <= width) {
+        fprintf(out, "\n%*s", col, "");
+        *used = 0;
+    }
     for (const char *p = text; *p;) {
         int len = (int)strcspn(p, " ");
-        if (used && used + 1 + len > width) {
+        if (*used && *used + 1 + len > width) {
             fprintf(out, "\n%*s", col, "");
-            used = 0;
-        } else if (used) {
+            *used = 0;
+        } else if (*used) {
             fputc(' ', out);
-            used++;
+            ++*used;
         }
         fwrite(p, 1, (size_t)len, out);
-        used += len;
+        *used += len;
         for (p += len; *p == ' '; p++) {}
     }
-    fputc('\n', out);
 }
 
 static int flag_width(const cli_flag *f) { // "--name VALUE"
@@ -262,7 +266,8 @@ static int flag_width(const cli_flag *f) { // "--name VALUE"
 void cli_flags_help(const cli_flag *flags, int n, FILE *out) {
     int col = 0;
     for (int i = 0; i < n; i++)
-        if (flags[i].kind != CLI_SECTION && flag_width(&flags[i]) > col) col = flag_width(&flags[i]);
+        if (flags[i].kind != CLI_SECTION && flag_width(&flags[i]) > col)
+            col = flag_width(&flags[i]);
     col += 2 + 3; // indent, gap
     for (int i = 0; i < n; i++) {
         const cli_flag *f = &flags[i];
@@ -272,13 +277,14 @@ void cli_flags_help(const cli_flag *flags, int n, FILE *out) {
         }
         fprintf(out, "  --%s%s%s%*s", f->name, f->value ? " " : "", f->value ? f->value : "",
                 col - 2 - flag_width(f), "");
-        const char *dflt = f->dflt ? f->dflt : "";
-        const char *open = !f->dflt ? "" : dflt[0] == ':' ? " (default" : " (default ";
-        int len = snprintf(NULL, 0, "%s%s%s%s", f->help, open, dflt, f->dflt ? ")" : "");
-        char *text = cx_malloc((size_t)len + 1);
-        snprintf(text, (size_t)len + 1, "%s%s%s%s", f->help, open, dflt, f->dflt ? ")" : "");
-        print_wrapped(out, text, col);
-        free(text);
+        int used = 0;
+        print_wrapped(out, f->help, col, 0, &used);
+        if (f->dflt) { // "(default 100; 0 for none)" kept on one line where it fits one
+            char dflt[256];
+            snprintf(dflt, sizeof dflt, "(default%s%s)", f->dflt[0] == ':' ? "" : " ", f->dflt);
+            print_wrapped(out, dflt, col, 1, &used);
+        }
+        fputc('\n', out);
     }
 }
 

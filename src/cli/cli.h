@@ -84,9 +84,9 @@ struct cli_flag {
     (sizeof *(p) +                                                                                 \
      0 * sizeof(char[sizeof *(p) == sizeof(int) || sizeof *(p) == sizeof(int64_t) ? 1 : -1]))
 // The entries of a table. `p` is typed where the kind allows (_Generic refuses another type).
-#define CLI_FLAG_SWITCH(name_, p, value_, help_)                                                   \
+#define CLI_FLAG_SWITCH(name_, p, value_, dflt_, help_)                                            \
     {.name = name_, .kind = CLI_SWITCH, .to = (p), .size = CLI_INT_SIZE(p), .lo = value_,          \
-     .help = help_}
+     .dflt = dflt_, .help = help_}
 #define CLI_FLAG_INT(name_, ph, p, lo_, hi_, dflt_, help_)                                         \
     {.name = name_, .value = ph, .kind = CLI_INT, .to = (p), .size = CLI_INT_SIZE(p), .lo = lo_,   \
      .hi = hi_, .dflt = dflt_, .help = help_}

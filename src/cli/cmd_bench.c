@@ -1,6 +1,5 @@
 // cxrgaze bench: engine speed and memory on random weights and random input: training
 // (forward + backward + Adam), inference (eval forward), input gradients (eval), peak RSS.
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,29 +7,16 @@
 #include "cli/cli.h"
 #include "nn/nn.h"
 
-static void help(FILE *out) {
-    fprintf(out,
-            "usage: cxrgaze bench [flags]\n\n"
-            "Times the DenseNet engine on random weights (densenet_init, seed 1) and random N(0,1)\n"
-            "input with random 0/1 targets:\n"
-            "  train   training mode: forward + BCE + backward (weights) + Adam step     img/s\n"
-            "  infer   evaluation mode: forward only                                     img/s\n"
-            "  grad    evaluation mode: forward + input gradient of one logit, on the\n"
-            "          whole batch (one backward per batch), per image                   ms\n"
-            "  peak RSS of the process after training (training's peak) and at the end   MiB\n"
-            "Each phase runs --warmup untimed steps, then --iters timed ones (mean).\n\n"
-            "flags:\n"
-            "  --arch A          densenet121 | densenet169 | densenet201 (default densenet121)\n"
-            "  --size S          input S x S pixels (default 224)\n"
-            "  --batch B         images per step (default 16)\n"
-            "  --precision P     fp32 | bf16 (default fp32)\n"
-            "  --iters N         timed steps per phase (default 3)\n"
-            "  --warmup N        untimed steps per phase (default 1)\n"
-            "  --threads N       worker threads, 1-1024 (default: all cores)\n"
-            "  --json            print one JSON line {\"train_img_s\":..,\"infer_img_s\":..,\n"
-            "                    \"grad_ms\":..,\"peak_rss_mb\":..} (plus context fields)\n"
-            "  --help            this text\n");
-}
+static const char USAGE[] = "usage: cxrgaze bench [flags]";
+static const char ABOUT[] =
+    "Times the DenseNet engine on random weights (densenet_init, seed 1) and random N(0,1)\n"
+    "input with random 0/1 targets:\n"
+    "  train   training mode: forward + BCE + backward (weights) + Adam step     img/s\n"
+    "  infer   evaluation mode: forward only                                     img/s\n"
+    "  grad    evaluation mode: forward + input gradient of one logit, on the\n"
+    "          whole batch (one backward per batch), per image                   ms\n"
+    "  peak RSS of the process after training (training's peak) and at the end   MiB\n"
+    "Each phase runs --warmup untimed steps, then --iters timed ones (mean).";
 
 typedef struct bench_args {
     const char *arch;
@@ -99,7 +85,8 @@ static int run(const bench_args *a, bench_result *res, cx_error *err) {
     }
     res->infer_img_s = (double)B * a->iters / (cx_now_s() - t0);
     memset(dlog, 0, sizeof(float) * B * K);
-    for (int n = 0; n < B; n++) dlog[n * K + 3] = 1.f;
+    for (int n = 0; n < B; n++)
+        dlog[n * K + 3] = 1.f;
     for (int i = 0; i < steps; i++) {
         if (i == a->warmup) t0 = cx_now_s();
         if (densenet_forward(plan, x, logits, NULL, err) ||
@@ -121,55 +108,24 @@ out:
 
 int cmd_bench(int argc, char **argv) {
     static const char cmd[] = "bench";
-    static const cli_command cli = {cmd, help};
-    enum { O_ARCH = 256, O_SIZE, O_BATCH, O_PREC, O_ITERS, O_WARMUP, O_JSON };
-    static const struct option longopts[] = {{"arch", required_argument, 0, O_ARCH},
-                                             {"size", required_argument, 0, O_SIZE},
-                                             {"batch", required_argument, 0, O_BATCH},
-                                             {"precision", required_argument, 0, O_PREC},
-                                             {"iters", required_argument, 0, O_ITERS},
-                                             {"warmup", required_argument, 0, O_WARMUP},
-                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
-                                             {"json", no_argument, 0, O_JSON},
-                                             {"help", no_argument, 0, CLI_OPT_HELP},
-                                             {0, 0, 0, 0}};
-    bench_args a = {.arch = "densenet121", .size = 224, .batch = 16, .iters = 3, .warmup = 1,
-                    .prec = NN_FP32};
-    long v;
-    int opt, status;
-    cli_getopt_reset();
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (opt) {
-        case O_ARCH:
-            a.arch = optarg;
-            break;
-        case O_SIZE:
-            if (cli_parse_int(cmd, "--size", optarg, 32, 2048, &v)) return CLI_USAGE;
-            a.size = (int)v;
-            break;
-        case O_BATCH:
-            if (cli_parse_int(cmd, "--batch", optarg, 1, 1024, &v)) return CLI_USAGE;
-            a.batch = (int)v;
-            break;
-        case O_PREC:
-            if (cli_parse_precision(cmd, optarg, &a.prec)) return CLI_USAGE;
-            break;
-        case O_ITERS:
-            if (cli_parse_int(cmd, "--iters", optarg, 1, 100000, &v)) return CLI_USAGE;
-            a.iters = (int)v;
-            break;
-        case O_WARMUP:
-            if (cli_parse_int(cmd, "--warmup", optarg, 0, 100000, &v)) return CLI_USAGE;
-            a.warmup = (int)v;
-            break;
-        case O_JSON:
-            a.json = 1;
-            break;
-        default:
-            if ((status = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return status;
-        }
-    }
-    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    bench_args a = {
+        .arch = "densenet121", .size = 224, .batch = 16, .iters = 3, .warmup = 1, .prec = NN_FP32};
+    const cli_flag flags[] = {
+        CLI_FLAG_STRING("arch", "A", &a.arch, "densenet121",
+                        "densenet121 | densenet169 | densenet201"),
+        CLI_FLAG_INT("size", "S", &a.size, 32, 2048, "224", "input S x S pixels"),
+        CLI_FLAG_INT("batch", "B", &a.batch, 1, 1024, "16", "images per step"),
+        CLI_FLAG_PRECISION(&a.prec, "fp32", "fp32 | bf16"),
+        CLI_FLAG_INT("iters", "N", &a.iters, 1, 100000, "3", "timed steps per phase"),
+        CLI_FLAG_INT("warmup", "N", &a.warmup, 0, 100000, "1", "untimed steps per phase"),
+        CLI_FLAG_THREADS,
+        CLI_FLAG_SWITCH("json", &a.json, 1, NULL,
+                        "print one JSON line {\"train_img_s\":..,\"infer_img_s\":..,"
+                        "\"grad_ms\":..,\"peak_rss_mb\":..} (plus context fields)"),
+        CLI_FLAG_HELP};
+    const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
+    int status = cli_parse(&table, argc, argv, NULL, NULL);
+    if (status != CLI_CONTINUE) return status;
     densenet_config cfg;
     cx_error err = {0};
     if (densenet_config_for(a.arch, 14, 0, &cfg, &err))
@@ -184,8 +140,8 @@ int cmd_bench(int argc, char **argv) {
                r.train_img_s, r.infer_img_s, r.grad_ms, r.peak_rss_mb, r.train_rss_mb, a.arch,
                a.size, a.batch, a.batch, prec, a.iters);
     } else {
-        printf("%s %dx%d batch %d %s (%d timed steps per phase)\n", a.arch, a.size, a.size,
-               a.batch, prec, a.iters);
+        printf("%s %dx%d batch %d %s (%d timed steps per phase)\n", a.arch, a.size, a.size, a.batch,
+               prec, a.iters);
         printf("  training (forward+backward+Adam)  %8.2f img/s\n", r.train_img_s);
         printf("  inference (eval forward)          %8.2f img/s\n", r.infer_img_s);
         printf("  input gradient (eval, batch %d)   %8.2f ms/image\n", a.batch, r.grad_ms);

@@ -1,6 +1,5 @@
 // cxrgaze forward: a model on an input tensor file -> logits (+ gaze maps), eval mode, batched.
 // For Python users: X.safetensors "input" [N,3,H,W] (normalised) -> Y.safetensors "logits".
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +9,16 @@
 #include "nn/nn.h"
 #include "train/train.h"
 
-static void help(FILE *out) {
-    fprintf(out,
-            "usage: cxrgaze forward --model M.safetensors --input X.safetensors --out Y.safetensors"
-            " [flags]\n\n"
-            "Runs the model in eval mode (BN running statistics) on every sample of X.\n"
-            "  X: tensor \"input\" [N,3,H,W], already normalised (METHODS.md: ImageNet mean/std),\n"
-            "     F32 (F16, BF16, F64 are converted); H and W at least 32.\n"
-            "  Y: tensor \"logits\" [N,K] F32 (K = the model's classes, order = its \"labels\"\n"
-            "     metadata), and for a DenseNet-Aug model \"gaze\" [N,1,h,w] F32, the gaze head's\n"
-            "     sigmoid output on the final feature map (h = H/32). Written atomically; nothing\n"
-            "     is written on error.\n\n"
-            "flags:\n"
-            "  --model FILE        model weights, torchvision names (required)\n"
-            "  --input FILE        input tensor file (required)\n"
-            "  --out FILE          output tensor file (required)\n"
-            "  --precision P       fp32 | bf16 (bf16 compute, fp32 weights; default fp32)\n"
-            "  --batch B           samples per forward pass (default 16)\n"
-            "  --ignore-unknown    load a model file that also holds tensors DenseNet does not\n"
-            "                      have (default: such a file is refused)\n"
-            "  --threads N         worker threads, 1-1024 (default: all cores)\n"
-            "  --quiet             no progress bar\n"
-            "  --help              this text\n");
-}
+static const char USAGE[] = "usage: cxrgaze forward --model M.safetensors --input X.safetensors "
+                            "--out Y.safetensors [flags]";
+static const char ABOUT[] =
+    "Runs the model in eval mode (BN running statistics) on every sample of X.\n"
+    "  X: tensor \"input\" [N,3,H,W], already normalised (METHODS.md: ImageNet mean/std),\n"
+    "     F32 (F16, BF16, F64 are converted); H and W at least 32.\n"
+    "  Y: tensor \"logits\" [N,K] F32 (K = the model's classes, order = its \"labels\"\n"
+    "     metadata), and for a DenseNet-Aug model \"gaze\" [N,1,h,w] F32, the gaze head's\n"
+    "     sigmoid output on the final feature map (h = H/32). Written atomically; nothing\n"
+    "     is written on error.";
 
 typedef struct forward_args {
     const char *model, *input, *out;
@@ -155,51 +141,22 @@ out:
 
 int cmd_forward(int argc, char **argv) {
     static const char cmd[] = "forward";
-    static const cli_command cli = {cmd, help};
-    enum { O_MODEL = 256, O_INPUT, O_OUT, O_PREC, O_BATCH, O_IGNORE, O_QUIET };
-    static const struct option longopts[] = {{"model", required_argument, 0, O_MODEL},
-                                             {"input", required_argument, 0, O_INPUT},
-                                             {"out", required_argument, 0, O_OUT},
-                                             {"precision", required_argument, 0, O_PREC},
-                                             {"batch", required_argument, 0, O_BATCH},
-                                             {"ignore-unknown", no_argument, 0, O_IGNORE},
-                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
-                                             {"quiet", no_argument, 0, O_QUIET},
-                                             {"help", no_argument, 0, CLI_OPT_HELP},
-                                             {0, 0, 0, 0}};
     forward_args a = {.prec = NN_FP32, .batch = 16, .progress = 1};
-    long v;
-    int opt, r;
-    cli_getopt_reset();
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (opt) {
-        case O_MODEL:
-            a.model = optarg;
-            break;
-        case O_INPUT:
-            a.input = optarg;
-            break;
-        case O_OUT:
-            a.out = optarg;
-            break;
-        case O_PREC:
-            if (cli_parse_precision(cmd, optarg, &a.prec)) return CLI_USAGE;
-            break;
-        case O_BATCH:
-            if (cli_parse_int(cmd, "--batch", optarg, 1, 4096, &v)) return CLI_USAGE;
-            a.batch = (int)v;
-            break;
-        case O_IGNORE:
-            a.ignore_unknown = 1;
-            break;
-        case O_QUIET:
-            a.progress = 0;
-            break;
-        default:
-            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
-        }
-    }
-    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    const cli_flag flags[] = {
+        CLI_FLAG_STRING("model", "FILE", &a.model, NULL,
+                        "model weights, torchvision names (required)"),
+        CLI_FLAG_STRING("input", "FILE", &a.input, NULL, "input tensor file (required)"),
+        CLI_FLAG_STRING("out", "FILE", &a.out, NULL, "output tensor file (required)"),
+        CLI_FLAG_PRECISION(&a.prec, "fp32; bf16 compute, fp32 weights", "fp32 | bf16"),
+        CLI_FLAG_INT("batch", "B", &a.batch, 1, 4096, "16", "samples per forward pass"),
+        CLI_FLAG_SWITCH("ignore-unknown", &a.ignore_unknown, 1, ": such a file is refused",
+                        "load a model file that also holds tensors DenseNet does not have"),
+        CLI_FLAG_THREADS,
+        CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
+        CLI_FLAG_HELP};
+    const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
+    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    if (r != CLI_CONTINUE) return r;
     if (!a.model) return cli_usage_error(cmd, "--model is required");
     if (!a.input) return cli_usage_error(cmd, "--input is required");
     if (!a.out) return cli_usage_error(cmd, "--out is required");

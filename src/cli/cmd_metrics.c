@@ -1,6 +1,5 @@
 // cxrgaze metrics: SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd with fixations) for paired maps
 // stored in safetensors files; one CSV row per pair (stats_map_metrics_ex).
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -11,41 +10,25 @@
 #include "io/io.h"
 #include "stats/stats.h"
 
-static void help(FILE *out) {
-    fprintf(
-        out,
-        "usage: cxrgaze metrics --maps A.safetensors --reference B.safetensors\n"
-        "                       [--fixations F.safetensors] --out m.csv [flags]\n\n"
-        "Compares map i of A with map i of B (e.g. saliency vs radiologist gaze) for every i.\n"
-        "Maps: a floating tensor (F32, also F16/BF16/F64) [N,H,W] or [H,W]; by default the\n"
-        "first tensor of each file. Both maps are min-max normalised to [0,1] first (an\n"
-        "all-constant map becomes all zeros and is flagged in the CSV and a warning).\n"
-        "Fixations: U8, BOOL or F32 [N,H,W], nonzero = fixated pixel.\n\n"
-        "Output CSV, one row per pair (written atomically); columns as selected by --metrics:\n"
-        "  index,ssim,cc,kl,sim,emd[,nss,auc_judd],map_constant,ref_constant\n"
-        "  ssim      scikit-image SSIM: 7x7 uniform window, data_range 1, K1 .01, K2 .03,\n"
-        "            sample covariance, mean over the map cropped by 3 px\n"
-        "  cc        Pearson correlation            kl   KL(B || A), eps 2.2204e-16\n"
-        "  sim       histogram intersection         emd  earth mover's distance of the\n"
-        "            mass-normalised maps area-downsampled to <= E x E, in original pixels\n"
-        "  nss       normalised scanpath saliency of A at the fixations\n"
-        "  auc_judd  AUC-Judd of A at the fixations (MIT benchmark, no jitter)\n"
-        "Undefined values (constant maps, no fixations) are written as nan.\n\n"
-        "flags:\n"
-        "  --maps FILE               maps to evaluate, A (required)\n"
-        "  --reference FILE          reference maps, B (required)\n"
-        "  --fixations FILE          binary fixation maps (adds nss, auc_judd)\n"
-        "  --maps-tensor NAME        tensor in --maps (default: the first)\n"
-        "  --reference-tensor NAME   tensor in --reference (default: the first)\n"
-        "  --fixations-tensor NAME   tensor in --fixations (default: the first)\n"
-        "  --out FILE                output CSV (required)\n"
-        "  --metrics LIST            comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd\n"
-        "                            (default: all; nss and auc_judd need --fixations)\n"
-        "  --emd-size E              max side of the EMD grid, 1-64 (default 32)\n"
-        "  --threads N               worker threads, 1-1024 (default: all cores)\n"
-        "  --quiet                   no progress bar\n"
-        "  --help                    this text\n");
-}
+static const char USAGE[] =
+    "usage: cxrgaze metrics --maps A.safetensors --reference B.safetensors\n"
+    "                       [--fixations F.safetensors] --out m.csv [flags]";
+static const char ABOUT[] =
+    "Compares map i of A with map i of B (e.g. saliency vs radiologist gaze) for every i.\n"
+    "Maps: a floating tensor (F32, also F16/BF16/F64) [N,H,W] or [H,W]; by default the\n"
+    "first tensor of each file. Both maps are min-max normalised to [0,1] first (an\n"
+    "all-constant map becomes all zeros and is flagged in the CSV and a warning).\n"
+    "Fixations: U8, BOOL or F32 [N,H,W], nonzero = fixated pixel.\n\n"
+    "Output CSV, one row per pair (written atomically); columns as selected by --metrics:\n"
+    "  index,ssim,cc,kl,sim,emd[,nss,auc_judd],map_constant,ref_constant\n"
+    "  ssim      scikit-image SSIM: 7x7 uniform window, data_range 1, K1 .01, K2 .03,\n"
+    "            sample covariance, mean over the map cropped by 3 px\n"
+    "  cc        Pearson correlation            kl   KL(B || A), eps 2.2204e-16\n"
+    "  sim       histogram intersection         emd  earth mover's distance of the\n"
+    "            mass-normalised maps area-downsampled to <= E x E, in original pixels\n"
+    "  nss       normalised scanpath saliency of A at the fixations\n"
+    "  auc_judd  AUC-Judd of A at the fixations (MIT benchmark, no jitter)\n"
+    "Undefined values (constant maps, no fixations) are written as nan.";
 
 // The tensor named `name` (or the file's first) as a [n,h,w] map stack; 2-D tensors are n = 1.
 static int pick_maps(const st_file *f, const char *name, int fixations, const st_tensor **out,
@@ -268,76 +251,30 @@ out:
 
 int cmd_metrics(int argc, char **argv) {
     static const char cmd[] = "metrics";
-    static const cli_command cli = {cmd, help};
-    enum {
-        O_MAPS = 256,
-        O_REF,
-        O_FIX,
-        O_MAPS_T,
-        O_REF_T,
-        O_FIX_T,
-        O_OUT,
-        O_METRICS,
-        O_EMD,
-        O_QUIET
-    };
-    static const struct option longopts[] = {{"maps", required_argument, 0, O_MAPS},
-                                             {"reference", required_argument, 0, O_REF},
-                                             {"fixations", required_argument, 0, O_FIX},
-                                             {"maps-tensor", required_argument, 0, O_MAPS_T},
-                                             {"reference-tensor", required_argument, 0, O_REF_T},
-                                             {"fixations-tensor", required_argument, 0, O_FIX_T},
-                                             {"out", required_argument, 0, O_OUT},
-                                             {"metrics", required_argument, 0, O_METRICS},
-                                             {"emd-size", required_argument, 0, O_EMD},
-                                             {"threads", required_argument, 0, CLI_OPT_THREADS},
-                                             {"quiet", no_argument, 0, O_QUIET},
-                                             {"help", no_argument, 0, CLI_OPT_HELP},
-                                             {0, 0, 0, 0}};
     metrics_args a = {.emd_size = 32, .progress = 1};
     const char *metrics_list = NULL;
     char bad[256] = "";
-    long v;
-    int opt, r;
-    cli_getopt_reset();
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (opt) {
-        case O_MAPS:
-            a.maps = optarg;
-            break;
-        case O_REF:
-            a.ref = optarg;
-            break;
-        case O_FIX:
-            a.fix = optarg;
-            break;
-        case O_MAPS_T:
-            a.maps_tensor = optarg;
-            break;
-        case O_REF_T:
-            a.ref_tensor = optarg;
-            break;
-        case O_FIX_T:
-            a.fix_tensor = optarg;
-            break;
-        case O_OUT:
-            a.out = optarg;
-            break;
-        case O_METRICS:
-            metrics_list = optarg;
-            break;
-        case O_EMD:
-            if (cli_parse_int(cmd, "--emd-size", optarg, 1, 64, &v)) return CLI_USAGE;
-            a.emd_size = (int)v;
-            break;
-        case O_QUIET:
-            a.progress = 0;
-            break;
-        default:
-            if ((r = cli_common_option(&cli, opt, argv)) != CLI_CONTINUE) return r;
-        }
-    }
-    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    const cli_flag flags[] = {
+        CLI_FLAG_STRING("maps", "FILE", &a.maps, NULL, "maps to evaluate, A (required)"),
+        CLI_FLAG_STRING("reference", "FILE", &a.ref, NULL, "reference maps, B (required)"),
+        CLI_FLAG_STRING("fixations", "FILE", &a.fix, NULL,
+                        "binary fixation maps (adds nss, auc_judd)"),
+        CLI_FLAG_STRING("maps-tensor", "NAME", &a.maps_tensor, ": the first", "tensor in --maps"),
+        CLI_FLAG_STRING("reference-tensor", "NAME", &a.ref_tensor, ": the first",
+                        "tensor in --reference"),
+        CLI_FLAG_STRING("fixations-tensor", "NAME", &a.fix_tensor, ": the first",
+                        "tensor in --fixations"),
+        CLI_FLAG_STRING("out", "FILE", &a.out, NULL, "output CSV (required)"),
+        CLI_FLAG_STRING("metrics", "LIST", &metrics_list,
+                        ": all; nss and auc_judd need --fixations",
+                        "comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd"),
+        CLI_FLAG_INT("emd-size", "E", &a.emd_size, 1, 64, "32", "max side of the EMD grid, 1-64"),
+        CLI_FLAG_THREADS,
+        CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
+        CLI_FLAG_HELP};
+    const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
+    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    if (r != CLI_CONTINUE) return r;
     if (!a.maps || !a.ref || !a.out)
         return cli_usage_error(cmd, "--maps, --reference and --out are required");
     if (a.fix_tensor && !a.fix) return cli_usage_error(cmd, "--fixations-tensor needs --fixations");
