@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-const char *const ATTR_CLI_UPSAMPLE_NAMES[] = {"bilinear", "nearest", NULL};
+const char *const ATTR_CLI_UPSAMPLE_NAMES[2] = {"bilinear", "nearest"};
 
 int attr_cli_parse_baseline(const char *cmd, const cli_flag *f, const char *value) {
     cx_error err;

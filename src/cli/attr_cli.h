@@ -59,7 +59,7 @@ enum {
     CLI_FLAG_INT("oc-patch", "P", &(o)->oc_patch, 1, 8192, "16", "occlusion window P x P px"),     \
     CLI_FLAG_INT("oc-stride", "S", &(o)->oc_stride, 1, 8192, "8", "occlusion stride px")
 // The fragment's names and parsers.
-extern const char *const ATTR_CLI_UPSAMPLE_NAMES[]; // attr_upsample order, NULL-ended
+extern const char *const ATTR_CLI_UPSAMPLE_NAMES[2]; // in attr_upsample's order
 int attr_cli_parse_baseline(const char *cmd, const cli_flag *f, const char *value);
 // "denseblock4.denselayer16.conv2" as well as "features.denseblock4..." into a char[96]
 int attr_cli_parse_layer(const char *cmd, const cli_flag *f, const char *value);

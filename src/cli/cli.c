@@ -145,12 +145,12 @@ static void store_int(const cli_flag *f, long v) {
 
 // "--labeler expects chexpert or negbio, got 'x'", as every name-list flag has said it.
 static int parse_enum(const char *cmd, const char *flag, const cli_flag *f, const char *value) {
-    int n = 0;
-    while (f->names[n] && strcmp(f->names[n], value)) n++;
-    if (f->names[n]) {
-        store_int(f, n);
-        return 0;
-    }
+    const int n = f->n_names;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(f->names[i], value)) {
+            store_int(f, i);
+            return 0;
+        }
     char list[256] = "";
     for (int i = 0; i < n; i++) {
         size_t len = strlen(list);

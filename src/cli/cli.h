@@ -47,7 +47,7 @@ typedef enum cli_kind {
     CLI_INT,       // an integer in [lo, hi] (cli_parse_int) into an int or an int64_t
     CLI_DOUBLE,    // a number in [dlo, dhi] (cli_parse_double) into a double
     CLI_STRING,    // a path, name or list, kept as given, into a const char *
-    CLI_ENUM,      // one of names[] (NULL-ended): its index into an enum or an int
+    CLI_ENUM,      // one of names[0..n_names): its index into an enum or an int
     CLI_PRECISION, // fp32 | bf16 (cli_parse_precision) into an nn_precision
     CLI_SPLIT,     // train | validate | test (cli_parse_split) into an int
     CLI_SEED,      // 0..2^63-1 (cli_parse_seed) into a uint64_t
@@ -71,7 +71,8 @@ struct cli_flag {
     long lo, hi;       // CLI_INT: bounds; CLI_SWITCH: the value stored; CLI_APPEND, CLI_FOR_NEXT:
                        // the array's length
     double dlo, dhi;   // CLI_DOUBLE: bounds
-    const char *const *names; // CLI_ENUM
+    const char *const *names; // CLI_ENUM: a name table in its enum's order (as CX_SPLITS)
+    int n_names;
     int *count;        // CLI_APPEND, CLI_FOR_NEXT: elements so far
     int (*parse)(const char *cmd, const cli_flag *f, const char *value); // CLI_CUSTOM
     const char *dflt;  // --help: "(default DFLT)", or "(default: DFLT...)" when it starts with
@@ -96,9 +97,11 @@ struct cli_flag {
 #define CLI_FLAG_STRING(name_, ph, p, dflt_, help_)                                                \
     {.name = name_, .value = ph, .kind = CLI_STRING, .to = _Generic((p), const char **: (p)),     \
      .dflt = dflt_, .help = help_}
+// names_: an array, its length known where the table is (a sized extern like CX_SPLITS).
 #define CLI_FLAG_ENUM(name_, ph, p, names_, dflt_, help_)                                          \
     {.name = name_, .value = ph, .kind = CLI_ENUM, .to = (p), .size = CLI_INT_SIZE(p),            \
-     .names = names_, .dflt = dflt_, .help = help_}
+     .names = names_, .n_names = (int)(sizeof(names_) / sizeof((names_)[0])), .dflt = dflt_,     \
+     .help = help_}
 #define CLI_FLAG_PRECISION(p, dflt_, help_)                                                        \
     {.name = "precision", .value = "P", .kind = CLI_PRECISION,                                     \
      .to = _Generic((p), nn_precision *: (p)), .dflt = dflt_, .help = help_}

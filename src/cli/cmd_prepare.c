@@ -19,9 +19,9 @@ static const char EPILOG[] =
     "bad tables stop with exit 1 and a message naming file:line and column.";
 
 // In the order of labeler_kind, view_filter, gaze_weight.
-static const char *const LABELERS[] = {"chexpert", "negbio", NULL};
-static const char *const VIEWS[] = {"frontal", "all", NULL};
-static const char *const GAZE_WEIGHTS[] = {"count", "duration", NULL};
+static const char *const LABELERS[] = {"chexpert", "negbio"};
+static const char *const VIEWS[] = {"frontal", "all"};
+static const char *const GAZE_WEIGHTS[] = {"count", "duration"};
 
 static int parse_uncertain(const char *cmd, const cli_flag *f, const char *value) {
     if (uncertain_policy_parse(value, f->to))

@@ -29,8 +29,8 @@ typedef struct args {
     char layer[96];
 } args;
 
-static const char *const WEIGHTS[] = {"count", "duration", NULL};
-static const char *const ABC[] = {"a", "b", "c", NULL};
+static const char *const WEIGHTS[] = {"count", "duration"};
+static const char *const ABC[] = {"a", "b", "c"};
 
 // What the test command's flags write, as its own variables.
 static args a;
