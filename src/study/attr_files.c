@@ -8,11 +8,16 @@
 
 // maps.csv's columns, in file order: the one definition the writer and the reader use.
 enum {
-    MAPS_MAP_ROW, MAPS_DICOM_ID, MAPS_TARGET, MAPS_LABEL, MAPS_POSITIVE, MAPS_PROBABILITY,
+    MAPS_MAP_ROW,
+    MAPS_DICOM_ID,
+    MAPS_TARGET,
+    MAPS_LABEL,
+    MAPS_POSITIVE,
+    MAPS_PROBABILITY,
     MAPS_N_COLS
 };
-static const char *const maps_col[] = {"map_row", "dicom_id", "target", "label", "positive",
-                                       "probability"};
+static const char *const maps_col[] = {"map_row", "dicom_id", "target",
+                                       "label",   "positive", "probability"};
 _Static_assert(sizeof maps_col / sizeof *maps_col == MAPS_N_COLS, "one name per maps.csv column");
 
 // dir/name into out (cap bytes); a path that does not fit is an error naming it.
@@ -31,12 +36,15 @@ int study_map_index_write(const char *attr_dir, const pack *pk, const study_map_
                           cx_error *err) {
     char path[4200];
     if (study_map_index_path(attr_dir, path, sizeof path, err)) return -1;
-    for (int64_t i = 0; i < ix->n; i++) // what the reader requires, checked before anything is written
+    // what the reader requires, checked before anything is written
+    for (int64_t i = 0; i < ix->n; i++)
         if (ix->pack_row[i] < 0 || ix->pack_row[i] >= pk->n || ix->target[i] < 0 ||
             ix->target[i] >= CX_N_LABELS)
-            return cx_fail(err, "%s: map %lld: pack row %lld / target %d outside the pack's %lld "
-                           "rows / %d labels", path, (long long)i, (long long)ix->pack_row[i],
-                           ix->target[i], (long long)pk->n, CX_N_LABELS);
+            return cx_fail(err,
+                           "%s: map %lld: pack row %lld / target %d outside the pack's %lld "
+                           "rows / %d labels",
+                           path, (long long)i, (long long)ix->pack_row[i], ix->target[i],
+                           (long long)pk->n, CX_N_LABELS);
     csv_writer *cw = csv_writer_open(path, err);
     if (!cw) return -1;
     csv_writer_row(cw, MAPS_N_COLS, maps_col);
@@ -77,7 +85,7 @@ static int map_index_row(const csv_table *t, int64_t r, const int *col, const cx
     long long line = (long long)csv_row_line(t, r);
 #define CELL(k) csv_get(t, r, col[k])
 #define BAD(k, what)                                                                               \
-    cx_fail(err, "%s:%lld:%d: column \"%s\": expected %s, got \"%s\"", path, line, col[k] + 1,   \
+    cx_fail(err, "%s:%lld:%d: column \"%s\": expected %s, got \"%s\"", path, line, col[k] + 1,     \
             maps_col[k], what, CELL(k))
     int64_t v;
     double p;
@@ -120,7 +128,8 @@ int study_map_index_read(const char *attr_dir, const pack *pk, study_map_index *
     }
     cx_strmap rows;
     strmap_init(&rows);
-    for (int64_t i = 0; pk && i < pk->n; i++) strmap_put(&rows, pk->dicom_id[i], i);
+    for (int64_t i = 0; pk && i < pk->n; i++)
+        strmap_put(&rows, pk->dicom_id[i], i);
     study_map_index_alloc(out, csv_nrows(t));
     int rc = 0;
     for (int64_t r = 0; r < out->n && !rc; r++)
@@ -131,8 +140,6 @@ int study_map_index_read(const char *attr_dir, const pack *pk, study_map_index *
     return rc;
 }
 
-static int has_delta(attr_method m) { return m == ATTR_DL || m == ATTR_IG || m == ATTR_LC; }
-
 // __metadata__ "options": every setting that shapes the maps, one line.
 static void options_line(const attr_options *o, char *buf, size_t cap) {
     snprintf(buf, cap,
@@ -140,9 +147,9 @@ static void options_line(const attr_options *o, char *buf, size_t cap) {
              "lc_steps=%d captum_compat=%d gs_samples=%d gs_stdev=%g nt_samples=%d nt_stdev=%g "
              "ig_steps=%d oc=%d/%d",
              attr_baseline_name(o->baseline), o->blur_sigma_frac,
-             o->upsample == ATTR_UPSAMPLE_NEAREST ? "nearest" : "bilinear", o->gc_relu,
-             o->gc_layer, o->lc_layer, o->lc_steps, o->dl_captum_compat, o->gs_samples,
-             o->gs_stdev, o->nt_samples, o->nt_stdev, o->ig_steps, o->oc_patch, o->oc_stride);
+             o->upsample == ATTR_UPSAMPLE_NEAREST ? "nearest" : "bilinear", o->gc_relu, o->gc_layer,
+             o->lc_layer, o->lc_steps, o->dl_captum_compat, o->gs_samples, o->gs_stdev,
+             o->nt_samples, o->nt_stdev, o->ig_steps, o->oc_patch, o->oc_stride);
 }
 
 int study_method_path(const char *attr_dir, attr_method m, char *out, size_t cap, cx_error *err) {
@@ -159,7 +166,7 @@ int study_method_file_write(const char *attr_dir, const study_method_file *f, cx
     int64_t n1[1] = {f->shape[0]};
     st_writer_add(sw, name, ST_F32, f->raw ? 4 : 3, f->shape, f->values);
     st_writer_add(sw, "target", ST_I32, 1, n1, f->target);
-    if (has_delta(f->method)) st_writer_add(sw, "delta", ST_F32, 1, n1, f->delta);
+    if (f->delta) st_writer_add(sw, "delta", ST_F32, 1, n1, f->delta);
     st_writer_meta(sw, "method", name);
     st_writer_meta(sw, "kind", f->raw ? "raw" : "maps");
     st_writer_meta(sw, "model", f->model);
@@ -189,9 +196,10 @@ int study_method_maps_open(const char *attr_dir, attr_method m, int64_t n, int S
     int64_t shape[3] = {n, S, S};
     int rc = 0;
     if (t && ((kind && !strcmp(kind, "raw")) || t->ndim == 4))
-        rc = cx_fail(err, "%s: tensor \"%s\" holds raw (Captum-shaped) attributions, expected "
-                     "maps [%lld,%d,%d]: write the maps without --raw", path, name, (long long)n,
-                     S, S);
+        rc = cx_fail(err,
+                     "%s: tensor \"%s\" holds raw (Captum-shaped) attributions, expected "
+                     "maps [%lld,%d,%d]: write the maps without --raw",
+                     path, name, (long long)n, S, S);
     else if (st_expect(&out->file, name, ST_F32, 3, shape, &t, err)) // names file, tensor, shape
         rc = -1;
     else if ((uintptr_t)t->data % sizeof(float))

@@ -75,7 +75,8 @@ static int targets_parse(const char *spec, int n_labels, targets_policy *t, cx_e
             return cx_fail(err, "--targets: '%s' is not a label index 0..%d or a label name", tok,
                            n_labels - 1);
         int dup = 0;
-        for (int i = 0; i < t->n; i++) dup |= t->list[i] == c;
+        for (int i = 0; i < t->n; i++)
+            dup |= t->list[i] == c;
         if (!dup) t->list[t->n++] = c;
     }
     return 0;
@@ -146,9 +147,11 @@ static int input_tensor(const study_attr_settings *s, const st_file *f, const st
         return cx_fail(err, "%s: tensor \"input\": %d dimensions, expected [N,3,S,S]", s->input,
                        t->ndim);
     if (t->shape[2] != t->shape[3] || t->shape[2] < 32 || t->shape[0] < 1)
-        return cx_fail(err, "%s: tensor \"input\": [%lld,3,%lld,%lld], expected N >= 1 square "
-                       "images of at least 32 px", s->input, (long long)t->shape[0],
-                       (long long)t->shape[2], (long long)t->shape[3]);
+        return cx_fail(err,
+                       "%s: tensor \"input\": [%lld,3,%lld,%lld], expected N >= 1 square "
+                       "images of at least 32 px",
+                       s->input, (long long)t->shape[0], (long long)t->shape[2],
+                       (long long)t->shape[3]);
     *out = t;
     return 0;
 }
@@ -207,7 +210,8 @@ static int probabilities(densenet *net, nn_precision precision, attr_work *w, cx
         rc = densenet_forward(p, w->x + per * i0, w->prob + (size_t)i0 * w->k, NULL, err);
     }
     densenet_plan_free(p);
-    for (int64_t i = 0; i < w->n_img * w->k; i++) w->prob[i] = 1.0f / (1.0f + expf(-w->prob[i]));
+    for (int64_t i = 0; i < w->n_img * w->k; i++)
+        w->prob[i] = 1.0f / (1.0f + expf(-w->prob[i]));
     return rc;
 }
 
@@ -228,8 +232,10 @@ static int write_overlay(const study_attr_settings *s, const pack *pk, const att
         return cx_fail(err, "%s/overlays: path too long", s->out);
     cx_path_join(dir, sizeof dir, s->out, "overlays");
     if (cx_mkdir_p(dir, err)) return -1;
-    if (pk) safe_name(id, sizeof id, pk->dicom_id[w->pack_row[img]]);
-    else snprintf(id, sizeof id, "input%lld", (long long)img);
+    if (pk)
+        safe_name(id, sizeof id, pk->dicom_id[w->pack_row[img]]);
+    else
+        snprintf(id, sizeof id, "input%lld", (long long)img);
     safe_name(label, sizeof label, target < CX_N_LABELS ? CX_LABELS[target] : "target");
     snprintf(name, sizeof name, "%s_%s_%s.png", id, label, attr_method_name(m));
     cx_path_join(path, sizeof path, dir, name);
@@ -253,8 +259,11 @@ typedef struct method_out {
 static void method_out_init(method_out *mo, const study_attr_settings *s, attr_method m,
                             const attr_options *opt, const attr_work *w) {
     memset(mo, 0, sizeof *mo);
-    mo->file = (study_method_file){.method = m, .raw = s->raw, .shape = {w->n_maps, w->s, w->s},
-                                   .model = s->model, .opt = opt};
+    mo->file = (study_method_file){.method = m,
+                                   .raw = s->raw,
+                                   .shape = {w->n_maps, w->s, w->s},
+                                   .model = s->model,
+                                   .opt = opt};
     mo->target = cx_malloc(sizeof *mo->target * w->n_maps);
     mo->delta = cx_malloc(sizeof *mo->delta * w->n_maps);
     if (!s->raw) {
@@ -318,7 +327,8 @@ static int run_method(const study_attr_settings *s, attr_ctx *ctx, attr_method m
                 write_overlay(s, pk, w, img, out[o].target, m, out[o].map, err))
                 rc = -1;
         }
-        for (int o = 0; o < n_out; o++) attr_map_free(&out[o]);
+        for (int o = 0; o < n_out; o++)
+            attr_map_free(&out[o]);
         *done += n_out;
         if (prog) cx_progress_update(prog, *done, attr_method_name(m));
     }
@@ -326,18 +336,16 @@ static int run_method(const study_attr_settings *s, attr_ctx *ctx, attr_method m
     return rc;
 }
 
-// Completeness |delta| over the maps of slot i of r (DL, IG, LC; NAN for the others).
+// Completeness |delta| over the maps of slot i of r: for the methods attr gives a delta (DL, IG,
+// LC; attr_map.delta is NAN for the others, and so are the statistics).
 static void completeness(const method_out *mo, int64_t n_maps, study_attr_result *r, int i) {
-    attr_method m = mo->file.method;
-    r->delta_mean_abs[i] = r->delta_max_abs[i] = NAN;
-    if (m != ATTR_DL && m != ATTR_IG && m != ATTR_LC) return;
     double sum = 0, worst = 0;
     for (int64_t j = 0; j < n_maps; j++) {
         sum += fabs(mo->delta[j]);
         worst = fmax(worst, fabs(mo->delta[j]));
     }
     r->delta_mean_abs[i] = sum / n_maps;
-    r->delta_max_abs[i] = worst;
+    r->delta_max_abs[i] = isnan(sum) ? NAN : worst;
 }
 
 // Every method of s, each written to DIR/<method>.safetensors as soon as it is done.
@@ -358,11 +366,12 @@ static int run_methods(const study_attr_settings *s, densenet *net, const attr_o
             completeness(&mo, w->n_maps, r, i);
             mo.file.values = mo.values;
             mo.file.target = mo.target;
-            mo.file.delta = mo.delta;
+            mo.file.delta = isnan(mo.delta[0]) ? NULL : mo.delta;
             r->methods[i] = m;
             r->n_methods = i + 1;
-            rc = study_method_path(s->out, m, r->method_path[i], sizeof r->method_path[i], err) ||
-                 study_method_file_write(s->out, &mo.file, err) ? -1 : 0;
+            if (study_method_path(s->out, m, r->method_path[i], sizeof r->method_path[i], err) ||
+                study_method_file_write(s->out, &mo.file, err))
+                rc = -1;
         }
         method_out_free(&mo);
     }
@@ -387,12 +396,16 @@ static void build_index(const attr_work *w, const pack *pk, study_map_index *ix)
 }
 
 static int settings_check(const study_attr_settings *s, cx_error *err) {
-    if (!s->model || !s->out) return cx_fail(err, "attribute: a model and an output directory are needed");
-    if (!s->data == !s->input) return cx_fail(err, "attribute: give exactly one of a pack and an input tensor");
+    if (!s->model || !s->out)
+        return cx_fail(err, "attribute settings: a model and an output directory are needed");
+    if (!s->data == !s->input)
+        return cx_fail(err, "attribute settings: give exactly one of a pack and an input tensor");
     if (s->n_methods < 1 || s->n_methods > ATTR_NMETHODS)
-        return cx_fail(err, "attribute: %d methods, expected 1..%d", s->n_methods, ATTR_NMETHODS);
+        return cx_fail(err, "attribute settings: %d methods, expected 1..%d", s->n_methods,
+                       ATTR_NMETHODS);
     if (s->data && (s->split < 0 || s->split >= CX_N_SPLITS))
-        return cx_fail(err, "attribute: split %d is not one of the pack's splits", s->split);
+        return cx_fail(err, "attribute settings: split %d is not one of the pack's splits",
+                       s->split);
     return 0;
 }
 

@@ -65,7 +65,7 @@ typedef struct study_method_file {
     int64_t shape[4];       // maps: {n,S,S}; raw: {n, C, h, w} (see above)
     const float *values;    // [shape]
     const int32_t *target;  // [n]
-    const float *delta;     // [n] completeness, for DL, IG, LC (else ignored)
+    const float *delta;     // [n] completeness (DL, IG, LC: attr_map.delta), or NULL (none)
     const char *model;      // the model file's path (recorded in __metadata__)
     const attr_options *opt; // the options the maps were made with (recorded)
 } study_method_file;

@@ -28,7 +28,8 @@ static int setup(void **state) {
     model_meta_init(&m, PX);
     memcpy(m.mean, model_mean, sizeof m.mean);
     memcpy(m.std, model_std, sizeof m.std);
-    if (model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err) || model_save(net, model_path, &m, &err)) {
+    if (model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err) ||
+        model_save(net, model_path, &m, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }
@@ -122,16 +123,21 @@ static void stage_maps_probabilities_and_index(void **state) {
         double p = 1.0 / (1.0 + exp(-logits[r.index.target[i]]));
         assert_close(r.index.probability[i], p, 1e-5, 1e-6, "probability");
         for (int k = 0; k < 2; k++) {
-            attr_request rq = {.x = x, .n_targets = 1, .targets = &r.index.target[i],
+            attr_request rq = {.x = x,
+                               .n_targets = 1,
+                               .targets = &r.index.target[i],
                                .stream = (uint64_t)r.index.pack_row[i]};
             attr_map am;
             if (attr_run(ctx, s.methods[k], &rq, 1, &am, &err)) fail_msg("%s", err.msg);
             double e = max_rel_err(mm[k].maps + (size_t)i * PX * PX, am.map, PX * PX);
-            if (e > 1e-5) fail_msg("%s map %lld: stage vs attr_run %.2e", attr_method_name(s.methods[k]), (long long)i, e);
+            if (e > 1e-5)
+                fail_msg("%s map %lld: stage vs attr_run %.2e", attr_method_name(s.methods[k]),
+                         (long long)i, e);
             attr_map_free(&am);
         }
     }
-    for (int k = 0; k < 2; k++) study_method_maps_close(&mm[k]);
+    for (int k = 0; k < 2; k++)
+        study_method_maps_close(&mm[k]);
     // maps.csv round-trips
     study_map_index ix;
     if (study_map_index_read(out, &pk, &ix, &err)) fail_msg("%s", err.msg);
@@ -206,7 +212,8 @@ static void stage_input_raw(void **state) {
     float x[2 * 3 * PX * PX];
     cx_rng g;
     cx_rng_seed(&g, 1, 0);
-    for (int i = 0; i < 2 * 3 * PX * PX; i++) x[i] = (float)cx_rng_normal(&g);
+    for (int i = 0; i < 2 * 3 * PX * PX; i++)
+        x[i] = (float)cx_rng_normal(&g);
     int64_t shape[4] = {2, 3, PX, PX};
     st_writer *w = st_writer_new();
     st_writer_add(w, "input", ST_F32, 4, shape, x);
@@ -244,8 +251,8 @@ static int read_edited(const char *dir, const pack *pk, const char *header, cons
     char path[4200], text[2048];
     snprintf(path, sizeof path, "%s/maps.csv", dir);
     snprintf(text, sizeof text, "%s\n0,%s,2,%s,1,0.250000\n%s\n",
-             header ? header : "map_row,dicom_id,target,label,positive,probability", pk->dicom_id[0],
-             CX_LABELS[2], row);
+             header ? header : "map_row,dicom_id,target,label,positive,probability",
+             pk->dicom_id[0], CX_LABELS[2], row);
     cx_error werr;
     if (cx_write_file_atomic(path, text, strlen(text), &werr)) fail_msg("%s", werr.msg);
     study_map_index ix;
@@ -275,14 +282,17 @@ static void map_index_round_trip_and_refusals(void **state) {
     assert_index_equal(&back, &ix);
     study_map_index_free(&back);
     assert_int_equal(study_map_index_read(dir, NULL, &back, &err), 0); // no pack: rows unknown
-    for (int i = 0; i < 5; i++) assert_int_equal(back.pack_row[i], -1);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(back.pack_row[i], -1);
     study_map_index_free(&back);
     ix.target[4] = CX_N_LABELS; // the writer refuses what the reader would
     assert_int_equal(study_map_index_write(dir, &pk, &ix, &err), -1);
     study_map_index_free(&ix);
     const char *id = pk.dicom_id[1];
-    struct { const char *fmt, *where; } bad[] = {
-        {"1,%s,2,Edema,1,0.5", "maps.csv:3:4: column \"label\""},      // label disagrees with target
+    struct {
+        const char *fmt, *where;
+    } bad[] = {
+        {"1,%s,2,Edema,1,0.5", "maps.csv:3:4: column \"label\""}, // label disagrees with target
         {"1,%s,Edema,Edema,1,0.5", "maps.csv:3:3: column \"target\""}, // a name, not the index
         {"1,%s,14,,1,0.5", "maps.csv:3:3: column \"target\""},
         {"2,%s,2,Consolidation,1,0.5", "maps.csv:3:1: column \"map_row\""},
@@ -298,7 +308,8 @@ static void map_index_round_trip_and_refusals(void **state) {
     snprintf(row, sizeof row, "1,not-in-the-pack,2,Consolidation,0,0.5");
     assert_int_equal(read_edited(dir, &pk, NULL, row, &err), 0); // another pack's image: row -1
     assert_int_equal(read_edited(dir, &pk, "map_row,dicom_id,target,labels,positive,probability",
-                                 "1,x,2,Consolidation,0,0.5", &err), -1); // no column "label"
+                                 "1,x,2,Consolidation,0,0.5", &err),
+                     -1); // no column "label"
     if (!strstr(err.msg, "maps.csv") || !strstr(err.msg, "\"label\""))
         fail_msg("message \"%s\"", err.msg);
     pack_close(&pk);
@@ -315,11 +326,17 @@ static void method_maps_round_trip(void **state) {
     static float values[M * PX * PX];
     int32_t target[M] = {4, 0, 13};
     float delta[M] = {1e-7f, -2e-7f, 0};
-    for (int i = 0; i < M * PX * PX; i++) values[i] = (float)sin(0.01 * i);
+    for (int i = 0; i < M * PX * PX; i++)
+        values[i] = (float)sin(0.01 * i);
     attr_options o;
     attr_options_default(&o);
-    study_method_file f = {.method = ATTR_DL, .shape = {M, PX, PX}, .values = values,
-                           .target = target, .delta = delta, .model = "m.safetensors", .opt = &o};
+    study_method_file f = {.method = ATTR_DL,
+                           .shape = {M, PX, PX},
+                           .values = values,
+                           .target = target,
+                           .delta = delta,
+                           .model = "m.safetensors",
+                           .opt = &o};
     assert_int_equal(study_method_file_write(dir, &f, &err), 0);
     study_method_maps mm;
     assert_int_equal(study_method_maps_open(dir, ATTR_DL, M, PX, &mm, &err), 0);
