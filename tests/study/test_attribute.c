@@ -71,9 +71,72 @@ static void assert_index_equal(const study_map_index *got, const study_map_index
     }
 }
 
+// r's index against the positive labels of the test rows, in row order.
+static void assert_positive_targets(const study_attr_result *r, const pack *pk) {
+    int64_t *rows, n = pack_split_rows(pk, SPLIT_TEST, &rows), m = 0, images = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int any = 0;
+        for (int c = 0; c < CX_N_LABELS; c++)
+            if (pk->labels[rows[i] * CX_N_LABELS + c] > 0.5f) {
+                assert_true(m < r->n_maps);
+                assert_int_equal(r->index.pack_row[m], rows[i]);
+                assert_int_equal(r->index.target[m], c);
+                assert_int_equal(r->index.positive[m], 1);
+                m++, any = 1;
+            }
+        images += any;
+    }
+    free(rows);
+    assert_true(m > 2);
+    assert_int_equal(r->n_maps, m);
+    assert_int_equal(r->n_images, images);
+}
+
+// The stage's maps (read back from out) and probabilities against the library called directly on
+// inputs normalised here: attr_run's maps, sigmoid of densenet_forward's logit.
+static void assert_maps_and_probabilities(const char *out, const study_attr_settings *s,
+                                          const study_attr_result *r, const pack *pk) {
+    cx_error err;
+    densenet *net;
+    if (model_load(model_path, &net, &err)) fail_msg("%s", err.msg);
+    attr_ctx *ctx = attr_ctx_create(net, PX, PX, &s->opt, &err);
+    densenet_plan *plan = densenet_plan_create(net, 1, PX, PX, NN_FP32, NN_EVAL, &err);
+    assert_non_null(ctx);
+    assert_non_null(plan);
+    study_method_maps mm[ATTR_NMETHODS];
+    for (int k = 0; k < s->n_methods; k++)
+        assert_int_equal(study_method_maps_open(out, s->methods[k], r->n_maps, PX, &mm[k], &err),
+                         0);
+    float x[3 * PX * PX], logits[CX_N_LABELS];
+    for (int64_t i = 0; i < r->n_maps; i++) {
+        input_of(pk, r->index.pack_row[i], x);
+        assert_int_equal(densenet_forward(plan, x, logits, NULL, &err), 0);
+        double p = 1.0 / (1.0 + exp(-logits[r->index.target[i]]));
+        assert_close(r->index.probability[i], p, 1e-5, 1e-6, "probability");
+        for (int k = 0; k < s->n_methods; k++) {
+            attr_request rq = {.x = x,
+                               .n_targets = 1,
+                               .targets = &r->index.target[i],
+                               .stream = (uint64_t)r->index.pack_row[i]};
+            attr_map am;
+            if (attr_run(ctx, s->methods[k], &rq, 1, &am, &err)) fail_msg("%s", err.msg);
+            double e = max_rel_err(mm[k].maps + (size_t)i * PX * PX, am.map, PX * PX);
+            if (e > 1e-5)
+                fail_msg("%s map %lld: stage vs attr_run %.2e", attr_method_name(s->methods[k]),
+                         (long long)i, e);
+            attr_map_free(&am);
+        }
+    }
+    for (int k = 0; k < s->n_methods; k++)
+        study_method_maps_close(&mm[k]);
+    densenet_plan_free(plan);
+    attr_ctx_free(ctx);
+    densenet_free(net);
+}
+
 static void stage_maps_probabilities_and_index(void **state) {
     (void)state;
-    char out[4096];
+    char out[4096], want[4200];
     snprintf(out, sizeof out, "%s", test_out_path("study_attr_out"));
     sh("rm -rf '%s'", out);
     study_attr_settings s;
@@ -83,75 +146,23 @@ static void stage_maps_probabilities_and_index(void **state) {
     study_attr_result r;
     cx_error err;
     if (study_attribute(&s, &r, &err)) fail_msg("%s", err.msg);
-    // oracle targets: positive labels of the test rows, in row order
     pack pk;
     if (pack_open(&pk, pack_dir, &err)) fail_msg("%s", err.msg);
-    int64_t *rows, n = pack_split_rows(&pk, SPLIT_TEST, &rows), m = 0, images = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int any = 0;
-        for (int c = 0; c < CX_N_LABELS; c++)
-            if (pk.labels[rows[i] * CX_N_LABELS + c] > 0.5f) {
-                assert_true(m < r.n_maps);
-                assert_int_equal(r.index.pack_row[m], rows[i]);
-                assert_int_equal(r.index.target[m], c);
-                assert_int_equal(r.index.positive[m], 1);
-                m++, any = 1;
-            }
-        images += any;
-    }
-    assert_true(m > 2);
-    assert_int_equal(r.n_maps, m);
-    assert_int_equal(r.n_images, images);
+    assert_positive_targets(&r, &pk);
     assert_int_equal(r.S, PX);
     assert_int_equal(r.n_methods, 2);
     assert_true(isnan(r.delta_mean_abs[0]));
     assert_true(r.delta_max_abs[1] < 1e-3); // DeepLift's completeness
-    // the maps and probabilities of the library, called directly on inputs normalised here
-    densenet *net;
-    if (model_load(model_path, &net, &err)) fail_msg("%s", err.msg);
-    attr_ctx *ctx = attr_ctx_create(net, PX, PX, &s.opt, &err);
-    densenet_plan *plan = densenet_plan_create(net, 1, PX, PX, NN_FP32, NN_EVAL, &err);
-    assert_non_null(ctx);
-    assert_non_null(plan);
-    study_method_maps mm[2];
-    for (int k = 0; k < 2; k++)
-        assert_int_equal(study_method_maps_open(out, s.methods[k], m, PX, &mm[k], &err), 0);
-    float x[3 * PX * PX], logits[CX_N_LABELS];
-    for (int64_t i = 0; i < m; i++) {
-        input_of(&pk, r.index.pack_row[i], x);
-        assert_int_equal(densenet_forward(plan, x, logits, NULL, &err), 0);
-        double p = 1.0 / (1.0 + exp(-logits[r.index.target[i]]));
-        assert_close(r.index.probability[i], p, 1e-5, 1e-6, "probability");
-        for (int k = 0; k < 2; k++) {
-            attr_request rq = {.x = x,
-                               .n_targets = 1,
-                               .targets = &r.index.target[i],
-                               .stream = (uint64_t)r.index.pack_row[i]};
-            attr_map am;
-            if (attr_run(ctx, s.methods[k], &rq, 1, &am, &err)) fail_msg("%s", err.msg);
-            double e = max_rel_err(mm[k].maps + (size_t)i * PX * PX, am.map, PX * PX);
-            if (e > 1e-5)
-                fail_msg("%s map %lld: stage vs attr_run %.2e", attr_method_name(s.methods[k]),
-                         (long long)i, e);
-            attr_map_free(&am);
-        }
-    }
-    for (int k = 0; k < 2; k++)
-        study_method_maps_close(&mm[k]);
+    assert_maps_and_probabilities(out, &s, &r, &pk);
     // maps.csv round-trips
     study_map_index ix;
     if (study_map_index_read(out, &pk, &ix, &err)) fail_msg("%s", err.msg);
     assert_index_equal(&ix, &r.index);
     study_map_index_free(&ix);
-    char want[4200];
     snprintf(want, sizeof want, "%s/maps.csv", out);
     assert_string_equal(r.maps_csv, want);
     snprintf(want, sizeof want, "%s/dl.safetensors", out);
     assert_string_equal(r.method_path[1], want);
-    densenet_plan_free(plan);
-    attr_ctx_free(ctx);
-    densenet_free(net);
-    free(rows);
     pack_close(&pk);
     study_attr_result_free(&r);
 }
