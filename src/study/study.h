@@ -124,7 +124,7 @@ typedef struct study_attr_result {
     char maps_csv[4200];                      // DIR/maps.csv ("" for input runs)
 } study_attr_result;
 // Runs every method of s over the chosen images and writes the files above. 0 ok, -1 with err (a
-// file named, or the setting at fault). r is filled on success; free it with study_attr_result_free.
+// file named, or the setting at fault). r is filled on success: free with study_attr_result_free.
 int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error *err);
 void study_attr_result_free(study_attr_result *r);
 
