@@ -20,6 +20,114 @@
 // ==== evaluate (evaluate.c, eval_files.c): predictions, thresholds, AUROC + CIs, DeLong ==========
 
 // ==== attribute a split (attribute.c, attr_files.c): maps + their index (maps.csv) ===============
+// Saliency maps of one label's logit per (image, target), model in eval mode (METHODS.md §2-3): for
+// the images of a pack split (targets per image by a policy) or for the samples of an input tensor
+// (one target for all). The stage owns these files in its output directory DIR:
+//   DIR/<method>.safetensors  tensor "<method>" F32: maps [M,S,S] (sum over channels; GC/LC
+//       upsampled), or raw Captum-shaped attributions (sl, dl, gs, nt, ig, oc [M,3,S,S]; gc
+//       [M,1,h,w] before ReLU; lc [M,C,h,w]); "target" I32 [M]; for DL, IG and LC "delta" F32 [M]
+//       = sum(attribution) - (f(x) - f(x')). __metadata__: method, kind (maps | raw), model,
+//       precision, seed, options.
+//   DIR/maps.csv  (pack runs only) one row per map, in map order: map_row (0, 1, ...), dicom_id,
+//       target (label index, CX_LABELS order), label (its name), positive (the pack's label, 0/1),
+//       probability (sigmoid of the target's logit, %.6f).
+//   DIR/overlays/<dicom_id>_<label>_<method>.png  viridis over the radiograph, first n_overlays
+//       images (input runs: input<i>_<label>_<method>.png).
+// Map order: image-major in split row order, targets ascending (list: in list order) per image.
+
+// The index of the maps (maps.csv): map i of every <method>.safetensors explains target[i] of the
+// image at pack_row[i].
+typedef struct study_map_index {
+    int64_t n;            // maps = rows of maps.csv, in map_row order
+    int64_t *pack_row;    // [n] pack row of the map's image, -1 when the image is not in the pack
+    int *target;          // [n] label index, CX_LABELS order
+    int8_t *positive;     // [n] ground truth of target for the image: 1, 0 (-1: input runs)
+    float *probability;   // [n] sigmoid(logit of target)
+} study_map_index;
+// attr_dir/maps.csv into out (cap bytes); -1 when it does not fit.
+int study_map_index_path(const char *attr_dir, char *out, size_t cap, cx_error *err);
+// Reads attr_dir/maps.csv as study_map_index_write writes it: every column present, map_row = row
+// number, target a label index 0..13 and label its name (they must agree), positive 0 or 1,
+// probability in [0,1]; extra columns are ignored. pack_row by dicom_id in pk (pk NULL: all -1).
+// Errors name file:line:column and the column.
+int study_map_index_read(const char *attr_dir, const pack *pk, study_map_index *out, cx_error *err);
+// Writes attr_dir/maps.csv (atomically) for ix, whose maps all come from images of pk.
+int study_map_index_write(const char *attr_dir, const pack *pk, const study_map_index *ix,
+                          cx_error *err);
+// Room for n maps (arrays uninitialised); free with study_map_index_free.
+void study_map_index_alloc(study_map_index *ix, int64_t n);
+void study_map_index_free(study_map_index *ix);
+
+// One method's output file, as the stage writes it.
+typedef struct study_method_file {
+    attr_method method;
+    int raw;                // 0: values are maps [n,S,S]; 1: Captum-shaped attributions
+    int64_t shape[4];       // maps: {n,S,S}; raw: {n, C, h, w} (see above)
+    const float *values;    // [shape]
+    const int32_t *target;  // [n]
+    const float *delta;     // [n] completeness (DL, IG, LC: attr_map.delta), or NULL (none)
+    const char *model;      // the model file's path (recorded in __metadata__)
+    const attr_options *opt; // the options the maps were made with (recorded)
+} study_method_file;
+// attr_dir/<method>.safetensors into out (cap bytes); -1 when it does not fit.
+int study_method_path(const char *attr_dir, attr_method m, char *out, size_t cap, cx_error *err);
+// Writes attr_dir/<method>.safetensors atomically.
+int study_method_file_write(const char *attr_dir, const study_method_file *f, cx_error *err);
+
+// The 2-D maps of one method, memory-mapped from attr_dir/<method>.safetensors.
+typedef struct study_method_maps {
+    attr_method method;
+    st_file file;
+    const float *maps;  // [n,S,S], into the mapping
+    int64_t n;
+    int S;
+} study_method_maps;
+// Tensor "<method>" F32 [n,S,S] (2-D maps, not raw). 0 ok, 1 when the file does not exist, -1 on
+// error (the message names file and tensor; a raw file says to write maps without --raw).
+int study_method_maps_open(const char *attr_dir, attr_method m, int64_t n, int S,
+                           study_method_maps *out, cx_error *err);
+void study_method_maps_close(study_method_maps *mm);
+
+typedef struct study_attr_settings {
+    const char *model;      // model file (required)
+    unsigned model_flags;   // MODEL_LOAD_* (0)
+    // Either a pack split ...
+    const char *data;       // dataset pack directory (NULL: input runs)
+    int split;              // SPLIT_TEST
+    const char *targets;    // "positive" (labels positive for the image, label_mask respected;
+                            // images without any are skipped) | "all" | a list of label indices
+                            // or names, "1,Edema" ("positive")
+    int64_t limit;          // first N images of the split (0: all)
+    int gaze_only;          // 1: only images with radiologist gaze (0)
+    // ... or an input tensor.
+    const char *input;      // tensor "input" [N,3,S,S] float, normalised (NULL: pack runs)
+    int target;             // label index explained for every input sample (-1)
+    attr_method methods[ATTR_NMETHODS];
+    int n_methods;          // the study's six: sl, gc, dl, lc, gs, nt
+    attr_options opt;       // attr_options_default; opt.black is set from the model's mean/std
+    const char *out;        // output directory (created)
+    int raw;                // 1: Captum-shaped raw attributions instead of S x S maps (0)
+    int64_t n_overlays;     // PNG overlays of the first N images (0)
+    int progress;           // 1: a progress bar on stderr (0)
+} study_attr_settings;
+void study_attr_settings_default(study_attr_settings *s);
+
+typedef struct study_attr_result {
+    int64_t n_images, n_maps; // images with at least one target; maps per method
+    int S;                    // maps are S x S
+    study_map_index index;    // [n_maps] (input runs: map i is sample i, pack_row -1)
+    int n_methods;
+    attr_method methods[ATTR_NMETHODS];       // in settings order
+    char method_path[ATTR_NMETHODS][4200];    // where each method's file was written
+    double delta_mean_abs[ATTR_NMETHODS];     // mean |delta| over the maps (DL, IG, LC; NAN else)
+    double delta_max_abs[ATTR_NMETHODS];      // max |delta|
+    char maps_csv[4200];                      // DIR/maps.csv ("" for input runs)
+} study_attr_result;
+// Runs every method of s over the chosen images and writes the files above. 0 ok, -1 with err (a
+// file named, or the setting at fault). r is filled on success: free with study_attr_result_free.
+int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error *err);
+void study_attr_result_free(study_attr_result *r);
+
 
 // ==== compare with gaze (compare*.c): image-level metrics, regions, planted findings ============
 
