@@ -1,10 +1,11 @@
-// cxrgaze compare: saliency maps vs radiologist gaze (compare_run in report/).
+// cxrgaze compare: saliency maps vs radiologist gaze (study_compare, then its figures).
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "report/report.h"
+#include "study/study.h"
 
 static void help(FILE *out) {
     fprintf(out,
@@ -57,8 +58,8 @@ int cmd_compare(int argc, char **argv) {
         {"grid-rows", required_argument, 0, O_GRID},
         {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP},
         {0, 0, 0, 0}};
-    compare_opts o;
-    compare_opts_default(&o);
+    study_compare_settings o;
+    study_compare_settings_default(&o);
     const char *pending_name = NULL;
     long v;
     double d;
@@ -68,11 +69,11 @@ int cmd_compare(int argc, char **argv) {
         switch (opt) {
         case O_DATA: o.data_dir = optarg; break;
         case O_EVAL:
-            if (o.n_eval == 8) return cli_usage_error(cmd, "at most 8 --eval");
+            if (o.n_eval == STUDY_COMPARE_MAX_MODELS) return cli_usage_error(cmd, "at most 8 --eval");
             o.eval_dir[o.n_eval++] = optarg;
             break;
         case O_ATTR:
-            if (o.n_models == 8) return cli_usage_error(cmd, "at most 8 --attributions");
+            if (o.n_models == STUDY_COMPARE_MAX_MODELS) return cli_usage_error(cmd, "at most 8 --attributions");
             o.name[o.n_models] = pending_name;
             pending_name = NULL;
             o.attr_dir[o.n_models++] = optarg;
@@ -113,7 +114,11 @@ int cmd_compare(int argc, char **argv) {
         return cli_usage_error(cmd, "give one --eval, or one per --attributions (%d given for %d)",
                                o.n_eval, o.n_models);
     cx_error err;
-    if (compare_run(&o, &err)) return cli_error(cmd, &err);
+    study_compare_result res;
+    if (study_compare(&o, &res, &err)) return cli_error(cmd, &err);
+    int rc = report_compare_figures(o.out_dir, &res, &err);
+    study_compare_result_free(&res);
+    if (rc) return cli_error(cmd, &err);
     cx_info("compare: tables and figures in %s", o.out_dir);
     return CLI_OK;
 }

@@ -88,13 +88,11 @@ typedef struct {
     int emd_size, progress;
 } metrics_args;
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} metric_names[] = {{"ssim", STATS_M_SSIM},        {"cc", STATS_M_CC},   {"kl", STATS_M_KL},
-                    {"sim", STATS_M_SIM},          {"emd", STATS_M_EMD}, {"nss", STATS_M_NSS},
-                    {"auc_judd", STATS_M_AUC_JUDD}};
-#define N_METRICS ((int)(sizeof metric_names / sizeof metric_names[0]))
+// Column order of the output (stats_metric's names, in this command's historical order).
+static const stats_metric column_order[] = {STATS_SSIM, STATS_CC,  STATS_KL,      STATS_SIM,
+                                            STATS_EMD,  STATS_NSS, STATS_AUC_JUDD};
+#define N_METRICS ((int)(sizeof column_order / sizeof column_order[0]))
+_Static_assert(N_METRICS == STATS_N_METRICS, "every metric has a column");
 
 // "ssim,cc" -> bits; -1 on an unknown name (copied into *bad).
 static int parse_metrics(const char *list, unsigned *which, char *bad, size_t cap) {
@@ -103,35 +101,14 @@ static int parse_metrics(const char *list, unsigned *which, char *bad, size_t ca
     snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        int k = 0;
-        while (k < N_METRICS && strcmp(tok, metric_names[k].name))
-            k++;
-        if (k == N_METRICS) {
+        int m = stats_metric_parse(tok);
+        if (m < 0) {
             snprintf(bad, cap, "%s", tok);
             return -1;
         }
-        *which |= metric_names[k].bit;
+        *which |= stats_metric_bit((stats_metric)m);
     }
     return *which ? 0 : -1;
-}
-
-static const double *metric_value(const stats_map_metrics *m, unsigned bit) {
-    switch (bit) {
-    case STATS_M_SSIM:
-        return &m->ssim;
-    case STATS_M_CC:
-        return &m->cc;
-    case STATS_M_KL:
-        return &m->kl;
-    case STATS_M_SIM:
-        return &m->sim;
-    case STATS_M_EMD:
-        return &m->emd;
-    case STATS_M_NSS:
-        return &m->nss;
-    default:
-        return &m->auc_judd;
-    }
 }
 
 static int run(const metrics_args *a, cx_error *err) {
@@ -229,14 +206,15 @@ static int run(const metrics_args *a, cx_error *err) {
     if (cx_atomic_open(&af, a->out, err)) goto out;
     fputs("index", af.f);
     for (int k = 0; k < N_METRICS; k++)
-        if (a->which & metric_names[k].bit) fprintf(af.f, ",%s", metric_names[k].name);
+        if (a->which & stats_metric_bit(column_order[k]))
+            fprintf(af.f, ",%s", stats_metric_name(column_order[k]));
     fputs(",map_constant,ref_constant\n", af.f);
     for (int64_t i = 0; i < n; i++) {
         const stats_map_metrics *m = &res[i];
         fprintf(af.f, "%lld", (long long)i);
         for (int k = 0; k < N_METRICS; k++)
-            if (a->which & metric_names[k].bit)
-                print_num(af.f, *metric_value(m, metric_names[k].bit));
+            if (a->which & stats_metric_bit(column_order[k]))
+                print_num(af.f, stats_map_metric_value(m, column_order[k]));
         fprintf(af.f, ",%d,%d\n", m->map_constant, m->ref_constant);
     }
     if (cx_atomic_commit(&af, err)) goto out;

@@ -1,12 +1,13 @@
 // report: figures (cairo; every figure as PNG and SVG from the same drawing code, colours from
-// attr_viridis), compare, and the HTML/Markdown report writer. Depends on util, io, data, attr,
-// stats, cairo.
+// attr_viridis) and the HTML/Markdown report writer. Reads the study's files only through the
+// readers of study/. Depends on study, io, cairo.
 #ifndef CX_REPORT_H
 #define CX_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "study/study.h"
 #include "util/util.h"
 
 // ---- figures (plot.c) ------------------------------------------------------------------------
@@ -57,32 +58,11 @@ void rp_doc_code(rp_doc *d, const char *text);          // preformatted block
 int rp_doc_write(rp_doc *d, const char *html_path, const char *md_path, cx_error *err);
 void rp_doc_free(rp_doc *d);
 
-// ---- compare (compare.c, compare_inputs.c): saliency vs radiologist gaze ------------------------
-// METHODS.md §3. For each model (an eval directory with predictions.csv + thresholds.csv, paired
-// with an attribution directory with maps.csv + <method>.safetensors): SSIM and the other map
-// metrics for correct vs incorrect predictions (bootstrap CI, permutation p) with centre-bias and
-// mean-training-gaze baselines; most-salient-region distributions vs gaze (TV distance,
-// chi-square); with a synth truth in the pack, the share of each map inside the planted finding;
-// GradCAM vs Layer Conductance agreement; figures. Writes into out_dir: ssim.csv, metrics.csv,
-// regions.csv, region_distance.csv, truth.csv (if truth), gc_lc.csv (if both), compare.json and
-// figures (ssim_<model>, regions_<model>_<label>, grid_<model>: PNG + SVG).
-typedef struct compare_opts {
-    const char *data_dir;
-    int n_models;
-    const char *eval_dir[8];    // one per model (or one shared: n_eval == 1)
-    int n_eval;
-    const char *attr_dir[8];    // one per model
-    const char *name[8];        // display names (NULL: from the attribution dir)
-    const char *out_dir;
-    double fixed_threshold;     // < 0: thresholds.csv (F1-maximising on validate)
-    int n_bootstrap;            // 1000
-    int n_permutations;         // 10000
-    uint64_t seed;              // 0
-    int emd_side;               // 32: EMD on maps area-downsampled to at most this side
-    int grid_rows;              // 4
-} compare_opts;
-void compare_opts_default(compare_opts *o);
-int compare_run(const compare_opts *o, cx_error *err);
+// ---- compare's figures (compare_figures.c) ------------------------------------------------------
+// From study_compare's result (study.h), into out_dir: ssim_<model> (SSIM correct vs incorrect,
+// pooled over labels, with the baselines), regions_<model>_<label> (most salient region, gaze vs
+// each method, labels with at least 3 gaze images), grid_<model> (qualitative grid): PNG + SVG.
+int report_compare_figures(const char *out_dir, const study_compare_result *r, cx_error *err);
 
 // ---- report (report_build.c) -------------------------------------------------------------------
 // Collects what the given run directories hold (searched two levels deep: pack summary.json,

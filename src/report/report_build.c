@@ -546,3 +546,52 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
         rb_csv_table(d, f.path[m], cap, NULL, NULL, 20);
     }
 }
+
+// ---- the report ---------------------------------------------------------------------------------
+static void build_sections(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
+                           rb_cells *findings) {
+    rb_section_data(d, n_dirs, dirs);
+    rb_section_auroc(d, n_dirs, dirs, out_dir, findings);
+    rb_section_compare(d, n_dirs, dirs, out_dir, findings);
+    rb_section_sanity(d, n_dirs, dirs, out_dir, findings);
+    rb_section_training(d, n_dirs, dirs, out_dir);
+    rb_section_settings(d, n_dirs, dirs);
+}
+
+int report_build(const char *html_path, int n_dirs, const char *const *dirs, cx_error *err) {
+    char out_dir[4096], md_path[4200];
+    rb_dirname(html_path, out_dir, sizeof out_dir);
+    if (cx_mkdir_p(out_dir, err)) return -1;
+    for (int i = 0; i < n_dirs; i++)
+        if (!cx_is_dir(dirs[i])) return cx_fail(err, "%s: not a directory", dirs[i]);
+    size_t l = strlen(html_path);
+    if (l > 5 && !strcmp(html_path + l - 5, ".html"))
+        snprintf(md_path, sizeof md_path, "%.*s.md", (int)(l - 5), html_path);
+    else
+        snprintf(md_path, sizeof md_path, "%s.md", html_path);
+    const char *title = "cxrgaze: does the classifier look where radiologists look?";
+    // Pass 1 gathers the findings (they open the report); pass 2 writes the page.
+    rb_cells findings = {0};
+    rp_doc *scratch = rp_doc_new(title);
+    build_sections(scratch, n_dirs, dirs, out_dir, &findings);
+    rp_doc_free(scratch);
+    if (findings.n == 0 && !cx_path_exists(out_dir))
+        return cx_fail(err, "nothing to report in the given directories");
+    rp_doc *d = rp_doc_new(title);
+    rp_doc_paragraph(d, "Chest X-ray classifiers (DenseNet-121 and the gaze-supervised DenseNet-Aug) "
+                        "against radiologists' eye gaze: classification quality, image-level and "
+                        "region-level agreement of six saliency methods with gaze, and sanity checks.");
+    rp_doc_heading(d, 2, "Findings in plain words");
+    rb_cells tmp = {0};
+    if (findings.n == 0) rb_cell_add(&tmp, "No evaluation, comparison or sanity outputs were found.");
+    rp_doc_bullets(d, findings.n ? findings.n : tmp.n,
+                   (const char *const *)(findings.n ? findings.v : tmp.v));
+    rb_cells_free(&tmp);
+    rb_cells_free(&findings);
+    rb_cells ignored = {0};
+    build_sections(d, n_dirs, dirs, out_dir, &ignored);
+    rb_cells_free(&ignored);
+    int rc = rp_doc_write(d, html_path, md_path, err);
+    rp_doc_free(d);
+    return rc;
+}

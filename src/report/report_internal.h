@@ -1,4 +1,5 @@
-// report: helpers shared by report_build.c and report_sections.c. Private to report/.
+// report: helpers shared by report_build.c, report_sections.c and compare_section.c. Private to
+// report/.
 #ifndef CX_REPORT_INTERNAL_H
 #define CX_REPORT_INTERNAL_H
 

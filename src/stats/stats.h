@@ -158,6 +158,23 @@ enum {
 void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
                           unsigned which, int emd_max_side, float *work, stats_map_metrics *out);
 
+// The map metrics as one vocabulary: enum order is compare's column order (metrics.csv rows);
+// `cxrgaze metrics` keeps its own column order over the same names.
+typedef enum {
+    STATS_SSIM = 0,
+    STATS_CC,
+    STATS_NSS,
+    STATS_KL,
+    STATS_SIM,
+    STATS_AUC_JUDD,
+    STATS_EMD,
+    STATS_N_METRICS
+} stats_metric;
+const char *stats_metric_name(stats_metric m); // "ssim", "cc", "nss", "kl", "sim", "auc_judd", "emd"
+int stats_metric_parse(const char *name);      // the stats_metric of name, or -1
+unsigned stats_metric_bit(stats_metric m);     // its STATS_M_* selection bit
+double stats_map_metric_value(const stats_map_metrics *m, stats_metric which);
+
 // Baselines. Centre bias: Gaussian centred at ((h-1)/2, (w-1)/2), sigma_y = 0.25 h,
 // sigma_x = 0.25 w (pixels), peak 1.
 void stats_center_bias_map(float *map, int h, int w);

@@ -1,13 +1,11 @@
-// report/compare: loading the pack, each model's predictions/thresholds and attribution maps,
-// and selecting the maps the study analyses.
-#include "report/compare_internal.h"
+// study/compare: loading the pack, each model's predictions/thresholds and attribution maps,
+// and selecting the maps the study analyses. The loaders of the other stages' files live here
+// only, until those stages' readers replace them.
+#include "study/compare_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const method_order[CMP_MAX_METHODS] = {"sl", "gc", "dl", "lc",
-                                                           "gs", "nt", "ig", "oc"};
 
 static int label_index(const char *s) {
     for (int c = 0; c < CX_N_LABELS; c++)
@@ -132,24 +130,25 @@ static int load_map_index(const char *dir, const cx_strmap *rows, cmp_model *m, 
 }
 
 static int load_methods(const char *dir, int S, cmp_model *m, cx_error *err) {
-    for (int k = 0; k < CMP_MAX_METHODS; k++) {
+    for (int k = 0; k < ATTR_NMETHODS; k++) {
+        const char *method = attr_method_name((attr_method)k);
         char file[64], path[4200];
-        snprintf(file, sizeof file, "%s.safetensors", method_order[k]);
+        snprintf(file, sizeof file, "%s.safetensors", method);
         cx_path_join(path, sizeof path, dir, file);
         if (!cx_path_exists(path)) continue;
         st_file *f = &m->file[m->n_methods];
         if (st_open(f, path, err)) return -1;
         const st_tensor *t;
         int64_t shape[3] = {m->n_maps, S, S};
-        if (st_expect(f, method_order[k], ST_F32, 3, shape, &t, err)) {
+        if (st_expect(f, method, ST_F32, 3, shape, &t, err)) {
             st_close(f);
             return cx_fail_wrap(err, "maps must be [maps.csv rows, S, S] (write them without --raw)");
         }
         if ((uintptr_t)t->data % sizeof(float)) {
             st_close(f);
-            return cx_fail(err, "%s: tensor \"%s\" is not 4-byte aligned", path, method_order[k]);
+            return cx_fail(err, "%s: tensor \"%s\" is not 4-byte aligned", path, method);
         }
-        snprintf(m->method[m->n_methods], sizeof m->method[0], "%s", method_order[k]);
+        m->method[m->n_methods] = (attr_method)k;
         m->maps[m->n_methods] = t->data;
         m->n_methods++;
     }
@@ -186,42 +185,22 @@ static void dir_basename(const char *dir, char *out, size_t cap) {
     snprintf(out, cap, "%s", b ? b + 1 : tmp);
 }
 
-int cmp_load(const compare_opts *o, cmp_inputs *in, cx_error *err) {
-    memset(in, 0, sizeof *in);
-    if (pack_open(&in->pk, o->data_dir, err)) return -1;
+// Held-out gaze images (and their positions by pack row), and the two baseline maps.
+static int gaze_baselines(cmp_inputs *in, const char *data_dir, cx_error *err) {
     const pack *p = &in->pk;
-    int S = in->S = p->size;
-    size_t npix = (size_t)S * S;
-
-    cx_strmap rows;
-    strmap_init(&rows);
-    for (int64_t i = 0; i < p->n; i++) strmap_put(&rows, p->dicom_id[i], i);
-
-    in->n_models = o->n_models;
-    for (int k = 0; k < o->n_models; k++) {
-        cmp_model *m = &in->model[k];
-        if (o->name[k]) snprintf(m->name, sizeof m->name, "%s", o->name[k]);
-        else dir_basename(o->attr_dir[k], m->name, sizeof m->name);
-        const char *ev = o->eval_dir[o->n_eval == 1 ? 0 : k];
-        m->prob = cx_malloc(sizeof(float) * (size_t)(p->n ? p->n : 1) * CX_N_LABELS);
-        if (load_predictions(ev, &rows, p->n, m->prob, err)) goto fail;
-        if (o->fixed_threshold >= 0)
-            for (int c = 0; c < CX_N_LABELS; c++) m->thr[c] = o->fixed_threshold;
-        else if (load_thresholds(ev, m->thr, err))
-            goto fail;
-        if (load_map_index(o->attr_dir[k], &rows, m, err)) goto fail;
-        if (load_methods(o->attr_dir[k], S, m, err)) goto fail;
-        select_analysed(in, m);
-    }
-
-    // Held-out gaze images and the two baselines.
+    size_t npix = (size_t)in->S * in->S;
     in->gaze_test_rows = cx_malloc(sizeof(int64_t) * (size_t)(p->n ? p->n : 1));
+    in->gaze_test_index = cx_malloc(sizeof(int64_t) * (size_t)(p->n ? p->n : 1));
     int64_t n_train_gaze = 0;
     in->mean_gaze = cx_calloc(npix, sizeof(float));
     double *acc = cx_calloc(npix, sizeof(double));
     for (int64_t i = 0; i < p->n; i++) {
+        in->gaze_test_index[i] = -1;
         if (p->gaze_row[i] < 0) continue;
-        if (p->split[i] == SPLIT_TEST) in->gaze_test_rows[in->n_gaze_test++] = i;
+        if (p->split[i] == SPLIT_TEST) {
+            in->gaze_test_index[i] = in->n_gaze_test;
+            in->gaze_test_rows[in->n_gaze_test++] = i;
+        }
         if (p->split[i] == SPLIT_TRAIN) {
             const float *g = p->gaze + (size_t)p->gaze_row[i] * npix;
             for (size_t q = 0; q < npix; q++) acc[q] += g[q];
@@ -230,16 +209,47 @@ int cmp_load(const compare_opts *o, cmp_inputs *in, cx_error *err) {
     }
     for (size_t q = 0; q < npix; q++) in->mean_gaze[q] = n_train_gaze ? (float)(acc[q] / n_train_gaze) : 0;
     free(acc);
-    if (n_train_gaze == 0) cx_warn("%s: no training images with gaze: the mean-gaze baseline is empty", o->data_dir);
+    if (n_train_gaze == 0) cx_warn("%s: no training images with gaze: the mean-gaze baseline is empty", data_dir);
     in->centre_bias = cx_malloc(sizeof(float) * npix);
-    stats_center_bias_map(in->centre_bias, S, S);
-    strmap_free(&rows);
+    stats_center_bias_map(in->centre_bias, in->S, in->S);
     if (in->n_gaze_test == 0)
-        return cx_fail(err, "%s: no test images with gaze: nothing to compare", o->data_dir);
+        return cx_fail(err, "%s: no test images with gaze: nothing to compare", data_dir);
     return 0;
-fail:
+}
+
+// Model k's predictions, thresholds and maps; rows: dicom_id -> pack row.
+static int load_model(const study_compare_settings *s, int k, const cx_strmap *rows,
+                      cmp_inputs *in, cx_error *err) {
+    const pack *p = &in->pk;
+    cmp_model *m = &in->model[k];
+    if (s->name[k]) snprintf(m->name, sizeof m->name, "%s", s->name[k]);
+    else dir_basename(s->attr_dir[k], m->name, sizeof m->name);
+    const char *ev = s->eval_dir[s->n_eval == 1 ? 0 : k];
+    m->prob = cx_malloc(sizeof(float) * (size_t)(p->n ? p->n : 1) * CX_N_LABELS);
+    if (load_predictions(ev, rows, p->n, m->prob, err)) return -1;
+    if (s->fixed_threshold >= 0)
+        for (int c = 0; c < CX_N_LABELS; c++) m->thr[c] = s->fixed_threshold;
+    else if (load_thresholds(ev, m->thr, err))
+        return -1;
+    if (load_map_index(s->attr_dir[k], rows, m, err)) return -1;
+    if (load_methods(s->attr_dir[k], in->S, m, err)) return -1;
+    select_analysed(in, m);
+    return 0;
+}
+
+int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err) {
+    memset(in, 0, sizeof *in);
+    if (pack_open(&in->pk, s->data_dir, err)) return -1;
+    const pack *p = &in->pk;
+    in->S = p->size;
+    cx_strmap rows;
+    strmap_init(&rows);
+    for (int64_t i = 0; i < p->n; i++) strmap_put(&rows, p->dicom_id[i], i);
+    int rc = 0;
+    in->n_models = s->n_models;
+    for (int k = 0; k < s->n_models && !rc; k++) rc = load_model(s, k, &rows, in, err);
     strmap_free(&rows);
-    return -1;
+    return rc ? rc : gaze_baselines(in, s->data_dir, err);
 }
 
 void cmp_free(cmp_inputs *in) {
@@ -253,6 +263,7 @@ void cmp_free(cmp_inputs *in) {
         free(m->an_correct);
     }
     free(in->gaze_test_rows);
+    free(in->gaze_test_index);
     free(in->centre_bias);
     free(in->mean_gaze);
     pack_close(&in->pk);

@@ -1,0 +1,114 @@
+// report: the figures of compare, drawn from study_compare's result — SSIM correct vs incorrect
+// with baselines, most-salient-region distributions per label, the qualitative grids.
+#include "report/report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Short method titles for figure legends and column titles.
+static const char *const method_title[ATTR_NMETHODS] = {
+    [ATTR_SL] = "Saliency",     [ATTR_GC] = "GradCAM",    [ATTR_DL] = "DeepLift",
+    [ATTR_LC] = "Layer Cond.",  [ATTR_GS] = "GradientSHAP", [ATTR_NT] = "SmoothGrad",
+    [ATTR_IG] = "Int. Gradients", [ATTR_OC] = "Occlusion"};
+_Static_assert(sizeof method_title / sizeof method_title[0] == ATTR_NMETHODS,
+               "one title per attr_method");
+
+static void slug(const char *s, char *out, size_t cap) {
+    size_t j = 0;
+    for (; *s && j + 1 < cap; s++) out[j++] = (*s == ' ' || *s == '/') ? '_' : *s;
+    out[j] = 0;
+}
+
+// SSIM with gaze pooled over labels, correct vs incorrect, per method and baseline.
+static int ssim_figure(const char *out_dir, const study_compare_result *res,
+                       const study_compare_model *m, cx_error *err) {
+    enum { MAXG = ATTR_NMETHODS + 2 };
+    int nk = m->n_methods + 2;
+    const char *groups[MAXG];
+    double val[2][MAXG], lo[2][MAXG], hi[2][MAXG];
+    for (int g = 0; g < nk; g++) {
+        int source = g < m->n_methods ? (int)m->method[g]
+                                      : (g == m->n_methods ? STUDY_SOURCE_CENTRE_BIAS
+                                                           : STUDY_SOURCE_MEAN_GAZE);
+        groups[g] = g < m->n_methods ? method_title[m->method[g]]
+                                     : (g == m->n_methods ? "centre bias" : "mean gaze");
+        for (int s = 0; s < STUDY_N_GROUPS; s++) {
+            const study_metric_row *r = study_compare_pooled_ssim(res, m->name, source, s);
+            val[s][g] = r ? r->mean : NAN;
+            lo[s][g] = r ? r->ci_lo : NAN;
+            hi[s][g] = r ? r->ci_hi : NAN;
+        }
+    }
+    rp_series ss[2] = {{"correct", val[0], lo[0], hi[0]}, {"incorrect", val[1], lo[1], hi[1]}};
+    char path[4200], name[160], title[200];
+    snprintf(name, sizeof name, "ssim_%s", m->name);
+    cx_path_join(path, sizeof path, out_dir, name);
+    snprintf(title, sizeof title, "%s: SSIM with gaze, correct vs incorrect (95%% CI)", m->name);
+    return rp_grouped_bars(path, title, "mean SSIM", nk, groups, 2, ss, 0, 1, err);
+}
+
+// Most salient region for label c: gaze vs each method of m.
+static int region_figure(const char *out_dir, const study_compare_result *res,
+                         const study_compare_model *m, int c, cx_error *err) {
+    const study_region_dist *gz = &res->gaze_regions;
+    rp_series rs[ATTR_NMETHODS + 1];
+    double fr[ATTR_NMETHODS + 1][CX_N_REGIONS];
+    for (int s = 0; s <= m->n_methods; s++) {
+        const study_region_dist *d = s == 0 ? gz : &m->regions[s - 1];
+        int64_t tot = 0;
+        for (int r = 0; r < CX_N_REGIONS; r++) tot += d->counts[c][r];
+        for (int r = 0; r < CX_N_REGIONS; r++) fr[s][r] = tot ? (double)d->counts[c][r] / tot : NAN;
+        rs[s] = (rp_series){s == 0 ? "gaze" : method_title[m->method[s - 1]], fr[s], NULL, NULL};
+    }
+    const char *rnames[CX_N_REGIONS] = {"aortic knob", "right lung", "left lung", "mediastinum"};
+    char sl[64], path[4200], name[160], title[200];
+    slug(CX_LABELS[c], sl, sizeof sl);
+    snprintf(name, sizeof name, "regions_%s_%s", m->name, sl);
+    cx_path_join(path, sizeof path, out_dir, name);
+    snprintf(title, sizeof title, "%s, %s (n=%lld gaze images): most salient region", m->name,
+             CX_LABELS[c], (long long)gz->n[c]);
+    return rp_grouped_bars(path, title, "fraction of images", CX_N_REGIONS, rnames,
+                           m->n_methods + 1, rs, 0, 1, err);
+}
+
+static int grid_figure(const char *out_dir, const study_compare_model *m, cx_error *err) {
+    const study_compare_grid *g = &m->grid;
+    if (!g->n_rows) return 0;
+    size_t npix = (size_t)g->size * g->size;
+    const uint8_t *images[16];
+    const float **cells = cx_malloc(sizeof(float *) * g->n_rows * g->n_cols);
+    char titles[16][96];
+    const char *row_titles[16], *col_titles[ATTR_NMETHODS + 2];
+    col_titles[0] = "input";
+    for (int q = 0; q < m->n_methods; q++) col_titles[q + 1] = method_title[m->method[q]];
+    col_titles[g->n_cols] = "gaze";
+    for (int r = 0; r < g->n_rows; r++) {
+        const study_compare_example *e = &g->row[r];
+        images[r] = g->images + r * npix;
+        for (int q = 0; q < g->n_cols; q++)
+            cells[(size_t)r * g->n_cols + q] = g->maps + ((size_t)r * g->n_cols + q) * npix;
+        snprintf(titles[r], sizeof titles[r], "%.8s %s p=%.2f%s", e->dicom_id, CX_LABELS[e->label],
+                 e->probability, e->correct ? "" : " (missed)");
+        row_titles[r] = titles[r];
+    }
+    char path[4200], name[128], title[160];
+    snprintf(name, sizeof name, "grid_%s", m->name);
+    cx_path_join(path, sizeof path, out_dir, name);
+    snprintf(title, sizeof title, "%s: saliency and radiologist gaze on held-out images", m->name);
+    int rc = rp_image_grid(path, title, g->n_rows, g->n_cols, g->size, row_titles, col_titles,
+                           images, cells, 0.6, err);
+    free(cells);
+    return rc;
+}
+
+int report_compare_figures(const char *out_dir, const study_compare_result *r, cx_error *err) {
+    for (int k = 0; k < r->n_models; k++) {
+        const study_compare_model *m = &r->model[k];
+        if (ssim_figure(out_dir, r, m, err)) return -1;
+        for (int c = 0; c < CX_N_LABELS; c++)
+            if (r->gaze_regions.n[c] >= 3 && region_figure(out_dir, r, m, c, err)) return -1;
+        if (grid_figure(out_dir, m, err)) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,468 @@
+// study/compare: the files of compare, a writer and a reader each, side by side: ssim.csv,
+// metrics.csv, regions.csv, region_distance.csv, truth.csv, gc_lc.csv and compare.json. Numbers
+// are written with fixed precision; NaN is an empty cell (and an empty cell reads as NaN).
+#include "study/compare_internal.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- vocabularies ------------------------------------------------------------------------------
+static const char *const source_names[STUDY_N_SOURCES - ATTR_NMETHODS] = {
+    [STUDY_SOURCE_CENTRE_BIAS - ATTR_NMETHODS] = "centre_bias",
+    [STUDY_SOURCE_MEAN_GAZE - ATTR_NMETHODS] = "mean_gaze",
+    [STUDY_SOURCE_GAZE - ATTR_NMETHODS] = "gaze",
+};
+_Static_assert(sizeof source_names / sizeof source_names[0] == STUDY_N_SOURCES - ATTR_NMETHODS,
+               "one name per map source beyond the methods");
+
+const char *study_source_name(int source) {
+    if (source >= 0 && source < ATTR_NMETHODS) return attr_method_name((attr_method)source);
+    return source >= ATTR_NMETHODS && source < STUDY_N_SOURCES ? source_names[source - ATTR_NMETHODS]
+                                                               : "?";
+}
+
+int study_source_parse(const char *name) {
+    attr_method m;
+    if (attr_method_parse(name, &m, NULL) == 0) return (int)m;
+    for (int s = ATTR_NMETHODS; s < STUDY_N_SOURCES; s++)
+        if (!strcmp(name, source_names[s - ATTR_NMETHODS])) return s;
+    return -1;
+}
+
+static const char *const group_names[STUDY_N_GROUPS] = {[STUDY_CORRECT] = "correct",
+                                                        [STUDY_INCORRECT] = "incorrect"};
+_Static_assert(sizeof group_names / sizeof group_names[0] == STUDY_N_GROUPS, "group names");
+
+const char *study_group_name(study_group g) {
+    return (unsigned)g < STUDY_N_GROUPS ? group_names[g] : "?";
+}
+
+static const char *label_name(int label) {
+    return label == STUDY_ALL_LABELS ? "all" : CX_LABELS[label];
+}
+
+// ---- cells -------------------------------------------------------------------------------------
+static void cell_text(study_cell c, const char *s) { snprintf(c, sizeof(study_cell), "%s", s); }
+static void cell_int(study_cell c, int64_t v) { snprintf(c, sizeof(study_cell), "%lld", (long long)v); }
+// fmt: one double conversion; NaN -> empty.
+static void cell_real(study_cell c, const char *fmt, double v) {
+    if (isnan(v)) c[0] = 0;
+    else snprintf(c, sizeof(study_cell), fmt, v);
+}
+
+// Writes the header and the rows for which text(rows, i, cells) fills ncols cells and returns 1.
+typedef int (*row_text_fn)(const void *rows, int64_t i, study_cell *cells);
+static int write_table(const char *path, int ncols, const char *const *cols, const void *rows,
+                       int64_t n, row_text_fn text, cx_error *err) {
+    csv_writer *w = csv_writer_open(path, err);
+    if (!w) return -1;
+    csv_writer_row(w, ncols, cols);
+    study_cell cells[16];
+    const char *fields[16];
+    for (int k = 0; k < ncols; k++) fields[k] = cells[k];
+    for (int64_t i = 0; i < n; i++)
+        if (text(rows, i, cells)) csv_writer_row(w, ncols, fields);
+    return csv_writer_commit(w, err);
+}
+
+// ---- reading -----------------------------------------------------------------------------------
+typedef struct reader {
+    csv_table *t;
+    const char *const *cols;
+    int idx[16];
+    int64_t r;
+    cx_error *err;
+} reader;
+
+static int reader_open(reader *rd, const char *path, int ncols, const char *const *cols,
+                       cx_error *err) {
+    *rd = (reader){.cols = cols, .err = err};
+    if (!(rd->t = csv_table_read(path, err))) return -1;
+    if (csv_require_cols(rd->t, cols, ncols, rd->idx, err)) {
+        csv_table_free(rd->t);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *cell_of(const reader *rd, int col) { return csv_get(rd->t, rd->r, rd->idx[col]); }
+
+static int bad_cell(const reader *rd, int col, const char *expected) {
+    return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
+                   (long long)csv_row_line(rd->t, rd->r), rd->cols[col], expected, cell_of(rd, col));
+}
+
+static int get_text(const reader *rd, int col, char *out, size_t cap) {
+    if (strlen(cell_of(rd, col)) >= cap) return bad_cell(rd, col, "a shorter name");
+    snprintf(out, cap, "%s", cell_of(rd, col));
+    return 0;
+}
+
+static int get_int64(const reader *rd, int col, int64_t *v) {
+    return csv_parse_int64(cell_of(rd, col), v) == CSV_NUM_OK ? 0 : bad_cell(rd, col, "an integer");
+}
+
+static int get_real(const reader *rd, int col, double *v) { // empty: NaN
+    int rc = csv_parse_double(cell_of(rd, col), v);
+    if (rc == CSV_NUM_EMPTY) *v = NAN;
+    return rc == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell") : 0;
+}
+
+static int get_source(const reader *rd, int col, int *v) {
+    *v = study_source_parse(cell_of(rd, col));
+    return *v >= 0 ? 0 : bad_cell(rd, col, "a method (sl, gc, ...), centre_bias, mean_gaze or gaze");
+}
+
+static int get_label(const reader *rd, int col, int *v) {
+    const char *s = cell_of(rd, col);
+    *v = !strcmp(s, "all") ? STUDY_ALL_LABELS : -2;
+    for (int c = 0; c < CX_N_LABELS && *v == -2; c++)
+        if (!strcmp(s, CX_LABELS[c])) *v = c;
+    return *v != -2 ? 0 : bad_cell(rd, col, "a label name or \"all\"");
+}
+
+static int get_region(const reader *rd, int col, int *v) {
+    for (*v = 0; *v < CX_N_REGIONS; (*v)++)
+        if (!strcmp(cell_of(rd, col), CX_REGIONS[*v])) return 0;
+    return bad_cell(rd, col, "a region name");
+}
+
+static int get_group(const reader *rd, int col, study_group *g) {
+    for (int k = 0; k < STUDY_N_GROUPS; k++)
+        if (!strcmp(cell_of(rd, col), group_names[k])) {
+            *g = (study_group)k;
+            return 0;
+        }
+    return bad_cell(rd, col, "correct or incorrect");
+}
+
+// Rows parsed one by one by parse(rd, row); *rows gets them (free()).
+typedef int (*row_parse_fn)(const reader *rd, void *row);
+static int read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
+                      row_parse_fn parse, void **rows, int64_t *n, cx_error *err) {
+    reader rd;
+    *rows = NULL;
+    *n = 0;
+    if (reader_open(&rd, path, ncols, cols, err)) return -1;
+    int64_t nr = csv_nrows(rd.t);
+    char *v = cx_calloc((size_t)(nr ? nr : 1), row_size);
+    for (rd.r = 0; rd.r < nr; rd.r++)
+        if (parse(&rd, v + (size_t)rd.r * row_size)) {
+            free(v);
+            csv_table_free(rd.t);
+            return -1;
+        }
+    csv_table_free(rd.t);
+    *rows = v;
+    *n = nr;
+    return 0;
+}
+
+// ---- ssim.csv and metrics.csv ------------------------------------------------------------------
+enum { MC_MODEL, MC_METHOD, MC_METRIC, MC_LABEL, MC_GROUP, MC_N, MC_MEAN, MC_LO, MC_HI, MC_P };
+const char *const study_metric_columns[STUDY_METRIC_NCOLS] = {
+    [MC_MODEL] = "model", [MC_METHOD] = "method", [MC_METRIC] = "metric", [MC_LABEL] = "label",
+    [MC_GROUP] = "group", [MC_N] = "n",           [MC_MEAN] = "mean",     [MC_LO] = "ci_lo",
+    [MC_HI] = "ci_hi",    [MC_P] = "p_perm"};
+const char *const study_ssim_columns[STUDY_SSIM_NCOLS] = {
+    "model", "method", "label", "group", "n", "mean", "ci_lo", "ci_hi", "p_perm"};
+_Static_assert(MC_P + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
+               "metrics.csv columns; ssim.csv has all but metric");
+
+// Position of metrics.csv column c in ssim.csv (which has no metric column).
+static int ssim_col(int c) { return c > MC_METRIC ? c - 1 : c; }
+
+void study_metric_text(const study_metric_row *r, int with_metric, study_cell *cells) {
+    study_cell all[STUDY_METRIC_NCOLS];
+    cell_text(all[MC_MODEL], r->model);
+    cell_text(all[MC_METHOD], study_source_name(r->source));
+    cell_text(all[MC_METRIC], stats_metric_name(r->metric));
+    cell_text(all[MC_LABEL], label_name(r->label));
+    cell_text(all[MC_GROUP], study_group_name(r->group));
+    cell_int(all[MC_N], r->n);
+    cell_real(all[MC_MEAN], "%.6f", r->mean);
+    cell_real(all[MC_LO], "%.6f", r->ci_lo);
+    cell_real(all[MC_HI], "%.6f", r->ci_hi);
+    cell_real(all[MC_P], "%.6g", r->p_perm);
+    for (int c = 0; c < STUDY_METRIC_NCOLS; c++)
+        if (with_metric || c != MC_METRIC) memcpy(cells[with_metric ? c : ssim_col(c)], all[c], sizeof all[c]);
+}
+
+static int metric_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_metric_text((const study_metric_row *)rows + i, 1, cells);
+    return 1;
+}
+
+static int ssim_row_text(const void *rows, int64_t i, study_cell *cells) {
+    const study_metric_row *r = (const study_metric_row *)rows + i;
+    if (r->metric == STATS_SSIM) study_metric_text(r, 0, cells);
+    return r->metric == STATS_SSIM;
+}
+
+int study_metrics_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err) {
+    return write_table(path, STUDY_METRIC_NCOLS, study_metric_columns, rows, n, metric_row_text, err);
+}
+
+int study_ssim_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err) {
+    return write_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, rows, n, ssim_row_text, err);
+}
+
+static int parse_metric_row(const reader *rd, study_metric_row *x, int with_metric) {
+#define COL(c) (with_metric ? (c) : ssim_col(c))
+    x->metric = STATS_SSIM;
+    if (with_metric) {
+        int m = stats_metric_parse(cell_of(rd, MC_METRIC));
+        if (m < 0) return bad_cell(rd, MC_METRIC, "a metric (ssim, cc, nss, kl, sim, auc_judd, emd)");
+        x->metric = (stats_metric)m;
+    }
+    return get_group(rd, COL(MC_GROUP), &x->group) ||
+           get_text(rd, COL(MC_MODEL), x->model, sizeof x->model) ||
+           get_source(rd, COL(MC_METHOD), &x->source) || get_label(rd, COL(MC_LABEL), &x->label) ||
+           get_int64(rd, COL(MC_N), &x->n) || get_real(rd, COL(MC_MEAN), &x->mean) ||
+           get_real(rd, COL(MC_LO), &x->ci_lo) || get_real(rd, COL(MC_HI), &x->ci_hi) ||
+           get_real(rd, COL(MC_P), &x->p_perm);
+#undef COL
+}
+
+static int parse_metrics_row(const reader *rd, void *row) { return parse_metric_row(rd, row, 1); }
+static int parse_ssim_row(const reader *rd, void *row) { return parse_metric_row(rd, row, 0); }
+
+int study_metrics_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
+    return read_table(path, STUDY_METRIC_NCOLS, study_metric_columns, sizeof **rows,
+                      parse_metrics_row, (void **)rows, n, err);
+}
+
+int study_ssim_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
+    return read_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, sizeof **rows, parse_ssim_row,
+                      (void **)rows, n, err);
+}
+
+// ---- regions.csv -------------------------------------------------------------------------------
+enum { RC_MODEL, RC_METHOD, RC_LABEL, RC_REGION, RC_N, RC_COUNT, RC_FRACTION };
+const char *const study_region_columns[STUDY_REGION_NCOLS] = {
+    [RC_MODEL] = "model", [RC_METHOD] = "method", [RC_LABEL] = "label",
+    [RC_REGION] = "region", [RC_N] = "n", [RC_COUNT] = "count", [RC_FRACTION] = "fraction"};
+_Static_assert(RC_FRACTION + 1 == STUDY_REGION_NCOLS, "regions.csv columns");
+
+void study_region_text(const study_region_row *r, study_cell *cells) {
+    cell_text(cells[RC_MODEL], r->model);
+    cell_text(cells[RC_METHOD], study_source_name(r->source));
+    cell_text(cells[RC_LABEL], label_name(r->label));
+    cell_text(cells[RC_REGION], CX_REGIONS[r->region]);
+    cell_int(cells[RC_N], r->n);
+    cell_int(cells[RC_COUNT], r->count);
+    cell_real(cells[RC_FRACTION], "%.6f", r->fraction);
+}
+
+static int region_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_region_text((const study_region_row *)rows + i, cells);
+    return 1;
+}
+
+int study_regions_write(const char *path, const study_region_row *rows, int64_t n, cx_error *err) {
+    return write_table(path, STUDY_REGION_NCOLS, study_region_columns, rows, n, region_row_text, err);
+}
+
+static int parse_region_row(const reader *rd, void *row) {
+    study_region_row *x = row;
+    return get_text(rd, RC_MODEL, x->model, sizeof x->model) ||
+           get_source(rd, RC_METHOD, &x->source) || get_label(rd, RC_LABEL, &x->label) ||
+           get_region(rd, RC_REGION, &x->region) || get_int64(rd, RC_N, &x->n) ||
+           get_int64(rd, RC_COUNT, &x->count) || get_real(rd, RC_FRACTION, &x->fraction);
+}
+
+int study_regions_read(const char *path, study_region_row **rows, int64_t *n, cx_error *err) {
+    return read_table(path, STUDY_REGION_NCOLS, study_region_columns, sizeof **rows,
+                      parse_region_row, (void **)rows, n, err);
+}
+
+// ---- region_distance.csv -----------------------------------------------------------------------
+enum { DC_MODEL, DC_METHOD, DC_LABEL, DC_N, DC_N_GAZE, DC_TV, DC_CHI2, DC_DOF, DC_P };
+const char *const study_distance_columns[STUDY_DISTANCE_NCOLS] = {
+    [DC_MODEL] = "model", [DC_METHOD] = "method", [DC_LABEL] = "label",
+    [DC_N] = "n",         [DC_N_GAZE] = "n_gaze", [DC_TV] = "tv_distance",
+    [DC_CHI2] = "chi2",   [DC_DOF] = "dof",       [DC_P] = "p"};
+_Static_assert(DC_P + 1 == STUDY_DISTANCE_NCOLS, "region_distance.csv columns");
+
+void study_distance_text(const study_region_distance_row *r, study_cell *cells) {
+    cell_text(cells[DC_MODEL], r->model);
+    cell_text(cells[DC_METHOD], study_source_name(r->source));
+    cell_text(cells[DC_LABEL], label_name(r->label));
+    cell_int(cells[DC_N], r->n);
+    cell_int(cells[DC_N_GAZE], r->n_gaze);
+    cell_real(cells[DC_TV], "%.6f", r->tv_distance);
+    cell_real(cells[DC_CHI2], "%.6g", r->chi2);
+    if (isnan(r->chi2)) cells[DC_DOF][0] = 0; // no test: dof and p empty too
+    else cell_int(cells[DC_DOF], r->dof);
+    cell_real(cells[DC_P], "%.6g", isnan(r->chi2) ? NAN : r->p);
+}
+
+static int distance_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_distance_text((const study_region_distance_row *)rows + i, cells);
+    return 1;
+}
+
+int study_region_distance_write(const char *path, const study_region_distance_row *rows, int64_t n,
+                                cx_error *err) {
+    return write_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, rows, n,
+                       distance_row_text, err);
+}
+
+static int parse_distance_row(const reader *rd, void *row) {
+    study_region_distance_row *x = row;
+    int64_t dof = -1;
+    int rc = get_text(rd, DC_MODEL, x->model, sizeof x->model) ||
+             get_source(rd, DC_METHOD, &x->source) || get_label(rd, DC_LABEL, &x->label) ||
+             get_int64(rd, DC_N, &x->n) || get_int64(rd, DC_N_GAZE, &x->n_gaze) ||
+             get_real(rd, DC_TV, &x->tv_distance) || get_real(rd, DC_CHI2, &x->chi2) ||
+             get_real(rd, DC_P, &x->p);
+    if (!rc && !isnan(x->chi2)) rc = get_int64(rd, DC_DOF, &dof);
+    x->dof = (int)dof;
+    return rc;
+}
+
+int study_region_distance_read(const char *path, study_region_distance_row **rows, int64_t *n,
+                               cx_error *err) {
+    return read_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, sizeof **rows,
+                      parse_distance_row, (void **)rows, n, err);
+}
+
+// ---- truth.csv ---------------------------------------------------------------------------------
+enum { TC_MODEL, TC_METHOD, TC_LABEL, TC_N, TC_MASS, TC_AREA, TC_RATIO };
+const char *const study_truth_columns[STUDY_TRUTH_NCOLS] = {
+    [TC_MODEL] = "model", [TC_METHOD] = "method",         [TC_LABEL] = "label", [TC_N] = "n",
+    [TC_MASS] = "mass_share", [TC_AREA] = "area_share", [TC_RATIO] = "ratio"};
+_Static_assert(TC_RATIO + 1 == STUDY_TRUTH_NCOLS, "truth.csv columns");
+
+void study_truth_text(const study_truth_row *r, study_cell *cells) {
+    cell_text(cells[TC_MODEL], r->model);
+    cell_text(cells[TC_METHOD], study_source_name(r->source));
+    cell_text(cells[TC_LABEL], label_name(r->label));
+    cell_int(cells[TC_N], r->n);
+    cell_real(cells[TC_MASS], "%.6f", r->mass_share);
+    cell_real(cells[TC_AREA], "%.6f", r->area_share);
+    cell_real(cells[TC_RATIO], "%.4f", r->ratio);
+}
+
+static int truth_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_truth_text((const study_truth_row *)rows + i, cells);
+    return 1;
+}
+
+int study_truth_write(const char *path, const study_truth_row *rows, int64_t n, cx_error *err) {
+    return write_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, rows, n, truth_row_text, err);
+}
+
+static int parse_truth_row(const reader *rd, void *row) {
+    study_truth_row *x = row;
+    return get_text(rd, TC_MODEL, x->model, sizeof x->model) ||
+           get_source(rd, TC_METHOD, &x->source) || get_label(rd, TC_LABEL, &x->label) ||
+           get_int64(rd, TC_N, &x->n) || get_real(rd, TC_MASS, &x->mass_share) ||
+           get_real(rd, TC_AREA, &x->area_share) || get_real(rd, TC_RATIO, &x->ratio);
+}
+
+int study_truth_read(const char *path, study_truth_row **rows, int64_t *n, cx_error *err) {
+    return read_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, sizeof **rows, parse_truth_row,
+                      (void **)rows, n, err);
+}
+
+// ---- gc_lc.csv ---------------------------------------------------------------------------------
+enum { GC_MODEL, GC_N, GC_MEAN_CC, GC_MIN_CC, GC_MEAN_SSIM, GC_N_CONSTANT };
+const char *const study_gc_lc_columns[STUDY_GC_LC_NCOLS] = {
+    [GC_MODEL] = "model",         [GC_N] = "n",
+    [GC_MEAN_CC] = "mean_cc",     [GC_MIN_CC] = "min_cc",
+    [GC_MEAN_SSIM] = "mean_ssim", [GC_N_CONSTANT] = "n_constant"};
+_Static_assert(GC_N_CONSTANT + 1 == STUDY_GC_LC_NCOLS, "gc_lc.csv columns");
+
+void study_gc_lc_text(const study_gc_lc_row *r, study_cell *cells) {
+    cell_text(cells[GC_MODEL], r->model);
+    cell_int(cells[GC_N], r->n);
+    cell_real(cells[GC_MEAN_CC], "%.6f", r->mean_cc);
+    cell_real(cells[GC_MIN_CC], "%.6f", r->min_cc);
+    cell_real(cells[GC_MEAN_SSIM], "%.6f", r->mean_ssim);
+    cell_int(cells[GC_N_CONSTANT], r->n_constant);
+}
+
+static int gc_lc_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_gc_lc_text((const study_gc_lc_row *)rows + i, cells);
+    return 1;
+}
+
+int study_gc_lc_write(const char *path, const study_gc_lc_row *rows, int64_t n, cx_error *err) {
+    return write_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, rows, n, gc_lc_row_text, err);
+}
+
+static int parse_gc_lc_row(const reader *rd, void *row) {
+    study_gc_lc_row *x = row;
+    return get_text(rd, GC_MODEL, x->model, sizeof x->model) || get_int64(rd, GC_N, &x->n) ||
+           get_real(rd, GC_MEAN_CC, &x->mean_cc) || get_real(rd, GC_MIN_CC, &x->min_cc) ||
+           get_real(rd, GC_MEAN_SSIM, &x->mean_ssim) ||
+           get_int64(rd, GC_N_CONSTANT, &x->n_constant);
+}
+
+int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err) {
+    return read_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, sizeof **rows, parse_gc_lc_row,
+                      (void **)rows, n, err);
+}
+
+// ---- compare.json ------------------------------------------------------------------------------
+int study_compare_json_write(const char *path, const study_compare_settings *s,
+                             const study_compare_result *r, cx_error *err) {
+    json_t *root = json_object();
+    json_object_set_new(root, "data", json_string(s->data_dir));
+    json_object_set_new(root, "n_gaze_test_images", json_integer(r->n_gaze_test));
+    json_object_set_new(root, "threshold", s->fixed_threshold < 0 ? json_string("f1-max on validate")
+                                                                  : json_real(s->fixed_threshold));
+    json_object_set_new(root, "bootstrap_resamples", json_integer(s->n_bootstrap));
+    json_object_set_new(root, "permutations", json_integer(s->n_permutations));
+    json_object_set_new(root, "seed", json_integer((json_int_t)s->seed));
+    json_object_set_new(root, "emd_side", json_integer(s->emd_side));
+    json_object_set_new(root, "truth", json_boolean(r->has_truth));
+    json_t *models = json_array();
+    for (int k = 0; k < r->n_models; k++) {
+        const study_compare_model *m = &r->model[k];
+        json_t *jm = json_object(), *meth = json_array();
+        for (int q = 0; q < m->n_methods; q++)
+            json_array_append_new(meth, json_string(attr_method_name(m->method[q])));
+        json_object_set_new(jm, "name", json_string(m->name));
+        json_object_set_new(jm, "eval", json_string(s->eval_dir[s->n_eval == 1 ? 0 : k]));
+        json_object_set_new(jm, "attributions", json_string(s->attr_dir[k]));
+        json_object_set_new(jm, "methods", meth);
+        json_object_set_new(jm, "maps", json_integer(m->n_maps));
+        json_object_set_new(jm, "analysed_maps", json_integer(m->n_analysed));
+        json_object_set_new(jm, "correct", json_integer(m->n_correct));
+        json_object_set_new(jm, "incorrect", json_integer(m->n_analysed - m->n_correct));
+        json_array_append_new(models, jm);
+    }
+    json_object_set_new(root, "models", models);
+    char *text = json_dumps(root, JSON_INDENT(2));
+    json_decref(root);
+    int rc = cx_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+int study_compare_json_read(const char *path, study_compare_summary *out, cx_error *err) {
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root) return cx_fail(err, "%s:%d: %s", path, je.line, je.text);
+    const json_t *n = json_object_get(root, "n_gaze_test_images"),
+                 *thr = json_object_get(root, "threshold"),
+                 *boot = json_object_get(root, "bootstrap_resamples"),
+                 *perm = json_object_get(root, "permutations");
+    int rc = 0;
+    if (!json_is_integer(n) || !json_is_integer(boot) || !json_is_integer(perm) ||
+        !(json_is_string(thr) || json_is_number(thr)))
+        rc = cx_fail(err, "%s: expected integers n_gaze_test_images, bootstrap_resamples, "
+                          "permutations and a threshold (number or text)", path);
+    else
+        *out = (study_compare_summary){
+            .n_gaze_test = json_integer_value(n),
+            .fixed_threshold = json_is_number(thr) ? json_number_value(thr) : -1,
+            .n_bootstrap = json_integer_value(boot),
+            .n_permutations = json_integer_value(perm)};
+    json_decref(root);
+    return rc;
+}

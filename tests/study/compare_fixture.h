@@ -1,0 +1,156 @@
+// The hand-made compare case shared by tests/study/test_compare.c and
+// tests/report/test_report_compare.c: a pack of N test images with gaze, all positive for
+// Cardiomegaly; predictions 0.9 (even images) / 0.1 (odd) against thresholds 0.5; maps sl = the
+// gaze map itself, gc = gaze mirrored left-right, lc = gc scaled and shifted. A truth marks
+// where gaze > 0.5.
+#ifndef CX_TEST_COMPARE_FIXTURE_H
+#define CX_TEST_COMPARE_FIXTURE_H
+
+#include "test.h"
+
+#include <math.h>
+
+#include "data/data.h"
+#include "io/io.h"
+#include "study/study.h"
+
+enum { S = 24, N = 12, CARDIO = 1 };
+
+static char root[4096];
+
+static void path_in(char *out, const char *name) { cx_path_join(out, 4096, root, name); }
+
+// Gaze blob of image i: centre alternates between the image's left and right halves.
+static void gaze_map(int i, float *g, uint8_t *fix) {
+    double cx = (i % 2 ? 17.0 : 6.0) + (i % 3), cy = 8.0 + (i % 4) * 2;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+            g[y * S + x] = (float)exp(-d2 / 18.0);
+            fix[y * S + x] = d2 < 2.0;
+        }
+}
+
+static void write_fixture(const char *name) {
+    snprintf(root, sizeof root, "%s", test_out_path(name));
+    cx_mkdir_p(root, NULL);
+    static uint8_t images[N * S * S], label_mask[N * CX_N_LABELS], split[N], fixations[N * S * S];
+    static uint8_t regions[N * 4 * S * S], present[N * 4];
+    static float labels[N * CX_N_LABELS], gaze[N * S * S];
+    static uint16_t truth[N * S * S];
+    static int32_t gaze_row[N];
+    static image_record ids[N];
+    for (int i = 0; i < N; i++) {
+        gaze_map(i, gaze + i * S * S, fixations + i * S * S);
+        for (int q = 0; q < S * S; q++) {
+            images[i * S * S + q] = (uint8_t)(q % 251);
+            truth[i * S * S + q] = gaze[i * S * S + q] > 0.5f ? (uint16_t)(1u << CARDIO) : 0;
+        }
+        for (int c = 0; c < CX_N_LABELS; c++) {
+            labels[i * CX_N_LABELS + c] = c == CARDIO;
+            label_mask[i * CX_N_LABELS + c] = 1;
+        }
+        split[i] = SPLIT_TEST;
+        gaze_row[i] = i;
+        // Regions: aortic knob top-left block, right lung = image left half, left lung = image
+        // right half, mediastinum = a central column.
+        uint8_t *r = regions + (size_t)i * 4 * S * S;
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                r[0 * S * S + y * S + x] = x < 4 && y < 4;
+                r[1 * S * S + y * S + x] = x < S / 2 - 2;
+                r[2 * S * S + y * S + x] = x >= S / 2 + 2;
+                r[3 * S * S + y * S + x] = x >= S / 2 - 2 && x < S / 2 + 2;
+            }
+        for (int k = 0; k < 4; k++) present[i * 4 + k] = 1;
+        snprintf(ids[i].dicom_id, sizeof ids[i].dicom_id, "img%02d", i);
+        snprintf(ids[i].subject_id, sizeof ids[i].subject_id, "1000000%d", i);
+        snprintf(ids[i].study_id, sizeof ids[i].study_id, "5000000%d", i);
+        snprintf(ids[i].view, sizeof ids[i].view, "PA");
+        ids[i].split = SPLIT_TEST;
+        ids[i].egd = i;
+    }
+    pack_contents pc = {.n = N, .n_gaze = N, .size = S, .images = images, .labels = labels,
+                        .label_mask = label_mask, .split = split, .gaze_row = gaze_row,
+                        .gaze = gaze, .fixations = fixations, .regions = regions,
+                        .region_present = present, .truth = truth, .ids = ids};
+    char p[4096];
+    cx_error err;
+    path_in(p, "data");
+    if (pack_write(&pc, p, NULL, &err)) fail_msg("pack_write: %s", err.msg);
+
+    // Eval: probability 0.9 for even images, 0.1 for odd; threshold 0.5.
+    path_in(p, "eval");
+    cx_mkdir_p(p, NULL);
+    path_in(p, "eval/predictions.csv");
+    FILE *f = fopen(p, "w");
+    fprintf(f, "dicom_id,subject_id,split");
+    for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, ",prob_%s", CX_LABELS[c]);
+    fprintf(f, "\n");
+    for (int i = 0; i < N; i++) {
+        fprintf(f, "img%02d,1000000%d,test", i, i);
+        for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, ",%.2f", c == CARDIO ? (i % 2 ? 0.1 : 0.9) : 0.2);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    path_in(p, "eval/thresholds.csv");
+    f = fopen(p, "w");
+    fprintf(f, "label,threshold,f1\n");
+    for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, "\"%s\",0.5,\n", CX_LABELS[c]);
+    fclose(f);
+
+    // Attributions: sl = the gaze map itself, gc = the gaze map mirrored left-right, lc = gc
+    // scaled and shifted (the same map after min-max normalisation).
+    path_in(p, "attr");
+    cx_mkdir_p(p, NULL);
+    path_in(p, "attr/maps.csv");
+    f = fopen(p, "w");
+    fprintf(f, "map_row,dicom_id,target,label,probability\n");
+    for (int i = 0; i < N; i++) fprintf(f, "%d,img%02d,%d,%s,0.5\n", i, i, CARDIO, CX_LABELS[CARDIO]);
+    fclose(f);
+    static float mirrored[N * S * S];
+    for (int i = 0; i < N; i++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++)
+                mirrored[(i * S + y) * S + x] = gaze[(i * S + y) * S + (S - 1 - x)];
+    int64_t shape[3] = {N, S, S};
+    st_writer *w = st_writer_new();
+    st_writer_add(w, "sl", ST_F32, 3, shape, gaze);
+    path_in(p, "attr/sl.safetensors");
+    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "gc", ST_F32, 3, shape, mirrored);
+    path_in(p, "attr/gc.safetensors");
+    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
+    st_writer_free(w);
+    static float lc[N * S * S];
+    for (int q = 0; q < N * S * S; q++) lc[q] = 2 * mirrored[q] + 1;
+    w = st_writer_new();
+    st_writer_add(w, "lc", ST_F32, 3, shape, lc);
+    path_in(p, "attr/lc.safetensors");
+    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
+    st_writer_free(w);
+}
+
+// Settings of one model "m" on the fixture, written to <root>/compare.
+static void fixture_settings(study_compare_settings *s) {
+    static char data[4096], ev[4096], at[4096], out[4096];
+    path_in(data, "data");
+    path_in(ev, "eval");
+    path_in(at, "attr");
+    path_in(out, "compare");
+    study_compare_settings_default(s);
+    s->data_dir = data;
+    s->n_models = 1;
+    s->eval_dir[0] = ev;
+    s->n_eval = 1;
+    s->attr_dir[0] = at;
+    s->name[0] = "m";
+    s->out_dir = out;
+    s->n_bootstrap = 200;
+    s->n_permutations = 500;
+    s->emd_side = 12;
+}
+
+#endif

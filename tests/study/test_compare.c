@@ -1,0 +1,339 @@
+// study/compare on a hand-made pack (compare_fixture.h): a method whose maps ARE the gaze maps
+// must score SSIM 1 and reproduce gaze's region distribution exactly (TV distance 0); the
+// grouping into correct/incorrect follows the thresholds; GC and LC maps equal up to scale agree
+// perfectly. Each file's writer and reader round-trip (write, read, equal).
+#include "study/compare_fixture.h"
+
+// Value of column col in the first row of path where every (key, value) pair matches (read
+// with the plain CSV reader: independent of study's readers).
+static double lookup(const char *path, const char *col, int n, const char *const *kv) {
+    cx_error err;
+    csv_table *t = csv_table_read(path, &err);
+    if (!t) fail_msg("%s", err.msg);
+    double v = NAN;
+    for (int64_t r = 0; r < csv_nrows(t) && isnan(v); r++) {
+        int ok = 1;
+        for (int k = 0; k < n; k++) ok &= !strcmp(csv_get(t, r, csv_col(t, kv[2 * k])), kv[2 * k + 1]);
+        if (ok) csv_parse_double(csv_get(t, r, csv_col(t, col)), &v);
+    }
+    csv_table_free(t);
+    return v;
+}
+
+static study_compare_result result; // of the run on the fixture, for the tests below
+
+static void compare_on_hand_made_pack(void **state) {
+    (void)state;
+    write_fixture("compare_case");
+    study_compare_settings o;
+    fixture_settings(&o);
+    cx_error err;
+    if (study_compare(&o, &result, &err)) fail_msg("study_compare: %s", err.msg);
+    char p[4096];
+
+    path_in(p, "compare/ssim.csv");
+    const char *sl_cor[8] = {"model", "m", "method", "sl", "label", "Cardiomegaly", "group", "correct"};
+    assert_close(lookup(p, "mean", 4, sl_cor), 1.0, 0, 1e-9, "SSIM of gaze with itself");
+    assert_close(lookup(p, "n", 4, sl_cor), N / 2, 0, 0, "correct maps (p >= 0.5)");
+    const char *sl_inc[8] = {"model", "m", "method", "sl", "label", "all", "group", "incorrect"};
+    assert_close(lookup(p, "n", 4, sl_inc), N / 2, 0, 0, "incorrect maps");
+    assert_close(lookup(p, "mean", 4, sl_inc), 1.0, 0, 1e-9, "SSIM, pooled");
+    const char *gc_cor[8] = {"model", "m", "method", "gc", "label", "all", "group", "correct"};
+    assert_true(lookup(p, "mean", 4, gc_cor) < 0.9); // mirrored blobs are elsewhere
+    const char *cb[8] = {"model", "m", "method", "centre_bias", "label", "all", "group", "correct"};
+    assert_close(lookup(p, "n", 4, cb), N / 2, 0, 0, "baseline under the same grouping");
+
+    path_in(p, "compare/metrics.csv");
+    const char *cc[10] = {"model", "m", "method", "sl", "metric", "cc", "label", "all", "group", "correct"};
+    assert_close(lookup(p, "mean", 5, cc), 1.0, 0, 1e-6, "CC of gaze with itself");
+    const char *emd[10] = {"model", "m", "method", "sl", "metric", "emd", "label", "all", "group", "correct"};
+    assert_close(lookup(p, "mean", 5, emd), 0.0, 0, 1e-6, "EMD of gaze with itself");
+
+    // Regions: sl reproduces gaze's distribution; gc mirrors the lungs.
+    path_in(p, "compare/region_distance.csv");
+    const char *sl_d[6] = {"model", "m", "method", "sl", "label", "Cardiomegaly"};
+    assert_close(lookup(p, "tv_distance", 3, sl_d), 0.0, 0, 1e-12, "TV(sl, gaze)");
+    path_in(p, "compare/regions.csv");
+    const char *g_r[8] = {"method", "gaze", "label", "Cardiomegaly", "region", "right_lung", "model", "-"};
+    const char *s_r[8] = {"method", "sl", "label", "Cardiomegaly", "region", "right_lung", "model", "m"};
+    double gaze_right = lookup(p, "fraction", 4, g_r);
+    assert_true(gaze_right > 0.1);
+    assert_close(lookup(p, "fraction", 4, s_r), gaze_right, 0, 1e-12, "sl right-lung fraction");
+    path_in(p, "compare/region_distance.csv");
+    const char *gc_d[6] = {"model", "m", "method", "gc", "label", "Cardiomegaly"};
+    assert_true(lookup(p, "tv_distance", 3, gc_d) > 0.05); // mirrored maps move the mass
+
+    // Truth = where gaze > 0.5: gaze and sl put the same, concentrated share of mass there.
+    path_in(p, "compare/truth.csv");
+    const char *tg[6] = {"method", "gaze", "label", "all", "model", "-"};
+    const char *ts[6] = {"method", "sl", "label", "all", "model", "m"};
+    double rg = lookup(p, "ratio", 3, tg);
+    assert_true(rg > 2);
+    assert_close(lookup(p, "ratio", 3, ts), rg, 1e-3, 0, "sl = gaze on the truth");
+
+    // GC and LC: the same maps after min-max normalisation.
+    path_in(p, "compare/gc_lc.csv");
+    const char *gl[2] = {"model", "m"};
+    assert_close(lookup(p, "n", 1, gl), N, 0, 0, "every map pair counted");
+    assert_close(lookup(p, "mean_cc", 1, gl), 1.0, 0, 1e-6, "CC of equal maps");
+    assert_close(lookup(p, "mean_ssim", 1, gl), 1.0, 0, 1e-6, "SSIM of equal maps");
+
+    // Bad input: a directory without maps.csv is named.
+    study_compare_settings bad = o;
+    char data[4096];
+    path_in(data, "data");
+    bad.attr_dir[0] = data;
+    study_compare_result r2;
+    assert_int_equal(study_compare(&bad, &r2, &err), -1);
+    assert_non_null(strstr(err.msg, "maps.csv"));
+}
+
+// The typed result says what the files say, and more (grids, distributions).
+static void result_is_typed(void **state) {
+    (void)state;
+    const study_compare_model *m = &result.model[0];
+    assert_int_equal(result.n_models, 1);
+    assert_int_equal(result.n_gaze_test, N);
+    assert_int_equal(m->n_methods, 3);
+    assert_int_equal(m->method[0], ATTR_SL);
+    assert_int_equal(m->method[1], ATTR_GC);
+    assert_int_equal(m->method[2], ATTR_LC);
+    assert_int_equal(m->n_analysed, N);
+    assert_int_equal(m->n_correct, N / 2);
+    // sl's regions are gaze's: the same counts.
+    assert_memory_equal(&m->regions[0], &result.gaze_regions, sizeof result.gaze_regions);
+    assert_int_equal(result.gaze_regions.n[CARDIO], N);
+    const study_metric_row *r = study_compare_pooled_ssim(&result, "m", ATTR_SL, STUDY_CORRECT);
+    assert_non_null(r);
+    assert_close(r->mean, 1.0, 0, 1e-9, "pooled SSIM of sl, correct");
+    assert_int_equal(r->n, N / 2);
+    assert_null(study_compare_pooled_ssim(&result, "other", ATTR_SL, STUDY_CORRECT));
+    // Grid: 4 distinct images, correct ones (even images, p = 0.9) first; maps in [0,1].
+    const study_compare_grid *g = &m->grid;
+    assert_int_equal(g->n_rows, 4);
+    assert_int_equal(g->n_cols, 4);
+    for (int k = 0; k < g->n_rows; k++) {
+        assert_true(g->row[k].correct);
+        assert_close(g->row[k].probability, 0.9, 0, 1e-6, "probability of a correct row");
+        assert_int_equal(g->row[k].label, CARDIO);
+    }
+    assert_string_equal(g->row[0].dicom_id, "img00");
+    assert_string_equal(g->row[1].dicom_id, "img02");
+    size_t npix = (size_t)S * S;
+    float lo = 1, hi = 0;
+    for (size_t q = 0; q < npix * g->n_rows * g->n_cols; q++) {
+        lo = fminf(lo, g->maps[q]);
+        hi = fmaxf(hi, g->maps[q]);
+    }
+    assert_close(lo, 0, 0, 0, "min-max normalised");
+    assert_close(hi, 1, 0, 0, "min-max normalised");
+    // Column 0 is sl = gaze, the last column gaze: equal after normalisation.
+    assert_memory_equal(g->maps, g->maps + 3 * npix, npix * sizeof(float));
+}
+
+// ---- writer/reader round trips ---------------------------------------------------------------
+static void assert_real_equal(double got, double want, double tol, const char *what) {
+    if (isnan(want)) assert_true(isnan(got));
+    else assert_close(got, want, 0, tol, what);
+}
+
+static void metric_rows_equal(const study_metric_row *a, const study_metric_row *b) {
+    assert_string_equal(a->model, b->model);
+    assert_int_equal(a->source, b->source);
+    assert_int_equal(a->metric, b->metric);
+    assert_int_equal(a->label, b->label);
+    assert_int_equal(a->group, b->group);
+    assert_int_equal(a->n, b->n);
+    assert_real_equal(a->mean, b->mean, 5e-7, "mean");
+    assert_real_equal(a->ci_lo, b->ci_lo, 5e-7, "ci_lo");
+    assert_real_equal(a->ci_hi, b->ci_hi, 5e-7, "ci_hi");
+    assert_real_equal(a->p_perm, b->p_perm, 5e-6 * fabs(b->p_perm), "p_perm");
+}
+
+static void metrics_round_trip(void **state) {
+    (void)state;
+    cx_error err;
+    char p[4096];
+    study_metric_row *rows;
+    int64_t n;
+    path_in(p, "rt_metrics.csv");
+    if (study_metrics_write(p, result.metrics, result.n_metrics, &err)) fail_msg("%s", err.msg);
+    if (study_metrics_read(p, &rows, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, result.n_metrics);
+    for (int64_t i = 0; i < n; i++) metric_rows_equal(&rows[i], &result.metrics[i]);
+    free(rows);
+    // ssim.csv: only the SSIM rows, metric implied.
+    path_in(p, "rt_ssim.csv");
+    if (study_ssim_write(p, result.metrics, result.n_metrics, &err)) fail_msg("%s", err.msg);
+    if (study_ssim_read(p, &rows, &n, &err)) fail_msg("%s", err.msg);
+    int64_t k = 0;
+    for (int64_t i = 0; i < result.n_metrics; i++)
+        if (result.metrics[i].metric == STATS_SSIM) {
+            assert_true(k < n);
+            metric_rows_equal(&rows[k++], &result.metrics[i]);
+        }
+    assert_int_equal(k, n);
+    assert_true(n > 0 && n < result.n_metrics);
+    free(rows);
+}
+
+// Hand-made rows: NaN cells (empty), pooled labels, baselines and gaze as sources.
+static void small_tables_round_trip(void **state) {
+    (void)state;
+    cx_error err;
+    char p[4096];
+    int64_t n;
+    study_region_row reg[2] = {{"-", STUDY_SOURCE_GAZE, 3, 2, 7, 5, 5.0 / 7},
+                               {"a b,c", ATTR_OC, 13, 0, 0, 0, NAN}};
+    study_region_row *rr;
+    path_in(p, "rt_regions.csv");
+    if (study_regions_write(p, reg, 2, &err) || study_regions_read(p, &rr, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(rr[i].model, reg[i].model);
+        assert_int_equal(rr[i].source, reg[i].source);
+        assert_int_equal(rr[i].label, reg[i].label);
+        assert_int_equal(rr[i].region, reg[i].region);
+        assert_int_equal(rr[i].n, reg[i].n);
+        assert_int_equal(rr[i].count, reg[i].count);
+        assert_real_equal(rr[i].fraction, reg[i].fraction, 5e-7, "fraction");
+    }
+    free(rr);
+
+    study_region_distance_row dist[2] = {{"m", ATTR_SL, 0, 10, 12, 0.25, 3.5, 2, 0.1737},
+                                         {"m", ATTR_GC, 1, 3, 4, 0, NAN, -1, NAN}};
+    study_region_distance_row *dr;
+    path_in(p, "rt_distance.csv");
+    if (study_region_distance_write(p, dist, 2, &err) || study_region_distance_read(p, &dr, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dr[i].source, dist[i].source);
+        assert_int_equal(dr[i].label, dist[i].label);
+        assert_int_equal(dr[i].n, dist[i].n);
+        assert_int_equal(dr[i].n_gaze, dist[i].n_gaze);
+        assert_int_equal(dr[i].dof, dist[i].dof);
+        assert_real_equal(dr[i].tv_distance, dist[i].tv_distance, 5e-7, "tv");
+        assert_real_equal(dr[i].chi2, dist[i].chi2, 1e-6, "chi2");
+        assert_real_equal(dr[i].p, dist[i].p, 1e-6, "p");
+    }
+    free(dr);
+
+    study_truth_row tr[2] = {{"-", STUDY_SOURCE_CENTRE_BIAS, STUDY_ALL_LABELS, 9, 0.5, 0.25, 2},
+                             {"m", ATTR_NT, 4, 1, 0.125, 0.0625, 2}};
+    study_truth_row *tt;
+    path_in(p, "rt_truth.csv");
+    if (study_truth_write(p, tr, 2, &err) || study_truth_read(p, &tt, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(tt[i].model, tr[i].model);
+        assert_int_equal(tt[i].source, tr[i].source);
+        assert_int_equal(tt[i].label, tr[i].label);
+        assert_int_equal(tt[i].n, tr[i].n);
+        assert_real_equal(tt[i].mass_share, tr[i].mass_share, 5e-7, "mass");
+        assert_real_equal(tt[i].area_share, tr[i].area_share, 5e-7, "area");
+        assert_real_equal(tt[i].ratio, tr[i].ratio, 5e-5, "ratio");
+    }
+    free(tt);
+
+    study_gc_lc_row gl[2] = {{"m", 11, 0.987367, 0.5, 0.560312, 1}, {"z", 0, NAN, NAN, NAN, 4}};
+    study_gc_lc_row *gg;
+    path_in(p, "rt_gc_lc.csv");
+    if (study_gc_lc_write(p, gl, 2, &err) || study_gc_lc_read(p, &gg, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(gg[i].model, gl[i].model);
+        assert_int_equal(gg[i].n, gl[i].n);
+        assert_int_equal(gg[i].n_constant, gl[i].n_constant);
+        assert_real_equal(gg[i].mean_cc, gl[i].mean_cc, 5e-7, "mean_cc");
+        assert_real_equal(gg[i].min_cc, gl[i].min_cc, 5e-7, "min_cc");
+        assert_real_equal(gg[i].mean_ssim, gl[i].mean_ssim, 5e-7, "mean_ssim");
+    }
+    free(gg);
+}
+
+static void summary_json_round_trip(void **state) {
+    (void)state;
+    study_compare_settings s;
+    fixture_settings(&s);
+    cx_error err;
+    char p[4096];
+    path_in(p, "rt_compare.json");
+    for (int fixed = 0; fixed < 2; fixed++) {
+        s.fixed_threshold = fixed ? 0.25 : -1;
+        study_compare_summary got;
+        if (study_compare_json_write(p, &s, &result, &err) || study_compare_json_read(p, &got, &err))
+            fail_msg("%s", err.msg);
+        assert_int_equal(got.n_gaze_test, result.n_gaze_test);
+        assert_int_equal(got.n_bootstrap, s.n_bootstrap);
+        assert_int_equal(got.n_permutations, s.n_permutations);
+        assert_close(got.fixed_threshold, s.fixed_threshold, 0, 0, "threshold");
+    }
+}
+
+// A bad cell is refused with file:line and column; a missing column is named.
+static void readers_refuse_bad_files(void **state) {
+    (void)state;
+    cx_error err;
+    char p[4096];
+    study_region_row *rows;
+    int64_t n;
+    path_in(p, "bad_regions.csv");
+    const char *text = "model,method,label,region,n,count,fraction\n"
+                       "m,sl,Cardiomegaly,left_lung,3,1,0.333333\n"
+                       "m,sl,Cardiomegaly,left_knee,3,1,0.333333\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    assert_int_equal(study_regions_read(p, &rows, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "bad_regions.csv:3"));
+    assert_non_null(strstr(err.msg, "\"region\""));
+    assert_non_null(strstr(err.msg, "left_knee"));
+    path_in(p, "bad_gc_lc.csv");
+    text = "model,n,mean_cc,min_cc,n_constant\nm,1,0.5,0.5,0\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    study_gc_lc_row *g;
+    assert_int_equal(study_gc_lc_read(p, &g, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "mean_ssim"));
+    path_in(p, "bad_metrics.csv");
+    text = "model,method,metric,label,group,n,mean,ci_lo,ci_hi,p_perm\n"
+           "m,sl,ssim,all,correct,x,0.5,,,\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    study_metric_row *mr;
+    assert_int_equal(study_metrics_read(p, &mr, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "bad_metrics.csv:2"));
+    assert_non_null(strstr(err.msg, "\"n\""));
+}
+
+// The vocabulary of the method column: methods by attr's names, then baselines and gaze.
+static void sources_parse_their_names(void **state) {
+    (void)state;
+    for (int s = 0; s < STUDY_N_SOURCES; s++)
+        assert_int_equal(study_source_parse(study_source_name(s)), s);
+    assert_string_equal(study_source_name(ATTR_GC), "gc");
+    assert_string_equal(study_source_name(STUDY_SOURCE_CENTRE_BIAS), "centre_bias");
+    assert_string_equal(study_source_name(STUDY_SOURCE_MEAN_GAZE), "mean_gaze");
+    assert_string_equal(study_source_name(STUDY_SOURCE_GAZE), "gaze");
+    assert_int_equal(study_source_parse("GC"), -1);
+    assert_string_equal(study_group_name(STUDY_INCORRECT), "incorrect");
+}
+
+static int teardown(void **state) {
+    (void)state;
+    study_compare_result_free(&result);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(compare_on_hand_made_pack),
+        cmocka_unit_test(result_is_typed),
+        cmocka_unit_test(metrics_round_trip),
+        cmocka_unit_test(small_tables_round_trip),
+        cmocka_unit_test(summary_json_round_trip),
+        cmocka_unit_test(readers_refuse_bad_files),
+        cmocka_unit_test(sources_parse_their_names),
+    };
+    return cmocka_run_group_tests_name("study/compare", tests, NULL, teardown);
+}
