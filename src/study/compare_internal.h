@@ -13,11 +13,13 @@ typedef struct cmp_model {
     double thr[CX_N_LABELS];     // decision thresholds
     int n_methods;
     attr_method method[ATTR_NMETHODS]; // in attr_method order
-    st_file file[ATTR_NMETHODS];
+    study_method_maps file[ATTR_NMETHODS];
     const float *maps[ATTR_NMETHODS]; // [n_maps,S,S]
+    study_map_index index;       // maps.csv
     int64_t n_maps;              // map rows (maps.csv rows)
-    int64_t *map_pack_row;       // [n_maps] pack row of each map, -1 when the image is unknown
-    int *map_target;             // [n_maps] label index
+    const int64_t *map_pack_row; // [n_maps] pack row of each map, -1 when the image is unknown
+                                 // (index.pack_row)
+    const int *map_target;       // [n_maps] label index (index.target)
     // Analysed subset:
     int64_t n_an;
     int64_t *an_map;             // [n_an] map row

@@ -105,8 +105,9 @@ static void write_fixture(const char *name) {
     cx_mkdir_p(p, NULL);
     path_in(p, "attr/maps.csv");
     f = fopen(p, "w");
-    fprintf(f, "map_row,dicom_id,target,label,probability\n");
-    for (int i = 0; i < N; i++) fprintf(f, "%d,img%02d,%d,%s,0.5\n", i, i, CARDIO, CX_LABELS[CARDIO]);
+    fprintf(f, "map_row,dicom_id,target,label,positive,probability\n");
+    for (int i = 0; i < N; i++)
+        fprintf(f, "%d,img%02d,%d,%s,1,0.5\n", i, i, CARDIO, CX_LABELS[CARDIO]);
     fclose(f);
     static float mirrored[N * S * S];
     for (int i = 0; i < N; i++)
