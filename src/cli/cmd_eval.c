@@ -9,7 +9,6 @@
 #include "study/study.h"
 
 static const char CMD[] = "eval";
-#define EVAL_MAX_MODELS STUDY_EVAL_MAX_MODELS
 
 static void help(FILE *out) {
     fprintf(out,
@@ -44,6 +43,15 @@ static void help(FILE *out) {
         "  --help              this text\n");
 }
 
+// --names A,B,...: the first n comma-separated display names (NULL: none; "" keeps the default).
+static void split_names(const char *names, int n, char name[][STUDY_EVAL_NAME_MAX]) {
+    for (int i = 0; names && i < n && *names; i++) {
+        size_t len = strcspn(names, ",");
+        snprintf(name[i], STUDY_EVAL_NAME_MAX, "%.*s", (int)len, names);
+        names += len + (names[len] == ',');
+    }
+}
+
 int cmd_eval(int argc, char **argv) {
     static const cli_command cli = {CMD, help};
     enum { O_DATA = 256, O_MODEL, O_COMPARE, O_NAMES, O_OUT, O_SPLIT, O_BOOT, O_SEED, O_BATCH,
@@ -66,7 +74,8 @@ int cmd_eval(int argc, char **argv) {
         switch (c) {
         case O_DATA: data = optarg; break;
         case O_MODEL:
-            if (n_models == EVAL_MAX_MODELS) return cli_usage_error(CMD, "at most %d models", EVAL_MAX_MODELS);
+            if (n_models == STUDY_EVAL_MAX_MODELS)
+                return cli_usage_error(CMD, "at most %d models", STUDY_EVAL_MAX_MODELS);
             models[n_models++] = optarg;
             break;
         case O_COMPARE: compare = 1; break;
@@ -96,7 +105,8 @@ int cmd_eval(int argc, char **argv) {
     }
     for (; optind < argc; optind++) { // --compare M1 M2 ...: the model files are the operands
         if (!compare) return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-        if (n_models == EVAL_MAX_MODELS) return cli_usage_error(CMD, "at most %d models", EVAL_MAX_MODELS);
+        if (n_models == STUDY_EVAL_MAX_MODELS)
+            return cli_usage_error(CMD, "at most %d models", STUDY_EVAL_MAX_MODELS);
         models[n_models++] = argv[optind];
     }
     if (!data || !out) return cli_usage_error(CMD, "--data and --out are required");
@@ -107,13 +117,8 @@ int cmd_eval(int argc, char **argv) {
     st.data_dir = data;
     st.out_dir = out;
     st.n_models = n_models;
-    char name[EVAL_MAX_MODELS][STUDY_EVAL_NAME_MAX] = {{0}};
-    const char *p = names;
-    for (int i = 0; p && i < n_models && *p; i++) { // comma-separated display names
-        size_t len = strcspn(p, ",");
-        snprintf(name[i], sizeof name[i], "%.*s", (int)len, p);
-        p += len + (p[len] == ',');
-    }
+    char name[STUDY_EVAL_MAX_MODELS][STUDY_EVAL_NAME_MAX] = {{0}};
+    split_names(names, n_models, name);
     for (int i = 0; i < n_models; i++) st.model_name[i] = name[i];
     cx_error err = {0};
     study_eval_result res;
