@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof *(a))
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static const char PREDICTIONS_CSV[] = "predictions.csv", THRESHOLDS_CSV[] = "thresholds.csv",
                   AUROC_CSV[] = "auroc.csv", AUROC_MD[] = "auroc_table.md";
@@ -254,7 +256,7 @@ int study_auroc_read(const char *eval_dir, study_auroc_table *out, cx_error *err
     for (int64_t r = 0; rc == 0 && r < csv_nrows(t); r++) {
         int m = auroc_model_of(out, idx[AU_MODEL] >= 0 ? csv_get(t, r, idx[AU_MODEL]) : "");
         int c = label_from_name(csv_get(t, r, idx[AU_LABEL]));
-        if (m < 0) rc = bad_cell(err, t, r, au_col[AU_MODEL], "at most 8 models");
+        if (m < 0) rc = bad_cell(err, t, r, au_col[AU_MODEL], "at most " STR(STUDY_EVAL_MAX_MODELS) " models");
         else if (c < 0) rc = bad_cell(err, t, r, au_col[AU_LABEL], "a CheXpert label name");
         else rc = auroc_read_row(t, r, idx, &out->entry[m][c], err);
     }

@@ -269,6 +269,9 @@ static int check_settings(const study_eval_settings *s, cx_error *err) {
     if (s->n_bootstrap < 0)
         return cx_fail(err, "evaluate: %d bootstrap resamples, expected >= 0", s->n_bootstrap);
     if (!s->pk && !s->data_dir) return cx_fail(err, "evaluate: no pack (data_dir or pk)");
+    for (int i = 0; i < s->n_models; i++)
+        if (!s->model_path[i] || !s->model_path[i][0])
+            return cx_fail(err, "evaluate: model %d has no file", i + 1);
     return 0;
 }
 

@@ -489,6 +489,10 @@ static void errors_name_their_cause(void **state) {
     s.progress = 0;
     assert_int_equal(study_evaluate(&s, &r, &err), -1); // no model
     assert_non_null(strstr(err.msg, "0 models"));
+    s.n_models = 2;
+    s.model_path[0] = m_odd;
+    assert_int_equal(study_evaluate(&s, &r, &err), -1); // model 2 has no file
+    assert_non_null(strstr(err.msg, "model 2 has no file"));
     s.n_models = 1;
     s.model_path[0] = "/nonexistent/m.safetensors";
     assert_int_equal(study_evaluate(&s, &r, &err), -1);
