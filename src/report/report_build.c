@@ -434,51 +434,58 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
 
 // AUROC in the study's layout (label | model AUROC (CI) ...) from every auroc.csv, a forest plot,
 // and the mean AUROC per model for the findings.
-void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
-                          rb_cells *findings) {
-    rb_found all, f = {0}, combined = {0};
-    rb_find_all(n_dirs, dirs, "auroc.csv", &all);
-    // One model per auroc.csv; eval --compare's combined table (a "model" column) is shown
-    // through its Markdown twin with the DeLong test instead.
-    for (int i = 0; i < all.n; i++) {
-        cx_error err;
-        csv_table *t = csv_table_read(all.path[i], &err);
-        if (!t) continue;
-        rb_found *dst = csv_col(t, "model") >= 0 ? &combined : &f;
-        snprintf(dst->path[dst->n++], sizeof dst->path[0], "%s", all.path[i]);
-        csv_table_free(t);
-    }
-    if (!f.n) return;
-    rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
-    int nm = f.n > 8 ? 8 : f.n;
+// The per-model AUROC tables of the run directories, read through the evaluate stage's reader:
+// single-model auroc.csv files (one model each, named by their directory) into est/lo/hi, and
+// the paths of eval --compare's combined tables (shown through their Markdown twin).
+typedef struct rb_auroc {
+    int n;                                       // models
+    char name[8][128];
+    char path[8][4096];                          // their auroc.csv
     double est[8][CX_N_LABELS], lo[8][CX_N_LABELS], hi[8][CX_N_LABELS];
-    char names[8][128];
-    int present[CX_N_LABELS] = {0};
-    for (int m = 0; m < nm; m++) {
+    rb_found combined;                           // eval --compare's auroc.csv files
+} rb_auroc;
+
+static void rb_auroc_collect(int n_dirs, const char *const *dirs, rb_auroc *a) {
+    rb_found all;
+    rb_find_all(n_dirs, dirs, "auroc.csv", &all);
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < all.n; i++) {
         char dir[4096];
-        rb_dirname(f.path[m], dir, sizeof dir);
-        rb_basename(dir, names[m], sizeof names[m]);
-        for (int c = 0; c < CX_N_LABELS; c++) est[m][c] = lo[m][c] = hi[m][c] = NAN;
+        rb_dirname(all.path[i], dir, sizeof dir);
+        study_auroc_table t;
         cx_error err;
-        csv_table *t = csv_table_read(f.path[m], &err);
-        if (!t) continue;
-        int cl = csv_col(t, "label"), ca = csv_col(t, "auroc"), cdl = csv_col(t, "delong_lo"),
-            cdh = csv_col(t, "delong_hi");
-        for (int64_t r = 0; t && cl >= 0 && ca >= 0 && r < csv_nrows(t); r++)
-            for (int c = 0; c < CX_N_LABELS; c++)
-                if (!strcmp(csv_get(t, r, cl), CX_LABELS[c])) {
-                    est[m][c] = rb_num(csv_get(t, r, ca));
-                    lo[m][c] = cdl >= 0 ? rb_num(csv_get(t, r, cdl)) : NAN;
-                    hi[m][c] = cdh >= 0 ? rb_num(csv_get(t, r, cdh)) : NAN;
-                    if (isfinite(est[m][c])) present[c] = 1;
-                }
-        csv_table_free(t);
+        if (study_auroc_read(dir, &t, &err)) {
+            cx_warn("report: %s", err.msg);
+            continue;
+        }
+        if (t.n_models > 1 || t.name[0][0]) {
+            snprintf(a->combined.path[a->combined.n++], sizeof a->combined.path[0], "%s",
+                     all.path[i]);
+        } else if (a->n < 8) {
+            int m = a->n++;
+            snprintf(a->path[m], sizeof a->path[m], "%s", all.path[i]);
+            rb_basename(dir, a->name[m], sizeof a->name[m]);
+            for (int c = 0; c < CX_N_LABELS; c++) {
+                a->est[m][c] = t.entry[0][c].auroc;
+                a->lo[m][c] = t.entry[0][c].delong_lo;
+                a->hi[m][c] = t.entry[0][c].delong_hi;
+            }
+        }
+        study_auroc_table_free(&t);
     }
-    const char *hdr[9];
-    hdr[0] = "label";
+}
+
+// The study's AUROC table (label x model) with a mean row, a finding per model, and the forest
+// plot of the labels present.
+static void rb_auroc_table(rp_doc *d, const rb_auroc *a, const char *out_dir, rb_cells *findings) {
+    const int nm = a->n;
+    int present[CX_N_LABELS] = {0};
+    for (int m = 0; m < nm; m++)
+        for (int c = 0; c < CX_N_LABELS; c++) present[c] |= isfinite(a->est[m][c]);
+    const char *hdr[9] = {"label"};
     char hbuf[8][160];
     for (int m = 0; m < nm; m++) {
-        snprintf(hbuf[m], sizeof hbuf[m], "%s AUROC (95%% CI, DeLong)", names[m]);
+        snprintf(hbuf[m], sizeof hbuf[m], "%s AUROC (95%% CI, DeLong)", a->name[m]);
         hdr[m + 1] = hbuf[m];
     }
     rb_cells body = {0};
@@ -489,12 +496,11 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
         if (!present[c]) continue;
         rb_cell_add(&body, "%s", CX_LABELS[c]);
         for (int m = 0; m < nm; m++) {
-            if (isnan(est[m][c])) rb_cell_add(&body, "n/a");
-            else if (isnan(lo[m][c])) rb_cell_add(&body, "%.3f", est[m][c]);
-            else rb_cell_add(&body, "%.3f (%.3f-%.3f)", est[m][c], lo[m][c], hi[m][c]);
-            fe[m][rows] = est[m][c];
-            fl[m][rows] = lo[m][c];
-            fh[m][rows] = hi[m][c];
+            double e = a->est[m][c], lo = a->lo[m][c], hi = a->hi[m][c];
+            if (isnan(e)) rb_cell_add(&body, "n/a");
+            else if (isnan(lo)) rb_cell_add(&body, "%.3f", e);
+            else rb_cell_add(&body, "%.3f (%.3f-%.3f)", e, lo, hi);
+            fe[m][rows] = e, fl[m][rows] = lo, fh[m][rows] = hi;
         }
         row_names[rows++] = CX_LABELS[c];
     }
@@ -503,48 +509,57 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
         double s = 0;
         int k = 0;
         for (int c = 0; c < CX_N_LABELS; c++)
-            if (isfinite(est[m][c])) s += est[m][c], k++;
+            if (isfinite(a->est[m][c])) s += a->est[m][c], k++;
         rb_cell_add(&body, k ? "%.3f" : "n/a", k ? s / k : 0.0);
-        char line[300];
-        snprintf(line, sizeof line, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
-                 names[m], k ? s / k : NAN, k);
-        rb_cell_add(findings, "%s", line);
+        rb_cell_add(findings, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
+                    a->name[m], k ? s / k : NAN, k);
     }
     rp_doc_table(d, "AUROC per label (the study's layout)", nm + 1, rows + 1, hdr,
                  (const char *const *)body.v);
     rb_cells_free(&body);
-    if (rows > 0) {
-        rp_series s[8];
-        for (int m = 0; m < nm; m++) s[m] = (rp_series){names[m], fe[m], fl[m], fh[m]};
-        char fig[4200];
-        cx_error err;
-        snprintf(fig, sizeof fig, "%s/fig_auroc_forest", out_dir);
-        if (rp_forest(fig, "Per-label AUROC with 95% DeLong CI", "AUROC", rows, row_names, nm, s,
-                      0.4, 1.0, &err) == 0) {
-            char png[4300];
-            snprintf(png, sizeof png, "%s.png", fig);
-            rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
-        }
+    if (rows == 0) return;
+    rp_series s[8];
+    for (int m = 0; m < nm; m++) s[m] = (rp_series){a->name[m], fe[m], fl[m], fh[m]};
+    char fig[4200];
+    cx_error err;
+    snprintf(fig, sizeof fig, "%s/fig_auroc_forest", out_dir);
+    if (rp_forest(fig, "Per-label AUROC with 95% DeLong CI", "AUROC", rows, row_names, nm, s, 0.4,
+                  1.0, &err) == 0) {
+        char png[4300];
+        snprintf(png, sizeof png, "%s.png", fig);
+        rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
     }
-    for (int i = 0; i < combined.n; i++) {
-        char dir[4096], mdp[4200], *text;
-        size_t n;
-        cx_error err;
-        rb_dirname(combined.path[i], dir, sizeof dir);
-        cx_path_join(mdp, sizeof mdp, dir, "auroc_table.md");
-        if (cx_read_file(mdp, &text, &n, &err) == 0) {
-            if (md_table(d, "DeLong comparison of the models (eval --compare)", text)) {
-                rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
-                rp_doc_code(d, text);
+}
+
+void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
+                      rb_cells *findings) {
+    rb_auroc *a = cx_malloc(sizeof *a);
+    rb_auroc_collect(n_dirs, dirs, a);
+    if (a->n) {
+        rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
+        rb_auroc_table(d, a, out_dir, findings);
+        for (int i = 0; i < a->combined.n; i++) {
+            char dir[4096], mdp[4200], *text;
+            size_t n;
+            cx_error err;
+            rb_dirname(a->combined.path[i], dir, sizeof dir);
+            cx_path_join(mdp, sizeof mdp, dir, "auroc_table.md");
+            if (cx_read_file(mdp, &text, &n, &err) == 0) {
+                if (md_table(d, "DeLong comparison of the models (eval --compare)", text)) {
+                    rp_doc_paragraph(d, "DeLong comparison of the models (eval --compare):");
+                    rp_doc_code(d, text);
+                }
+                free(text);
             }
-            free(text);
+        }
+        for (int m = 0; m < a->n; m++) {
+            char cap[300];
+            snprintf(cap, sizeof cap, "%s: AUROC with DeLong and patient-bootstrap CIs",
+                     a->name[m]);
+            rb_csv_table(d, a->path[m], cap, NULL, NULL, 20);
         }
     }
-    for (int m = 0; m < nm; m++) {
-        char cap[300];
-        snprintf(cap, sizeof cap, "%s: AUROC with DeLong and patient-bootstrap CIs", names[m]);
-        rb_csv_table(d, f.path[m], cap, NULL, NULL, 20);
-    }
+    free(a);
 }
 
 // ---- the report ---------------------------------------------------------------------------------
