@@ -51,6 +51,9 @@ static void cell_real(study_cell c, const char *fmt, double v) {
     if (isnan(v)) c[0] = 0;
     else snprintf(c, sizeof(study_cell), fmt, v);
 }
+// fmt: one double conversion, NaN as printf writes it ("nan"): the cells that compare has always
+// written that way (a region fraction of no maps, a truth ratio, ...) keep their bytes.
+static void cell_num(study_cell c, const char *fmt, double v) { snprintf(c, sizeof(study_cell), fmt, v); }
 
 // Writes the header and the rows for which text(rows, i, cells) fills ncols cells and returns 1.
 typedef int (*row_text_fn)(const void *rows, int64_t i, study_cell *cells);
@@ -104,8 +107,13 @@ static int get_int64(const reader *rd, int col, int64_t *v) {
     return csv_parse_int64(cell_of(rd, col), v) == CSV_NUM_OK ? 0 : bad_cell(rd, col, "an integer");
 }
 
-static int get_real(const reader *rd, int col, double *v) { // empty: NaN
-    int rc = csv_parse_double(cell_of(rd, col), v);
+static int get_real(const reader *rd, int col, double *v) { // empty, "nan" or "-nan": NaN
+    const char *s = cell_of(rd, col);
+    if (!strcmp(s, "nan") || !strcmp(s, "-nan")) {
+        *v = NAN;
+        return 0;
+    }
+    int rc = csv_parse_double(s, v);
     if (rc == CSV_NUM_EMPTY) *v = NAN;
     return rc == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell") : 0;
 }
@@ -182,9 +190,13 @@ void study_metric_text(const study_metric_row *r, int with_metric, study_cell *c
     cell_text(all[MC_LABEL], label_name(r->label));
     cell_text(all[MC_GROUP], study_group_name(r->group));
     cell_int(all[MC_N], r->n);
-    cell_real(all[MC_MEAN], "%.6f", r->mean);
-    cell_real(all[MC_LO], "%.6f", r->ci_lo);
-    cell_real(all[MC_HI], "%.6f", r->ci_hi);
+    // A group with maps has a mean (NaN when a map's value was); its CI only where the bootstrap
+    // gave one.
+    if (r->n) cell_num(all[MC_MEAN], "%.6f", r->mean);
+    else all[MC_MEAN][0] = 0;
+    const int has_ci = r->n && !isnan(r->ci_lo);
+    cell_real(all[MC_LO], "%.6f", has_ci ? r->ci_lo : NAN);
+    cell_real(all[MC_HI], "%.6f", has_ci ? r->ci_hi : NAN);
     cell_real(all[MC_P], "%.6g", r->p_perm);
     for (int c = 0; c < STUDY_METRIC_NCOLS; c++)
         if (with_metric || c != MC_METRIC) memcpy(cells[with_metric ? c : ssim_col(c)], all[c], sizeof all[c]);
@@ -253,7 +265,7 @@ void study_region_text(const study_region_row *r, study_cell *cells) {
     cell_text(cells[RC_REGION], CX_REGIONS[r->region]);
     cell_int(cells[RC_N], r->n);
     cell_int(cells[RC_COUNT], r->count);
-    cell_real(cells[RC_FRACTION], "%.6f", r->fraction);
+    cell_num(cells[RC_FRACTION], "%.6f", r->fraction);
 }
 
 static int region_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -292,7 +304,7 @@ void study_distance_text(const study_region_distance_row *r, study_cell *cells) 
     cell_text(cells[DC_LABEL], label_name(r->label));
     cell_int(cells[DC_N], r->n);
     cell_int(cells[DC_N_GAZE], r->n_gaze);
-    cell_real(cells[DC_TV], "%.6f", r->tv_distance);
+    cell_num(cells[DC_TV], "%.6f", r->tv_distance);
     cell_real(cells[DC_CHI2], "%.6g", r->chi2);
     if (isnan(r->chi2)) cells[DC_DOF][0] = 0; // no test: dof and p empty too
     else cell_int(cells[DC_DOF], r->dof);
@@ -341,9 +353,9 @@ void study_truth_text(const study_truth_row *r, study_cell *cells) {
     cell_text(cells[TC_METHOD], study_source_name(r->source));
     cell_text(cells[TC_LABEL], label_name(r->label));
     cell_int(cells[TC_N], r->n);
-    cell_real(cells[TC_MASS], "%.6f", r->mass_share);
-    cell_real(cells[TC_AREA], "%.6f", r->area_share);
-    cell_real(cells[TC_RATIO], "%.4f", r->ratio);
+    cell_num(cells[TC_MASS], "%.6f", r->mass_share);
+    cell_num(cells[TC_AREA], "%.6f", r->area_share);
+    cell_num(cells[TC_RATIO], "%.4f", r->ratio);
 }
 
 static int truth_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -379,9 +391,11 @@ _Static_assert(GC_N_CONSTANT + 1 == STUDY_GC_LC_NCOLS, "gc_lc.csv columns");
 void study_gc_lc_text(const study_gc_lc_row *r, study_cell *cells) {
     cell_text(cells[GC_MODEL], r->model);
     cell_int(cells[GC_N], r->n);
-    cell_real(cells[GC_MEAN_CC], "%.6f", r->mean_cc);
-    cell_real(cells[GC_MIN_CC], "%.6f", r->min_cc);
-    cell_real(cells[GC_MEAN_SSIM], "%.6f", r->mean_ssim);
+    // No pairs: empty cells; with pairs, the means as computed.
+    cell_num(cells[GC_MEAN_CC], "%.6f", r->mean_cc);
+    cell_num(cells[GC_MIN_CC], "%.6f", r->min_cc);
+    cell_num(cells[GC_MEAN_SSIM], "%.6f", r->mean_ssim);
+    if (!r->n) cells[GC_MEAN_CC][0] = cells[GC_MIN_CC][0] = cells[GC_MEAN_SSIM][0] = 0;
     cell_int(cells[GC_N_CONSTANT], r->n_constant);
 }
 

@@ -274,6 +274,46 @@ static void summary_json_round_trip(void **state) {
     }
 }
 
+// The cells as compare has always written them (the oracle: its committed outputs): a fraction or
+// a TV distance of no maps is "nan", a group without maps has empty mean and CI, a CI only with a
+// bootstrap, GC/LC means empty without pairs; the readers take "nan" back as NaN.
+static void cells_keep_compare_bytes(void **state) {
+    (void)state;
+    study_cell c[STUDY_METRIC_NCOLS];
+    study_region_row reg = {"m", ATTR_GC, 1, 0, 0, 0, NAN};
+    study_region_text(&reg, c);
+    assert_string_equal(c[6], "nan");
+    study_region_distance_row d = {"m", ATTR_GC, 1, 2, 5, NAN, NAN, -1, NAN};
+    study_distance_text(&d, c);
+    assert_string_equal(c[5], "nan");
+    assert_string_equal(c[6], "");
+    assert_string_equal(c[7], "");
+    study_metric_row m = {"m", ATTR_SL, STATS_CC, 0, STUDY_CORRECT, 0, NAN, NAN, NAN, NAN};
+    study_metric_text(&m, 1, c);
+    for (int k = 6; k < 10; k++) assert_string_equal(c[k], "");
+    m.n = 1;
+    m.mean = 0.25;
+    m.ci_hi = 0.5; // no lower bound: no CI at all
+    study_metric_text(&m, 1, c);
+    assert_string_equal(c[6], "0.250000");
+    assert_string_equal(c[8], "");
+    study_gc_lc_row g = {"m", 0, 0.5, 0.5, 0.5, 3};
+    study_gc_lc_text(&g, c);
+    assert_string_equal(c[2], "");
+    assert_string_equal(c[4], "");
+    cx_error err;
+    char p[4096];
+    path_in(p, "nan_regions.csv");
+    const char *text = "model,method,label,region,n,count,fraction\nm,gc,Edema,left_lung,0,0,nan\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    study_region_row *rows;
+    int64_t n;
+    if (study_regions_read(p, &rows, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, 1);
+    assert_true(isnan(rows[0].fraction));
+    free(rows);
+}
+
 // A bad cell is refused with file:line and column; a missing column is named.
 static void readers_refuse_bad_files(void **state) {
     (void)state;
@@ -332,6 +372,7 @@ int main(void) {
         cmocka_unit_test(metrics_round_trip),
         cmocka_unit_test(small_tables_round_trip),
         cmocka_unit_test(summary_json_round_trip),
+        cmocka_unit_test(cells_keep_compare_bytes),
         cmocka_unit_test(readers_refuse_bad_files),
         cmocka_unit_test(sources_parse_their_names),
     };
