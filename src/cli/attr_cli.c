@@ -39,17 +39,9 @@ int attr_cli_parse_gs_baselines(const char *cmd, const cli_flag *f, const char *
     return 0;
 }
 
-int attr_cli_option(const char *cmd, int opt, const char *arg, attr_options *o) {
-    const cli_flag flags[] = {ATTR_CLI_FLAGS(o)}; // [0]: the heading, then AO_PRECISION...
-    _Static_assert(CLI_N_FLAGS(flags) == AO_OC_STRIDE - AO_PRECISION + 2,
-                   "one AO_ code per method flag, in ATTR_CLI_FLAGS' order");
-    if (opt < AO_PRECISION || opt > AO_OC_STRIDE) return 0;
-    return cli_flag_apply(cmd, &flags[1 + opt - AO_PRECISION], arg) ? -1 : 1;
-}
-
-void attr_cli_help(FILE *out) {
-    attr_options o;
-    attr_options_default(&o);
-    const cli_flag flags[] = {ATTR_CLI_FLAGS(&o)};
-    cli_flags_help(flags, CLI_N_FLAGS(flags), out);
+int attr_cli_parse_methods(const char *cmd, const char *value, attr_method *methods, int *n) {
+    cx_error err = {{0}};
+    if (attr_methods_parse(value, methods, n, &err))
+        return cli_usage_error(cmd, "--methods: %s", err.msg), -1;
+    return 0;
 }

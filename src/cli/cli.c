@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/attr_cli.h"
 #include "data/data.h"
 
 const char CLI_EXIT_STATUS_HELP[] = "Exit status: 0 success, 1 error (bad input, I/O, engine: the "
@@ -87,7 +86,9 @@ int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *o
     return 0;
 }
 
-void cli_getopt_reset(void) {
+// getopt_long from argv[1] again (cli_parse may run more than once in a process: the tests) and
+// silent: the commands print their own messages.
+static void getopt_reset(void) {
     optind = 1;
     opterr = 0;
 }
@@ -97,30 +98,6 @@ void cli_getopt_reset(void) {
 static int refused_flag(const char *cmd, int opt, char **argv) {
     if (opt == ':') return cli_usage_error(cmd, "%s needs a value", argv[optind - 1]);
     return cli_usage_error(cmd, "unknown flag '%s'", argv[optind - 1]);
-}
-
-int cli_common_option(const cli_command *c, int opt, char **argv) {
-    int threads;
-    switch (opt) {
-    case CLI_OPT_THREADS:
-        if (cli_parse_threads(c->name, optarg, &threads)) return CLI_USAGE;
-        cx_set_threads(threads);
-        return CLI_CONTINUE;
-    case CLI_OPT_HELP:
-        c->help(stdout);
-        printf("\n%s\n", CLI_EXIT_STATUS_HELP); // here, so that no command's text can miss it
-        return CLI_OK;
-    default:
-        return refused_flag(c->name, opt, argv);
-    }
-}
-
-int cli_method_or_common_option(const cli_command *c, int opt, char **argv,
-                                struct attr_options *o) {
-    int r = attr_cli_option(c->name, opt, optarg, o);
-    if (r < 0) return CLI_USAGE;
-    if (r > 0) return CLI_CONTINUE;
-    return cli_common_option(c, opt, argv);
 }
 
 char *cli_command_line(int argc, char **argv) {
@@ -210,7 +187,7 @@ int cli_parse(const cli_table *t, int argc, char **argv, char ***operands, int *
                                         t->flags[i].value ? required_argument : no_argument, NULL,
                                         FIRST_CODE + i};
     int opt, r = CLI_CONTINUE;
-    cli_getopt_reset();
+    getopt_reset();
     while (r == CLI_CONTINUE && (opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (opt < FIRST_CODE) {
             r = refused_flag(t->name, opt, argv);

@@ -10,7 +10,8 @@
 #include "util/util.h"
 
 // Each subcommand: int cmd_<name>(int argc, char **argv), argv[0] is the subcommand name.
-// Flags are parsed with getopt_long; every command accepts --help and --threads N.
+// Flags are listed in a table per command (cli_parse, below); every command accepts --help and
+// --threads N.
 #define CLI_OK 0
 #define CLI_BAD_INPUT 1
 #define CLI_USAGE 2
@@ -156,33 +157,5 @@ void cli_help(const cli_table *t, FILE *out);
 // The flag lines alone: "  --name VALUE" and the help wrapped in an aligned column, a blank line
 // and the heading for each section (but a first one).
 void cli_flags_help(const cli_flag *flags, int n, FILE *out);
-
-// ---- before the tables: getopt_long in the command, the shared flags here ----------------------
-// (eval, attribute, sanity, compare and demo, until they list their flags in tables)
-// Their getopt_long codes, clear of each command's own (from 256) and of the saliency-method
-// flags (attr_cli.h, from 1000):
-//   {"threads", required_argument, 0, CLI_OPT_THREADS}, {"help", no_argument, 0, CLI_OPT_HELP}
-enum { CLI_OPT_THREADS = 2000, CLI_OPT_HELP };
-
-// What the shared flags need to know about a command.
-typedef struct cli_command {
-    const char *name;        // "attribute": the prefix of every message
-    void (*help)(FILE *out); // prints the --help text, less the exit-status line
-} cli_command;
-
-// Restarts getopt_long at argv[1] (demo runs several commands in one process) and silences it: the
-// commands print their own messages. Every command passes optstring ":", so that a flag missing
-// its value comes back as ':' and is reported as such.
-void cli_getopt_reset(void);
-// The default: branch of every command's getopt_long switch. Applies --threads (CLI_CONTINUE),
-// prints --help with CLI_EXIT_STATUS_HELP after it (CLI_OK), or reports a flag without its value
-// (':', "needs a value") or an unknown one ('?', or any code the command does not handle:
-// "unknown flag") and returns CLI_USAGE. argv: the command's, whose argv[optind - 1] names the
-// flag.
-int cli_common_option(const cli_command *c, int opt, char **argv);
-// attribute and sanity: a saliency-method flag (attr_cli_option: CLI_CONTINUE, or CLI_USAGE after
-// its message), otherwise cli_common_option.
-struct attr_options;
-int cli_method_or_common_option(const cli_command *c, int opt, char **argv, struct attr_options *o);
 
 #endif

@@ -22,10 +22,7 @@ static const char ABOUT[] =
 
 static int parse_methods(const char *cmd, const cli_flag *f, const char *value) {
     study_attr_settings *a = f->to;
-    cx_error err = {{0}};
-    if (attr_methods_parse(value, a->methods, &a->n_methods, &err))
-        return cli_usage_error(cmd, "--methods: %s", err.msg), -1;
-    return 0;
+    return attr_cli_parse_methods(cmd, value, a->methods, &a->n_methods);
 }
 
 // The stage's messages: completeness of DL, IG and LC, then what was written.

@@ -2,7 +2,6 @@
 // model are compared with maps of copies whose weights are re-initialised cascading from the top
 // (classifier, norm5, denseblock4, ..., conv0) and one block at a time (independent), by
 // Spearman rank correlation (of |map| and of the signed map) and SSIM (maps min-max normalised).
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,37 +10,35 @@
 #include "cli/cli.h"
 #include "study/study.h"
 
-static void help(FILE *out) {
-    fprintf(out,
-            "usage: cxrgaze sanity --model M.safetensors --data DATA --out DIR [flags]\n\n"
-            "Model-parameter randomisation tests (Adebayo et al. 2018). For each method, the maps\n"
-            "of the model are compared with the maps after re-initialising (torchvision's init,\n"
-            "seeded) the layers cascading from the top (classifier, norm5, denseblock4,\n"
-            "transition3, denseblock3, transition2, denseblock2, transition1, denseblock1, conv0 +\n"
-            "norm0) and each of them alone (independent). The target of an image is fixed to the\n"
-            "trained model's top-scoring label. Writes DIR/sanity.json (settings, the layers\n"
-            "randomised, each method's verdict) and DIR/sanity.csv:\n"
-            "  method,mode,randomised_up_to,n,spearman_abs_mean,spearman_abs_sd,spearman_mean,\n"
-            "  spearman_sd,ssim_mean,ssim_sd\n"
-            "(mode cascading|independent; Spearman of |map| and of the signed map; SSIM of min-max\n"
-            "normalised maps as scikit-image, METHODS.md section 3; mean and sample sd over images;\n"
-            "constant maps are left out of n). A method whose maps stay similar once the top layers\n"
-            "are randomised (cascading |Spearman| > 0.5 at conv0) is reported as failing.\n\n"
-            "flags:\n"
-            "  --model FILE         model weights (required)\n"
-            "  --data DATA          dataset pack (required)\n"
-            "  --out DIR            output directory (required)\n"
-            "  --split NAME         train | validate | test (default test)\n"
-            "  --limit N            first N images of the split (default 8)\n"
-            "  --methods LIST       from sl,gc,dl,lc,gs,nt,ig,oc (default " ATTR_CLI_STUDY_METHODS ")\n"
-            "  --modes LIST         cascading,independent (default both)\n"
-            "  --randomise-seed S   seed of the re-initialisation (default 1)\n"
-            "  --ignore-unknown     load a model file that also holds tensors DenseNet does not\n"
-            "                       have (default: such a file is refused)\n"
-            "  --threads N          worker threads, 1-1024 (default: all cores)\n"
-            "  --quiet              no progress bar\n"
-            "  --help               this text\n\n");
-    attr_cli_help(out);
+static const char USAGE[] = "usage: cxrgaze sanity --model M.safetensors --data DATA --out DIR [flags]";
+static const char ABOUT[] =
+    "Model-parameter randomisation tests (Adebayo et al. 2018). For each method, the maps\n"
+    "of the model are compared with the maps after re-initialising (torchvision's init,\n"
+    "seeded) the layers cascading from the top (classifier, norm5, denseblock4,\n"
+    "transition3, denseblock3, transition2, denseblock2, transition1, denseblock1, conv0 +\n"
+    "norm0) and each of them alone (independent). The target of an image is fixed to the\n"
+    "trained model's top-scoring label. Writes DIR/sanity.json (settings, the layers\n"
+    "randomised, each method's verdict) and DIR/sanity.csv:\n"
+    "  method,mode,randomised_up_to,n,spearman_abs_mean,spearman_abs_sd,spearman_mean,\n"
+    "  spearman_sd,ssim_mean,ssim_sd\n"
+    "(mode cascading|independent; Spearman of |map| and of the signed map; SSIM of min-max\n"
+    "normalised maps as scikit-image, METHODS.md section 3; mean and sample sd over images;\n"
+    "constant maps are left out of n). A method whose maps stay similar once the top layers\n"
+    "are randomised (cascading |Spearman| > 0.5 at conv0) is reported as failing.";
+
+static int parse_methods(const char *cmd, const cli_flag *f, const char *value) {
+    study_sanity_settings *a = f->to;
+    return attr_cli_parse_methods(cmd, value, a->methods, &a->n_methods);
+}
+
+static int parse_modes(const char *cmd, const cli_flag *f, const char *value) {
+    int *modes = f->to;
+    modes[SANITY_CASCADING] = strstr(value, "cascading") != NULL;
+    modes[SANITY_INDEPENDENT] = strstr(value, "independent") != NULL;
+    if (!modes[SANITY_CASCADING] && !modes[SANITY_INDEPENDENT])
+        return cli_usage_error(cmd, "--modes expects cascading and/or independent, got '%s'",
+                               value), -1;
+    return 0;
 }
 
 // Each method's verdict and where the files went (stderr).
@@ -61,62 +58,35 @@ static void report_verdicts(const study_sanity_settings *s, const study_sanity_r
 
 int cmd_sanity(int argc, char **argv) {
     static const char cmd[] = "sanity";
-    static const cli_command cli = {cmd, help};
-    enum { O_MODEL = 256, O_DATA, O_OUT, O_SPLIT, O_LIMIT, O_METHODS, O_MODES, O_RSEED, O_IGNORE,
-           O_QUIET };
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, O_MODEL}, {"data", required_argument, 0, O_DATA},
-        {"out", required_argument, 0, O_OUT}, {"split", required_argument, 0, O_SPLIT},
-        {"limit", required_argument, 0, O_LIMIT}, {"methods", required_argument, 0, O_METHODS},
-        {"modes", required_argument, 0, O_MODES},
-        {"randomise-seed", required_argument, 0, O_RSEED},
-        {"ignore-unknown", no_argument, 0, O_IGNORE},
-        {"threads", required_argument, 0, CLI_OPT_THREADS}, {"quiet", no_argument, 0, O_QUIET},
-        {"help", no_argument, 0, CLI_OPT_HELP}, ATTR_CLI_LONGOPTS, {0, 0, 0, 0}};
     study_sanity_settings a;
     study_sanity_default(&a);
-    const char *methods = ATTR_CLI_STUDY_METHODS;
-    long v;
-    int opt, r;
-    cli_getopt_reset();
-    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-        switch (opt) {
-        case O_MODEL: a.model = optarg; break;
-        case O_DATA: a.data = optarg; break;
-        case O_OUT: a.out = optarg; break;
-        case O_SPLIT:
-            if (cli_parse_split(cmd, optarg, &a.split)) return CLI_USAGE;
-            break;
-        case O_LIMIT:
-            if (cli_parse_int(cmd, "--limit", optarg, 1, 1000000, &v)) return CLI_USAGE;
-            a.limit = (int)v;
-            break;
-        case O_METHODS: methods = optarg; break;
-        case O_MODES:
-            a.modes[SANITY_CASCADING] = strstr(optarg, "cascading") != NULL;
-            a.modes[SANITY_INDEPENDENT] = strstr(optarg, "independent") != NULL;
-            if (!a.modes[SANITY_CASCADING] && !a.modes[SANITY_INDEPENDENT])
-                return cli_usage_error(cmd, "--modes expects cascading and/or independent, got '%s'",
-                                       optarg);
-            break;
-        case O_RSEED:
-            if (cli_parse_seed(cmd, "--randomise-seed", optarg, &a.randomise_seed)) return CLI_USAGE;
-            break;
-        case O_IGNORE: a.model_flags |= MODEL_LOAD_IGNORE_UNKNOWN; break;
-        case O_QUIET: a.progress = 0; break;
-        default:
-            r = cli_method_or_common_option(&cli, opt, argv, &a.attr);
-            if (r != CLI_CONTINUE) return r;
-        }
-    }
-    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    int ignore_unknown = 0;
+    const cli_flag flags[] = {
+        CLI_FLAG_STRING("model", "FILE", &a.model, NULL, "model weights (required)"),
+        CLI_FLAG_STRING("data", "DATA", &a.data, NULL, "dataset pack (required)"),
+        CLI_FLAG_STRING("out", "DIR", &a.out, NULL, "output directory (required)"),
+        CLI_FLAG_SPLIT(&a.split, "test", "train | validate | test"),
+        CLI_FLAG_INT("limit", "N", &a.limit, 1, 1000000, "8", "first N images of the split"),
+        CLI_FLAG_CUSTOM("methods", "LIST", &a, parse_methods, ATTR_CLI_STUDY_METHODS,
+                        "from sl,gc,dl,lc,gs,nt,ig,oc"),
+        CLI_FLAG_CUSTOM("modes", "LIST", a.modes, parse_modes, "both", "cascading,independent"),
+        CLI_FLAG_SEED("randomise-seed", &a.randomise_seed, "1",
+                      "seed of the re-initialisation"),
+        CLI_FLAG_SWITCH("ignore-unknown", &ignore_unknown, 1, ": such a file is refused",
+                        "load a model file that also holds tensors DenseNet does not have"),
+        CLI_FLAG_THREADS,
+        CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
+        CLI_FLAG_HELP,
+        ATTR_CLI_FLAGS(&a.attr)};
+    const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
+    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    if (r != CLI_CONTINUE) return r;
+    if (ignore_unknown) a.model_flags |= MODEL_LOAD_IGNORE_UNKNOWN;
     if (!a.model || !a.data || !a.out)
         return cli_usage_error(cmd, "--model, --data and --out are required");
-    cx_error err = {{0}};
-    if (attr_methods_parse(methods, a.methods, &a.n_methods, &err))
-        return cli_usage_error(cmd, "--methods: %s", err.msg);
     char *command_line = cli_command_line(argc, argv);
     a.command_line = command_line;
+    cx_error err = {{0}};
     study_sanity_result res;
     int rc = study_sanity(&a, &res, &err);
     free(command_line);

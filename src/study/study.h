@@ -547,5 +547,35 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 
 
 // ==== the demo pipeline (demo.c): every stage above on synthetic data ==========================
+// `cxrgaze demo` as a function: synth -> prepare -> train DenseNet-121 (gaze_lambda 0) and
+// DenseNet-Aug (1) -> evaluate both -> attribute the study's six methods on held-out images with
+// gaze -> compare with gaze -> sanity checks, each stage called directly (no argv strings: any
+// out path works). Into out: synth/, data/, runs/{densenet,densenet-aug}/, eval/,
+// attr/{densenet,densenet-aug}/, compare/, sanity/. Before each stage it logs the equivalent
+// command line (cx_info) and after it the time taken. The figures of compare and the report are
+// drawn above this module (report/): the caller gets compare's result for them.
+typedef struct study_demo_settings {
+    const char *out;        // output directory ("demo-out")
+    int images;             // synthetic images (1200)
+    int gaze_images;        // of which with eye gaze (300)
+    int size;               // model input size S (128); synthetic images are 2.5 S
+    int epochs, batch;      // per model (6, 16)
+    int maps;               // held-out images with gaze explained per model (30)
+    int sanity_images;      // images of the sanity checks (4)
+    nn_precision precision; // training and saliency (NN_BF16)
+    uint64_t seed;          // of every stage (1)
+    int threads;            // recorded in run.json (the caller sets cx_set_threads); 0: all cores
+} study_demo_settings;
+void study_demo_settings_default(study_demo_settings *s);
+// The directories the demo writes, for the report (data, eval, compare, sanity, runs).
+#define STUDY_DEMO_PATH_MAX 4096
+typedef struct study_demo_result {
+    char report_dirs[5][STUDY_DEMO_PATH_MAX];
+    char compare_dir[STUDY_DEMO_PATH_MAX];
+    study_compare_result compare; // for report_compare_figures
+    double seconds;               // the stages' wall time
+} study_demo_result;
+int study_demo(const study_demo_settings *s, study_demo_result *r, cx_error *err);
+void study_demo_result_free(study_demo_result *r);
 
 #endif
