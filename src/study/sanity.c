@@ -239,6 +239,9 @@ static void record_settings(const study_sanity_settings *s, const sanity_run *ru
 
 static int write_files(const study_sanity_result *r, const char *out, cx_error *err) {
     char path[4200];
+    if (strlen(out) + sizeof "/sanity.json" > sizeof path)
+        return cx_fail(err, "%s: output directory: path longer than %zu characters", out,
+                       sizeof path - sizeof "/sanity.json");
     cx_path_join(path, sizeof path, out, "sanity.csv");
     if (study_sanity_csv_write(path, r->rows, r->n_rows, err)) return -1;
     cx_path_join(path, sizeof path, out, "sanity.json");
@@ -287,9 +290,8 @@ _Static_assert(sizeof col_names / sizeof col_names[0] == N_COLS, "one name per s
 _Static_assert(COL_SPEARMAN_ABS_MEAN + 2 * N_STATS == N_COLS, "mean, sd per statistic");
 
 // The row's statistics in column order.
-static study_sanity_stat *row_stats(study_sanity_row *row, study_sanity_stat *st[N_STATS]) {
+static void row_stats(study_sanity_row *row, study_sanity_stat *st[N_STATS]) {
     st[0] = &row->spearman_abs, st[1] = &row->spearman, st[2] = &row->ssim;
-    return st[0];
 }
 
 int study_sanity_csv_write(const char *path, const study_sanity_row *rows, int n, cx_error *err) {
