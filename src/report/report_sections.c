@@ -8,6 +8,65 @@
 #include "data/data.h"
 #include "io/io.h"
 
+// Spearman of |map| per method (series) and step (x) of one mode, from sanity.csv's rows.
+typedef struct rb_sanity_curves {
+    int n_methods, n_steps;
+    attr_method method[ATTR_NMETHODS];
+    double val[ATTR_NMETHODS][SANITY_MAX_STEPS];
+} rb_sanity_curves;
+
+static void rb_sanity_collect(const study_sanity_row *rows, int n, study_sanity_mode mode,
+                              rb_sanity_curves *c) {
+    memset(c, 0, sizeof *c);
+    for (int a = 0; a < ATTR_NMETHODS; a++)
+        for (int b = 0; b < SANITY_MAX_STEPS; b++) c->val[a][b] = NAN;
+    for (int r = 0; r < n; r++) {
+        if (rows[r].mode != mode || rows[r].step < 0 || rows[r].step >= SANITY_MAX_STEPS) continue;
+        int m = 0;
+        while (m < c->n_methods && c->method[m] != rows[r].method) m++;
+        if (m == c->n_methods) c->method[c->n_methods++] = rows[r].method;
+        c->val[m][rows[r].step] = rows[r].spearman_abs.mean;
+        if (rows[r].step + 1 > c->n_steps) c->n_steps = rows[r].step + 1;
+    }
+}
+
+// The finding of the cascading curves: which methods' maps change once every layer is random.
+static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, rb_cells *findings) {
+    char pass[256] = "", failed[256] = "";
+    for (int m = 0; m < c->n_methods; m++) {
+        double last = c->val[m][c->n_steps - 1];
+        char *dst = last > 0.5 ? failed : pass;
+        size_t l = strlen(dst);
+        snprintf(dst + l, sizeof pass - l, "%s%s (%.2f)", l ? ", " : "",
+                 attr_method_name(c->method[m]), last);
+    }
+    rb_cell_add(findings,
+                "Sanity check (cascading randomisation up to %s): maps change, as they should, for "
+                "%s; maps barely change (rank correlation > 0.5, the check fails) for %s.",
+                last_step, pass[0] ? pass : "no method", failed[0] ? failed : "no method");
+}
+
+static void rb_sanity_figure(rp_doc *d, const rb_sanity_curves *c, const char *const *steps,
+                             int file, study_sanity_mode mode, const char *out_dir) {
+    rp_series ser[ATTR_NMETHODS];
+    double ymin = 0;
+    for (int m = 0; m < c->n_methods; m++) {
+        ser[m] = (rp_series){attr_method_name(c->method[m]), c->val[m], NULL, NULL};
+        for (int s = 0; s < c->n_steps; s++)
+            if (isfinite(c->val[m][s])) ymin = fmin(ymin, c->val[m][s]);
+    }
+    const char *name = study_sanity_mode_name(mode);
+    char fig[4200], title[200], png[4300];
+    cx_error err;
+    snprintf(fig, sizeof fig, "%s/fig_sanity_%d_%s", out_dir, file, name);
+    snprintf(title, sizeof title, "%s randomisation: rank correlation with original |map|", name);
+    if (rp_lines(fig, title, "randomised up to", "Spearman of |map|", c->n_steps, steps,
+                 c->n_methods, ser, floor(ymin * 10) / 10, 1.0, &err) == 0) {
+        snprintf(png, sizeof png, "%s.png", fig);
+        rb_embed(d, png, out_dir, title);
+    }
+}
+
 void rb_section_sanity(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
                        rb_cells *findings) {
     rb_found f;
@@ -17,68 +76,24 @@ void rb_section_sanity(rp_doc *d, int n_dirs, const char *const *dirs, const cha
     rp_doc_paragraph(d, "Weights are randomised from the top (cascading) or one block at a time "
                         "(independent); a method whose maps keep a high rank correlation with the "
                         "original maps does not depend on what the model learned, and fails.");
+    const char *steps[SANITY_MAX_STEPS];
+    int n_steps = attr_sanity_steps(steps, SANITY_MAX_STEPS);
     for (int i = 0; i < f.n; i++) {
         cx_error err;
-        csv_table *t = csv_table_read(f.path[i], &err);
-        if (!t) continue;
-        int cm = csv_col(t, "method"), cmo = csv_col(t, "mode"), cs = csv_col(t, "randomised_up_to"),
-            cv = csv_col(t, "spearman_abs_mean");
-        if (cm < 0 || cmo < 0 || cs < 0 || cv < 0) {
-            csv_table_free(t);
+        study_sanity_row *rows;
+        int n;
+        if (study_sanity_csv_read(f.path[i], &rows, &n, &err)) {
+            cx_warn("report: %s", err.msg);
             continue;
         }
-        const char *modes[2] = {"cascading", "independent"};
-        for (int md = 0; md < 2; md++) {
-            char steps[16][64], methods[8][16];
-            int ns = 0, nm = 0;
-            double val[8][16];
-            for (int a = 0; a < 8; a++)
-                for (int b = 0; b < 16; b++) val[a][b] = NAN;
-            for (int64_t r = 0; r < csv_nrows(t); r++) {
-                if (strcmp(csv_get(t, r, cmo), modes[md])) continue;
-                int s = 0, m = 0;
-                while (s < ns && strcmp(steps[s], csv_get(t, r, cs))) s++;
-                if (s == ns && ns < 16) snprintf(steps[ns++], sizeof steps[0], "%s", csv_get(t, r, cs));
-                while (m < nm && strcmp(methods[m], csv_get(t, r, cm))) m++;
-                if (m == nm && nm < 8) snprintf(methods[nm++], sizeof methods[0], "%s", csv_get(t, r, cm));
-                if (s < 16 && m < 8) val[m][s] = rb_num(csv_get(t, r, cv));
-            }
-            if (!ns || !nm) continue;
-            rp_series ser[8];
-            const char *xs[16];
-            double ymin = 0;
-            for (int s = 0; s < ns; s++) xs[s] = steps[s];
-            for (int m = 0; m < nm; m++) {
-                ser[m] = (rp_series){methods[m], val[m], NULL, NULL};
-                for (int s = 0; s < ns; s++)
-                    if (isfinite(val[m][s])) ymin = fmin(ymin, val[m][s]);
-            }
-            char fig[4200], title[200], png[4300];
-            snprintf(fig, sizeof fig, "%s/fig_sanity_%d_%s", out_dir, i, modes[md]);
-            snprintf(title, sizeof title, "%s randomisation: rank correlation with original |map|", modes[md]);
-            if (rp_lines(fig, title, "randomised up to", "Spearman of |map|", ns, xs, nm, ser,
-                         floor(ymin * 10) / 10, 1.0, &err) == 0) {
-                snprintf(png, sizeof png, "%s.png", fig);
-                rb_embed(d, png, out_dir, title);
-            }
-            if (md == 0) {
-                char pass[256] = "", failed[256] = "";
-                for (int m = 0; m < nm; m++) {
-                    double last = val[m][ns - 1];
-                    char *dst = last > 0.5 ? failed : pass;
-                    size_t l = strlen(dst);
-                    snprintf(dst + l, sizeof pass - l, "%s%s (%.2f)", l ? ", " : "", methods[m], last);
-                }
-                char line[700];
-                snprintf(line, sizeof line,
-                         "Sanity check (cascading randomisation up to %s): maps change, as they "
-                         "should, for %s; maps barely change (rank correlation > 0.5, the check "
-                         "fails) for %s.",
-                         steps[ns - 1], pass[0] ? pass : "no method", failed[0] ? failed : "no method");
-                rb_cell_add(findings, "%s", line);
-            }
+        for (int md = 0; md < SANITY_NMODES; md++) {
+            rb_sanity_curves c;
+            rb_sanity_collect(rows, n, (study_sanity_mode)md, &c);
+            if (!c.n_steps || !c.n_methods || c.n_steps > n_steps) continue;
+            rb_sanity_figure(d, &c, steps, i, (study_sanity_mode)md, out_dir);
+            if (md == SANITY_CASCADING) rb_sanity_finding(&c, steps[c.n_steps - 1], findings);
         }
-        csv_table_free(t);
+        free(rows);
         rb_csv_table(d, f.path[i], "sanity.csv", NULL, NULL, 200);
     }
 }
