@@ -432,53 +432,89 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
     }
 }
 
-// AUROC in the study's layout (label | model AUROC (CI) ...) from every auroc.csv, a forest plot,
-// and the mean AUROC per model for the findings.
-void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
-                          rb_cells *findings) {
-    rb_found all, f = {0}, combined = {0};
+// The per-model auroc.csv files of the report's directories (at most 8 models): names, AUROC and
+// DeLong CI per label (NaN where absent), and which labels any model has.
+typedef struct auroc_models {
+    int n;
+    char names[8][128];
+    double est[8][CX_N_LABELS], lo[8][CX_N_LABELS], hi[8][CX_N_LABELS];
+    int present[CX_N_LABELS];
+} auroc_models;
+
+// Sorts every auroc.csv into one-model files (f) and eval --compare's combined tables (a "model"
+// column; shown through their Markdown twin with the DeLong test instead).
+static void auroc_find(int n_dirs, const char *const *dirs, rb_found *f, rb_found *combined) {
+    rb_found all;
     rb_find_all(n_dirs, dirs, "auroc.csv", &all);
-    // One model per auroc.csv; eval --compare's combined table (a "model" column) is shown
-    // through its Markdown twin with the DeLong test instead.
     for (int i = 0; i < all.n; i++) {
         cx_error err;
         csv_table *t = csv_table_read(all.path[i], &err);
         if (!t) continue;
-        rb_found *dst = csv_col(t, "model") >= 0 ? &combined : &f;
+        rb_found *dst = csv_col(t, "model") >= 0 ? combined : f;
         snprintf(dst->path[dst->n++], sizeof dst->path[0], "%s", all.path[i]);
         csv_table_free(t);
     }
-    if (!f.n) return;
-    rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
-    int nm = f.n > 8 ? 8 : f.n;
-    double est[8][CX_N_LABELS], lo[8][CX_N_LABELS], hi[8][CX_N_LABELS];
-    char names[8][128];
-    int present[CX_N_LABELS] = {0};
-    for (int m = 0; m < nm; m++) {
-        char dir[4096];
-        rb_dirname(f.path[m], dir, sizeof dir);
-        rb_basename(dir, names[m], sizeof names[m]);
-        for (int c = 0; c < CX_N_LABELS; c++) est[m][c] = lo[m][c] = hi[m][c] = NAN;
-        cx_error err;
-        csv_table *t = csv_table_read(f.path[m], &err);
-        if (!t) continue;
-        int cl = csv_col(t, "label"), ca = csv_col(t, "auroc"), cdl = csv_col(t, "delong_lo"),
-            cdh = csv_col(t, "delong_hi");
-        for (int64_t r = 0; t && cl >= 0 && ca >= 0 && r < csv_nrows(t); r++)
-            for (int c = 0; c < CX_N_LABELS; c++)
-                if (!strcmp(csv_get(t, r, cl), CX_LABELS[c])) {
-                    est[m][c] = rb_num(csv_get(t, r, ca));
-                    lo[m][c] = cdl >= 0 ? rb_num(csv_get(t, r, cdl)) : NAN;
-                    hi[m][c] = cdh >= 0 ? rb_num(csv_get(t, r, cdh)) : NAN;
-                    if (isfinite(est[m][c])) present[c] = 1;
-                }
-        csv_table_free(t);
+}
+
+// Model m of a from auroc.csv at path (named by its directory).
+static void auroc_load(const char *path, int m, auroc_models *a) {
+    char dir[4096];
+    rb_dirname(path, dir, sizeof dir);
+    rb_basename(dir, a->names[m], sizeof a->names[m]);
+    for (int c = 0; c < CX_N_LABELS; c++) a->est[m][c] = a->lo[m][c] = a->hi[m][c] = NAN;
+    cx_error err;
+    csv_table *t = csv_table_read(path, &err);
+    if (!t) return;
+    int cl = csv_col(t, "label"), ca = csv_col(t, "auroc"), cdl = csv_col(t, "delong_lo"),
+        cdh = csv_col(t, "delong_hi");
+    for (int64_t r = 0; cl >= 0 && ca >= 0 && r < csv_nrows(t); r++)
+        for (int c = 0; c < CX_N_LABELS; c++)
+            if (!strcmp(csv_get(t, r, cl), CX_LABELS[c])) {
+                a->est[m][c] = rb_num(csv_get(t, r, ca));
+                a->lo[m][c] = cdl >= 0 ? rb_num(csv_get(t, r, cdl)) : NAN;
+                a->hi[m][c] = cdh >= 0 ? rb_num(csv_get(t, r, cdh)) : NAN;
+                if (isfinite(a->est[m][c])) a->present[c] = 1;
+            }
+    csv_table_free(t);
+}
+
+// The mean AUROC row's cell of model m, and its finding.
+static void auroc_mean(const auroc_models *a, int m, rb_cells *body, rb_cells *findings) {
+    double s = 0;
+    int k = 0;
+    for (int c = 0; c < CX_N_LABELS; c++)
+        if (isfinite(a->est[m][c])) s += a->est[m][c], k++;
+    rb_cell_add(body, k ? "%.3f" : "n/a", k ? s / k : 0.0);
+    char line[300];
+    snprintf(line, sizeof line, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
+             a->names[m], k ? s / k : NAN, k);
+    rb_cell_add(findings, "%s", line);
+}
+
+// The forest plot of the labels present (rows of est/lo/hi per model).
+static void auroc_forest(rp_doc *d, const auroc_models *a, int rows, const char *const *row_names,
+                         double (*fe)[CX_N_LABELS], double (*fl)[CX_N_LABELS],
+                         double (*fh)[CX_N_LABELS], const char *out_dir) {
+    rp_series s[8];
+    for (int m = 0; m < a->n; m++) s[m] = (rp_series){a->names[m], fe[m], fl[m], fh[m]};
+    char fig[4200];
+    cx_error err;
+    snprintf(fig, sizeof fig, "%s/fig_auroc_forest", out_dir);
+    if (rp_forest(fig, "Per-label AUROC with 95% DeLong CI", "AUROC", rows, row_names, a->n, s,
+                  0.4, 1.0, &err) == 0) {
+        char png[4300];
+        snprintf(png, sizeof png, "%s.png", fig);
+        rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
     }
+}
+
+// The study's layout (label | model AUROC (CI) ...), the mean per model, the forest plot.
+static void auroc_table(rp_doc *d, const auroc_models *a, const char *out_dir, rb_cells *findings) {
     const char *hdr[9];
     hdr[0] = "label";
     char hbuf[8][160];
-    for (int m = 0; m < nm; m++) {
-        snprintf(hbuf[m], sizeof hbuf[m], "%s AUROC (95%% CI, DeLong)", names[m]);
+    for (int m = 0; m < a->n; m++) {
+        snprintf(hbuf[m], sizeof hbuf[m], "%s AUROC (95%% CI, DeLong)", a->names[m]);
         hdr[m + 1] = hbuf[m];
     }
     rb_cells body = {0};
@@ -486,46 +522,38 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
     const char *row_names[CX_N_LABELS];
     double fe[8][CX_N_LABELS], fl[8][CX_N_LABELS], fh[8][CX_N_LABELS];
     for (int c = 0; c < CX_N_LABELS; c++) {
-        if (!present[c]) continue;
+        if (!a->present[c]) continue;
         rb_cell_add(&body, "%s", CX_LABELS[c]);
-        for (int m = 0; m < nm; m++) {
-            if (isnan(est[m][c])) rb_cell_add(&body, "n/a");
-            else if (isnan(lo[m][c])) rb_cell_add(&body, "%.3f", est[m][c]);
-            else rb_cell_add(&body, "%.3f (%.3f-%.3f)", est[m][c], lo[m][c], hi[m][c]);
-            fe[m][rows] = est[m][c];
-            fl[m][rows] = lo[m][c];
-            fh[m][rows] = hi[m][c];
+        for (int m = 0; m < a->n; m++) {
+            double e = a->est[m][c], lo = a->lo[m][c], hi = a->hi[m][c];
+            if (isnan(e)) rb_cell_add(&body, "n/a");
+            else if (isnan(lo)) rb_cell_add(&body, "%.3f", e);
+            else rb_cell_add(&body, "%.3f (%.3f-%.3f)", e, lo, hi);
+            fe[m][rows] = e;
+            fl[m][rows] = lo;
+            fh[m][rows] = hi;
         }
         row_names[rows++] = CX_LABELS[c];
     }
     rb_cell_add(&body, "mean");
-    for (int m = 0; m < nm; m++) {
-        double s = 0;
-        int k = 0;
-        for (int c = 0; c < CX_N_LABELS; c++)
-            if (isfinite(est[m][c])) s += est[m][c], k++;
-        rb_cell_add(&body, k ? "%.3f" : "n/a", k ? s / k : 0.0);
-        char line[300];
-        snprintf(line, sizeof line, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
-                 names[m], k ? s / k : NAN, k);
-        rb_cell_add(findings, "%s", line);
-    }
-    rp_doc_table(d, "AUROC per label (the study's layout)", nm + 1, rows + 1, hdr,
+    for (int m = 0; m < a->n; m++) auroc_mean(a, m, &body, findings);
+    rp_doc_table(d, "AUROC per label (the study's layout)", a->n + 1, rows + 1, hdr,
                  (const char *const *)body.v);
     rb_cells_free(&body);
-    if (rows > 0) {
-        rp_series s[8];
-        for (int m = 0; m < nm; m++) s[m] = (rp_series){names[m], fe[m], fl[m], fh[m]};
-        char fig[4200];
-        cx_error err;
-        snprintf(fig, sizeof fig, "%s/fig_auroc_forest", out_dir);
-        if (rp_forest(fig, "Per-label AUROC with 95% DeLong CI", "AUROC", rows, row_names, nm, s,
-                      0.4, 1.0, &err) == 0) {
-            char png[4300];
-            snprintf(png, sizeof png, "%s.png", fig);
-            rb_embed(d, png, out_dir, "AUROC forest plot (test split)");
-        }
-    }
+    if (rows > 0) auroc_forest(d, a, rows, row_names, fe, fl, fh, out_dir);
+}
+
+// AUROC in the study's layout from every auroc.csv, a forest plot, eval --compare's DeLong
+// tables, each model's own table, and the mean AUROC per model for the findings.
+void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
+                      rb_cells *findings) {
+    rb_found f = {0}, combined = {0};
+    auroc_find(n_dirs, dirs, &f, &combined);
+    if (!f.n) return;
+    rp_doc_heading(d, 2, "Classification: per-label AUROC on the test split");
+    auroc_models a = {.n = f.n > 8 ? 8 : f.n};
+    for (int m = 0; m < a.n; m++) auroc_load(f.path[m], m, &a);
+    auroc_table(d, &a, out_dir, findings);
     for (int i = 0; i < combined.n; i++) {
         char dir[4096], mdp[4200], *text;
         size_t n;
@@ -540,9 +568,9 @@ void rb_section_auroc(rp_doc *d, int n_dirs, const char *const *dirs, const char
             free(text);
         }
     }
-    for (int m = 0; m < nm; m++) {
+    for (int m = 0; m < a.n; m++) {
         char cap[300];
-        snprintf(cap, sizeof cap, "%s: AUROC with DeLong and patient-bootstrap CIs", names[m]);
+        snprintf(cap, sizeof cap, "%s: AUROC with DeLong and patient-bootstrap CIs", a.names[m]);
         rb_csv_table(d, f.path[m], cap, NULL, NULL, 20);
     }
 }
