@@ -1,14 +1,18 @@
 # cxrgaze build. `make` builds build/cxrgaze and build/libcxrgaze.a; `make test` runs every unit test.
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
-# WERROR=1 turns warnings into errors (CI sets it).
+# WERROR=1 turns warnings into errors (CI sets it). OPT=... and MARCH=... (default -march=native)
+# set optimisation and target (scripts/valgrind-e2e: MARCH=-march=x86-64-v3).
 #
 # Every entry target first installs missing Debian packages (scripts/install-deps), then runs make
 # again: build decisions (MPI or not, pkg-config flags) are taken after the install, never before.
 
-CC      ?= gcc
+ifeq ($(origin CC),default)
+  CC    := gcc
+endif
 SAN     ?= 0
 WERROR  ?= 0
 OPT     ?= -O2
+MARCH   ?= -march=native
 
 ifeq ($(SAN),1)
   BUILD   ?= build-san
@@ -27,7 +31,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags libpng cairo 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libpng cairo 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror,)
-CFLAGS  += -std=gnu11 $(OPT) -march=native -fopenmp -fPIC $(WARN) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
+CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp -fPIC $(WARN) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
            $(MPI_CFLAGS)
 LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(MPI_LIBS) -lm -lpthread
 LDFLAGS += -fopenmp $(SANFLAGS)
