@@ -50,7 +50,8 @@ HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h)
 
 # TESTS=word[|word...] builds and runs only the test binaries whose path contains one of the words
 # (TESTS='test_image|cli/test_train'); scripts/run-tests selects by the same rule.
-TEST_RUN := $(if $(TESTS),$(foreach b,$(TEST_BIN),$(if $(strip $(foreach w,$(subst |, ,$(TESTS)),$(findstring $(w),$(b)))),$(b))),$(TEST_BIN))
+test_selected = $(strip $(foreach w,$(subst |, ,$(TESTS)),$(findstring $(w),$(1))))
+TEST_RUN := $(if $(TESTS),$(foreach b,$(TEST_BIN),$(if $(call test_selected,$(b)),$(b))),$(TEST_BIN))
 
 .DEFAULT_GOAL := all
 
