@@ -1,14 +1,18 @@
 # cxrgaze build. `make` builds build/cxrgaze and build/libcxrgaze.a; `make test` runs every unit test.
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
-# WERROR=1 turns warnings into errors (CI sets it).
+# WERROR=1 turns warnings into errors (CI sets it). OPT=... and MARCH=... (default -march=native)
+# set optimisation and target (scripts/valgrind-e2e: MARCH=-march=x86-64-v3).
 #
 # Every entry target first installs missing Debian packages (scripts/install-deps), then runs make
 # again: build decisions (MPI or not, pkg-config flags) are taken after the install, never before.
 
-CC      ?= gcc
+ifeq ($(origin CC),default)
+  CC    := gcc
+endif
 SAN     ?= 0
 WERROR  ?= 0
 OPT     ?= -O2
+MARCH   ?= -march=native
 
 ifeq ($(SAN),1)
   BUILD   ?= build-san
@@ -19,15 +23,17 @@ else
   SANFLAGS :=
 endif
 
-HAVE_MPI := $(shell command -v mpicc >/dev/null 2>&1 && echo 1 || echo 0)
+# Decided once per make (`:=`), after scripts/install-deps in the entry targets' second pass.
+HAVE_MPI   := $(shell command -v mpicc >/dev/null 2>&1 && echo 1 || echo 0)
 MPI_CFLAGS := $(if $(filter 1,$(HAVE_MPI)),-DCX_HAVE_MPI $(shell mpicc --showme:compile 2>/dev/null),)
 MPI_LIBS   := $(if $(filter 1,$(HAVE_MPI)),$(shell mpicc --showme:link 2>/dev/null),)
+PKG_CFLAGS := $(shell pkg-config --cflags libpng cairo 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libpng cairo 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation $(if $(filter 1,$(WERROR)),-Werror,)
-CFLAGS  += -std=gnu11 $(OPT) -march=native -fopenmp -fPIC $(WARN) $(SANFLAGS) -Isrc \
-           $(shell pkg-config --cflags libpng cairo 2>/dev/null) $(MPI_CFLAGS)
-LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(shell pkg-config --libs libpng cairo 2>/dev/null) \
-           -lcsv -ljansson -lz $(MPI_LIBS) -lm -lpthread
+CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp -fPIC $(WARN) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
+           $(MPI_CFLAGS)
+LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(MPI_LIBS) -lm -lpthread
 LDFLAGS += -fopenmp $(SANFLAGS)
 
 # MODULES=... restricts the library and the tests to some modules (for iterating on one module
@@ -38,17 +44,25 @@ CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(foreach m,$(MODULES) $(if $(NOCLI),,cli),$(wildcard tests/$(m)/test_*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h)
+
+# TESTS=word[|word...] builds and runs only the test binaries whose path contains one of the words
+# (TESTS='test_image|cli/test_train'); scripts/run-tests selects by the same rule.
+test_selected = $(strip $(foreach w,$(subst |, ,$(TESTS)),$(findstring $(w),$(1))))
+TEST_RUN := $(if $(TESTS),$(foreach b,$(TEST_BIN),$(if $(call test_selected,$(b)),$(b))),$(TEST_BIN))
 
 .DEFAULT_GOAL := all
 
 # Header dependencies from the compiler (-MMD -MP): touching one header rebuilds its users only.
+# Every object also depends on the Makefile (its flags).
 $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+$(BUILD)/obj/tests/%.o: CFLAGS += -Itests
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
 
 $(BUILD)/libcxrgaze.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -58,28 +72,31 @@ $(BUILD)/cxrgaze: $(CLI_OBJ) $(BUILD)/libcxrgaze.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libcxrgaze.a $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libcxrgaze.a Makefile
+# A test binary is its object linked with the library: a change in src/ relinks the tests, it
+# recompiles only the tests that include a changed header.
+$(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcxrgaze.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	@$(CC) $(CFLAGS) -Itests -MMD -MP -MF $@.d $< $(BUILD)/libcxrgaze.a $(LDFLAGS) $(LDLIBS) -lcmocka -o $@
+	@$(CC) $(LDFLAGS) $< $(BUILD)/libcxrgaze.a $(LDLIBS) -lcmocka -o $@
 
-# The entry targets. First pass: install what is missing, then the same target again in a make
-# that takes its decisions with the packages there (on a fresh machine, `make demo` must not build
-# without MPI because Open MPI was installed a moment too late).
-.PHONY: all test demo bench deps
+# The entry targets. First pass: install what is missing, then one make for all the entry goals
+# given, which takes its decisions (MPI or not, pkg-config flags) with the packages there: on a
+# fresh machine, `make demo` must not build without MPI because Open MPI came a moment too late.
+# Other goals on the same command line (`make clean test`) run first, in this pass.
+.PHONY: all test demo bench deps cx-entry
 ENTRY_TARGETS := all test demo bench
 ifeq ($(CX_DEPS_DONE),)
-$(ENTRY_TARGETS): deps
-	@$(MAKE) --no-print-directory CX_DEPS_DONE=1 $@
-deps:
-	@scripts/install-deps --quiet
+ENTRY_GOALS := $(filter $(ENTRY_TARGETS),$(or $(MAKECMDGOALS),all))
+$(ENTRY_TARGETS): cx-entry ;
+cx-entry: deps | $(filter-out $(ENTRY_TARGETS),$(MAKECMDGOALS))
+	@$(MAKE) --no-print-directory CX_DEPS_DONE=1 $(ENTRY_GOALS)
 else
 all: $(BUILD)/cxrgaze
 
 # Unit tests: every tests/<module>/test_*.c is one cmocka binary; scripts/run-tests prints a
-# closing "N passed, N failed" line that CI reads. TESTS=pattern selects binaries.
-test: $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_BIN)
-	@CXRGAZE=$(BUILD)/cxrgaze scripts/run-tests $(BUILD)/tests $(TESTS)
+# closing "N passed, N failed" line that CI reads.
+test: $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_RUN)
+	@CXRGAZE=$(BUILD)/cxrgaze scripts/run-tests $(BUILD)/tests '$(TESTS)'
 
 demo: $(BUILD)/cxrgaze
 	$(BUILD)/cxrgaze demo --out demo-out
@@ -88,7 +105,10 @@ bench: $(BUILD)/cxrgaze
 	bench/run
 endif
 
-.PHONY: clean format fuzz fuzz-build
+deps:
+	@scripts/install-deps --quiet
+
+.PHONY: clean format
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(HEADERS)
 
@@ -118,7 +138,7 @@ FUZZ_MAXLEN_truth := 8192
 fuzz-build:
 	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) OPT="-O1 -g" WERROR=0 \
 	  SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN) -D_Float16=__fp16 -Wno-unknown-warning-option" \
-	  MODULES="util io nn data train" $(FUZZ_BUILD)/libcxrgaze.a
+	  MODULES="util io nn data model train" $(FUZZ_BUILD)/libcxrgaze.a
 	@mkdir -p $(FUZZ_BUILD)/fuzz
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "  FUZZ    $(FUZZ_BUILD)/fuzz/fuzz_$$t"; \

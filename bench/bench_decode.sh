@@ -2,7 +2,7 @@
 # Decode + resize of a 3056x2544 chest X-ray JPEG (MIMIC-CXR-JPG's typical size, quality 95) to
 # 224: cxrgaze's io module vs Pillow, single thread, side by side.
 # Usage: bench/bench_decode.sh [BUILD_DIR=build] [ITERS=50] [NOISE=2]   (from the repository root)
-# The test image is a real radiograph (../shared/data/real/montgomery/MCU_1.jpg) upscaled to
+# The test image is a real radiograph (tests/fixtures/real/montgomery/MCU_1.jpg) upscaled to
 # 3056x2544 with Pillow's bicubic filter plus seeded Gaussian noise (sigma NOISE grey levels) so
 # the JPEG carries detail: NOISE=2 gives ~1.6 MB (1.6 bits/pixel), NOISE=0 ~0.45 MB. Entropy
 # (Huffman) decoding, which DCT scaling cannot skip, grows with the file size.
@@ -22,7 +22,7 @@ if [ ! -f "$IMG" ]; then
 import sys
 import numpy as np
 from PIL import Image
-src = Image.open("../shared/data/real/montgomery/MCU_1.jpg").convert("L")
+src = Image.open("tests/fixtures/real/montgomery/MCU_1.jpg").convert("L")
 big = np.asarray(src.resize((3056, 2544), Image.BICUBIC), dtype=np.float32)
 big += np.random.default_rng(0).normal(0, float(sys.argv[2]), big.shape)
 Image.fromarray(np.clip(big, 0, 255).astype(np.uint8)).save(sys.argv[1], quality=95)

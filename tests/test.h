@@ -32,10 +32,10 @@ static inline const char *test_out_path(const char *name) {
     return buf;
 }
 
-// The real radiographs shipped beside the repository (../shared/data/real/<name>).
+// The committed real radiographs: tests/fixtures/real/<name> (nih/, montgomery/; README.md there).
 static inline const char *real_data_path(const char *name) {
     static char buf[4096];
-    snprintf(buf, sizeof buf, "../shared/data/real/%s", name);
+    snprintf(buf, sizeof buf, "tests/fixtures/real/%s", name);
     return buf;
 }
 

@@ -11,21 +11,29 @@
 #include "util/util.h"
 
 // ==== constants ================================================================================
-// The 14 CheXpert labels in MIMIC-CXR-JPG's column order, spelled exactly as the chexpert/negbio
-// table headers spell them. This is cxrgaze's label order everywhere (pack, models, reports).
-#define CX_N_LABELS 14
-extern const char *const CX_LABELS[CX_N_LABELS];
-// The EGD master_sheet column holding the same label: "atelectasis__chx", ... (same order).
-extern const char *const CX_LABELS_EGD[CX_N_LABELS];
+// Each vocabulary is one enum and its name tables (labels.c), whose lengths a _Static_assert
+// there checks against the enum's count; the tables are declared unsized here for that reason.
+//
+// The 14 CheXpert labels in MIMIC-CXR-JPG's column order. This is cxrgaze's label order
+// everywhere (pack, models, reports).
+enum {
+    LB_ATELECTASIS, LB_CARDIOMEGALY, LB_CONSOLIDATION, LB_EDEMA, LB_ENLARGED_CM, LB_FRACTURE,
+    LB_LUNG_LESION, LB_LUNG_OPACITY, LB_NO_FINDING, LB_EFFUSION, LB_PLEURAL_OTHER, LB_PNEUMONIA,
+    LB_PNEUMOTHORAX, LB_SUPPORT_DEVICES, CX_N_LABELS
+};
+// [CX_N_LABELS] spelled exactly as the chexpert/negbio table headers: "Atelectasis", ...
+extern const char *const CX_LABELS[];
+// [CX_N_LABELS] the EGD master_sheet column holding the same label: "atelectasis__chx", ...
+extern const char *const CX_LABELS_EGD[];
 
 // Anatomical regions of EGD (audio_segmentation_transcripts/<dicom_id>/<name>.png), pack order.
 // Left/right are the patient's (patient's left lung is on the image's right in a PA view).
 enum { REGION_AORTIC_KNOB, REGION_RIGHT_LUNG, REGION_LEFT_LUNG, REGION_MEDIASTINUM, CX_N_REGIONS };
-extern const char *const CX_REGIONS[CX_N_REGIONS]; // "aortic_knob", "right_lung", ...
+extern const char *const CX_REGIONS[]; // [CX_N_REGIONS] "aortic_knob", "right_lung", ...
 
 // Split codes in the pack's `split` tensor.
 enum { SPLIT_TRAIN = 0, SPLIT_VALIDATE = 1, SPLIT_TEST = 2, CX_N_SPLITS };
-extern const char *const CX_SPLITS[CX_N_SPLITS]; // "train", "validate", "test" (MIMIC spelling)
+extern const char *const CX_SPLITS[]; // [CX_N_SPLITS] "train", "validate", "test" (MIMIC spelling)
 int split_from_name(const char *s); // -1 if not one of CX_SPLITS
 
 // ==== labels ==================================================================================

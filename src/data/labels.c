@@ -5,21 +5,26 @@
 
 #include "data/data.h"
 
-const char *const CX_LABELS[CX_N_LABELS] = {
+#define N_ELEMS(a) (sizeof(a) / sizeof *(a))
+
+const char *const CX_LABELS[] = {
     "Atelectasis", "Cardiomegaly", "Consolidation", "Edema", "Enlarged Cardiomediastinum",
     "Fracture", "Lung Lesion", "Lung Opacity", "No Finding", "Pleural Effusion",
     "Pleural Other", "Pneumonia", "Pneumothorax", "Support Devices"};
+_Static_assert(N_ELEMS(CX_LABELS) == CX_N_LABELS, "one CX_LABELS name per label");
 
-const char *const CX_LABELS_EGD[CX_N_LABELS] = {
+const char *const CX_LABELS_EGD[] = {
     "atelectasis__chx", "cardiomegaly__chx", "consolidation__chx", "edema__chx",
     "enlarged_cardiomediastinum__chx", "fracture__chx", "lung_lesion__chx", "lung_opacity__chx",
     "no_finding__chx", "pleural_effusion__chx", "pleural_other__chx", "pneumonia__chx",
     "pneumothorax__chx", "support_devices__chx"};
+_Static_assert(N_ELEMS(CX_LABELS_EGD) == CX_N_LABELS, "one CX_LABELS_EGD name per label");
 
-const char *const CX_REGIONS[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
-                                              "mediastinum"};
+const char *const CX_REGIONS[] = {"aortic_knob", "right_lung", "left_lung", "mediastinum"};
+_Static_assert(N_ELEMS(CX_REGIONS) == CX_N_REGIONS, "one CX_REGIONS name per region");
 
-const char *const CX_SPLITS[CX_N_SPLITS] = {"train", "validate", "test"};
+const char *const CX_SPLITS[] = {"train", "validate", "test"};
+_Static_assert(N_ELEMS(CX_SPLITS) == CX_N_SPLITS, "one CX_SPLITS name per split");
 
 int split_from_name(const char *s) {
     for (int i = 0; i < CX_N_SPLITS; i++)

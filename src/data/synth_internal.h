@@ -14,24 +14,6 @@
 
 #include "data/data.h"
 
-// Label indices in CX_LABELS order.
-enum {
-    LB_ATELECTASIS,
-    LB_CARDIOMEGALY,
-    LB_CONSOLIDATION,
-    LB_EDEMA,
-    LB_ENLARGED_CM,
-    LB_FRACTURE,
-    LB_LUNG_LESION,
-    LB_LUNG_OPACITY,
-    LB_NO_FINDING,
-    LB_EFFUSION,
-    LB_PLEURAL_OTHER,
-    LB_PNEUMONIA,
-    LB_PNEUMOTHORAX,
-    LB_SUPPORT_DEVICES
-};
-
 // Planted finding kinds; each drives one or two labels (synth_kind_labels).
 typedef enum {
     SK_CARDIOMEGALY,     // enlarged heart (anatomy change)             -> Cardiomegaly

@@ -25,7 +25,7 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, "tests", "fixtures")
-REAL = os.path.join(ROOT, "..", "shared", "data", "real")
+REAL = os.path.join(FIX, "real")
 
 
 def save(img, name):
