@@ -32,17 +32,21 @@ static void rb_sanity_collect(const study_sanity_row *rows, int n, study_sanity_
 
 // The finding of the cascading curves: which methods' maps change once every layer is random.
 static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, rb_cells *findings) {
+    study_sanity_settings dflt; // the verdict rule sanity.json states: |Spearman| > threshold
+    study_sanity_default(&dflt);
     char pass[256] = "", failed[256] = "";
     for (int m = 0; m < c->n_methods; m++) {
         double last = c->val[m][c->n_steps - 1];
-        char *dst = last > 0.5 ? failed : pass;
+        study_sanity_verdict v = study_sanity_judge(last, dflt.threshold);
+        if (v == SANITY_UNDEFINED) continue; // constant maps: no verdict
+        char *dst = v == SANITY_FAILS ? failed : pass;
         size_t l = strlen(dst);
         snprintf(dst + l, sizeof pass - l, "%s%s (%.2f)", l ? ", " : "",
                  attr_method_name(c->method[m]), last);
     }
     rb_cell_add(findings,
                 "Sanity check (cascading randomisation up to %s): maps change, as they should, for "
-                "%s; maps barely change (rank correlation > 0.5, the check fails) for %s.",
+                "%s; maps barely change (|rank correlation| > 0.5, the check fails) for %s.",
                 last_step, pass[0] ? pass : "no method", failed[0] ? failed : "no method");
 }
 
