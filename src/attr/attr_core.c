@@ -129,8 +129,6 @@ void attr_ctx_free(attr_ctx *c) {
     free(c);
 }
 
-const attr_options *attr_ctx_options(const attr_ctx *c) { return &c->opt; }
-
 void attr_ctx_counters(const attr_ctx *c, int64_t *forwards, int64_t *backwards, int64_t *samples) {
     if (forwards) *forwards = c->n_forward;
     if (backwards) *backwards = c->n_backward;

@@ -19,24 +19,6 @@ static const double KIND_PREVALENCE[SK_N] = {
     [SK_PLEURAL_THICK] = 0.04};
 #define P_ABNORMAL 0.62 // studies with at least one pathology (No Finding ~ 0.38)
 
-static const char *const KIND_NAMES[SK_N] = {"cardiomegaly",
-                                             "wide mediastinum",
-                                             "pleural effusion",
-                                             "opacity",
-                                             "pneumonia",
-                                             "consolidation",
-                                             "edema",
-                                             "nodule",
-                                             "support device",
-                                             "pneumothorax",
-                                             "rib fracture",
-                                             "plate atelectasis",
-                                             "pleural thickening"};
-
-const char *synth_kind_name(int kind) {
-    return kind >= 0 && kind < SK_N ? KIND_NAMES[kind] : "?";
-}
-
 int synth_kind_labels(int kind, int labels[2]) {
     switch (kind) {
     case SK_CARDIOMEGALY:
