@@ -21,6 +21,9 @@ const char *const CX_REGIONS[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left
 
 const char *const CX_SPLITS[CX_N_SPLITS] = {"train", "validate", "test"};
 
+const char *const EGD_REGION_FILES[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
+                                                    "mediastanum"}; // (sic), as the real data
+
 int split_from_name(const char *s) {
     for (int i = 0; i < CX_N_SPLITS; i++)
         if (!strcmp(s, CX_SPLITS[i])) return i;

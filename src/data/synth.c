@@ -199,9 +199,6 @@ static int write_truth(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS
 }
 
 // ---- one image --------------------------------------------------------------------------------
-static const char *const REGION_FILES[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
-                                                       "mediastanum"}; // (sic), as the real data
-
 static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
                            int bbox[SYNTH_MAX_FINDINGS][4], synth_reading *readings,
                            cx_error *err) {
@@ -235,7 +232,7 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
         synth_regions(p, i, reg);
         rc = cx_mkdir_p(dir, err);
         for (int k = 0; k < CX_N_REGIONS && rc == 0; k++) {
-            snprintf(path, sizeof path, "%s/%s.png", dir, REGION_FILES[k]);
+            snprintf(path, sizeof path, "%s/%s.png", dir, EGD_REGION_FILES[k]);
             rc = write_gray_image(path, reg[k], im->w, im->h, err);
         }
         for (int k = 0; k < CX_N_REGIONS; k++)
