@@ -293,6 +293,28 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
 }
 
 // One epoch's batches from t->st.batch on. Returns 1 when stopped by stop_after_batches.
+// Images with gaze among the global batch rows grow [B] (g_all) and among this rank's shard (g_mine).
+static void count_gaze(const trainer *t, const int64_t *grow, int64_t *g_all, int64_t *g_mine) {
+    const pack *pk = t->pk;
+    *g_all = *g_mine = 0;
+    for (int i = 0; i < t->batch; i++) {
+        int has = pk->gaze_row && pk->gaze_row[grow[i]] >= 0;
+        *g_all += has;
+        if (i >= t->shard_lo && i < t->shard_lo + t->shard_n) *g_mine += has;
+    }
+}
+
+// A checkpoint inside the epoch: the loss sums of all ranks, the epoch's time so far.
+static int checkpoint_mid_epoch(trainer *t, double t_epoch0, cx_error *err) {
+    train_state snap = t->st;
+    double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
+    dist_allreduce_sum_f64(sums, 2);
+    snap.sum_bce = sums[0];
+    snap.sum_gaze = sums[1];
+    snap.epoch_seconds += cx_now_s() - t_epoch0;
+    return checkpoint(t, &snap, err);
+}
+
 static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *calls_batches,
                        int64_t *images, double *busy_s, cx_error *err) {
     const train_opts *o = t->o;
@@ -318,12 +340,8 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
     while (t->st.batch < t->n_batches) {
         double t0 = cx_now_s();
         const int64_t *grow = perm + t->st.batch * B;
-        int64_t g_all = 0, g_mine = 0; // images with gaze in the global batch and in my shard
-        for (int i = 0; i < B; i++) {
-            int has = pk->gaze_row && pk->gaze_row[grow[i]] >= 0;
-            g_all += has;
-            if (i >= t->shard_lo && i < t->shard_lo + t->shard_n) g_mine += has;
-        }
+        int64_t g_all, g_mine; // images with gaze in the global batch and in my shard
+        count_gaze(t, grow, &g_all, &g_mine);
         train_batch_fill(&b, &t->meta, pk, grow + t->shard_lo, t->shard_n, o->augment, o->seed, t->st.epoch);
         if (densenet_forward(t->plan, b.x, logits, gz, err)) {
             rc = -1;
@@ -353,17 +371,10 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
         }
         int stop_now = o->stop_after_batches > 0 && *calls_batches >= o->stop_after_batches;
         int periodic = o->checkpoint_every > 0 && t->st.batch % o->checkpoint_every == 0;
-        if ((periodic || stop_now) && t->st.batch < t->n_batches) {
-            train_state snap = t->st;
-            double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
-            dist_allreduce_sum_f64(sums, 2);
-            snap.sum_bce = sums[0];
-            snap.sum_gaze = sums[1];
-            snap.epoch_seconds += cx_now_s() - t_epoch0;
-            if (checkpoint(t, &snap, err)) {
-                rc = -1;
-                break;
-            }
+        if ((periodic || stop_now) && t->st.batch < t->n_batches &&
+            checkpoint_mid_epoch(t, t_epoch0, err)) {
+            rc = -1;
+            break;
         }
         if (stop_now && t->st.batch < t->n_batches) {
             rc = 1;
