@@ -390,6 +390,47 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
     return rc;
 }
 
+// The end of an epoch: the loss sums of all ranks, validation, the plateau schedule, the log row,
+// the best model (rank 0) and the epoch's checkpoint.
+static int end_epoch(trainer *t, double t_epoch0, train_result *res, cx_error *err) {
+    const train_opts *o = t->o;
+    double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
+    dist_allreduce_sum_f64(sums, 2);
+    train_log_row row = {.epoch = t->st.epoch + 1, .lr = t->st.sched.lr};
+    row.train_bce = sums[0] / (double)t->n_batches;
+    row.train_gaze = t->cfg.gaze_head ? sums[1] / (double)t->n_batches : NAN;
+    row.train_loss = row.train_bce + (t->cfg.gaze_head ? o->gaze_lambda * row.train_gaze : 0);
+    size_t np;
+    const float *params = densenet_params(t->net, &np);
+    int rc = dist_check_same(params, np * sizeof *params, "parameters", err);
+    if (!rc) rc = validate(t, &row.val_loss, &row.val_mean_auroc, err);
+    if (rc) return rc;
+    double monitored = t->n_val ? row.val_loss : row.train_loss;
+    int improved = plateau_step(&t->st.sched, monitored, t->st.epoch + 1);
+    row.seconds = t->st.epoch_seconds + (cx_now_s() - t_epoch0);
+    t->st.epoch++;
+    t->st.batch = 0;
+    t->st.sum_bce = t->st.sum_gaze = 0;
+    t->st.epoch_seconds = 0;
+    t->st.finished = t->st.sched.stop;
+    res->last_val_loss = row.val_loss;
+    res->last_val_auroc = row.val_mean_auroc;
+    int wrc = 0;
+    if (t->rank == 0) {
+        wrc = train_log_append(o->out_dir, &row, err);
+        if (!wrc && improved) wrc = save_model(t, t->path_best, err);
+        char gz[48] = "";
+        if (t->cfg.gaze_head) snprintf(gz, sizeof gz, ", gaze mse %.4f", row.train_gaze);
+        cx_info("epoch %d/%d: train loss %.4f (bce %.4f%s), val loss %.4f, mean AUROC %.4f, "
+                "lr %.3g, %.1f s%s", row.epoch, o->epochs, row.train_loss, row.train_bce, gz,
+                row.val_loss, row.val_mean_auroc, row.lr, row.seconds,
+                improved ? " (best)" : "");
+    }
+    if (!dist_all_ok(wrc == 0))
+        return wrc ? -1 : cx_fail(err, "writing the epoch's files failed on rank 0");
+    return checkpoint(t, &t->st, err);
+}
+
 int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err) {
     const double t_call = cx_now_s();
     memset(res, 0, sizeof *res);
@@ -419,42 +460,7 @@ int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *
             break;
         }
         if (rc) break;
-        double sums[2] = {t.st.sum_bce, t.st.sum_gaze};
-        dist_allreduce_sum_f64(sums, 2);
-        train_log_row row = {.epoch = t.st.epoch + 1, .lr = t.st.sched.lr};
-        row.train_bce = sums[0] / (double)t.n_batches;
-        row.train_gaze = t.cfg.gaze_head ? sums[1] / (double)t.n_batches : NAN;
-        row.train_loss = row.train_bce + (t.cfg.gaze_head ? o->gaze_lambda * row.train_gaze : 0);
-        size_t np;
-        const float *params = densenet_params(t.net, &np);
-        if ((rc = dist_check_same(params, np * sizeof *params, "parameters", err))) break;
-        if ((rc = validate(&t, &row.val_loss, &row.val_mean_auroc, err))) break;
-        double monitored = t.n_val ? row.val_loss : row.train_loss;
-        int improved = plateau_step(&t.st.sched, monitored, t.st.epoch + 1);
-        row.seconds = t.st.epoch_seconds + (cx_now_s() - t_epoch0);
-        t.st.epoch++;
-        t.st.batch = 0;
-        t.st.sum_bce = t.st.sum_gaze = 0;
-        t.st.epoch_seconds = 0;
-        t.st.finished = t.st.sched.stop;
-        res->last_val_loss = row.val_loss;
-        res->last_val_auroc = row.val_mean_auroc;
-        int wrc = 0;
-        if (t.rank == 0) {
-            wrc = train_log_append(o->out_dir, &row, err);
-            if (!wrc && improved) wrc = save_model(&t, t.path_best, err);
-            char gz[48] = "";
-            if (t.cfg.gaze_head) snprintf(gz, sizeof gz, ", gaze mse %.4f", row.train_gaze);
-            cx_info("epoch %d/%d: train loss %.4f (bce %.4f%s), val loss %.4f, mean AUROC %.4f, "
-                    "lr %.3g, %.1f s%s", row.epoch, o->epochs, row.train_loss, row.train_bce, gz,
-                    row.val_loss, row.val_mean_auroc, row.lr, row.seconds,
-                    improved ? " (best)" : "");
-        }
-        if (!dist_all_ok(wrc == 0)) {
-            rc = wrc ? -1 : cx_fail(err, "writing the epoch's files failed on rank 0");
-            break;
-        }
-        if ((rc = checkpoint(&t, &t.st, err))) break;
+        if ((rc = end_epoch(&t, t_epoch0, res, err))) break;
         if (t.st.sched.stop && t.rank == 0)
             cx_info("early stop: no validation-loss improvement for %d epochs", o->early_stop);
         if (t.rank == 0) {
