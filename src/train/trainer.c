@@ -202,6 +202,56 @@ static void trainer_free(trainer *t) {
     free(t->val_rows);
 }
 
+// The training and validation rows, the global batch (at most the training images) and this
+// rank's shard [shard_lo, shard_lo + shard_n) of it.
+static int setup_rows(trainer *t, cx_error *err) {
+    const train_opts *o = t->o;
+    const pack *pk = t->pk;
+    t->n_train = choose_train_rows(pk, o->max_images, o->seed, &t->train_rows);
+    t->n_val = pack_split_rows(pk, SPLIT_VALIDATE, &t->val_rows);
+    if (t->n_train == 0) return cx_fail(err, "%s: no training images (split 'train' is empty)", pk->dir);
+    t->batch = o->batch;
+    if (t->batch > t->n_train) {
+        if (t->rank == 0)
+            cx_warn("--batch %d is larger than the %" PRId64 " training images: using %" PRId64,
+                    o->batch, t->n_train, t->n_train);
+        t->batch = (int)t->n_train;
+    }
+    if (t->batch < t->world)
+        return cx_fail(err, "global batch %d is smaller than the %d MPI ranks", t->batch, t->world);
+    if (t->n_val == 0 && t->rank == 0)
+        cx_warn("%s: no validation images: the scheduler and best.safetensors follow the "
+                "training loss", pk->dir);
+    t->n_batches = t->n_train / t->batch; // the last partial batch is dropped (order changes per epoch)
+    t->shard_lo = t->rank * t->batch / t->world;
+    t->shard_n = (t->rank + 1) * t->batch / t->world - t->shard_lo;
+    return 0;
+}
+
+// The network (seeded, or from --init), its training and evaluation plans, the optimiser.
+static int setup_network(trainer *t, cx_error *err) {
+    const train_opts *o = t->o;
+    const pack *pk = t->pk;
+    t->net = densenet_create(&t->cfg);
+    if (!t->net) return cx_fail(err, "cannot create %s", t->cfg.arch);
+    densenet_init(t->net, o->seed);
+    if (o->init_path && !o->resume && train_init_weights(t->net, o->init_path, err))
+        return -1;
+    const int eb = o->eval_batch > 0 ? o->eval_batch : o->batch;
+    t->plan = densenet_plan_create(t->net, t->shard_n, pk->size, pk->size, o->precision, NN_TRAIN, err);
+    if (!t->plan) return -1;
+    t->eval_plan = densenet_plan_create(t->net, eb, pk->size, pk->size, o->precision, NN_EVAL, err);
+    if (!t->eval_plan) return -1;
+    densenet_plan_feature_hw(t->plan, &t->fh, &t->fw);
+    size_t np;
+    densenet_params(t->net, &np);
+    nn_adam_init(&t->opt, np, (float)o->lr);
+    t->opt.beta1 = 0.9f;
+    t->opt.beta2 = 0.999f;
+    t->opt.eps = 1e-8f;
+    return 0;
+}
+
 static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_error *err) {
     memset(t, 0, sizeof *t);
     t->o = o;
@@ -224,42 +274,7 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
     if (t->cfg.gaze_head && pk->n_gaze == 0)
         cx_warn("--gaze-lambda %g but the pack %s has no gaze maps: the gaze term stays 0",
                 o->gaze_lambda, pk->dir);
-    t->n_train = choose_train_rows(pk, o->max_images, o->seed, &t->train_rows);
-    t->n_val = pack_split_rows(pk, SPLIT_VALIDATE, &t->val_rows);
-    if (t->n_train == 0) return cx_fail(err, "%s: no training images (split 'train' is empty)", pk->dir);
-    t->batch = o->batch;
-    if (t->batch > t->n_train) {
-        if (t->rank == 0)
-            cx_warn("--batch %d is larger than the %" PRId64 " training images: using %" PRId64,
-                    o->batch, t->n_train, t->n_train);
-        t->batch = (int)t->n_train;
-    }
-    if (t->batch < t->world)
-        return cx_fail(err, "global batch %d is smaller than the %d MPI ranks", t->batch, t->world);
-    if (t->n_val == 0 && t->rank == 0)
-        cx_warn("%s: no validation images: the scheduler and best.safetensors follow the "
-                "training loss", pk->dir);
-    t->n_batches = t->n_train / t->batch; // the last partial batch is dropped (order changes per epoch)
-    t->shard_lo = t->rank * t->batch / t->world;
-    t->shard_n = (t->rank + 1) * t->batch / t->world - t->shard_lo;
-
-    t->net = densenet_create(&t->cfg);
-    if (!t->net) return cx_fail(err, "cannot create %s", t->cfg.arch);
-    densenet_init(t->net, o->seed);
-    if (o->init_path && !o->resume && train_init_weights(t->net, o->init_path, err))
-        return -1;
-    const int eb = o->eval_batch > 0 ? o->eval_batch : o->batch;
-    t->plan = densenet_plan_create(t->net, t->shard_n, pk->size, pk->size, o->precision, NN_TRAIN, err);
-    if (!t->plan) return -1;
-    t->eval_plan = densenet_plan_create(t->net, eb, pk->size, pk->size, o->precision, NN_EVAL, err);
-    if (!t->eval_plan) return -1;
-    densenet_plan_feature_hw(t->plan, &t->fh, &t->fw);
-    size_t np;
-    densenet_params(t->net, &np);
-    nn_adam_init(&t->opt, np, (float)o->lr);
-    t->opt.beta1 = 0.9f;
-    t->opt.beta2 = 0.999f;
-    t->opt.eps = 1e-8f;
+    if (setup_rows(t, err) || setup_network(t, err)) return -1;
     plateau_init(&t->st.sched, o->lr, o->patience, o->early_stop, 0.5);
     train_data_fingerprint(pk, t->fingerprint);
     train_identity_make(o, &t->cfg, t->fingerprint, &t->id);
@@ -277,7 +292,7 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
     }
     if (t->rank == 0 && cx_mkdir_p(o->out_dir, err)) return -1;
     // Every rank starts from rank 0's weights and BN statistics.
-    size_t nb;
+    size_t np, nb;
     float *params = densenet_params(t->net, &np), *buffers = densenet_buffers(t->net, &nb);
     dist_bcast_bytes(params, np * sizeof *params, 0);
     dist_bcast_bytes(buffers, nb * sizeof *buffers, 0);
