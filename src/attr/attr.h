@@ -71,7 +71,6 @@ typedef struct attr_ctx attr_ctx;
 // calls (plans read the weights at every forward; see attr_ctx_drop_plans otherwise).
 attr_ctx *attr_ctx_create(densenet *net, int h, int w, const attr_options *opt, cx_error *err);
 void attr_ctx_free(attr_ctx *c);
-const attr_options *attr_ctx_options(const attr_ctx *c);
 // New options for later calls; keeps the engine plans unless the precision changes.
 int attr_ctx_set_options(attr_ctx *c, const attr_options *opt, cx_error *err);
 void attr_ctx_drop_plans(attr_ctx *c);
@@ -106,7 +105,8 @@ int attr_run(attr_ctx *c, attr_method m, const attr_request *req, int n_req, att
              cx_error *err);
 
 // ---- building blocks (attr_image.c), exposed for tests and for cli/ ----------------------------
-// Gauss-Legendre nodes and weights mapped to (0,1), ascending: alphas[n], weights[n] (sum 1).
+// Gauss-Legendre nodes and weights mapped to (0,1), ascending: alphas[n], weights[n] (sum 1;
+// NULL: nodes only).
 // Newton iteration on the Legendre recurrence (as numpy.polynomial.legendre.leggauss).
 void attr_gauss_legendre(int n, double *alphas, double *weights);
 // PyTorch F.interpolate(mode="bilinear", align_corners=False) / mode="nearest" of one plane.

@@ -5,8 +5,13 @@
 
 #include "attr/attr_internal.h"
 
-static const char *method_names[ATTR_NMETHODS] = {"sl", "gc", "dl", "lc", "gs", "nt", "ig", "oc"};
-static const char *baseline_names[] = {"zero", "black", "blur"};
+// One name per attr_method and per attr_baseline, in enum order.
+static const char *const method_names[] = {"sl", "gc", "dl", "lc", "gs", "nt", "ig", "oc"};
+_Static_assert(sizeof method_names / sizeof *method_names == ATTR_NMETHODS,
+               "method_names must name every attr_method");
+static const char *const baseline_names[] = {"zero", "black", "blur"};
+_Static_assert(sizeof baseline_names / sizeof *baseline_names == ATTR_BASELINE_BLUR + 1,
+               "baseline_names must name every attr_baseline");
 
 const char *attr_method_name(attr_method m) {
     return (unsigned)m < ATTR_NMETHODS ? method_names[m] : "?";
@@ -128,8 +133,6 @@ void attr_ctx_free(attr_ctx *c) {
     attr_ctx_drop_plans(c);
     free(c);
 }
-
-const attr_options *attr_ctx_options(const attr_ctx *c) { return &c->opt; }
 
 void attr_ctx_counters(const attr_ctx *c, int64_t *forwards, int64_t *backwards, int64_t *samples) {
     if (forwards) *forwards = c->n_forward;

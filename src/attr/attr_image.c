@@ -1,11 +1,9 @@
-// attr/attr_image.c: quadrature nodes, upsampling, Gaussian blur, baselines, input normalisation.
+// attr/attr_image.c: quadrature nodes, upsampling, Gaussian blur, baselines.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "attr/attr.h"
-
-// ImageNet normalisation (METHODS.md §1).
 
 // Gauss-Legendre on (-1,1) by Newton's method on P_n, using the three-term recurrence
 // (k+1) P_{k+1} = (2k+1) x P_k - k P_{k-1} and P_n' = n (x P_n - P_{n-1}) / (x^2 - 1);
@@ -38,7 +36,7 @@ void attr_gauss_legendre(int n, double *alphas, double *weights) {
         }
         int j = n - 1 - i; // ascending
         alphas[j] = 0.5 * (1 + x);
-        weights[j] = 0.5 * 2 / ((1 - x * x) * dp * dp);
+        if (weights) weights[j] = 0.5 * 2 / ((1 - x * x) * dp * dp);
     }
 }
 

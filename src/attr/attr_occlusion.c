@@ -9,32 +9,85 @@
 
 #include "attr/attr_internal.h"
 
-int attr_run_occlusion(attr_ctx *c, const attr_request *req, int n_req, attr_map *out,
-                       cx_error *err) {
-    const attr_options *o = &c->opt;
-    int h = c->h, w = c->w, p = o->oc_patch, st = o->oc_stride;
-    size_t plane = (size_t)h * w, n = 3 * plane;
-    int ny = (h - p + st - 1) / st + 1, nx = (w - p + st - 1) / st + 1;
-    int rows_per_req = 1 + ny * nx; // row 0: the clean image
-    int64_t shape[4] = {1, 3, h, w};
-    int *first = cx_malloc(sizeof *first * n_req);
-    for (int i = 0, it = 0; i < n_req; i++) {
-        first[i] = it;
-        for (int t = 0; t < req[i].n_targets; t++, it++)
-            attr_map_init(&out[it], i, req[i].targets[t], shape, h, w);
+typedef struct oc_job {
+    attr_ctx *c;
+    const attr_request *req;
+    attr_map *out;
+    int *first;           // [n_req] index of the request's first map in out
+    float *count;         // [H,W] windows covering each pixel (the same for every image)
+    int h, w, patch, stride, ny, nx; // ny x nx windows
+    int rows_per_req;     // 1 + ny*nx; row 0: the clean image
+    size_t plane;         // H*W
+} oc_job;
+
+// The pixels of window s-1 (row-major over the ny x nx grid): y in [y0,y1), x in [x0,x1).
+static void window_of(const oc_job *j, int s, int *y0, int *y1, int *x0, int *x1) {
+    int wy = (s - 1) / j->nx, wx = (s - 1) % j->nx;
+    *y0 = wy * j->stride;
+    *x0 = wx * j->stride;
+    *y1 = *y0 + j->patch < j->h ? *y0 + j->patch : j->h;
+    *x1 = *x0 + j->patch < j->w ? *x0 + j->patch : j->w;
+}
+
+// Row s of image x [3,H,W]: x itself (s = 0) or x with window s-1 zeroed on all channels.
+static void build_row(const oc_job *j, const float *x, int s, float *dst) {
+    memcpy(dst, x, 3 * j->plane * sizeof *dst);
+    if (s == 0) return;
+    int y0, y1, x0, x1;
+    window_of(j, s, &y0, &y1, &x0, &x1);
+    for (int ch = 0; ch < 3; ch++)
+        for (int y = y0; y < y1; y++)
+            for (int xx = x0; xx < x1; xx++) dst[ch * j->plane + (size_t)y * j->w + xx] = 0.0f;
+}
+
+// f = f_t(row s): the clean logit (s = 0) or f_t(x) - f over the window into channel 0; the
+// last row turns the sums into means over the windows, the same on all channels.
+static void consume_row(const oc_job *j, attr_map *m, int s, float f) {
+    if (s == 0) {
+        m->logit = f;
+        return;
     }
-    float *count = cx_calloc(plane, sizeof *count); // windows covering each pixel (same per image)
-    for (int wy = 0; wy < ny; wy++)
-        for (int wx = 0; wx < nx; wx++)
-            for (int y = wy * st; y < wy * st + p && y < h; y++)
-                for (int x = wx * st; x < wx * st + p && x < w; x++) count[(size_t)y * w + x] += 1;
-    int total = n_req * rows_per_req;
-    int n_chunks = attr_n_chunks(total, o->max_batch);
+    float d = m->logit - f;
+    int y0, y1, x0, x1;
+    window_of(j, s, &y0, &y1, &x0, &x1);
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) m->raw[(size_t)y * j->w + x] += d;
+    if (s < j->rows_per_req - 1) return;
+    size_t plane = j->plane;
+    for (size_t e = 0; e < plane; e++) {
+        float v = m->raw[e] / j->count[e];
+        m->raw[e] = m->raw[plane + e] = m->raw[2 * plane + e] = v;
+    }
+    attr_map_channel_sum(m, j->h, j->w);
+}
+
+// Rows [row0, row0+b) with their logits [b,K]: rows of one image in order (row 0, the clean
+// logit, first); images in parallel.
+static void consume_rows(const oc_job *j, int row0, int b, const float *logits) {
+    int k = j->c->k;
+    int first_req = row0 / j->rows_per_req, last_req = (row0 + b - 1) / j->rows_per_req;
+#pragma omp parallel for schedule(dynamic)
+    for (int i = first_req; i <= last_req; i++)
+        for (int r = 0; r < b; r++) {
+            int row = row0 + r;
+            if (row / j->rows_per_req != i) continue;
+            for (int t = 0; t < j->req[i].n_targets; t++) {
+                attr_map *m = &j->out[j->first[i] + t];
+                consume_row(j, m, row % j->rows_per_req, logits[(size_t)r * k + m->target]);
+            }
+        }
+}
+
+static int run_rows(oc_job *j, int n_req, cx_error *err) {
+    attr_ctx *c = j->c;
+    size_t n = 3 * j->plane;
+    int total = n_req * j->rows_per_req;
+    int n_chunks = attr_n_chunks(total, c->opt.max_batch);
     int bmax = attr_chunk_size(total, n_chunks, 0);
-    float *xin = cx_malloc(sizeof *xin * n * bmax);
-    float *logits = cx_malloc(sizeof *logits * c->k * bmax);
-    int rc = 0, row0 = 0;
-    for (int chunk = 0; chunk < n_chunks; chunk++) {
+    float *xin = cx_malloc(sizeof *xin * n * bmax);            // [B,3,H,W]
+    float *logits = cx_malloc(sizeof *logits * c->k * bmax);   // [B,K]
+    int rc = 0;
+    for (int chunk = 0, row0 = 0; chunk < n_chunks && !rc; chunk++) {
         int b = attr_chunk_size(total, n_chunks, chunk);
         densenet_plan *pl = attr_plan(c, b, NULL, err);
         if (!pl) {
@@ -43,55 +96,43 @@ int attr_run_occlusion(attr_ctx *c, const attr_request *req, int n_req, attr_map
         }
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < b; r++) {
-            int row = row0 + r, i = row / rows_per_req, s = row % rows_per_req;
-            float *dst = xin + n * r;
-            memcpy(dst, req[i].x, n * sizeof *dst);
-            if (s == 0) continue;
-            int wy = (s - 1) / nx, wx = (s - 1) % nx;
-            for (int ch = 0; ch < 3; ch++)
-                for (int y = wy * st; y < wy * st + p && y < h; y++)
-                    for (int x = wx * st; x < wx * st + p && x < w; x++)
-                        dst[ch * plane + (size_t)y * w + x] = 0.0f;
+            int row = row0 + r;
+            build_row(j, j->req[row / j->rows_per_req].x, row % j->rows_per_req, xin + n * r);
         }
-        if (attr_forward(c, pl, xin, logits, err)) {
-            rc = -1;
-            break;
-        }
-        // rows of one image in order (row 0, the clean logit, comes first); images in parallel
-        int first_req = row0 / rows_per_req, last_req = (row0 + b - 1) / rows_per_req;
-#pragma omp parallel for schedule(dynamic)
-        for (int i = first_req; i <= last_req; i++) {
-            for (int r = 0; r < b; r++) {
-                int row = row0 + r;
-                if (row / rows_per_req != i) continue;
-                int s = row % rows_per_req;
-                for (int t = 0; t < req[i].n_targets; t++) {
-                    attr_map *m = &out[first[i] + t];
-                    float f = logits[(size_t)r * c->k + m->target];
-                    if (s == 0) {
-                        m->logit = f;
-                        continue;
-                    }
-                    float d = m->logit - f;
-                    int wy = (s - 1) / nx, wx = (s - 1) % nx;
-                    for (int y = wy * st; y < wy * st + p && y < h; y++)
-                        for (int x = wx * st; x < wx * st + p && x < w; x++)
-                            m->raw[(size_t)y * w + x] += d; // channel 0 accumulates
-                    if (s == rows_per_req - 1) { // done: mean over windows, same on all channels
-                        for (size_t e = 0; e < plane; e++) {
-                            float v = m->raw[e] / count[e];
-                            m->raw[e] = m->raw[plane + e] = m->raw[2 * plane + e] = v;
-                        }
-                        attr_map_channel_sum(m, h, w);
-                    }
-                }
-            }
-        }
+        rc = attr_forward(c, pl, xin, logits, err);
+        if (!rc) consume_rows(j, row0, b, logits);
         row0 += b;
     }
-    free(first);
-    free(count);
     free(xin);
     free(logits);
+    return rc;
+}
+
+int attr_run_occlusion(attr_ctx *c, const attr_request *req, int n_req, attr_map *out,
+                       cx_error *err) {
+    const attr_options *o = &c->opt;
+    oc_job j = {.c = c, .req = req, .out = out, .h = c->h, .w = c->w, .patch = o->oc_patch,
+                .stride = o->oc_stride};
+    j.plane = (size_t)j.h * j.w;
+    j.ny = (j.h - j.patch + j.stride - 1) / j.stride + 1;
+    j.nx = (j.w - j.patch + j.stride - 1) / j.stride + 1;
+    j.rows_per_req = 1 + j.ny * j.nx;
+    int64_t shape[4] = {1, 3, j.h, j.w};
+    j.first = cx_malloc(sizeof *j.first * n_req);
+    for (int i = 0, it = 0; i < n_req; i++) {
+        j.first[i] = it;
+        for (int t = 0; t < req[i].n_targets; t++, it++)
+            attr_map_init(&out[it], i, req[i].targets[t], shape, j.h, j.w);
+    }
+    j.count = cx_calloc(j.plane, sizeof *j.count);
+    for (int s = 1; s < j.rows_per_req; s++) {
+        int y0, y1, x0, x1;
+        window_of(&j, s, &y0, &y1, &x0, &x1);
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) j.count[(size_t)y * j.w + x] += 1;
+    }
+    int rc = run_rows(&j, n_req, err);
+    free(j.first);
+    free(j.count);
     return rc;
 }

@@ -30,6 +30,8 @@ extern const char *const CX_LABELS_EGD[];
 // Left/right are the patient's (patient's left lung is on the image's right in a PA view).
 enum { REGION_AORTIC_KNOB, REGION_RIGHT_LUNG, REGION_LEFT_LUNG, REGION_MEDIASTINUM, CX_N_REGIONS };
 extern const char *const CX_REGIONS[]; // [CX_N_REGIONS] "aortic_knob", "right_lung", ...
+// The mask file stems EGD-CXR uses for them (it spells the mediastinum "mediastanum").
+extern const char *const EGD_REGION_FILES[CX_N_REGIONS];
 
 // Split codes in the pack's `split` tensor.
 enum { SPLIT_TRAIN = 0, SPLIT_VALIDATE = 1, SPLIT_TEST = 2, CX_N_SPLITS };

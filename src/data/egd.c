@@ -222,10 +222,8 @@ void egd_free(egd_data *d) {
 
 int egd_region_mask_path(const egd_data *d, const char *dicom_id, int region, char *out,
                          size_t cap) {
-    static const char *const file[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
-                                                   "mediastanum"};
     snprintf(out, cap, "%s/audio_segmentation_transcripts/%s/%s.png", d->dir, dicom_id,
-             file[region]);
+             EGD_REGION_FILES[region]);
     if (cx_path_exists(out)) return 1;
     if (region == REGION_MEDIASTINUM) { // the real data misspells it; accept the right spelling
         snprintf(out, cap, "%s/audio_segmentation_transcripts/%s/mediastinum.png", d->dir,

@@ -26,6 +26,9 @@ _Static_assert(N_ELEMS(CX_REGIONS) == CX_N_REGIONS, "one CX_REGIONS name per reg
 const char *const CX_SPLITS[] = {"train", "validate", "test"};
 _Static_assert(N_ELEMS(CX_SPLITS) == CX_N_SPLITS, "one CX_SPLITS name per split");
 
+const char *const EGD_REGION_FILES[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
+                                                    "mediastanum"}; // (sic), as the real data
+
 int split_from_name(const char *s) {
     for (int i = 0; i < CX_N_SPLITS; i++)
         if (!strcmp(s, CX_SPLITS[i])) return i;

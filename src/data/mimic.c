@@ -99,6 +99,52 @@ fail:
 
 enum { C_DICOM, C_SUBJECT, C_STUDY, C_VIEW, C_ROWS, C_COLS, C_N };
 
+static const char *const METADATA_COLS[C_N] = {"dicom_id", "subject_id", "study_id",
+                                               "ViewPosition", "Rows", "Columns"};
+
+// Checks metadata row v [C_N] (path:line) and its dicom_id's uniqueness (seen: id -> line);
+// fills dim = Rows, Columns (0 when empty).
+static int check_metadata_row(const char *path, long line, const char *const *v, cx_strmap *seen,
+                              int64_t dim[2], cx_error *err) {
+#define BAD(c, what)                                                                           \
+    cx_fail(err, "%s:%ld: column '%s': expected %s, got '%s'", path, line, METADATA_COLS[c], what, \
+            v[c])
+    if (!data_id_ok(v[C_DICOM], 64)) return BAD(C_DICOM, "a DICOM id");
+    int64_t first = strmap_put(seen, v[C_DICOM], line);
+    if (first >= 0)
+        return cx_fail(err, "%s:%ld: column 'dicom_id': %s already listed at line %lld", path, line,
+                       v[C_DICOM], (long long)first);
+    if (!data_digits_ok(v[C_SUBJECT], 24)) return BAD(C_SUBJECT, "a numeric subject id");
+    if (!data_digits_ok(v[C_STUDY], 24)) return BAD(C_STUDY, "a numeric study id");
+    dim[0] = dim[1] = 0;
+    for (int k = 0; k < 2; k++) {
+        int prc = csv_parse_int64(v[C_ROWS + k], &dim[k]);
+        if (prc == CSV_NUM_BAD || dim[k] < 0 || dim[k] > IMG_MAX_SIDE)
+            return BAD(C_ROWS + k, "a pixel count (or empty)");
+    }
+    if (strlen(v[C_VIEW]) >= 16) return BAD(C_VIEW, "a view position (PA, AP, LATERAL, ...)");
+#undef BAD
+    return 0;
+}
+
+// The image record of metadata row v, its labels from raw [14] under policy unc.
+static void push_record(image_list *out, const char *dir, const char *const *v, const int *raw,
+                        uncertain_policy unc, int split, const int64_t dim[2]) {
+    image_record *rec = image_list_push(out);
+    snprintf(rec->dicom_id, sizeof rec->dicom_id, "%s", v[C_DICOM]);
+    snprintf(rec->subject_id, sizeof rec->subject_id, "%s", v[C_SUBJECT]);
+    snprintf(rec->study_id, sizeof rec->study_id, "%s", v[C_STUDY]);
+    snprintf(rec->view, sizeof rec->view, "%s", v[C_VIEW]);
+    char rel[512], full[4800];
+    mimic_image_relpath(rel, sizeof rel, rec->subject_id, rec->study_id, rec->dicom_id);
+    rec->path = cx_strdup(cx_path_join(full, sizeof full, dir, rel));
+    for (int c = 0; c < CX_N_LABELS; c++)
+        label_apply_policy(raw[c], unc, &rec->labels[c], &rec->label_mask[c]);
+    rec->split = split;
+    rec->rows = (int)dim[0];
+    rec->cols = (int)dim[1];
+}
+
 int mimic_read(const char *dir, view_filter views, labeler_kind labeler, uncertain_policy unc,
                image_list *out, mimic_stats *st, cx_error *err) {
     memset(st, 0, sizeof *st);
@@ -114,37 +160,13 @@ int mimic_read(const char *dir, view_filter views, labeler_kind labeler, uncerta
     if (read_labels(dir, labeler, &label_row, &raw, err)) goto done;
     char path[4200];
     if (open_table(dir, "metadata", &t, path, sizeof path, err)) goto done;
-    static const char *const names[C_N] = {"dicom_id", "subject_id", "study_id", "ViewPosition",
-                                           "Rows", "Columns"};
     int col[C_N];
-    if (csv_require_cols(t, names, C_N, col, err)) goto done;
+    if (csv_require_cols(t, METADATA_COLS, C_N, col, err)) goto done;
     for (int64_t r = 0; r < csv_nrows(t); r++) {
-        long line = (long)csv_row_line(t, r);
         const char *v[C_N];
         for (int c = 0; c < C_N; c++) v[c] = csv_get(t, r, col[c]);
-#define BAD(c, what)                                                                           \
-    do {                                                                                       \
-        cx_fail(err, "%s:%ld: column '%s': expected %s, got '%s'", path, line, names[c], what,  \
-                v[c]);                                                                         \
-        goto done;                                                                             \
-    } while (0)
-        if (!data_id_ok(v[C_DICOM], 64)) BAD(C_DICOM, "a DICOM id");
-        int64_t first = strmap_put(&seen, v[C_DICOM], line);
-        if (first >= 0) {
-            cx_fail(err, "%s:%ld: column 'dicom_id': %s already listed at line %lld", path, line,
-                    v[C_DICOM], (long long)first);
-            goto done;
-        }
-        if (!data_digits_ok(v[C_SUBJECT], 24)) BAD(C_SUBJECT, "a numeric subject id");
-        if (!data_digits_ok(v[C_STUDY], 24)) BAD(C_STUDY, "a numeric study id");
-        int64_t dim[2] = {0, 0};
-        for (int k = 0; k < 2; k++) {
-            int prc = csv_parse_int64(v[C_ROWS + k], &dim[k]);
-            if (prc == CSV_NUM_BAD || dim[k] < 0 || dim[k] > IMG_MAX_SIDE)
-                BAD(C_ROWS + k, "a pixel count (or empty)");
-        }
-        if (strlen(v[C_VIEW]) >= 16) BAD(C_VIEW, "a view position (PA, AP, LATERAL, ...)");
-#undef BAD
+        int64_t dim[2];
+        if (check_metadata_row(path, (long)csv_row_line(t, r), v, &seen, dim, err)) goto done;
         st->metadata_rows++;
         int frontal = !strcmp(v[C_VIEW], "PA") || !strcmp(v[C_VIEW], "AP");
         if (views == VIEWS_FRONTAL && !frontal) {
@@ -161,20 +183,7 @@ int mimic_read(const char *dir, view_filter views, labeler_kind labeler, uncerta
             st->no_labels++;
             continue;
         }
-        image_record *rec = image_list_push(out);
-        snprintf(rec->dicom_id, sizeof rec->dicom_id, "%s", v[C_DICOM]);
-        snprintf(rec->subject_id, sizeof rec->subject_id, "%s", v[C_SUBJECT]);
-        snprintf(rec->study_id, sizeof rec->study_id, "%s", v[C_STUDY]);
-        snprintf(rec->view, sizeof rec->view, "%s", v[C_VIEW]);
-        char rel[512], full[4800];
-        mimic_image_relpath(rel, sizeof rel, rec->subject_id, rec->study_id, rec->dicom_id);
-        rec->path = cx_strdup(cx_path_join(full, sizeof full, dir, rel));
-        for (int c = 0; c < CX_N_LABELS; c++)
-            label_apply_policy(raw[lr * CX_N_LABELS + c], unc, &rec->labels[c],
-                               &rec->label_mask[c]);
-        rec->split = (int)split;
-        rec->rows = (int)dim[0];
-        rec->cols = (int)dim[1];
+        push_record(out, dir, v, raw + lr * CX_N_LABELS, unc, (int)split, dim);
         st->selected++;
     }
     rc = 0;

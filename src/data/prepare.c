@@ -311,6 +311,141 @@ static const char *abs_or(const char *p, char *buf) {
     return realpath(p, buf) ? buf : p;
 }
 
+// Decodes every row in parallel (res[i] per row); a fatal error stops the rest.
+static int decode_rows(prep_ctx *c, row_result *res, prepare_summary *s, cx_error *err) {
+    const prepare_opts *o = c->o;
+    const int64_t N = c->l->n;
+    cx_progress bar;
+    if (o->progress) cx_progress_start(&bar, "prepare", "img", N);
+    int64_t done_rows = 0;
+    s->threads = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 4)
+    for (int64_t i = 0; i < N; i++) {
+        int stop;
+#pragma omp atomic read
+        stop = c->fatal;
+        if (stop) continue;
+        process_row(c, i, &res[i]);
+#pragma omp critical(prepare_progress)
+        {
+            done_rows++;
+            if (o->progress) cx_progress_update(&bar, done_rows, NULL);
+        }
+    }
+    if (o->progress) cx_progress_finish(&bar);
+    if (c->fatal) {
+        *err = c->fatal_err;
+        return -1;
+    }
+    return 0;
+}
+
+// The rows that decoded, renumbered in order (rows and gaze rows), with their tables [n,...].
+typedef struct kept_rows {
+    int64_t n, ng;
+    image_record *ids;
+    float *labels;     // [n,14]
+    uint8_t *mask;     // [n,14]
+    uint8_t *split;    // [n]
+    int32_t *gaze_row; // [n], -1 none
+} kept_rows;
+
+static void kept_rows_free(kept_rows *k) {
+    free(k->ids);
+    free(k->labels);
+    free(k->mask);
+    free(k->split);
+    free(k->gaze_row);
+}
+
+// Moves gaze row g of the pixel arrays down to ng (ng <= g). SS = S*S.
+static void move_gaze_row(prep_ctx *c, int64_t g, int64_t ng, int64_t SS) {
+    memmove(c->gaze + ng * SS, c->gaze + g * SS, (size_t)SS * sizeof *c->gaze);
+    memmove(c->fixations + ng * SS, c->fixations + g * SS, (size_t)SS);
+    memmove(c->regions + ng * CX_N_REGIONS * SS, c->regions + g * CX_N_REGIONS * SS,
+            (size_t)(CX_N_REGIONS * SS));
+    memmove(c->present + ng * CX_N_REGIONS, c->present + g * CX_N_REGIONS, CX_N_REGIONS);
+}
+
+// Keeps the rows that decoded (pixels compacted in place), counting them into s.
+static void keep_rows(prep_ctx *c, const row_result *res, kept_rows *k, prepare_summary *s) {
+    const int64_t N = c->l->n, SS = (int64_t)c->o->size * c->o->size;
+    k->ids = cx_malloc((size_t)N * sizeof *k->ids);
+    k->labels = cx_malloc((size_t)N * CX_N_LABELS * sizeof *k->labels);
+    k->mask = cx_malloc((size_t)N * CX_N_LABELS);
+    k->split = cx_malloc((size_t)N);
+    k->gaze_row = cx_malloc((size_t)N * sizeof *k->gaze_row);
+    int64_t n = 0, ng = 0;
+    for (int64_t i = 0; i < N; i++) {
+        const image_record *r = &c->l->r[i];
+        if (!res[i].ok) {
+            if (s->skipped_images < PREPARE_MAX_SKIP_LIST)
+                snprintf(s->skipped[s->skipped_images], sizeof s->skipped[0], "%s", res[i].reason);
+            s->skipped_images++;
+            continue;
+        }
+        if (n != i) {
+            memmove(c->images + n * SS, c->images + i * SS, (size_t)SS);
+            if (c->truth)
+                memmove(c->truth + n * SS, c->truth + i * SS, (size_t)SS * sizeof *c->truth);
+        }
+        k->ids[n] = *r;
+        memcpy(k->labels + n * CX_N_LABELS, r->labels, sizeof r->labels);
+        memcpy(k->mask + n * CX_N_LABELS, r->label_mask, sizeof r->label_mask);
+        k->split[n] = (uint8_t)r->split;
+        k->gaze_row[n] = -1;
+        if (c->grow[i] >= 0) {
+            if (ng != c->grow[i]) move_gaze_row(c, c->grow[i], ng, SS);
+            k->gaze_row[n] = (int32_t)ng++;
+            s->gaze_per_split[r->split]++;
+            s->fix_outside += res[i].fix_outside;
+            s->fix_mismatch += res[i].fix_mismatch;
+            for (int reg = 0; reg < CX_N_REGIONS; reg++) s->regions_missing[reg] += res[i].region_missing[reg];
+        }
+        s->per_split[r->split]++;
+        for (int j = 0; j < CX_N_LABELS; j++) {
+            s->counted[j] += r->label_mask[j];
+            s->positives[j] += r->label_mask[j] && r->labels[j] == 1.0f;
+        }
+        s->truth_findings += res[i].truth_findings;
+        s->size_mismatch += res[i].size_mismatch;
+        n++;
+    }
+    k->n = s->n_images = n;
+    k->ng = s->n_gaze = ng;
+}
+
+// The pack of the kept rows, with the options as metadata and the summary as JSON.
+static int write_pack(const prep_ctx *c, const kept_rows *k, const row_result *res,
+                      prepare_summary *s, double t0, cx_error *err) {
+    const prepare_opts *o = c->o;
+    char seed[32], frac[32], sigma[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX], b4[PATH_MAX];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    snprintf(frac, sizeof frac, "%g", o->gaze_test_fraction);
+    snprintf(sigma, sizeof sigma, "%g", o->gaze_sigma_px);
+    pack_contents pc = {
+        .n = k->n, .n_gaze = k->ng, .size = o->size, .images = c->images, .labels = k->labels,
+        .label_mask = k->mask, .split = k->split, .gaze_row = k->gaze_row, .gaze = c->gaze,
+        .fixations = c->fixations, .regions = c->regions, .region_present = c->present,
+        .truth = c->truth, .ids = k->ids, .n_meta = 11,
+        .meta_key = {"uncertain", "labeler", "views", "seed", "gaze_test_fraction",
+                     "gaze_sigma_px", "gaze_weight", "source_mimic", "source_egd",
+                     "source_images", "source_truth"},
+        .meta_val = {uncertain_policy_name(o->uncertain),
+                     o->labeler == LABELER_NEGBIO ? "negbio" : "chexpert",
+                     o->views == VIEWS_ALL ? "all" : "frontal", seed, frac, sigma,
+                     o->gaze_weight == GAZE_WEIGHT_DURATION ? "duration" : "count",
+                     abs_or(o->mimic_dir, b1), abs_or(o->egd_dir, b2),
+                     abs_or(o->images, b3), abs_or(o->truth_dir, b4)}};
+    double t_write = cx_now_s();
+    s->seconds = t_write - t0;
+    char *js = summary_json(s, c->l, res, o);
+    int rc = pack_write(&pc, o->out_dir, js, err);
+    free(js);
+    s->seconds_write = cx_now_s() - t_write;
+    return rc;
+}
+
 int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     memset(s, 0, sizeof *s);
     double t0 = cx_now_s();
@@ -342,123 +477,23 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
         cx_fail_wrap(err, "cannot write the pack %s", o->out_dir);
         goto done;
     }
-    uint8_t *images = px.p[PX_IMAGES], *fixations = px.p[PX_FIXATIONS],
-            *regions = px.p[PX_REGIONS];
-    uint16_t *truth = px.p[PX_TRUTH];
-    float *gaze = px.p[PX_GAZE];
     present = cx_malloc((size_t)((G ? G : 1) * CX_N_REGIONS));
     res = cx_calloc((size_t)N, sizeof *res);
     prep_ctx c = {.o = o, .l = &l, .e = have_egd ? &e : NULL, .t = have_truth ? &t : NULL,
-                  .grow = grow, .images = images, .truth = truth, .gaze = gaze,
-                  .fixations = fixations, .regions = regions, .present = present};
-
-    cx_progress bar;
-    if (o->progress) cx_progress_start(&bar, "prepare", "img", N);
-    int64_t done_rows = 0;
-    s->threads = omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 4)
-    for (int64_t i = 0; i < N; i++) {
-        int stop;
-#pragma omp atomic read
-        stop = c.fatal;
-        if (stop) continue;
-        process_row(&c, i, &res[i]);
-#pragma omp critical(prepare_progress)
-        {
-            done_rows++;
-            if (o->progress) cx_progress_update(&bar, done_rows, NULL);
-        }
-    }
-    if (o->progress) cx_progress_finish(&bar);
+                  .grow = grow, .images = px.p[PX_IMAGES], .truth = px.p[PX_TRUTH],
+                  .gaze = px.p[PX_GAZE], .fixations = px.p[PX_FIXATIONS],
+                  .regions = px.p[PX_REGIONS], .present = present};
+    int decoded = decode_rows(&c, res, s, err);
     s->seconds_images = cx_now_s() - t_images;
-    if (c.fatal) {
-        *err = c.fatal_err;
-        goto done;
-    }
-
-    // Keep the rows that decoded; renumber rows and gaze rows in order.
-    image_record *kept = cx_malloc((size_t)N * sizeof *kept);
-    float *labels = cx_malloc((size_t)N * CX_N_LABELS * sizeof *labels);
-    uint8_t *mask = cx_malloc((size_t)N * CX_N_LABELS), *split = cx_malloc((size_t)N);
-    int32_t *gaze_row = cx_malloc((size_t)N * sizeof *gaze_row);
-    int64_t n = 0, ng = 0;
-    for (int64_t i = 0; i < N; i++) {
-        const image_record *r = &l.r[i];
-        if (!res[i].ok) {
-            if (s->skipped_images < PREPARE_MAX_SKIP_LIST)
-                snprintf(s->skipped[s->skipped_images], sizeof s->skipped[0], "%s", res[i].reason);
-            s->skipped_images++;
-            continue;
-        }
-        if (n != i) {
-            memmove(images + n * SS, images + i * SS, (size_t)SS);
-            if (truth) memmove(truth + n * SS, truth + i * SS, (size_t)SS * sizeof *truth);
-        }
-        kept[n] = *r;
-        memcpy(labels + n * CX_N_LABELS, r->labels, sizeof r->labels);
-        memcpy(mask + n * CX_N_LABELS, r->label_mask, sizeof r->label_mask);
-        split[n] = (uint8_t)r->split;
-        gaze_row[n] = -1;
-        if (grow[i] >= 0) {
-            int64_t g = grow[i];
-            if (ng != g) {
-                memmove(gaze + ng * SS, gaze + g * SS, (size_t)SS * sizeof *gaze);
-                memmove(fixations + ng * SS, fixations + g * SS, (size_t)SS);
-                memmove(regions + ng * CX_N_REGIONS * SS, regions + g * CX_N_REGIONS * SS,
-                        (size_t)(CX_N_REGIONS * SS));
-                memmove(present + ng * CX_N_REGIONS, present + g * CX_N_REGIONS, CX_N_REGIONS);
-            }
-            gaze_row[n] = (int32_t)ng++;
-            s->gaze_per_split[r->split]++;
-            s->fix_outside += res[i].fix_outside;
-            s->fix_mismatch += res[i].fix_mismatch;
-            for (int reg = 0; reg < CX_N_REGIONS; reg++) s->regions_missing[reg] += res[i].region_missing[reg];
-        }
-        s->per_split[r->split]++;
-        for (int k = 0; k < CX_N_LABELS; k++) {
-            s->counted[k] += r->label_mask[k];
-            s->positives[k] += r->label_mask[k] && r->labels[k] == 1.0f;
-        }
-        s->truth_findings += res[i].truth_findings;
-        s->size_mismatch += res[i].size_mismatch;
-        n++;
-    }
-    s->n_images = n;
-    s->n_gaze = ng;
-    if (n == 0) {
+    if (decoded) goto done;
+    kept_rows k = {0};
+    keep_rows(&c, res, &k, s);
+    if (k.n == 0)
         cx_fail(err, "none of the %lld selected images could be read (first: %s)", (long long)N,
                 res[0].reason ? res[0].reason : "?");
-    } else {
-        char seed[32], frac[32], sigma[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX], b4[PATH_MAX];
-        snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-        snprintf(frac, sizeof frac, "%g", o->gaze_test_fraction);
-        snprintf(sigma, sizeof sigma, "%g", o->gaze_sigma_px);
-        pack_contents pc = {
-            .n = n, .n_gaze = ng, .size = S, .images = images, .labels = labels,
-            .label_mask = mask, .split = split, .gaze_row = gaze_row, .gaze = gaze,
-            .fixations = fixations, .regions = regions, .region_present = present,
-            .truth = truth, .ids = kept, .n_meta = 11,
-            .meta_key = {"uncertain", "labeler", "views", "seed", "gaze_test_fraction",
-                         "gaze_sigma_px", "gaze_weight", "source_mimic", "source_egd",
-                         "source_images", "source_truth"},
-            .meta_val = {uncertain_policy_name(o->uncertain),
-                         o->labeler == LABELER_NEGBIO ? "negbio" : "chexpert",
-                         o->views == VIEWS_ALL ? "all" : "frontal", seed, frac, sigma,
-                         o->gaze_weight == GAZE_WEIGHT_DURATION ? "duration" : "count",
-                         abs_or(o->mimic_dir, b1), abs_or(o->egd_dir, b2),
-                         abs_or(o->images, b3), abs_or(o->truth_dir, b4)}};
-        double t_write = cx_now_s();
-        s->seconds = t_write - t0;
-        char *js = summary_json(s, &l, res, o);
-        rc = pack_write(&pc, o->out_dir, js, err);
-        free(js);
-        s->seconds_write = cx_now_s() - t_write;
-    }
-    free(kept);
-    free(labels);
-    free(mask);
-    free(split);
-    free(gaze_row);
+    else
+        rc = write_pack(&c, &k, res, s, t0, err);
+    kept_rows_free(&k);
 done:
     s->seconds = cx_now_s() - t0;
     for (int64_t i = 0; res && i < l.n; i++) free(res[i].reason);

@@ -199,9 +199,6 @@ static int write_truth(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS
 }
 
 // ---- one image --------------------------------------------------------------------------------
-static const char *const REGION_FILES[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
-                                                       "mediastanum"}; // (sic), as the real data
-
 static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
                            int bbox[SYNTH_MAX_FINDINGS][4], synth_reading *readings,
                            cx_error *err) {
@@ -235,7 +232,7 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
         synth_regions(p, i, reg);
         rc = cx_mkdir_p(dir, err);
         for (int k = 0; k < CX_N_REGIONS && rc == 0; k++) {
-            snprintf(path, sizeof path, "%s/%s.png", dir, REGION_FILES[k]);
+            snprintf(path, sizeof path, "%s/%s.png", dir, EGD_REGION_FILES[k]);
             rc = write_gray_image(path, reg[k], im->w, im->h, err);
         }
         for (int k = 0; k < CX_N_REGIONS; k++)
@@ -250,6 +247,91 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
 }
 
 // ---- the whole tree -------------------------------------------------------------------------
+// Renders every image in parallel into root (bbox and readings per image); the first error stops
+// the rest.
+static int render_images(const synth_plan *p, const char *root, int (*bbox)[SYNTH_MAX_FINDINGS][4],
+                         synth_reading *readings, cx_error *err) {
+    const synth_opts *o = p->o;
+    cx_progress prog;
+    if (o->progress) cx_progress_start(&prog, "synth", "img", p->n_img);
+    int failed = 0;
+    int64_t done = 0;
+    cx_error first_err = {{0}};
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t i = 0; i < p->n_img; i++) {
+        int stop;
+#pragma omp atomic read
+        stop = failed;
+        if (stop) continue;
+        cx_error e;
+        if (synth_one_image(p, i, root, bbox[i], readings, &e)) {
+#pragma omp critical(synth_err)
+            if (!failed) {
+                failed = 1;
+                first_err = e;
+            }
+        }
+        int64_t d;
+#pragma omp atomic capture
+        d = ++done;
+        if (o->progress) {
+#pragma omp critical(synth_progress)
+            if (d > prog.done) cx_progress_update(&prog, d, NULL);
+        }
+    }
+    if (o->progress) cx_progress_finish(&prog);
+    if (failed) {
+        *err = first_err;
+        return -1;
+    }
+    return 0;
+}
+
+// The tables of the three trees under root, then root renamed to out_dir (an old out_dir moved
+// aside first when overwriting).
+static int write_tables_and_commit(const synth_plan *p, const char *root,
+                                   const int (*bbox)[SYNTH_MAX_FINDINGS][4],
+                                   const synth_reading *readings, synth_summary *s, cx_error *err) {
+    const synth_opts *o = p->o;
+    char dir[4096], path[4096];
+    snprintf(dir, sizeof dir, "%s/mimic-cxr-jpg", root);
+    int rc = write_mimic_tables(p, dir, err);
+    snprintf(dir, sizeof dir, "%s/truth", root);
+    if (rc == 0) rc = write_truth(p, bbox, dir, err);
+    snprintf(dir, sizeof dir, "%s/egd-cxr", root);
+    if (rc == 0) rc = synth_write_master_sheet(p, dir, err);
+    if (rc == 0) rc = synth_write_bboxes(p, dir, err);
+    if (rc == 0) rc = synth_write_gaze(p, readings, dir, &s->fixation_rows, &s->gaze_rows, err);
+    if (rc == 0 && o->overwrite && cx_path_exists(o->out_dir)) {
+        snprintf(path, sizeof path, "%s.old.%ld", o->out_dir, (long)getpid());
+        if (rename(o->out_dir, path) != 0)
+            rc = cx_fail(err, "%s: cannot move the old output aside: %s", o->out_dir,
+                         strerror(errno));
+        else
+            rm_rf(path);
+    }
+    if (rc == 0 && rename(root, o->out_dir) != 0)
+        rc = cx_fail(err, "%s: cannot rename %s into place: %s", o->out_dir, root, strerror(errno));
+    return rc;
+}
+
+// Counts of the plan and of the findings actually drawn (non-empty bbox on frontal images).
+static void summarise(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS][4],
+                      synth_summary *s) {
+    s->patients = p->n_patient, s->studies = p->n_study, s->images = p->n_img,
+    s->gaze_images = p->n_egd;
+    for (int64_t i = 0; i < p->n_img; i++) {
+        if (p->img[i].view == VIEW_PA || p->img[i].view == VIEW_AP) {
+            s->frontal++;
+            for (int k = 0; k < p->study[p->img[i].study].n_find; k++)
+                s->findings += bbox[i][k][2] > bbox[i][k][0];
+        }
+    }
+    for (int64_t k = 0; k < p->n_study; k++)
+        for (int l = 0; l < CX_N_LABELS; l++)
+            s->positives[l] += p->study[k].truth[l];
+}
+
 int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     double t0 = cx_now_s();
     memset(s, 0, sizeof *s);
@@ -269,74 +351,14 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     }
     int(*bbox)[SYNTH_MAX_FINDINGS][4] = cx_calloc((size_t)p.n_img, sizeof *bbox);
     synth_reading *readings = cx_calloc((size_t)(p.n_egd ? p.n_egd : 1), sizeof *readings);
-    cx_progress prog;
-    if (o->progress) cx_progress_start(&prog, "synth", "img", p.n_img);
     double t_images = cx_now_s();
-    int failed = 0;
-    int64_t done = 0;
-    cx_error first_err = {{0}};
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t i = 0; i < p.n_img; i++) {
-        int stop;
-#pragma omp atomic read
-        stop = failed;
-        if (stop) continue;
-        cx_error e;
-        if (synth_one_image(&p, i, root, bbox[i], readings, &e)) {
-#pragma omp critical(synth_err)
-            if (!failed) {
-                failed = 1;
-                first_err = e;
-            }
-        }
-        int64_t d;
-#pragma omp atomic capture
-        d = ++done;
-        if (o->progress) {
-#pragma omp critical(synth_progress)
-            if (d > prog.done) cx_progress_update(&prog, d, NULL);
-        }
-    }
-    if (o->progress) cx_progress_finish(&prog);
+    int rc = render_images(&p, root, bbox, readings, err);
     s->seconds_images = cx_now_s() - t_images;
-    int rc = 0;
-    if (failed) {
-        *err = first_err;
-        rc = -1;
-    }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/mimic-cxr-jpg", root);
-    if (rc == 0) rc = write_mimic_tables(&p, dir, err);
-    snprintf(dir, sizeof dir, "%s/truth", root);
-    if (rc == 0) rc = write_truth(&p, (const int(*)[SYNTH_MAX_FINDINGS][4])bbox, dir, err);
-    snprintf(dir, sizeof dir, "%s/egd-cxr", root);
-    if (rc == 0) rc = synth_write_master_sheet(&p, dir, err);
-    if (rc == 0) rc = synth_write_bboxes(&p, dir, err);
-    if (rc == 0) rc = synth_write_gaze(&p, readings, dir, &s->fixation_rows, &s->gaze_rows, err);
-    if (rc == 0 && o->overwrite && cx_path_exists(o->out_dir)) {
-        snprintf(path, sizeof path, "%s.old.%ld", o->out_dir, (long)getpid());
-        if (rename(o->out_dir, path) != 0)
-            rc = cx_fail(err, "%s: cannot move the old output aside: %s", o->out_dir,
-                         strerror(errno));
-        else
-            rm_rf(path);
-    }
-    if (rc == 0 && rename(root, o->out_dir) != 0)
-        rc = cx_fail(err, "%s: cannot rename %s into place: %s", o->out_dir, root, strerror(errno));
+    if (rc == 0)
+        rc = write_tables_and_commit(&p, root, (const int(*)[SYNTH_MAX_FINDINGS][4])bbox, readings,
+                                     s, err);
     if (rc) rm_rf(root);
-
-    s->patients = p.n_patient, s->studies = p.n_study, s->images = p.n_img,
-    s->gaze_images = p.n_egd;
-    for (int64_t i = 0; i < p.n_img; i++) {
-        if (p.img[i].view == VIEW_PA || p.img[i].view == VIEW_AP) {
-            s->frontal++;
-            for (int k = 0; k < p.study[p.img[i].study].n_find; k++)
-                s->findings += bbox[i][k][2] > bbox[i][k][0];
-        }
-    }
-    for (int64_t k = 0; k < p.n_study; k++)
-        for (int l = 0; l < CX_N_LABELS; l++)
-            s->positives[l] += p.study[k].truth[l];
+    summarise(&p, (const int(*)[SYNTH_MAX_FINDINGS][4])bbox, s);
     for (int64_t e = 0; e < p.n_egd; e++)
         synth_reading_free(&readings[e]);
     free(readings);

@@ -53,11 +53,9 @@ static const char *const INDICATIONS[] = {
     "___ with hypoxia. Evaluate for infiltrate or effusion",
     "Chest pain\nHistory: ___ year old %s, rule out pneumonia"};
 
-int synth_write_master_sheet(const synth_plan *p, const char *egd_dir, cx_error *err) {
-    char path[4096];
-    cx_path_join(path, sizeof path, egd_dir, "master_sheet.csv");
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
+// The master sheet's header: ids, demographics, pads, dx1..dx9 with ICD codes, classes,
+// report findings, CheXpert labels, indication.
+static void write_master_header(csv_writer *w) {
     const char *hdr[] = {"dicom_id",         "path",           "study_id",       "patient_id",
                          "stay_id",          "gender",         "anchor_age",     "image_top_pad",
                          "image_bottom_pad", "image_left_pad", "image_right_pad"};
@@ -77,71 +75,82 @@ int synth_write_master_sheet(const synth_plan *p, const char *egd_dir, cx_error 
         csv_writer_field(w, CX_LABELS_EGD[k]);
     csv_writer_field(w, "cxr_exam_indication");
     csv_writer_end_row(w);
+}
 
+// EGD image e's row; r: the sheet's sequential stream.
+static void write_master_row(csv_writer *w, const synth_plan *p, int64_t e, cx_rng *r) {
+    const synth_image *im = &p->img[p->egd_img[e]];
+    const synth_study *st = &p->study[im->study];
+    char rel[512];
+    mimic_image_relpath(rel, sizeof rel, st->subject_id, st->study_id, im->dicom_id);
+    size_t n = strlen(rel);
+    snprintf(rel + n - 4, sizeof rel - (n - 4), ".dcm"); // the DICOM path, as EGD gives it
+    csv_writer_field(w, im->dicom_id);
+    csv_writer_field(w, rel);
+    csv_writer_field(w, st->study_id);
+    csv_writer_field(w, st->subject_id);
+    if (cx_rng_uniform(r) < 0.75)
+        csv_writer_fieldf(w, "%d", 30000000 + (int)cx_rng_below(r, 10000000));
+    else
+        csv_writer_field(w, "");
+    int female = cx_rng_uniform(r) < 0.48;
+    csv_writer_field(w, female ? "F" : "M");
+    int dec = 2 + (int)cx_rng_below(r, 7); // 20 - 30 ... 80 - 90
+    csv_writer_fieldf(w, "%d - %d", dec * 10, dec * 10 + 10);
+    int pad[4];
+    synth_pads(im->w, im->h, &pad[0], &pad[1], &pad[2], &pad[3]);
+    for (int k = 0; k < 4; k++)
+        csv_writer_fieldf(w, "%d", pad[k]);
+    const dx *list = st->egd_class == 1 ? DX_CHF : st->egd_class == 2 ? DX_PNA : DX_NORMAL;
+    int nlist = st->egd_class == 1 ? 7 : st->egd_class == 2 ? 6 : 8;
+    int ndx = 1 + (int)cx_rng_below(r, 9), first = (int)cx_rng_below(r, (uint64_t)nlist);
+    if (st->egd_class > 0) first = 0; // the principal diagnosis first
+    for (int k = 0; k < 9; k++) {
+        if (k < ndx && k < nlist) {
+            const dx *d = &list[(first + k) % nlist];
+            csv_writer_field(w, d->text);
+            csv_writer_field(w, d->icd);
+        } else {
+            csv_writer_field(w, "");
+            csv_writer_field(w, "");
+        }
+    }
+    csv_writer_fieldf(w, "%d", st->egd_class == 0);
+    for (int c = 0; c < 3; c++)
+        csv_writer_fieldf(w, "%d", st->egd_class == c);
+    const uint8_t *t = st->truth;
+    int rep[11] = {t[LB_CONSOLIDATION],
+                   t[LB_CARDIOMEGALY],
+                   t[LB_ATELECTASIS],
+                   0,
+                   t[LB_LUNG_OPACITY],
+                   t[LB_EFFUSION] || t[LB_PLEURAL_OTHER],
+                   t[LB_EDEMA],
+                   t[LB_NO_FINDING],
+                   cx_rng_uniform(r) < 0.03,
+                   cx_rng_uniform(r) < 0.04,
+                   t[LB_EDEMA] && cx_rng_uniform(r) < 0.5};
+    for (int k = 0; k < 11; k++)
+        csv_writer_fieldf(w, "%d", rep[k]);
+    for (int k = 0; k < CX_N_LABELS; k++)
+        csv_writer_field(w, st->chexpert[k]);
+    char ind[256];
+    const char *tmpl = INDICATIONS[cx_rng_below(r, sizeof INDICATIONS / sizeof *INDICATIONS)];
+    snprintf(ind, sizeof ind, tmpl, female ? "woman" : "man");
+    csv_writer_field(w, ind);
+    csv_writer_end_row(w);
+}
+
+int synth_write_master_sheet(const synth_plan *p, const char *egd_dir, cx_error *err) {
+    char path[4096];
+    cx_path_join(path, sizeof path, egd_dir, "master_sheet.csv");
+    csv_writer *w = csv_writer_open(path, err);
+    if (!w) return -1;
+    write_master_header(w);
     cx_rng r;
     cx_rng_seed(&r, p->o->seed, 3);
-    for (int64_t e = 0; e < p->n_egd; e++) {
-        const synth_image *im = &p->img[p->egd_img[e]];
-        const synth_study *st = &p->study[im->study];
-        char rel[512];
-        mimic_image_relpath(rel, sizeof rel, st->subject_id, st->study_id, im->dicom_id);
-        size_t n = strlen(rel);
-        snprintf(rel + n - 4, sizeof rel - (n - 4), ".dcm"); // the DICOM path, as EGD gives it
-        csv_writer_field(w, im->dicom_id);
-        csv_writer_field(w, rel);
-        csv_writer_field(w, st->study_id);
-        csv_writer_field(w, st->subject_id);
-        if (cx_rng_uniform(&r) < 0.75)
-            csv_writer_fieldf(w, "%d", 30000000 + (int)cx_rng_below(&r, 10000000));
-        else
-            csv_writer_field(w, "");
-        int female = cx_rng_uniform(&r) < 0.48;
-        csv_writer_field(w, female ? "F" : "M");
-        int dec = 2 + (int)cx_rng_below(&r, 7); // 20 - 30 ... 80 - 90
-        csv_writer_fieldf(w, "%d - %d", dec * 10, dec * 10 + 10);
-        int pad[4];
-        synth_pads(im->w, im->h, &pad[0], &pad[1], &pad[2], &pad[3]);
-        for (int k = 0; k < 4; k++)
-            csv_writer_fieldf(w, "%d", pad[k]);
-        const dx *list = st->egd_class == 1 ? DX_CHF : st->egd_class == 2 ? DX_PNA : DX_NORMAL;
-        int nlist = st->egd_class == 1 ? 7 : st->egd_class == 2 ? 6 : 8;
-        int ndx = 1 + (int)cx_rng_below(&r, 9), first = (int)cx_rng_below(&r, (uint64_t)nlist);
-        if (st->egd_class > 0) first = 0; // the principal diagnosis first
-        for (int k = 0; k < 9; k++) {
-            if (k < ndx && k < nlist) {
-                const dx *d = &list[(first + k) % nlist];
-                csv_writer_field(w, d->text);
-                csv_writer_field(w, d->icd);
-            } else {
-                csv_writer_field(w, "");
-                csv_writer_field(w, "");
-            }
-        }
-        csv_writer_fieldf(w, "%d", st->egd_class == 0);
-        for (int c = 0; c < 3; c++)
-            csv_writer_fieldf(w, "%d", st->egd_class == c);
-        const uint8_t *t = st->truth;
-        int rep[11] = {t[LB_CONSOLIDATION],
-                       t[LB_CARDIOMEGALY],
-                       t[LB_ATELECTASIS],
-                       0,
-                       t[LB_LUNG_OPACITY],
-                       t[LB_EFFUSION] || t[LB_PLEURAL_OTHER],
-                       t[LB_EDEMA],
-                       t[LB_NO_FINDING],
-                       cx_rng_uniform(&r) < 0.03,
-                       cx_rng_uniform(&r) < 0.04,
-                       t[LB_EDEMA] && cx_rng_uniform(&r) < 0.5};
-        for (int k = 0; k < 11; k++)
-            csv_writer_fieldf(w, "%d", rep[k]);
-        for (int k = 0; k < CX_N_LABELS; k++)
-            csv_writer_field(w, st->chexpert[k]);
-        char ind[256];
-        const char *tmpl = INDICATIONS[cx_rng_below(&r, sizeof INDICATIONS / sizeof *INDICATIONS)];
-        snprintf(ind, sizeof ind, tmpl, female ? "woman" : "man");
-        csv_writer_field(w, ind);
-        csv_writer_end_row(w);
-    }
+    for (int64_t e = 0; e < p->n_egd; e++)
+        write_master_row(w, p, e, &r);
     return csv_writer_commit(w, err);
 }
 

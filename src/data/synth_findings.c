@@ -78,12 +78,129 @@ static void finding_extent(const synth_anatomy *a, const synth_finding *f, float
 
 // The finding at one point: *dD density added, *mfac factor on the lung markings, returns 1
 // inside the mask.
+// Pleural effusion: fluid replacing the aerated lung up to a meniscus.
+static int effusion_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                       float *mfac) {
+    int s = f->side;
+    float air_full = a->air;
+    float occ = synth_lung_occ(a, s, u, v, NULL);
+    if (occ <= 0) return 0;
+    // Fluid replaces the aerated lung: as dense as the soft tissue below the diaphragm, whose
+    // outline it hides; the meniscus fades upwards.
+    float fluid = synth_smooth01((v - effusion_top(a, f, u)) / 0.08f);
+    float air = synth_air(a, u, v);
+    *dD = fluid * (air + f->strength * occ);
+    *mfac = 1.0f - fluid;
+    return occ > 0.5f && fluid > 0.5f && air > 0.2f * air_full;
+}
+
+// Consolidation: a lobe-shaped opacity bounded by a fissure.
+static int consolidation_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                            float *mfac) {
+    int s = f->side;
+    float air_full = a->air;
+    float occ = synth_lung_occ(a, s, u, v, NULL);
+    if (occ <= 0) return 0;
+    float fis = f->b + tanf(f->angle) * (u - a->lung_u[s]);
+    float side_of = (f->sub ? 1.0f : -1.0f) * (v - fis);
+    float g = synth_smooth01(side_of / 0.012f) *
+              synth_smooth01((f->a - hypotf(u - f->u, v - f->v)) / 0.1f);
+    float air = synth_air(a, u, v);
+    *dD = g * (0.85f * air + f->strength * occ);
+    *mfac = 1.0f - g;
+    return g > 0.5f && occ > 0.5f && air > 0.2f * air_full;
+}
+
+// Support device: a pacemaker generator and its leads, or a line.
+static int device_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                     float *mfac) {
+    float d = 1e9f;
+    int k0 = 0;
+    if (f->sub == DEV_PACEMAKER) { // generator: a rounded box at pts[0]
+        float c = cosf(f->angle), sn = sinf(f->angle), du = u - f->pts[0][0],
+              dv = v - f->pts[0][1];
+        float p = fabsf(c * du + sn * dv) - 0.1f, q = fabsf(-sn * du + c * dv) - 0.065f;
+        float box = hypotf(fmaxf(p, 0), fmaxf(q, 0)) + fminf(fmaxf(p, q), 0) - 0.015f;
+        if (box < 0.02f) {
+            *dD = 1.8f * synth_smooth01(-box / 0.01f + 0.5f);
+            return box < 0.012f;
+        }
+        k0 = 1;
+    }
+    for (int k = k0; k + 1 < f->npts; k++)
+        d = fminf(d, seg_dist(u, v, f->pts[k], f->pts[k + 1]));
+    float x = d / f->a;
+    if (x < 1.0f)
+        *dD = f->strength * (0.75f + 0.25f * x * x) * synth_smooth01((1.0f - x) / 0.35f);
+    return d < f->a + 0.012f;
+}
+
+// Pneumothorax: air between the chest wall and the collapsed lung.
+static int pneumothorax_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                           float *mfac) {
+    int s = f->side;
+    float sg = s ? 1.0f : -1.0f;
+    float air_full = a->air;
+    float occ = synth_lung_occ(a, s, u, v, NULL);
+    if (occ <= 0) return 0;
+    // The collapsed lung: the lung shrunk by f->a towards a point at its medial base.
+    float au = a->lung_u[s] - sg * 0.3f * a->lung_a[s],
+          av = a->lung_v[s] + a->dia_base[s] - 0.05f;
+    float io = synth_lung_occ(a, s, au + (u - au) / f->a, av + (v - av) / f->a, NULL);
+    float region = occ * (1.0f - io);
+    float air = synth_air(a, u, v);
+    *dD = -f->strength * region * (air / air_full) + 0.22f * 4.0f * io * (1.0f - io) * occ +
+          0.04f * io * occ;
+    *mfac = 1.0f - region;
+    return occ > 0.5f && io < 0.5f && air > 0.2f * air_full;
+}
+
+// Rib fracture: a gap, the displaced lateral segment, a callus.
+static int fracture_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                       float *mfac) {
+    float sg = f->side ? 1.0f : -1.0f;
+    int k = f->sub, rib;
+    float du = u - f->u;
+    float lateral = sg * du; // > 0 beyond the break (towards the chest wall)
+    float p0 = synth_rib_profile(a, u, v, &rib);
+    if (rib != k) p0 = 0;
+    float dd = 0;
+    if (lateral > 0 && lateral < 0.16f) { // displaced segment, tapering back over 0.16
+        float step = f->a * a->rib_t * (1.0f - lateral / 0.16f);
+        float p1 = synth_rib_profile(a, u, v - step, &rib);
+        if (rib != k) p1 = 0;
+        dd += 0.12f * (p1 - p0);
+    }
+    if (fabsf(du) < 0.014f) dd -= 0.12f * p0; // the fracture gap
+    float cu = du / 0.1f, cv = (v - f->v) / 0.075f;
+    float c2 = cu * cu + cv * cv;
+    if (c2 < 1.0f) dd += f->strength * synth_smooth01((1.0f - c2) / 0.5f); // callus
+    *dD = dd;
+    float mu = du / 0.11f, mv = (v - f->v) / 0.09f;
+    return mu * mu + mv * mv < 1.0f;
+}
+
+// Pleural thickening: a band along the lateral lung edge.
+static int pleural_thickening_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
+                                 float *mfac) {
+    int s = f->side;
+    float sg = s ? 1.0f : -1.0f;
+    float du = (u - a->lung_u[s]) / a->lung_a[s], dv = (v - a->lung_v[s]) / a->lung_b[s];
+    if (dv < 0) du *= 1.0f + 0.35f * dv * dv;
+    float q = du * du + dv * dv;
+    if (q >= 1.0f || sg * du <= 0 || synth_lung_occ(a, s, u, v, NULL) <= 0) return 0;
+    float dist = (1.0f - sqrtf(q)) * a->lung_a[s]; // to the lung edge, roughly
+    float g = synth_smooth01((f->b - dist) / (0.3f * f->b) + 0.5f) *
+              synth_smooth01((f->a - fabsf(v - f->v)) / 0.06f) * synth_smooth01(sg * du / 0.3f);
+    *dD = f->strength * g;
+    *mfac = 1.0f - g;
+    return g > 0.5f;
+}
+
 static int finding_at(const synth_anatomy *a, const synth_finding *f, float u, float v, float *dD,
                       float *mfac) {
     *dD = 0;
     *mfac = 1;
-    int s = f->side;
-    float sg = s ? 1.0f : -1.0f;
     float air_full = a->air;
     switch (f->kind) {
     case SK_CARDIOMEGALY: { // density comes from the enlarged heart of the anatomy
@@ -92,17 +209,8 @@ static int finding_at(const synth_anatomy *a, const synth_finding *f, float u, f
     }
     case SK_WIDE_MEDIASTINUM:
         return v > -1.05f && v < a->heart_v - 0.5f * a->heart_b && synth_med_occ(a, u, v) > 0.5f;
-    case SK_EFFUSION: {
-        float occ = synth_lung_occ(a, s, u, v, NULL);
-        if (occ <= 0) return 0;
-        // Fluid replaces the aerated lung: as dense as the soft tissue below the diaphragm, whose
-        // outline it hides; the meniscus fades upwards.
-        float fluid = synth_smooth01((v - effusion_top(a, f, u)) / 0.08f);
-        float air = synth_air(a, u, v);
-        *dD = fluid * (air + f->strength * occ);
-        *mfac = 1.0f - fluid;
-        return occ > 0.5f && fluid > 0.5f && air > 0.2f * air_full;
-    }
+    case SK_EFFUSION:
+        return effusion_at(a, f, u, v, dD, mfac);
     case SK_OPACITY: {
         float c = cosf(f->angle), sn = sinf(f->angle), du = u - f->u, dv = v - f->v;
         float p = (c * du + sn * dv) / f->a, q = (-sn * du + c * dv) / f->b;
@@ -125,18 +233,8 @@ static int finding_at(const synth_anatomy *a, const synth_finding *f, float u, f
         *mfac = 1.0f - 0.6f * g;
         return g > 0.4f && occ > 0.5f;
     }
-    case SK_CONSOLIDATION: {
-        float occ = synth_lung_occ(a, s, u, v, NULL);
-        if (occ <= 0) return 0;
-        float fis = f->b + tanf(f->angle) * (u - a->lung_u[s]);
-        float side_of = (f->sub ? 1.0f : -1.0f) * (v - fis);
-        float g = synth_smooth01(side_of / 0.012f) *
-                  synth_smooth01((f->a - hypotf(u - f->u, v - f->v)) / 0.1f);
-        float air = synth_air(a, u, v);
-        *dD = g * (0.85f * air + f->strength * occ);
-        *mfac = 1.0f - g;
-        return g > 0.5f && occ > 0.5f && air > 0.2f * air_full;
-    }
+    case SK_CONSOLIDATION:
+        return consolidation_at(a, f, u, v, dD, mfac);
     case SK_EDEMA: {
         float occ = lung_occ_any(a, u, v);
         if (occ <= 0) return 0;
@@ -158,62 +256,12 @@ static int finding_at(const synth_anatomy *a, const synth_finding *f, float u, f
         *dD = f->strength * synth_smooth01((1.0f - r) / 0.18f);
         return r < 1.0f;
     }
-    case SK_DEVICE: {
-        float d = 1e9f;
-        int k0 = 0;
-        if (f->sub == DEV_PACEMAKER) { // generator: a rounded box at pts[0]
-            float c = cosf(f->angle), sn = sinf(f->angle), du = u - f->pts[0][0],
-                  dv = v - f->pts[0][1];
-            float p = fabsf(c * du + sn * dv) - 0.1f, q = fabsf(-sn * du + c * dv) - 0.065f;
-            float box = hypotf(fmaxf(p, 0), fmaxf(q, 0)) + fminf(fmaxf(p, q), 0) - 0.015f;
-            if (box < 0.02f) {
-                *dD = 1.8f * synth_smooth01(-box / 0.01f + 0.5f);
-                return box < 0.012f;
-            }
-            k0 = 1;
-        }
-        for (int k = k0; k + 1 < f->npts; k++)
-            d = fminf(d, seg_dist(u, v, f->pts[k], f->pts[k + 1]));
-        float x = d / f->a;
-        if (x < 1.0f)
-            *dD = f->strength * (0.75f + 0.25f * x * x) * synth_smooth01((1.0f - x) / 0.35f);
-        return d < f->a + 0.012f;
-    }
-    case SK_PNEUMOTHORAX: {
-        float occ = synth_lung_occ(a, s, u, v, NULL);
-        if (occ <= 0) return 0;
-        // The collapsed lung: the lung shrunk by f->a towards a point at its medial base.
-        float au = a->lung_u[s] - sg * 0.3f * a->lung_a[s],
-              av = a->lung_v[s] + a->dia_base[s] - 0.05f;
-        float io = synth_lung_occ(a, s, au + (u - au) / f->a, av + (v - av) / f->a, NULL);
-        float region = occ * (1.0f - io);
-        float air = synth_air(a, u, v);
-        *dD = -f->strength * region * (air / air_full) + 0.22f * 4.0f * io * (1.0f - io) * occ +
-              0.04f * io * occ;
-        *mfac = 1.0f - region;
-        return occ > 0.5f && io < 0.5f && air > 0.2f * air_full;
-    }
-    case SK_FRACTURE: {
-        int k = f->sub, rib;
-        float du = u - f->u;
-        float lateral = sg * du; // > 0 beyond the break (towards the chest wall)
-        float p0 = synth_rib_profile(a, u, v, &rib);
-        if (rib != k) p0 = 0;
-        float dd = 0;
-        if (lateral > 0 && lateral < 0.16f) { // displaced segment, tapering back over 0.16
-            float step = f->a * a->rib_t * (1.0f - lateral / 0.16f);
-            float p1 = synth_rib_profile(a, u, v - step, &rib);
-            if (rib != k) p1 = 0;
-            dd += 0.12f * (p1 - p0);
-        }
-        if (fabsf(du) < 0.014f) dd -= 0.12f * p0; // the fracture gap
-        float cu = du / 0.1f, cv = (v - f->v) / 0.075f;
-        float c2 = cu * cu + cv * cv;
-        if (c2 < 1.0f) dd += f->strength * synth_smooth01((1.0f - c2) / 0.5f); // callus
-        *dD = dd;
-        float mu = du / 0.11f, mv = (v - f->v) / 0.09f;
-        return mu * mu + mv * mv < 1.0f;
-    }
+    case SK_DEVICE:
+        return device_at(a, f, u, v, dD, mfac);
+    case SK_PNEUMOTHORAX:
+        return pneumothorax_at(a, f, u, v, dD, mfac);
+    case SK_FRACTURE:
+        return fracture_at(a, f, u, v, dD, mfac);
     case SK_ATELECTASIS: {
         float c = cosf(f->angle), sn = sinf(f->angle), du = u - f->u, dv = v - f->v;
         float along = c * du + sn * dv, across = -sn * du + c * dv;
@@ -224,18 +272,8 @@ static int finding_at(const synth_anatomy *a, const synth_finding *f, float u, f
         *mfac = 1.0f - 0.7f * g;
         return fabsf(along) < f->a && fabsf(across) < f->b && occ > 0.5f;
     }
-    case SK_PLEURAL_THICK: {
-        float du = (u - a->lung_u[s]) / a->lung_a[s], dv = (v - a->lung_v[s]) / a->lung_b[s];
-        if (dv < 0) du *= 1.0f + 0.35f * dv * dv;
-        float q = du * du + dv * dv;
-        if (q >= 1.0f || sg * du <= 0 || synth_lung_occ(a, s, u, v, NULL) <= 0) return 0;
-        float dist = (1.0f - sqrtf(q)) * a->lung_a[s]; // to the lung edge, roughly
-        float g = synth_smooth01((f->b - dist) / (0.3f * f->b) + 0.5f) *
-                  synth_smooth01((f->a - fabsf(v - f->v)) / 0.06f) * synth_smooth01(sg * du / 0.3f);
-        *dD = f->strength * g;
-        *mfac = 1.0f - g;
-        return g > 0.5f;
-    }
+    case SK_PLEURAL_THICK:
+        return pleural_thickening_at(a, f, u, v, dD, mfac);
     }
     return 0;
 }

@@ -115,6 +115,73 @@ static void finding_phrase(const synth_anatomy *a, const synth_finding *f, char 
     }
 }
 
+// The survey's targets (chest units): per lung its apex, middle, base and costophrenic angle,
+// then the hila, heart, mediastinum and aortic knob; returns how many (13).
+static int survey_targets(const synth_anatomy *a, float *zu, float *zv) {
+    int nz = 0;
+    for (int s = 0; s < 2; s++) {
+        float sg = s ? 1.0f : -1.0f;
+        float mid = synth_lung_mid(a, s), half = synth_lung_half(a, s);
+        zu[nz] = a->lung_u[s], zv[nz++] = mid - 0.55f * half;
+        zu[nz] = a->lung_u[s], zv[nz++] = mid;
+        zu[nz] = a->lung_u[s], zv[nz++] = mid + 0.5f * half;
+        zu[nz] = a->lung_u[s] + sg * 0.55f * a->lung_a[s];
+        zv[nz++] = a->lung_v[s] + a->dia_base[s] + a->dia_curv * 0.3f - 0.1f;
+    }
+    zu[nz] = -0.22f, zv[nz++] = -0.05f; // hila
+    zu[nz] = 0.22f, zv[nz++] = -0.05f;
+    zu[nz] = a->heart_u, zv[nz++] = a->heart_v;
+    zu[nz] = a->med_u, zv[nz++] = -0.6f;
+    zu[nz] = a->knob_u, zv[nz++] = a->knob_v;
+    return nz;
+}
+
+// Start times of the fixations, 20-60 ms saccades apart (first_look[k]: when finding k was first fixated, -1 never);
+// sets total_s and returns the end of the last fixation's saccade (s).
+static float fixation_times(synth_reading *rd, cx_rng *r, float first_look[SYNTH_MAX_FINDINGS]) {
+    float t = (float)unif(r, 0.15, 0.4);
+    for (int k = 0; k < SYNTH_MAX_FINDINGS; k++)
+        first_look[k] = -1;
+    for (int k = 0; k < rd->n_fix; k++) {
+        rd->fix[k].start = t;
+        int fk = rd->fix[k].finding;
+        if (fk >= 0 && first_look[fk] < 0) first_look[fk] = t;
+        t += rd->fix[k].dur + (float)unif(r, 0.02, 0.06);
+    }
+    rd->total_s = t + (float)unif(r, 0.5, 1.5);
+    return t;
+}
+
+// Dictation: one phrase per finding, spoken shortly after it was first looked at, and a closing
+// sentence; t is the end of the fixations.
+static void dictate(const synth_anatomy *a, const synth_study *st, const float *first_look, float t,
+                    synth_reading *rd) {
+    rd->n_phrase = 0;
+    float tp = 0.5f;
+    int pathology = 0;
+    for (int k = 0; k < st->n_find && rd->n_phrase < SYNTH_MAX_FINDINGS + 2; k++) {
+        if (st->find[k].kind != SK_DEVICE) pathology = 1;
+        finding_phrase(a, &st->find[k], rd->phrase[rd->n_phrase], sizeof rd->phrase[0]);
+        float b = first_look[k] >= 0 ? first_look[k] + 0.4f : tp;
+        if (b < tp) b = tp;
+        int words = 1;
+        for (const char *c = rd->phrase[rd->n_phrase]; *c; c++)
+            words += *c == ' ';
+        rd->phrase_t[rd->n_phrase][0] = b;
+        rd->phrase_t[rd->n_phrase][1] = b + 0.32f * words;
+        tp = b + 0.32f * words + 0.2f;
+        rd->n_phrase++;
+    }
+    snprintf(rd->phrase[rd->n_phrase], sizeof rd->phrase[0], "%s",
+             pathology ? "No other acute cardiopulmonary process."
+                       : "No acute cardiopulmonary process.");
+    rd->phrase_t[rd->n_phrase][0] = tp > t - 2.0f ? tp : t - 2.0f;
+    rd->phrase_t[rd->n_phrase][1] = rd->phrase_t[rd->n_phrase][0] + 1.6f;
+    if (rd->phrase_t[rd->n_phrase][1] > rd->total_s)
+        rd->total_s = rd->phrase_t[rd->n_phrase][1] + 0.3f;
+    rd->n_phrase++;
+}
+
 void synth_gaze_read(const synth_plan *p, int64_t egd, uint8_t *const *masks, const int (*bbox)[4],
                      synth_reading *rd) {
     memset(rd, 0, sizeof *rd);
@@ -130,21 +197,7 @@ void synth_gaze_read(const synth_plan *p, int64_t egd, uint8_t *const *masks, co
 
     // Survey targets (chest units), in a systematic order most of the time.
     float zu[16], zv[16];
-    int nz = 0;
-    for (int s = 0; s < 2; s++) {
-        float sg = s ? 1.0f : -1.0f;
-        float mid = synth_lung_mid(&a, s), half = synth_lung_half(&a, s);
-        zu[nz] = a.lung_u[s], zv[nz++] = mid - 0.55f * half;
-        zu[nz] = a.lung_u[s], zv[nz++] = mid;
-        zu[nz] = a.lung_u[s], zv[nz++] = mid + 0.5f * half;
-        zu[nz] = a.lung_u[s] + sg * 0.55f * a.lung_a[s];
-        zv[nz++] = a.lung_v[s] + a.dia_base[s] + a.dia_curv * 0.3f - 0.1f;
-    }
-    zu[nz] = -0.22f, zv[nz++] = -0.05f; // hila
-    zu[nz] = 0.22f, zv[nz++] = -0.05f;
-    zu[nz] = a.heart_u, zv[nz++] = a.heart_v;
-    zu[nz] = a.med_u, zv[nz++] = -0.6f;
-    zu[nz] = a.knob_u, zv[nz++] = a.knob_v;
+    int nz = survey_targets(&a, zu, zv);
     int order[16];
     for (int k = 0; k < nz; k++)
         order[k] = k;
@@ -202,44 +255,11 @@ void synth_gaze_read(const synth_plan *p, int64_t egd, uint8_t *const *masks, co
             push_fix(rd, &cap, x, y, (float)unif(&r, 0.25, 0.7), k);
         }
 
-    // Times: start after the screen appears, saccades of 20-60 ms between fixations.
-    float t = (float)unif(&r, 0.15, 0.4);
+    // Times: start after the screen appears, saccades of 20-60 ms between fixations; then the
+    // dictation.
     float first_look[SYNTH_MAX_FINDINGS];
-    for (int k = 0; k < SYNTH_MAX_FINDINGS; k++)
-        first_look[k] = -1;
-    for (int k = 0; k < rd->n_fix; k++) {
-        rd->fix[k].start = t;
-        int fk = rd->fix[k].finding;
-        if (fk >= 0 && first_look[fk] < 0) first_look[fk] = t;
-        t += rd->fix[k].dur + (float)unif(&r, 0.02, 0.06);
-    }
-    rd->total_s = t + (float)unif(&r, 0.5, 1.5);
-
-    // Dictation: one phrase per finding, spoken shortly after it was first looked at.
-    rd->n_phrase = 0;
-    float tp = 0.5f;
-    int pathology = 0;
-    for (int k = 0; k < st->n_find && rd->n_phrase < SYNTH_MAX_FINDINGS + 2; k++) {
-        if (st->find[k].kind != SK_DEVICE) pathology = 1;
-        finding_phrase(&a, &st->find[k], rd->phrase[rd->n_phrase], sizeof rd->phrase[0]);
-        float b = first_look[k] >= 0 ? first_look[k] + 0.4f : tp;
-        if (b < tp) b = tp;
-        int words = 1;
-        for (const char *c = rd->phrase[rd->n_phrase]; *c; c++)
-            words += *c == ' ';
-        rd->phrase_t[rd->n_phrase][0] = b;
-        rd->phrase_t[rd->n_phrase][1] = b + 0.32f * words;
-        tp = b + 0.32f * words + 0.2f;
-        rd->n_phrase++;
-    }
-    snprintf(rd->phrase[rd->n_phrase], sizeof rd->phrase[0], "%s",
-             pathology ? "No other acute cardiopulmonary process."
-                       : "No acute cardiopulmonary process.");
-    rd->phrase_t[rd->n_phrase][0] = tp > t - 2.0f ? tp : t - 2.0f;
-    rd->phrase_t[rd->n_phrase][1] = rd->phrase_t[rd->n_phrase][0] + 1.6f;
-    if (rd->phrase_t[rd->n_phrase][1] > rd->total_s)
-        rd->total_s = rd->phrase_t[rd->n_phrase][1] + 0.3f;
-    rd->n_phrase++;
+    float t = fixation_times(rd, &r, first_look);
+    dictate(&a, st, first_look, t, rd);
 }
 
 void synth_reading_free(synth_reading *r) {

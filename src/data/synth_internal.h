@@ -113,7 +113,6 @@ int synth_plan_make(synth_plan *p, const synth_opts *o, cx_error *err);
 void synth_plan_free(synth_plan *p);
 // Labels a finding kind drives: up to 2 indices into CX_LABELS, returns the count.
 int synth_kind_labels(int kind, int labels[2]);
-const char *synth_kind_name(int kind);
 
 // synth_phantom.c: the chest phantom. Renders image i into px [h*w]; for a frontal image also
 // one mask per planted finding (masks[k] [h*w] 0/255, bbox[k] = x0,y0,x1,y1 exclusive, empty

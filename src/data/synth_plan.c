@@ -19,24 +19,6 @@ static const double KIND_PREVALENCE[SK_N] = {
     [SK_PLEURAL_THICK] = 0.04};
 #define P_ABNORMAL 0.62 // studies with at least one pathology (No Finding ~ 0.38)
 
-static const char *const KIND_NAMES[SK_N] = {"cardiomegaly",
-                                             "wide mediastinum",
-                                             "pleural effusion",
-                                             "opacity",
-                                             "pneumonia",
-                                             "consolidation",
-                                             "edema",
-                                             "nodule",
-                                             "support device",
-                                             "pneumothorax",
-                                             "rib fracture",
-                                             "plate atelectasis",
-                                             "pleural thickening"};
-
-const char *synth_kind_name(int kind) {
-    return kind >= 0 && kind < SK_N ? KIND_NAMES[kind] : "?";
-}
-
 int synth_kind_labels(int kind, int labels[2]) {
     switch (kind) {
     case SK_CARDIOMEGALY:
@@ -367,6 +349,115 @@ static void plan_frame(synth_image *im, int size, cx_rng *r) {
     im->egd = -1;
 }
 
+// Study ns of a patient (subject id subj): its date after the patient's previous study, time,
+// anatomy and 1-2 images (a frontal first) from image *ni on. *month, *year: the patient's clock.
+static void plan_study(synth_plan *p, int64_t ns, int patient, int split, uint64_t subj, int64_t *ni,
+                       int *month, int *year, cx_rng *r) {
+    const int64_t N = p->o->n_images;
+    synth_study *st = &p->study[ns];
+    snprintf(st->subject_id, sizeof st->subject_id, "%08llu", (unsigned long long)subj);
+    st->patient = patient;
+    st->split = split;
+    st->egd_class = -1;
+    *month += (int)cx_rng_below(r, 6);
+    *year += (*month - 1) / 12, *month = (*month - 1) % 12 + 1;
+    st->date = *year * 10000 + *month * 100 + 1 + (int)cx_rng_below(r, 28);
+    st->time_s = (int)cx_rng_below(r, 86400);
+    plan_anatomy(&st->anat, r);
+    int n_im = 1 + (cx_rng_uniform(r) < 0.45);
+    if (n_im > N - *ni) n_im = (int)(N - *ni);
+    st->first_image = (int)*ni;
+    st->n_images = n_im;
+    for (int j = 0; j < n_im; j++) {
+        synth_image *im = &p->img[(*ni)++];
+        im->study = (int)ns;
+        im->egd = -1;
+        if (j == 0)
+            im->view = cx_rng_uniform(r) < 0.62 ? VIEW_PA : VIEW_AP;
+        else {
+            double u = cx_rng_uniform(r);
+            im->view = u < 0.8 ? VIEW_LATERAL : u < 0.9 ? VIEW_LL : VIEW_AP;
+        }
+        dicom_id(r, im->dicom_id);
+    }
+}
+
+// Patients -> studies -> images, in one sequential stream.
+static void plan_patients(synth_plan *p, cx_rng *r) {
+    const synth_opts *o = p->o;
+    int64_t N = o->n_images;
+    // Subject ids ascend by random steps (unique by construction).
+    uint64_t subj = 10000000, subj_step = 2 * 9999999ull / (uint64_t)(N + 1);
+    if (subj_step < 1) subj_step = 1;
+    int64_t ni = 0, ns = 0, np = 0;
+    int patient_split = SPLIT_TRAIN;
+    while (ni < N) {
+        subj += 1 + cx_rng_below(r, subj_step);
+        double us = cx_rng_uniform(r);
+        patient_split = us < o->validate_fraction                      ? SPLIT_VALIDATE
+                        : us < o->validate_fraction + o->test_fraction ? SPLIT_TEST
+                                                                       : SPLIT_TRAIN;
+        int n_st = 1 + (cx_rng_uniform(r) < 0.35) + (cx_rng_uniform(r) < 0.15) +
+                   (cx_rng_uniform(r) < 0.05);
+        int year = 2110 + (int)cx_rng_below(r, 80), month = 1 + (int)cx_rng_below(r, 12);
+        for (int k = 0; k < n_st && ni < N; k++) {
+            plan_study(p, ns, (int)np, patient_split, subj, &ni, &month, &year, r);
+            ns++;
+        }
+        np++;
+    }
+    p->n_img = N, p->n_study = ns, p->n_patient = np;
+}
+
+// Study ids: unique (ascending random steps), handed out in a shuffled order.
+static void plan_study_ids(synth_plan *p, cx_rng *r) {
+    int64_t ns = p->n_study;
+    uint64_t *sid = cx_malloc((size_t)ns * sizeof *sid), cur = 50000000;
+    uint64_t sid_step = 2 * 9999999ull / (uint64_t)(ns + 1);
+    if (sid_step < 1) sid_step = 1;
+    for (int64_t k = 0; k < ns; k++)
+        sid[k] = (cur += 1 + cx_rng_below(r, sid_step));
+    for (int64_t k = ns - 1; k > 0; k--) {
+        int64_t j = (int64_t)cx_rng_below(r, (uint64_t)k + 1);
+        uint64_t t = sid[k];
+        sid[k] = sid[j], sid[j] = t;
+    }
+    for (int64_t k = 0; k < ns; k++)
+        snprintf(p->study[k].study_id, sizeof p->study[k].study_id, "%08llu",
+                 (unsigned long long)sid[k]);
+    free(sid);
+}
+
+// EGD: n_gaze_images distinct studies, their first image made a PA frontal; classes balanced
+// (Normal, CHF, pneumonia in turn over a shuffled order).
+static int plan_egd(synth_plan *p, cx_rng *r, cx_error *err) {
+    const synth_opts *o = p->o;
+    int64_t ns = p->n_study, N = p->n_img;
+    p->n_egd = o->n_gaze_images;
+    if (p->n_egd > ns)
+        return cx_fail(err,
+                       "synth: --gaze-images %lld exceeds the %lld studies "
+                       "of %lld images (one EGD image per study)",
+                       (long long)o->n_gaze_images, (long long)ns, (long long)N);
+    int64_t *order = cx_malloc((size_t)ns * sizeof *order);
+    for (int64_t k = 0; k < ns; k++)
+        order[k] = k;
+    for (int64_t k = ns - 1; k > 0; k--) {
+        int64_t j = (int64_t)cx_rng_below(r, (uint64_t)k + 1), t = order[k];
+        order[k] = order[j], order[j] = t;
+    }
+    p->egd_img = cx_malloc((size_t)(p->n_egd ? p->n_egd : 1) * sizeof *p->egd_img);
+    for (int64_t e = 0; e < p->n_egd; e++) {
+        synth_study *st = &p->study[order[e]];
+        st->egd_class = (int)(e % 3);
+        p->img[st->first_image].view = VIEW_PA;
+        p->img[st->first_image].egd = e;
+        p->egd_img[e] = st->first_image;
+    }
+    free(order);
+    return 0;
+}
+
 int synth_plan_make(synth_plan *p, const synth_opts *o, cx_error *err) {
     memset(p, 0, sizeof *p);
     p->o = o;
@@ -383,96 +474,10 @@ int synth_plan_make(synth_plan *p, const synth_opts *o, cx_error *err) {
     p->img = cx_calloc((size_t)N, sizeof *p->img);
     p->study = cx_calloc((size_t)N, sizeof *p->study);
 
-    // Patients -> studies -> images. Subject ids ascend by random steps (unique by construction).
-    uint64_t subj = 10000000, subj_step = 2 * 9999999ull / (uint64_t)(N + 1);
-    if (subj_step < 1) subj_step = 1;
-    int64_t ni = 0, ns = 0, np = 0;
-    int patient_split = SPLIT_TRAIN;
-    while (ni < N) {
-        subj += 1 + cx_rng_below(&r, subj_step);
-        double us = cx_rng_uniform(&r);
-        patient_split = us < o->validate_fraction                      ? SPLIT_VALIDATE
-                        : us < o->validate_fraction + o->test_fraction ? SPLIT_TEST
-                                                                       : SPLIT_TRAIN;
-        int n_st = 1 + (cx_rng_uniform(&r) < 0.35) + (cx_rng_uniform(&r) < 0.15) +
-                   (cx_rng_uniform(&r) < 0.05);
-        int year = 2110 + (int)cx_rng_below(&r, 80), month = 1 + (int)cx_rng_below(&r, 12);
-        for (int k = 0; k < n_st && ni < N; k++) {
-            synth_study *st = &p->study[ns];
-            snprintf(st->subject_id, sizeof st->subject_id, "%08llu", (unsigned long long)subj);
-            st->patient = (int)np;
-            st->split = patient_split;
-            st->egd_class = -1;
-            month += (int)cx_rng_below(&r, 6);
-            year += (month - 1) / 12, month = (month - 1) % 12 + 1;
-            st->date = year * 10000 + month * 100 + 1 + (int)cx_rng_below(&r, 28);
-            st->time_s = (int)cx_rng_below(&r, 86400);
-            plan_anatomy(&st->anat, &r);
-            int n_im = 1 + (cx_rng_uniform(&r) < 0.45);
-            if (n_im > N - ni) n_im = (int)(N - ni);
-            st->first_image = (int)ni;
-            st->n_images = n_im;
-            for (int j = 0; j < n_im; j++) {
-                synth_image *im = &p->img[ni++];
-                im->study = (int)ns;
-                im->egd = -1;
-                if (j == 0)
-                    im->view = cx_rng_uniform(&r) < 0.62 ? VIEW_PA : VIEW_AP;
-                else {
-                    double u = cx_rng_uniform(&r);
-                    im->view = u < 0.8 ? VIEW_LATERAL : u < 0.9 ? VIEW_LL : VIEW_AP;
-                }
-                dicom_id(&r, im->dicom_id);
-            }
-            ns++;
-        }
-        np++;
-    }
-    p->n_img = N, p->n_study = ns, p->n_patient = np;
-
-    // Study ids: unique (ascending random steps), handed out in a shuffled order.
-    uint64_t *sid = cx_malloc((size_t)ns * sizeof *sid), cur = 50000000;
-    uint64_t sid_step = 2 * 9999999ull / (uint64_t)(ns + 1);
-    if (sid_step < 1) sid_step = 1;
-    for (int64_t k = 0; k < ns; k++)
-        sid[k] = (cur += 1 + cx_rng_below(&r, sid_step));
-    for (int64_t k = ns - 1; k > 0; k--) {
-        int64_t j = (int64_t)cx_rng_below(&r, (uint64_t)k + 1);
-        uint64_t t = sid[k];
-        sid[k] = sid[j], sid[j] = t;
-    }
-    for (int64_t k = 0; k < ns; k++)
-        snprintf(p->study[k].study_id, sizeof p->study[k].study_id, "%08llu",
-                 (unsigned long long)sid[k]);
-    free(sid);
-
-    // EGD: n_gaze_images distinct studies, their first image made a PA frontal; classes balanced
-    // (Normal, CHF, pneumonia in turn over a shuffled order).
-    p->n_egd = o->n_gaze_images;
-    if (p->n_egd > ns)
-        return synth_plan_free(p),
-               cx_fail(err,
-                       "synth: --gaze-images %lld exceeds the %lld studies "
-                       "of %lld images (one EGD image per study)",
-                       (long long)o->n_gaze_images, (long long)ns, (long long)N);
-    int64_t *order = cx_malloc((size_t)ns * sizeof *order);
-    for (int64_t k = 0; k < ns; k++)
-        order[k] = k;
-    for (int64_t k = ns - 1; k > 0; k--) {
-        int64_t j = (int64_t)cx_rng_below(&r, (uint64_t)k + 1), t = order[k];
-        order[k] = order[j], order[j] = t;
-    }
-    p->egd_img = cx_malloc((size_t)(p->n_egd ? p->n_egd : 1) * sizeof *p->egd_img);
-    for (int64_t e = 0; e < p->n_egd; e++) {
-        synth_study *st = &p->study[order[e]];
-        st->egd_class = (int)(e % 3);
-        p->img[st->first_image].view = VIEW_PA;
-        p->img[st->first_image].egd = e;
-        p->egd_img[e] = st->first_image;
-    }
-    free(order);
-
-    for (int64_t k = 0; k < ns; k++) {
+    plan_patients(p, &r);
+    plan_study_ids(p, &r);
+    if (plan_egd(p, &r, err)) return synth_plan_free(p), -1;
+    for (int64_t k = 0; k < p->n_study; k++) {
         synth_study *st = &p->study[k];
         plan_findings(st, p->img[st->first_image].view, &r);
         for (int l = 0; l < CX_N_LABELS; l++) {

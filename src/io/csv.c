@@ -99,6 +99,35 @@ static int has_content(const char *s, size_t n) {
 
 // Reads the whole file through libcsv, feeding it one physical line at a time so each record
 // knows the line it starts on. Returns 0, or -1 with err filled (stopping early by the sink is 0).
+// Feeds buf[pos, len) to the parser line by line, tracking line numbers (r->line, and
+// r->rec_line where the current record began); stops at the first error (r->status).
+static void parse_chunk(struct csv_parser *p, rec_reader *r, const char *buf, size_t pos,
+                        size_t len) {
+    while (pos < len && !r->status) {
+        const char *nl = memchr(buf + pos, '\n', len - pos);
+        size_t seg = nl ? (size_t)(nl - (buf + pos)) + 1 : len - pos;
+        if (r->between && has_content(buf + pos, seg)) {
+            r->rec_line = r->line;
+            r->between = 0;
+        }
+        size_t used = csv_parse(p, buf + pos, seg, on_field, on_record, r);
+        if (!r->status && used != seg) {
+            int e = csv_error(p);
+            if (e == CSV_ENOMEM)
+                r->status = cx_fail(r->err, "%s:%lld: field longer than %u bytes (CSV_MAX_FIELD)",
+                                    r->path, (long long)r->line, CSV_MAX_FIELD);
+            else
+                r->status =
+                    cx_fail(r->err,
+                            "%s:%lld: malformed CSV (%s) in the record starting "
+                            "at line %lld",
+                            r->path, (long long)r->line, csv_strerror(e), (long long)r->rec_line);
+        }
+        pos += seg;
+        if (nl) r->line++;
+    }
+}
+
 static int read_records(const char *path, rec_sink sink, void *ctx, cx_error *err) {
     errno = 0;
     gzFile gz = gzopen(path, "rb");
@@ -145,29 +174,7 @@ static int read_records(const char *path, rec_sink sink, void *ctx, cx_error *er
             first = 0;
             if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) pos = 3; // UTF-8 BOM
         }
-        while (pos < len && !r.status) {
-            char *nl = memchr(buf + pos, '\n', len - pos);
-            size_t seg = nl ? (size_t)(nl - (buf + pos)) + 1 : len - pos;
-            if (r.between && has_content(buf + pos, seg)) {
-                r.rec_line = r.line;
-                r.between = 0;
-            }
-            size_t used = csv_parse(&p, buf + pos, seg, on_field, on_record, &r);
-            if (!r.status && used != seg) {
-                int e = csv_error(&p);
-                if (e == CSV_ENOMEM)
-                    r.status = cx_fail(err, "%s:%lld: field longer than %u bytes (CSV_MAX_FIELD)",
-                                       path, (long long)r.line, CSV_MAX_FIELD);
-                else
-                    r.status =
-                        cx_fail(err,
-                                "%s:%lld: malformed CSV (%s) in the record starting "
-                                "at line %lld",
-                                path, (long long)r.line, csv_strerror(e), (long long)r.rec_line);
-            }
-            pos += seg;
-            if (nl) r.line++;
-        }
+        parse_chunk(&p, &r, buf, pos, len);
         if (r.status) break;
     }
     if (!r.status && csv_fini(&p, on_field, on_record, &r) != 0 && !r.status)

@@ -285,40 +285,92 @@ static int make_prim(dnnl_primitive_t *prim, const void *op_desc, dnnl_primitive
 
 #define QMD(pd, q) dnnl_primitive_desc_query_md((pd), (q), 0)
 
+// Shapes of a convolution in oneDNN's terms: source and destination dims, strides, padding.
+typedef struct conv_geom {
+    dnnl_dims_t src_d, dst_d, strides, pad_l, pad_r;
+    int src_cb, dst_cb; // the user's channel blocks
+} conv_geom;
+
+static void conv_geom_init(conv_geom *g, const nn_conv_shape *s, int src_cb, int dst_cb) {
+    *g = (conv_geom){.src_d = {s->n, s->ic, s->ih, s->iw},
+                     .dst_d = {s->n, s->oc, s->oh, s->ow},
+                     .strides = {s->stride, s->stride},
+                     .pad_l = {s->pad, s->pad},
+                     .pad_r = {(s->oh - 1) * s->stride + s->k - s->ih - s->pad,
+                               (s->ow - 1) * s->stride + s->k - s->iw - s->pad},
+                     .src_cb = src_cb,
+                     .dst_cb = dst_cb};
+}
+
+// The weight-gradient paths: wg[0] in the compute type; wg[1], bf16 3x3 only, the same gradient
+// from fp32 copies of the bf16 operands (reorders at the boundary), for when the bf16 kernel is
+// slow. fpd: the forward primitive's descriptor (the hint).
+static int conv_build_wgrad(nn_conv *c, const conv_geom *g, dnnl_primitive_desc_t fpd,
+                            dnnl_primitive_attr_t attr, int bf16, size_t *scratch_bytes,
+                            cx_error *err) {
+    const nn_conv_shape *s = &c->s;
+    dnnl_data_type_t ct = bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_dims_t w_d = {s->oc, s->ic, s->k, s->k};
+    dnnl_memory_desc_t src_any, u_src, u_ddst, dw_any;
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&src_any, 4, g->src_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dw_any, 4, w_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_src, 4, g->src_d, ct, tag_for_cb(g->src_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_ddst, 4, g->dst_d, ct, tag_for_cb(g->dst_cb)));
+    dnnl_convolution_desc_t wd;
+    for (int k = 0; k < (bf16 && s->k == 3 ? 2 : 1); k++) {
+        wgrad_path *wg = &c->wg[k];
+        dnnl_primitive_desc_t wpd = NULL;
+        dnnl_memory_desc_t w_src = g->src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
+        if (k == 1) {
+            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_src, 4, g->src_d, dnnl_f32, tag_for_cb(g->src_cb)));
+            DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_ddst, 4, g->dst_d, dnnl_f32, tag_for_cb(g->dst_cb)));
+        }
+        int rc = dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
+                                                             &dw_any, NULL, &w_ddst, g->strides,
+                                                             g->pad_l, g->pad_r) != dnnl_success ||
+                 make_prim(&wg->prim, &wd, attr, fpd, &wpd, err) ||
+                 arg_init(&wg->src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
+                 arg_init(&wg->diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
+                 layout_init(&wg->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err);
+        if (!rc) wg->sp_off = stage_layout(&wg->src, &wg->diff_dst, wpd, scratch_bytes);
+        if (wpd) dnnl_primitive_desc_destroy(wpd);
+        if (rc) return -1;
+        c->n_wg = k + 1;
+    }
+    return 0;
+}
+
 static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data,
                       int bwd_weights, size_t *scratch_bytes, cx_error *err) {
     const nn_conv_shape *s = &c->s;
     dnnl_data_type_t ct = bf16 ? dnnl_bf16 : dnnl_f32;
-    dnnl_dims_t src_d = {s->n, s->ic, s->ih, s->iw}, w_d = {s->oc, s->ic, s->k, s->k},
-                dst_d = {s->n, s->oc, s->oh, s->ow};
-    dnnl_dims_t strides = {s->stride, s->stride}, pad_l = {s->pad, s->pad};
-    dnnl_dims_t pad_r = {(s->oh - 1) * s->stride + s->k - s->ih - s->pad,
-                         (s->ow - 1) * s->stride + s->k - s->iw - s->pad};
-    dnnl_memory_desc_t src_any, w_any, dst_any, dsrc_any, ddst_any, dw_any;
+    conv_geom g;
+    conv_geom_init(&g, s, src_cb, dst_cb);
+    dnnl_dims_t w_d = {s->oc, s->ic, s->k, s->k};
+    dnnl_memory_desc_t src_any, w_any, dst_any, dsrc_any, ddst_any;
     dnnl_memory_desc_t u_src, u_dst, u_dsrc, u_ddst;
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&src_any, 4, src_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&src_any, 4, g.src_d, ct, dnnl_format_tag_any));
     DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_any, 4, w_d, ct, dnnl_format_tag_any));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, dst_d, dnnl_f32, dnnl_format_tag_any));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dsrc_any, 4, src_d, dnnl_f32, dnnl_format_tag_any));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&ddst_any, 4, dst_d, ct, dnnl_format_tag_any));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dw_any, 4, w_d, dnnl_f32, dnnl_format_tag_any));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_src, 4, src_d, ct, tag_for_cb(src_cb)));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dsrc, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
-    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_ddst, 4, dst_d, ct, tag_for_cb(dst_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dst_any, 4, g.dst_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&dsrc_any, 4, g.src_d, dnnl_f32, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&ddst_any, 4, g.dst_d, ct, dnnl_format_tag_any));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_src, 4, g.src_d, ct, tag_for_cb(src_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dst, 4, g.dst_d, dnnl_f32, tag_for_cb(dst_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_dsrc, 4, g.src_d, dnnl_f32, tag_for_cb(src_cb)));
+    DNNL_CHECK(dnnl_memory_desc_init_by_tag(&u_ddst, 4, g.dst_d, ct, tag_for_cb(dst_cb)));
 
     dnnl_primitive_attr_t attr;
     DNNL_CHECK(dnnl_primitive_attr_create(&attr));
     dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
 
     int rc = -1;
-    dnnl_primitive_desc_t fpd = NULL, dpd = NULL, wpd = NULL;
-    dnnl_convolution_desc_t fd, dd, wd;
+    dnnl_primitive_desc_t fpd = NULL, dpd = NULL;
+    dnnl_convolution_desc_t fd, dd;
     // The user's activation layouts are requested directly (the blocked layouts the jit kernels
     // use); weights are left to oneDNN (format_tag_any) and reordered from OIHW.
     if (dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
                                            src_cb == 1 ? &src_any : &u_src, &w_any, NULL,
-                                           &u_dst, strides, pad_l, pad_r) != dnnl_success ||
+                                           &u_dst, g.strides, g.pad_l, g.pad_r) != dnnl_success ||
         make_prim(&c->fwd, &fd, attr, NULL, &fpd, err))
         goto done;
     const char *impl = NULL;
@@ -332,8 +384,8 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
     if (bwd_data) {
         if (dnnl_convolution_backward_data_desc_init(&dd, dnnl_convolution_direct,
                                                      src_cb == 1 ? &dsrc_any : &u_dsrc, &w_any,
-                                                     &u_ddst, strides, pad_l,
-                                                     pad_r) != dnnl_success ||
+                                                     &u_ddst, g.strides, g.pad_l,
+                                                     g.pad_r) != dnnl_success ||
             make_prim(&c->bwd_d, &dd, attr, fpd, &dpd, err))
             goto done;
         if (arg_init(&c->dd_diff_dst, &u_ddst, QMD(dpd, dnnl_query_diff_dst_md), 0, err) ||
@@ -342,31 +394,7 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
             goto done;
         c->sp_off[1] = stage_layout(&c->dd_diff_dst, &c->diff_src, dpd, scratch_bytes);
     }
-    if (bwd_weights) {
-        // wg[0]: in the compute type. wg[1], bf16 3x3 only: the same gradient from fp32 copies of
-        // the bf16 operands (reorders at the boundary), for when the bf16 kernel is slow.
-        for (int k = 0; k < (bf16 && s->k == 3 ? 2 : 1); k++) {
-            wgrad_path *g = &c->wg[k];
-            dnnl_memory_desc_t w_src = src_cb == 1 ? src_any : u_src, w_ddst = u_ddst;
-            if (k == 1) {
-                DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_src, 4, src_d, dnnl_f32, tag_for_cb(src_cb)));
-                DNNL_CHECK(dnnl_memory_desc_init_by_tag(&w_ddst, 4, dst_d, dnnl_f32, tag_for_cb(dst_cb)));
-            }
-            if (dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &w_src,
-                                                            &dw_any, NULL, &w_ddst, strides, pad_l,
-                                                            pad_r) != dnnl_success ||
-                make_prim(&g->prim, &wd, attr, fpd, &wpd, err))
-                goto done;
-            if (arg_init(&g->src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
-                arg_init(&g->diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
-                layout_init(&g->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err))
-                goto done;
-            g->sp_off = stage_layout(&g->src, &g->diff_dst, wpd, scratch_bytes);
-            dnnl_primitive_desc_destroy(wpd);
-            wpd = NULL;
-            c->n_wg = k + 1;
-        }
-    }
+    if (bwd_weights && conv_build_wgrad(c, &g, fpd, attr, bf16, scratch_bytes, err)) goto done;
     rc = 0;
 done:
     if (rc && err && !err->msg[0])
@@ -374,7 +402,6 @@ done:
                 __FILE__, __LINE__, s->ih, s->iw, s->ic, s->oc, s->k, bf16 ? "bf16" : "fp32");
     if (fpd) dnnl_primitive_desc_destroy(fpd);
     if (dpd) dnnl_primitive_desc_destroy(dpd);
-    if (wpd) dnnl_primitive_desc_destroy(wpd);
     dnnl_primitive_attr_destroy(attr);
     return rc;
 }

@@ -573,11 +573,6 @@ void nn_view_from_nchw(const float *in, const nn_view *v) {
     nn_view_copy(&i, v);
 }
 
-void nn_view_zero(const nn_view *v) {
-    size_t len = (size_t)v->c * v->h * v->w * (v->bf16 ? 2 : 4);
-    for (int n = 0; n < v->n; n++) memset((char *)v->p + nn_vidx(v, n, 0, 0) * (v->bf16 ? 2 : 4), 0, len);
-}
-
 // ---- input gradient of a convolution with few input channels (conv0) ----------------------------
 // oneDNN 2.6 runs conv0's backward-data (64 -> 3 channels, 7x7, stride 2) at 35-60 GFLOP/s here:
 // 3 channels fit none of its blocked kernels. Per input pixel this is a sum over the ~k*k/s^2

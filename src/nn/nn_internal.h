@@ -43,13 +43,6 @@ static inline void nn_vset(const nn_view *v, size_t i, float x) {
     else
         ((float *)v->p)[i] = x;
 }
-// The samples [n0, n0+n) of a view.
-static inline nn_view nn_view_samples(const nn_view *v, int n0, int n) {
-    nn_view r = *v;
-    r.p = (char *)v->p + (size_t)n0 * v->ns * (v->bf16 ? 2 : 4);
-    r.n = n;
-    return r;
-}
 
 // ReLU backward rules of the fused BN+ReLU backward.
 enum { NN_RELU_NONE = 0, NN_RELU_MASK = 1, NN_RELU_RESCALE = 2 };
@@ -115,7 +108,6 @@ void nn_view_copy(const nn_view *src, const nn_view *dst);
 // To / from plain NCHW fp32.
 void nn_view_to_nchw(const nn_view *v, float *out);
 void nn_view_from_nchw(const float *in, const nn_view *v);
-void nn_view_zero(const nn_view *v);
 
 // ---- oneDNN convolution (dnnl_ops.c) -------------------------------------------------------
 typedef struct nn_conv_shape {

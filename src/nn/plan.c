@@ -58,6 +58,126 @@ static void *alloc_elems(size_t n, size_t elem) {
     return q;
 }
 
+// Scratch sizes (elements) of the shared buffers, the largest any layer asks for, and the
+// oneDNN scratchpad (bytes).
+typedef struct plan_sizes {
+    size_t act, dact, tmp, d32, sp;
+} plan_sizes;
+
+// The spatial sizes: stem output h0 x w0, each block's bh x bw, the final fh x fw; the channel block.
+static int plan_geometry(densenet_plan *p, const densenet *net, int h, int w, cx_error *err) {
+    const densenet_config *cfg = &net->cfg;
+    p->h0 = (h - 1) / 2 + 1;
+    p->w0 = (w - 1) / 2 + 1;
+    p->bh[0] = (p->h0 - 1) / 2 + 1;
+    p->bw[0] = (p->w0 - 1) / 2 + 1;
+    for (int b = 1; b < NN_MAX_BLOCKS; b++) {
+        p->bh[b] = p->bh[b - 1] / 2;
+        p->bw[b] = p->bw[b - 1] / 2;
+    }
+    p->fh = p->bh[NN_MAX_BLOCKS - 1];
+    p->fw = p->bw[NN_MAX_BLOCKS - 1];
+    if (p->fh < 1 || p->fw < 1)
+        return cx_fail(err, "plan: input %dx%d is too small for DenseNet (needs at least 32x32)", h, w);
+    const int wb = cfg->bn_size * cfg->growth, gr = cfg->growth;
+    int chans[2 + 2 * NN_MAX_BLOCKS + 1], nc = 0;
+    chans[nc++] = cfg->init_features;
+    chans[nc++] = gr;
+    chans[nc++] = wb;
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        chans[nc++] = net->block_c_in[b];
+        chans[nc++] = net->block_c_out[b];
+    }
+    p->cb = nn_pick_cb(chans, nc);
+    return 0;
+}
+
+// Dense block b's layers, its concatenation buffers and its transition (if any).
+static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
+    const densenet *net = p->net;
+    const densenet_config *cfg = &net->cfg;
+    const int N = p->N, wb = cfg->bn_size * cfg->growth, gr = cfg->growth, bwd_w = p->train;
+    const size_t hw = (size_t)p->bh[b] * p->bw[b];
+    const int cout = net->block_c_out[b];
+    p->layers[b] = cx_calloc((size_t)net->block_layers[b] + 1, sizeof(plan_layer));
+    for (int l = 0; l < net->block_layers[b]; l++) {
+        plan_layer *L = &p->layers[b][l];
+        int cin = net->layers[b][l].c_in;
+        nn_conv_shape s1 = {N, cin, p->bh[b], p->bw[b], wb, p->bh[b], p->bw[b], 1, 1, 0};
+        nn_conv_shape s2 = {N, wb, p->bh[b], p->bw[b], gr, p->bh[b], p->bw[b], 3, 1, 1};
+        if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err) ||
+            nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+            return -1;
+        bn_state_alloc(&L->s1, cin);
+        bn_state_alloc(&L->s2, wb);
+        L->b1 = alloc_elems((size_t)N * wb * hw, sizeof(float));
+        z->act = max_sz(z->act, (size_t)N * max_sz(cin, wb) * hw);
+        z->d32 = max_sz(z->d32, (size_t)N * max_sz(cin, wb) * hw);
+        z->dact = max_sz(z->dact, (size_t)N * max_sz(gr, wb) * hw);
+        z->tmp = max_sz(z->tmp, (size_t)N * gr * hw);
+    }
+    p->block[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
+    p->dblock[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
+    if (p->train) {
+        p->bmean[b] = alloc_elems((size_t)2 * cout, sizeof(double));
+        p->bm2[b] = p->bmean[b] + cout;
+    }
+    if (b < NN_MAX_BLOCKS - 1) {
+        nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
+        if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+            return -1;
+        bn_state_alloc(&p->st[b], cout);
+        z->act = max_sz(z->act, (size_t)N * cout * hw);
+        z->d32 = max_sz(z->d32, (size_t)N * cout * hw);
+        z->tmp = max_sz(z->tmp, (size_t)N * (cout / 2) * hw);
+        z->dact = max_sz(z->dact, (size_t)N * (cout / 2) * hw);
+    }
+    return 0;
+}
+
+// The head's state and every whole-network buffer (stem, norm5 features, pooled, logits, gaze
+// head) plus the shared scratch buffers sized by z.
+static void plan_buffers(densenet_plan *p, const plan_sizes *z) {
+    const densenet *net = p->net;
+    const int N = p->N, C = net->c_final;
+    const size_t fhw = (size_t)p->fh * p->fw, hw0 = (size_t)p->h0 * p->w0;
+    const size_t esz = p->bf16 ? 2 : 4;
+    p->x_c = alloc_elems((size_t)N * 3 * p->H * p->W, esz);
+    p->c0 = alloc_elems((size_t)N * net->cfg.init_features * hw0, sizeof(float));
+    p->F = alloc_elems((size_t)N * C * fhw, sizeof(float));
+    p->dF = alloc_elems((size_t)N * C * fhw, sizeof(float));
+    p->g = alloc_elems((size_t)N * C, sizeof(float));
+    p->dg = alloc_elems((size_t)N * C, sizeof(float));
+    p->logits = alloc_elems((size_t)N * p->K, sizeof(float));
+    p->dlogits = alloc_elems((size_t)N * p->K, sizeof(float));
+    p->gaze = alloc_elems((size_t)N * fhw, sizeof(float));
+    p->dgaze = alloc_elems((size_t)N * fhw, sizeof(float));
+    p->act = alloc_elems(z->act, esz);
+    p->dact = alloc_elems(z->dact, esz);
+    p->tmp = alloc_elems(z->tmp, sizeof(float));
+    p->d32 = alloc_elems(z->d32, sizeof(float));
+}
+
+// Every convolution with its OIHW weights and gradient, for the batched weight conversions.
+static void plan_conv_list(densenet_plan *p) {
+    densenet *net = p->net;
+    size_t cap = (size_t)(2 * net->n_layers_total + 4);
+    p->n_conv = 0;
+    p->convs = cx_malloc(sizeof(nn_conv *) * cap);
+    p->conv_w = cx_malloc(sizeof(float *) * cap);
+    p->conv_dw = cx_malloc(sizeof(float *) * cap);
+#define ADD_CONV(cv, w, dw) (p->convs[p->n_conv] = (cv), p->conv_w[p->n_conv] = (w), p->conv_dw[p->n_conv++] = (dw))
+    ADD_CONV(p->conv0, net->conv0, net->dconv0);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        for (int l = 0; l < net->block_layers[b]; l++) {
+            ADD_CONV(p->layers[b][l].conv1, net->layers[b][l].conv1, net->layers[b][l].dconv1);
+            ADD_CONV(p->layers[b][l].conv2, net->layers[b][l].conv2, net->layers[b][l].dconv2);
+        }
+        if (b < NN_MAX_BLOCKS - 1) ADD_CONV(p->tconv[b], net->trans_conv[b], net->dtrans_conv[b]);
+    }
+#undef ADD_CONV
+}
+
 densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_precision prec,
                                     nn_mode mode, cx_error *err) {
     const densenet_config *cfg = &net->cfg;
@@ -75,119 +195,31 @@ densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_p
     p->bf16 = prec == NN_BF16;
     p->train = mode == NN_TRAIN;
     p->K = cfg->num_classes;
-    p->h0 = (h - 1) / 2 + 1;
-    p->w0 = (w - 1) / 2 + 1;
-    p->bh[0] = (p->h0 - 1) / 2 + 1;
-    p->bw[0] = (p->w0 - 1) / 2 + 1;
-    for (int b = 1; b < NN_MAX_BLOCKS; b++) {
-        p->bh[b] = p->bh[b - 1] / 2;
-        p->bw[b] = p->bw[b - 1] / 2;
-    }
-    p->fh = p->bh[NN_MAX_BLOCKS - 1];
-    p->fw = p->bw[NN_MAX_BLOCKS - 1];
-    if (p->fh < 1 || p->fw < 1) {
-        cx_fail(err, "plan: input %dx%d is too small for DenseNet (needs at least 32x32)", h, w);
+    if (plan_geometry(p, net, h, w, err)) {
         free(p);
         return NULL;
     }
-    const int N = batch, wb = cfg->bn_size * cfg->growth, gr = cfg->growth;
-    int chans[2 + 2 * NN_MAX_BLOCKS + 1], nc = 0;
-    chans[nc++] = cfg->init_features;
-    chans[nc++] = gr;
-    chans[nc++] = wb;
-    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
-        chans[nc++] = net->block_c_in[b];
-        chans[nc++] = net->block_c_out[b];
-    }
-    p->cb = nn_pick_cb(chans, nc);
-
-    // ---- primitives, and the scratch sizes (elements) -------------------------------------
-    size_t act = 0, dact = 0, tmp = 0, d32 = 0, sp = 0;
-    const int bwd_w = p->train;
+    const int N = batch;
+    plan_sizes z = {0};
     nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
     // no backward-data primitive: conv0's input gradient is nn_conv_input_grad
-    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, bwd_w, &sp, err)) goto fail;
+    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, &z.sp, err)) goto fail;
     size_t hw0 = (size_t)p->h0 * p->w0;
-    tmp = max_sz(tmp, (size_t)N * cfg->init_features * hw0);
-    d32 = max_sz(d32, (size_t)N * cfg->init_features * hw0);
-    dact = max_sz(dact, (size_t)N * cfg->init_features * hw0);
+    z.tmp = max_sz(z.tmp, (size_t)N * cfg->init_features * hw0);
+    z.d32 = max_sz(z.d32, (size_t)N * cfg->init_features * hw0);
+    z.dact = max_sz(z.dact, (size_t)N * cfg->init_features * hw0);
     bn_state_alloc(&p->s0, cfg->init_features);
-    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
-        const size_t hw = (size_t)p->bh[b] * p->bw[b];
-        const int cout = net->block_c_out[b];
-        p->layers[b] = cx_calloc((size_t)net->block_layers[b] + 1, sizeof(plan_layer));
-        for (int l = 0; l < net->block_layers[b]; l++) {
-            plan_layer *L = &p->layers[b][l];
-            int cin = net->layers[b][l].c_in;
-            nn_conv_shape s1 = {N, cin, p->bh[b], p->bw[b], wb, p->bh[b], p->bw[b], 1, 1, 0};
-            nn_conv_shape s2 = {N, wb, p->bh[b], p->bw[b], gr, p->bh[b], p->bw[b], 3, 1, 1};
-            if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err) ||
-                nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err))
-                goto fail;
-            bn_state_alloc(&L->s1, cin);
-            bn_state_alloc(&L->s2, wb);
-            L->b1 = alloc_elems((size_t)N * wb * hw, sizeof(float));
-            act = max_sz(act, (size_t)N * max_sz(cin, wb) * hw);
-            d32 = max_sz(d32, (size_t)N * max_sz(cin, wb) * hw);
-            dact = max_sz(dact, (size_t)N * max_sz(gr, wb) * hw);
-            tmp = max_sz(tmp, (size_t)N * gr * hw);
-        }
-        p->block[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
-        p->dblock[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
-        if (p->train) {
-            p->bmean[b] = alloc_elems((size_t)2 * cout, sizeof(double));
-            p->bm2[b] = p->bmean[b] + cout;
-        }
-        if (b < NN_MAX_BLOCKS - 1) {
-            nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
-            if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &sp, err))
-                goto fail;
-            bn_state_alloc(&p->st[b], cout);
-            act = max_sz(act, (size_t)N * cout * hw);
-            d32 = max_sz(d32, (size_t)N * cout * hw);
-            tmp = max_sz(tmp, (size_t)N * (cout / 2) * hw);
-            dact = max_sz(dact, (size_t)N * (cout / 2) * hw);
-        }
-    }
-    const int C = net->c_final;
-    const size_t fhw = (size_t)p->fh * p->fw;
-    bn_state_alloc(&p->s5, C);
-    d32 = max_sz(d32, (size_t)N * C * fhw); // norm5 pre-ReLU tap
-    const size_t esz = p->bf16 ? 2 : 4;
-    p->x_c = alloc_elems((size_t)N * 3 * h * w, esz);
-    p->c0 = alloc_elems((size_t)N * cfg->init_features * hw0, sizeof(float));
-    p->F = alloc_elems((size_t)N * C * fhw, sizeof(float));
-    p->dF = alloc_elems((size_t)N * C * fhw, sizeof(float));
-    p->g = alloc_elems((size_t)N * C, sizeof(float));
-    p->dg = alloc_elems((size_t)N * C, sizeof(float));
-    p->logits = alloc_elems((size_t)N * p->K, sizeof(float));
-    p->dlogits = alloc_elems((size_t)N * p->K, sizeof(float));
-    p->gaze = alloc_elems((size_t)N * fhw, sizeof(float));
-    p->dgaze = alloc_elems((size_t)N * fhw, sizeof(float));
-    p->act = alloc_elems(act, esz);
-    p->dact = alloc_elems(dact, esz);
-    p->tmp = alloc_elems(tmp, sizeof(float));
-    p->d32 = alloc_elems(d32, sizeof(float));
-    // every convolution with its OIHW weights and gradient, for the batched weight conversions
-    p->n_conv = 0;
-    p->convs = cx_malloc(sizeof(nn_conv *) * (size_t)(2 * net->n_layers_total + 4));
-    p->conv_w = cx_malloc(sizeof(float *) * (size_t)(2 * net->n_layers_total + 4));
-    p->conv_dw = cx_malloc(sizeof(float *) * (size_t)(2 * net->n_layers_total + 4));
-#define ADD_CONV(cv, w, dw) (p->convs[p->n_conv] = (cv), p->conv_w[p->n_conv] = (w), p->conv_dw[p->n_conv++] = (dw))
-    ADD_CONV(p->conv0, net->conv0, net->dconv0);
-    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
-        for (int l = 0; l < net->block_layers[b]; l++) {
-            ADD_CONV(p->layers[b][l].conv1, net->layers[b][l].conv1, net->layers[b][l].dconv1);
-            ADD_CONV(p->layers[b][l].conv2, net->layers[b][l].conv2, net->layers[b][l].dconv2);
-        }
-        if (b < NN_MAX_BLOCKS - 1) ADD_CONV(p->tconv[b], net->trans_conv[b], net->dtrans_conv[b]);
-    }
-#undef ADD_CONV
-    p->scratchpad_bytes = sp;
-    p->scratchpad = cx_aligned_alloc(max_sz(sp, 64));
+    for (int b = 0; b < NN_MAX_BLOCKS; b++)
+        if (plan_block(p, b, &z, err)) goto fail;
+    bn_state_alloc(&p->s5, net->c_final);
+    z.d32 = max_sz(z.d32, (size_t)N * net->c_final * p->fh * p->fw); // norm5 pre-ReLU tap
+    plan_buffers(p, &z);
+    plan_conv_list(p);
+    p->scratchpad_bytes = z.sp;
+    p->scratchpad = cx_aligned_alloc(max_sz(z.sp, 64));
     cx_verbose("nn: plan %s N=%d %dx%d %s %s, channel block %d, conv0 impl %s, scratchpad %.1f MB",
                cfg->arch, N, h, w, p->bf16 ? "bf16" : "fp32", p->train ? "train" : "eval", p->cb,
-               nn_conv_impl(p->conv0), sp / 1048576.0);
+               nn_conv_impl(p->conv0), z.sp / 1048576.0);
     return p;
 fail:
     cx_fail_wrap(err, "plan %s N=%d %dx%d", cfg->arch, N, h, w);
@@ -245,17 +277,12 @@ static int tap_is(const densenet_plan *p, tap_kind k, int b, int l) {
     return p->tap == k && p->tap_b == b && p->tap_l == l;
 }
 
-int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaze,
-                     cx_error *err) {
+// conv0 (source kept for the weight gradient), norm0, relu0 into r0 = p->tmp [N,64,h0,w0].
+static int forward_stem(densenet_plan *p, const float *x, nn_view *r0, cx_error *err) {
     densenet *net = p->net;
     const densenet_config *cfg = &net->cfg;
-    const int N = p->N, wb = cfg->bn_size * cfg->growth, gr = cfg->growth;
-    p->tap_has_act = p->tap_has_grad = 0;
-    p->ran_forward = 0;
-
-    // conv0 (source kept for the weight gradient)
-    nn_view xin = nn_view_make((void *)x, N, 3, p->H, p->W, 1, 0);
-    nn_view xc = nn_view_make(p->x_c, N, 3, p->H, p->W, 1, 0);
+    nn_view xin = nn_view_make((void *)x, p->N, 3, p->H, p->W, 1, 0);
+    nn_view xc = nn_view_make(p->x_c, p->N, 3, p->H, p->W, 1, 0);
     xc.bf16 = p->bf16;
     nn_view_copy(&xin, &xc);
     if (p->train) densenet_weights_changed(net); // Adam follows a training forward
@@ -267,65 +294,68 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
         return cx_fail_wrap(err, "features.conv0");
     nn_view c0 = plan_view(p, p->c0, cfg->init_features, p->h0, p->w0, 0, 0);
     if (tap_is(p, TAP_CONV0, 0, 0)) plan_tap_store(p, &c0, 0);
-    // norm0, relu0, pool0 -> the first channels of block 1
     bn_stats(p, &net->norm0, &p->s0, &c0);
     if (tap_is(p, TAP_NORM0, 0, 0)) tap_pre_relu(p, &net->norm0, &p->s0, &c0);
-    nn_view r0 = plan_view(p, p->tmp, cfg->init_features, p->h0, p->w0, 0, 0);
-    nn_bn_apply(&c0, p->s0.mean, p->s0.rstd, net->norm0.gamma, net->norm0.beta, 1, &r0);
-    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
-        const int bh = p->bh[b], bw = p->bw[b], cout = net->block_c_out[b];
-        const size_t ns = (size_t)cout * bh * bw;
-        nn_view in = plan_view(p, p->block[b], net->block_c_in[b], bh, bw, ns, 0);
-        if (b == 0) {
-            nn_maxpool_forward(&r0, &in);
-            if (tap_is(p, TAP_POOL0, 0, 0)) plan_tap_store(p, &in, 0);
-        }
-        block_moments(p, b, 0, &in);
-        for (int l = 0; l < net->block_layers[b]; l++) {
-            const nn_layer_ref *R = &net->layers[b][l];
-            plan_layer *L = &p->layers[b][l];
-            // norm1 relu1 conv1 on the concatenation so far
-            nn_view xl = plan_view(p, p->block[b], R->c_in, bh, bw, ns, 0);
-            nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
-            bn_stats_block(p, &R->norm1, &L->s1, b, &xl);
-            nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
-            if (nn_conv_forward(L->conv1, p->act, L->b1, p->scratchpad, err))
-                return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1", b + 1, l + 1);
-            nn_view b1 = plan_view(p, L->b1, wb, bh, bw, 0, 0);
-            if (tap_is(p, TAP_CONV1, b, l)) plan_tap_store(p, &b1, 0);
-            // norm2 relu2 conv2 -> 32 new channels appended to the block buffer
-            bn_stats(p, &R->norm2, &L->s2, &b1);
-            if (tap_is(p, TAP_NORM2, b, l)) tap_pre_relu(p, &R->norm2, &L->s2, &b1);
-            nn_view a2 = plan_view(p, p->act, wb, bh, bw, 0, p->bf16);
-            nn_bn_apply(&b1, L->s2.mean, L->s2.rstd, R->norm2.gamma, R->norm2.beta, 1, &a2);
-            if (nn_conv_forward(L->conv2, p->act, p->tmp, p->scratchpad, err))
-                return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2", b + 1, l + 1);
-            nn_view y2 = plan_view(p, p->tmp, gr, bh, bw, 0, 0);
-            if (tap_is(p, TAP_CONV2, b, l)) plan_tap_store(p, &y2, 0);
-            nn_view slot = plan_view(p, p->block[b] + (size_t)R->c_in * bh * bw, gr, bh, bw, ns, 0);
-            nn_view_copy(&y2, &slot);
-            block_moments(p, b, R->c_in, &slot);
-        }
-        nn_view full = plan_view(p, p->block[b], cout, bh, bw, ns, 0);
-        if (tap_is(p, TAP_BLOCK, b, 0)) plan_tap_store(p, &full, 0);
-        if (b == NN_MAX_BLOCKS - 1) break;
-        // transition: norm relu conv1x1 (C -> C/2), avg-pool 2x2 -> first channels of block b+1
-        const nn_bn_ref *tn = &net->trans_norm[b];
-        bn_stats_block(p, tn, &p->st[b], b, &full);
-        nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
-        nn_bn_apply(&full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
-        if (nn_conv_forward(p->tconv[b], p->act, p->tmp, p->scratchpad, err))
-            return cx_fail_wrap(err, "transition%d.conv", b + 1);
-        nn_view tc = plan_view(p, p->tmp, cout / 2, bh, bw, 0, 0);
-        if (tap_is(p, TAP_TCONV, b, 0)) plan_tap_store(p, &tc, 0);
-        const int nh = p->bh[b + 1], nw = p->bw[b + 1];
-        nn_view next = plan_view(p, p->block[b + 1], cout / 2, nh, nw,
-                                 (size_t)net->block_c_out[b + 1] * nh * nw, 0);
-        nn_avgpool_forward(&tc, &next);
-        if (tap_is(p, TAP_TPOOL, b, 0)) plan_tap_store(p, &next, 0);
-    }
-    // norm5, relu (functional in torchvision), global average pool, classifier
-    const int B = NN_MAX_BLOCKS - 1, C = net->c_final;
+    *r0 = plan_view(p, p->tmp, cfg->init_features, p->h0, p->w0, 0, 0);
+    nn_bn_apply(&c0, p->s0.mean, p->s0.rstd, net->norm0.gamma, net->norm0.beta, 1, r0);
+    return 0;
+}
+
+// Dense layer l of block b: norm1 relu1 conv1 on the concatenation so far, norm2 relu2 conv2
+// -> growth new channels appended to the block buffer.
+static int forward_dense_layer(densenet_plan *p, int b, int l, cx_error *err) {
+    densenet *net = p->net;
+    const int wb = net->cfg.bn_size * net->cfg.growth, gr = net->cfg.growth;
+    const int bh = p->bh[b], bw = p->bw[b];
+    const size_t ns = (size_t)net->block_c_out[b] * bh * bw;
+    const nn_layer_ref *R = &net->layers[b][l];
+    plan_layer *L = &p->layers[b][l];
+    nn_view xl = plan_view(p, p->block[b], R->c_in, bh, bw, ns, 0);
+    nn_view a1 = plan_view(p, p->act, R->c_in, bh, bw, 0, p->bf16);
+    bn_stats_block(p, &R->norm1, &L->s1, b, &xl);
+    nn_bn_apply(&xl, L->s1.mean, L->s1.rstd, R->norm1.gamma, R->norm1.beta, 1, &a1);
+    if (nn_conv_forward(L->conv1, p->act, L->b1, p->scratchpad, err))
+        return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv1", b + 1, l + 1);
+    nn_view b1 = plan_view(p, L->b1, wb, bh, bw, 0, 0);
+    if (tap_is(p, TAP_CONV1, b, l)) plan_tap_store(p, &b1, 0);
+    bn_stats(p, &R->norm2, &L->s2, &b1);
+    if (tap_is(p, TAP_NORM2, b, l)) tap_pre_relu(p, &R->norm2, &L->s2, &b1);
+    nn_view a2 = plan_view(p, p->act, wb, bh, bw, 0, p->bf16);
+    nn_bn_apply(&b1, L->s2.mean, L->s2.rstd, R->norm2.gamma, R->norm2.beta, 1, &a2);
+    if (nn_conv_forward(L->conv2, p->act, p->tmp, p->scratchpad, err))
+        return cx_fail_wrap(err, "denseblock%d.denselayer%d.conv2", b + 1, l + 1);
+    nn_view y2 = plan_view(p, p->tmp, gr, bh, bw, 0, 0);
+    if (tap_is(p, TAP_CONV2, b, l)) plan_tap_store(p, &y2, 0);
+    nn_view slot = plan_view(p, p->block[b] + (size_t)R->c_in * bh * bw, gr, bh, bw, ns, 0);
+    nn_view_copy(&y2, &slot);
+    block_moments(p, b, R->c_in, &slot);
+    return 0;
+}
+
+// Transition b: norm relu conv1x1 (C -> C/2), avg-pool 2x2 -> first channels of block b+1.
+static int forward_transition(densenet_plan *p, int b, const nn_view *full, cx_error *err) {
+    densenet *net = p->net;
+    const int bh = p->bh[b], bw = p->bw[b], cout = net->block_c_out[b];
+    const nn_bn_ref *tn = &net->trans_norm[b];
+    bn_stats_block(p, tn, &p->st[b], b, full);
+    nn_view at = plan_view(p, p->act, cout, bh, bw, 0, p->bf16);
+    nn_bn_apply(full, p->st[b].mean, p->st[b].rstd, tn->gamma, tn->beta, 1, &at);
+    if (nn_conv_forward(p->tconv[b], p->act, p->tmp, p->scratchpad, err))
+        return cx_fail_wrap(err, "transition%d.conv", b + 1);
+    nn_view tc = plan_view(p, p->tmp, cout / 2, bh, bw, 0, 0);
+    if (tap_is(p, TAP_TCONV, b, 0)) plan_tap_store(p, &tc, 0);
+    const int nh = p->bh[b + 1], nw = p->bw[b + 1];
+    nn_view next = plan_view(p, p->block[b + 1], cout / 2, nh, nw,
+                             (size_t)net->block_c_out[b + 1] * nh * nw, 0);
+    nn_avgpool_forward(&tc, &next);
+    if (tap_is(p, TAP_TPOOL, b, 0)) plan_tap_store(p, &next, 0);
+    return 0;
+}
+
+// norm5, relu (functional in torchvision), global average pool, classifier, gaze head.
+static void forward_head(densenet_plan *p, float *logits, float *gaze) {
+    densenet *net = p->net;
+    const int B = NN_MAX_BLOCKS - 1, C = net->c_final, N = p->N;
     nn_view x5 = plan_view(p, p->block[B], C, p->fh, p->fw, 0, 0);
     bn_stats_block(p, &net->norm5, &p->s5, B, &x5);
     if (tap_is(p, TAP_NORM5, 0, 0)) tap_pre_relu(p, &net->norm5, &p->s5, &x5);
@@ -335,10 +365,36 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
     nn_gap_forward(&F, p->g);
     nn_linear_forward(p->g, net->cls_w, net->cls_b, N, C, p->K, p->logits);
     if (logits) memcpy(logits, p->logits, sizeof(float) * N * p->K);
-    if (cfg->gaze_head) {
+    if (net->cfg.gaze_head) {
         nn_gaze_forward(&F, net->gaze_w, net->gaze_b[0], p->gaze);
         if (gaze) memcpy(gaze, p->gaze, sizeof(float) * N * p->fh * p->fw);
     }
+}
+
+int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaze,
+                     cx_error *err) {
+    densenet *net = p->net;
+    p->tap_has_act = p->tap_has_grad = 0;
+    p->ran_forward = 0;
+    nn_view r0;
+    if (forward_stem(p, x, &r0, err)) return -1;
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        const int bh = p->bh[b], bw = p->bw[b], cout = net->block_c_out[b];
+        const size_t ns = (size_t)cout * bh * bw;
+        if (b == 0) { // pool0 -> the first channels of block 1
+            nn_view in = plan_view(p, p->block[0], net->block_c_in[0], bh, bw, ns, 0);
+            nn_maxpool_forward(&r0, &in);
+            if (tap_is(p, TAP_POOL0, 0, 0)) plan_tap_store(p, &in, 0);
+        }
+        nn_view in = plan_view(p, p->block[b], net->block_c_in[b], bh, bw, ns, 0);
+        block_moments(p, b, 0, &in);
+        for (int l = 0; l < net->block_layers[b]; l++)
+            if (forward_dense_layer(p, b, l, err)) return -1;
+        nn_view full = plan_view(p, p->block[b], cout, bh, bw, ns, 0);
+        if (tap_is(p, TAP_BLOCK, b, 0)) plan_tap_store(p, &full, 0);
+        if (b < NN_MAX_BLOCKS - 1 && forward_transition(p, b, &full, err)) return -1;
+    }
+    forward_head(p, logits, gaze);
     p->ran_forward = 1;
     return 0;
 }

@@ -124,6 +124,76 @@ static int hang_subtree(transport *t, int root) {
 // Solves the problem from a basic feasible start: bi, bj, flow [m + k - 1] (a spanning tree of
 // cells carrying supply [m] to demand [k]); they are updated in place. Returns 0 and the optimal
 // cost sum flow * cost (in mass units), or -1.
+// Block search: scans cells cyclically from the cursor (row, column), kept between pivots; after each
+// block takes the most negative reduced cost seen so far. Returns the cell, or n_cells when a
+// full cycle found none (optimal).
+static size_t entering_cell(const transport *t, size_t n_cells, size_t block, double eps,
+                            int cursor[2]) {
+    const int m = t->m, k = t->k;
+    int ci = cursor[0], cj = cursor[1];
+    double best = -eps;
+    size_t best_c = n_cells, in_block = 0;
+    for (size_t scanned = 0; scanned < n_cells; scanned++) {
+        const double *crow = t->cost + (size_t)ci * k;
+        double r = crow[cj] - t->pot[ci] - t->pot[m + cj];
+        if (r < best) best = r, best_c = (size_t)ci * k + cj;
+        if (++cj == k) cj = 0, ci = ci + 1 == m ? 0 : ci + 1;
+        if (++in_block == block) {
+            if (best_c < n_cells) break;
+            in_block = 0;
+        }
+    }
+    cursor[0] = ci, cursor[1] = cj;
+    return best_c;
+}
+
+// One pivot: cell best_c enters the basis, the cycle it closes shifts theta, the last blocking
+// edge leaves, and the subtree cut off re-hangs with its potentials. path_a, path_b [m+k] scratch.
+static void pivot_in(transport *t, size_t best_c, int *path_a, int *path_b) {
+    const int m = t->m, k = t->k;
+    const double *cost = t->cost;
+    int ei = (int)(best_c / k), ej = (int)(best_c % k);
+    // Cycle: entering cell (ei, ej) + tree path from column node to row node. Edges at even
+    // distance from either end of the path lose theta, odd ones gain it.
+    int x = m + ej, y = ei, lb = 0, la = 0;
+    while (t->depth[x] > t->depth[y])
+        path_b[lb++] = t->parent_edge[x], x = other_end(t, t->parent_edge[x], x);
+    while (t->depth[y] > t->depth[x])
+        path_a[la++] = t->parent_edge[y], y = other_end(t, t->parent_edge[y], y);
+    while (x != y) {
+        path_b[lb++] = t->parent_edge[x], x = other_end(t, t->parent_edge[x], x);
+        path_a[la++] = t->parent_edge[y], y = other_end(t, t->parent_edge[y], y);
+    }
+    // Leaving edge: the last blocking edge met when walking the cycle from the apex along
+    // the entering edge's direction (apex -> row side -> entering -> column side -> apex).
+    int64_t theta = INT64_MAX;
+    int leave = -1, leave_on_row_side = 0;
+    for (int q = la - 1; q >= 0; q--)
+        if (q % 2 == 0 && t->flow[path_a[q]] <= theta)
+            theta = t->flow[path_a[q]], leave = path_a[q], leave_on_row_side = 1;
+    for (int q = 0; q < lb; q++)
+        if (q % 2 == 0 && t->flow[path_b[q]] <= theta)
+            theta = t->flow[path_b[q]], leave = path_b[q], leave_on_row_side = 0;
+    CX_ASSERT(leave >= 0);
+    for (int q = 0; q < la; q++)
+        t->flow[path_a[q]] += q % 2 ? theta : -theta;
+    for (int q = 0; q < lb; q++)
+        t->flow[path_b[q]] += q % 2 ? theta : -theta;
+    // Swap the slot: the leaving cell's subtree (the side holding the entering cell's row
+    // node if the leaving edge is on the row side, else its column node) re-hangs from the
+    // entering cell's other end.
+    unlink_half(t, 2 * leave, t->bi[leave]);
+    unlink_half(t, 2 * leave + 1, m + t->bj[leave]);
+    t->bi[leave] = ei, t->bj[leave] = ej, t->flow[leave] = theta;
+    link_half(t, 2 * leave, ei);
+    link_half(t, 2 * leave + 1, m + ej);
+    int in_sub = leave_on_row_side ? ei : m + ej, outside = leave_on_row_side ? m + ej : ei;
+    t->parent_edge[in_sub] = leave;
+    t->depth[in_sub] = t->depth[outside] + 1;
+    t->pot[in_sub] = cost[best_c] - t->pot[outside];
+    hang_subtree(t, in_sub);
+}
+
 static int transport_solve(int m, int k, const double *cost, int *bi, int *bj, int64_t *flow,
                            double *total_cost) {
     transport t = {.m = m, .k = k, .nb = m + k - 1, .cost = cost, .bi = bi, .bj = bj, .flow = flow};
@@ -153,66 +223,14 @@ static int transport_solve(int m, int k, const double *cost, int *bi, int *bj, i
     const double eps = 1e-11 * (1.0 + max_cost);
     size_t block = (size_t)sqrt((double)n_cells);
     if (block < 10) block = 10;
-    int ci = 0, cj = 0; // pricing cursor (row, column), kept between pivots
+    int cursor[2] = {0, 0}; // pricing cursor (row, column), kept between pivots
     for (long pivot = 0; rc == 1 && pivot < 5000000; pivot++) {
-        // Block search: scan cells cyclically; after each block take the most negative reduced
-        // cost seen so far; a full cycle without one means optimal.
-        double best = -eps;
-        size_t best_c = n_cells, in_block = 0;
-        for (size_t scanned = 0; scanned < n_cells; scanned++) {
-            const double *crow = cost + (size_t)ci * k;
-            double r = crow[cj] - t.pot[ci] - t.pot[m + cj];
-            if (r < best) best = r, best_c = (size_t)ci * k + cj;
-            if (++cj == k) cj = 0, ci = ci + 1 == m ? 0 : ci + 1;
-            if (++in_block == block) {
-                if (best_c < n_cells) break;
-                in_block = 0;
-            }
-        }
+        size_t best_c = entering_cell(&t, n_cells, block, eps, cursor);
         if (best_c == n_cells) {
             rc = 0;
             break;
         }
-        int ei = (int)(best_c / k), ej = (int)(best_c % k);
-        // Cycle: entering cell (ei, ej) + tree path from column node to row node. Edges at even
-        // distance from either end of the path lose theta, odd ones gain it.
-        int x = m + ej, y = ei, lb = 0, la = 0;
-        while (t.depth[x] > t.depth[y])
-            path_b[lb++] = t.parent_edge[x], x = other_end(&t, t.parent_edge[x], x);
-        while (t.depth[y] > t.depth[x])
-            path_a[la++] = t.parent_edge[y], y = other_end(&t, t.parent_edge[y], y);
-        while (x != y) {
-            path_b[lb++] = t.parent_edge[x], x = other_end(&t, t.parent_edge[x], x);
-            path_a[la++] = t.parent_edge[y], y = other_end(&t, t.parent_edge[y], y);
-        }
-        // Leaving edge: the last blocking edge met when walking the cycle from the apex along
-        // the entering edge's direction (apex -> row side -> entering -> column side -> apex).
-        int64_t theta = INT64_MAX;
-        int leave = -1, leave_on_row_side = 0;
-        for (int q = la - 1; q >= 0; q--)
-            if (q % 2 == 0 && t.flow[path_a[q]] <= theta)
-                theta = t.flow[path_a[q]], leave = path_a[q], leave_on_row_side = 1;
-        for (int q = 0; q < lb; q++)
-            if (q % 2 == 0 && t.flow[path_b[q]] <= theta)
-                theta = t.flow[path_b[q]], leave = path_b[q], leave_on_row_side = 0;
-        CX_ASSERT(leave >= 0);
-        for (int q = 0; q < la; q++)
-            t.flow[path_a[q]] += q % 2 ? theta : -theta;
-        for (int q = 0; q < lb; q++)
-            t.flow[path_b[q]] += q % 2 ? theta : -theta;
-        // Swap the slot: the leaving cell's subtree (the side holding the entering cell's row
-        // node if the leaving edge is on the row side, else its column node) re-hangs from the
-        // entering cell's other end.
-        unlink_half(&t, 2 * leave, t.bi[leave]);
-        unlink_half(&t, 2 * leave + 1, m + t.bj[leave]);
-        t.bi[leave] = ei, t.bj[leave] = ej, t.flow[leave] = theta;
-        link_half(&t, 2 * leave, ei);
-        link_half(&t, 2 * leave + 1, m + ej);
-        int in_sub = leave_on_row_side ? ei : m + ej, outside = leave_on_row_side ? m + ej : ei;
-        t.parent_edge[in_sub] = leave;
-        t.depth[in_sub] = t.depth[outside] + 1;
-        t.pot[in_sub] = cost[best_c] - t.pot[outside];
-        hang_subtree(&t, in_sub);
+        pivot_in(&t, best_c, path_a, path_b);
     }
     if (rc == 0) {
         double c = 0;

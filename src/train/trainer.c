@@ -202,6 +202,56 @@ static void trainer_free(trainer *t) {
     free(t->val_rows);
 }
 
+// The training and validation rows, the global batch (at most the training images) and this
+// rank's shard [shard_lo, shard_lo + shard_n) of it.
+static int setup_rows(trainer *t, cx_error *err) {
+    const train_opts *o = t->o;
+    const pack *pk = t->pk;
+    t->n_train = choose_train_rows(pk, o->max_images, o->seed, &t->train_rows);
+    t->n_val = pack_split_rows(pk, SPLIT_VALIDATE, &t->val_rows);
+    if (t->n_train == 0) return cx_fail(err, "%s: no training images (split 'train' is empty)", pk->dir);
+    t->batch = o->batch;
+    if (t->batch > t->n_train) {
+        if (t->rank == 0)
+            cx_warn("--batch %d is larger than the %" PRId64 " training images: using %" PRId64,
+                    o->batch, t->n_train, t->n_train);
+        t->batch = (int)t->n_train;
+    }
+    if (t->batch < t->world)
+        return cx_fail(err, "global batch %d is smaller than the %d MPI ranks", t->batch, t->world);
+    if (t->n_val == 0 && t->rank == 0)
+        cx_warn("%s: no validation images: the scheduler and best.safetensors follow the "
+                "training loss", pk->dir);
+    t->n_batches = t->n_train / t->batch; // the last partial batch is dropped (order changes per epoch)
+    t->shard_lo = t->rank * t->batch / t->world;
+    t->shard_n = (t->rank + 1) * t->batch / t->world - t->shard_lo;
+    return 0;
+}
+
+// The network (seeded, or from --init), its training and evaluation plans, the optimiser.
+static int setup_network(trainer *t, cx_error *err) {
+    const train_opts *o = t->o;
+    const pack *pk = t->pk;
+    t->net = densenet_create(&t->cfg);
+    if (!t->net) return cx_fail(err, "cannot create %s", t->cfg.arch);
+    densenet_init(t->net, o->seed);
+    if (o->init_path && !o->resume && train_init_weights(t->net, o->init_path, err))
+        return -1;
+    const int eb = o->eval_batch > 0 ? o->eval_batch : o->batch;
+    t->plan = densenet_plan_create(t->net, t->shard_n, pk->size, pk->size, o->precision, NN_TRAIN, err);
+    if (!t->plan) return -1;
+    t->eval_plan = densenet_plan_create(t->net, eb, pk->size, pk->size, o->precision, NN_EVAL, err);
+    if (!t->eval_plan) return -1;
+    densenet_plan_feature_hw(t->plan, &t->fh, &t->fw);
+    size_t np;
+    densenet_params(t->net, &np);
+    nn_adam_init(&t->opt, np, (float)o->lr);
+    t->opt.beta1 = 0.9f;
+    t->opt.beta2 = 0.999f;
+    t->opt.eps = 1e-8f;
+    return 0;
+}
+
 static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_error *err) {
     memset(t, 0, sizeof *t);
     t->o = o;
@@ -224,42 +274,7 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
     if (t->cfg.gaze_head && pk->n_gaze == 0)
         cx_warn("--gaze-lambda %g but the pack %s has no gaze maps: the gaze term stays 0",
                 o->gaze_lambda, pk->dir);
-    t->n_train = choose_train_rows(pk, o->max_images, o->seed, &t->train_rows);
-    t->n_val = pack_split_rows(pk, SPLIT_VALIDATE, &t->val_rows);
-    if (t->n_train == 0) return cx_fail(err, "%s: no training images (split 'train' is empty)", pk->dir);
-    t->batch = o->batch;
-    if (t->batch > t->n_train) {
-        if (t->rank == 0)
-            cx_warn("--batch %d is larger than the %" PRId64 " training images: using %" PRId64,
-                    o->batch, t->n_train, t->n_train);
-        t->batch = (int)t->n_train;
-    }
-    if (t->batch < t->world)
-        return cx_fail(err, "global batch %d is smaller than the %d MPI ranks", t->batch, t->world);
-    if (t->n_val == 0 && t->rank == 0)
-        cx_warn("%s: no validation images: the scheduler and best.safetensors follow the "
-                "training loss", pk->dir);
-    t->n_batches = t->n_train / t->batch; // the last partial batch is dropped (order changes per epoch)
-    t->shard_lo = t->rank * t->batch / t->world;
-    t->shard_n = (t->rank + 1) * t->batch / t->world - t->shard_lo;
-
-    t->net = densenet_create(&t->cfg);
-    if (!t->net) return cx_fail(err, "cannot create %s", t->cfg.arch);
-    densenet_init(t->net, o->seed);
-    if (o->init_path && !o->resume && train_init_weights(t->net, o->init_path, err))
-        return -1;
-    const int eb = o->eval_batch > 0 ? o->eval_batch : o->batch;
-    t->plan = densenet_plan_create(t->net, t->shard_n, pk->size, pk->size, o->precision, NN_TRAIN, err);
-    if (!t->plan) return -1;
-    t->eval_plan = densenet_plan_create(t->net, eb, pk->size, pk->size, o->precision, NN_EVAL, err);
-    if (!t->eval_plan) return -1;
-    densenet_plan_feature_hw(t->plan, &t->fh, &t->fw);
-    size_t np;
-    densenet_params(t->net, &np);
-    nn_adam_init(&t->opt, np, (float)o->lr);
-    t->opt.beta1 = 0.9f;
-    t->opt.beta2 = 0.999f;
-    t->opt.eps = 1e-8f;
+    if (setup_rows(t, err) || setup_network(t, err)) return -1;
     plateau_init(&t->st.sched, o->lr, o->patience, o->early_stop, 0.5);
     train_data_fingerprint(pk, t->fingerprint);
     train_identity_make(o, &t->cfg, t->fingerprint, &t->id);
@@ -277,7 +292,7 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
     }
     if (t->rank == 0 && cx_mkdir_p(o->out_dir, err)) return -1;
     // Every rank starts from rank 0's weights and BN statistics.
-    size_t nb;
+    size_t np, nb;
     float *params = densenet_params(t->net, &np), *buffers = densenet_buffers(t->net, &nb);
     dist_bcast_bytes(params, np * sizeof *params, 0);
     dist_bcast_bytes(buffers, nb * sizeof *buffers, 0);
@@ -293,6 +308,28 @@ static int trainer_setup(trainer *t, const train_opts *o, const pack *pk, cx_err
 }
 
 // One epoch's batches from t->st.batch on. Returns 1 when stopped by stop_after_batches.
+// Images with gaze among the global batch rows grow [B] (g_all) and among this rank's shard (g_mine).
+static void count_gaze(const trainer *t, const int64_t *grow, int64_t *g_all, int64_t *g_mine) {
+    const pack *pk = t->pk;
+    *g_all = *g_mine = 0;
+    for (int i = 0; i < t->batch; i++) {
+        int has = pk->gaze_row && pk->gaze_row[grow[i]] >= 0;
+        *g_all += has;
+        if (i >= t->shard_lo && i < t->shard_lo + t->shard_n) *g_mine += has;
+    }
+}
+
+// A checkpoint inside the epoch: the loss sums of all ranks, the epoch's time so far.
+static int checkpoint_mid_epoch(trainer *t, double t_epoch0, cx_error *err) {
+    train_state snap = t->st;
+    double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
+    dist_allreduce_sum_f64(sums, 2);
+    snap.sum_bce = sums[0];
+    snap.sum_gaze = sums[1];
+    snap.epoch_seconds += cx_now_s() - t_epoch0;
+    return checkpoint(t, &snap, err);
+}
+
 static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *calls_batches,
                        int64_t *images, double *busy_s, cx_error *err) {
     const train_opts *o = t->o;
@@ -318,12 +355,8 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
     while (t->st.batch < t->n_batches) {
         double t0 = cx_now_s();
         const int64_t *grow = perm + t->st.batch * B;
-        int64_t g_all = 0, g_mine = 0; // images with gaze in the global batch and in my shard
-        for (int i = 0; i < B; i++) {
-            int has = pk->gaze_row && pk->gaze_row[grow[i]] >= 0;
-            g_all += has;
-            if (i >= t->shard_lo && i < t->shard_lo + t->shard_n) g_mine += has;
-        }
+        int64_t g_all, g_mine; // images with gaze in the global batch and in my shard
+        count_gaze(t, grow, &g_all, &g_mine);
         train_batch_fill(&b, &t->meta, pk, grow + t->shard_lo, t->shard_n, o->augment, o->seed, t->st.epoch);
         if (densenet_forward(t->plan, b.x, logits, gz, err)) {
             rc = -1;
@@ -353,17 +386,10 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
         }
         int stop_now = o->stop_after_batches > 0 && *calls_batches >= o->stop_after_batches;
         int periodic = o->checkpoint_every > 0 && t->st.batch % o->checkpoint_every == 0;
-        if ((periodic || stop_now) && t->st.batch < t->n_batches) {
-            train_state snap = t->st;
-            double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
-            dist_allreduce_sum_f64(sums, 2);
-            snap.sum_bce = sums[0];
-            snap.sum_gaze = sums[1];
-            snap.epoch_seconds += cx_now_s() - t_epoch0;
-            if (checkpoint(t, &snap, err)) {
-                rc = -1;
-                break;
-            }
+        if ((periodic || stop_now) && t->st.batch < t->n_batches &&
+            checkpoint_mid_epoch(t, t_epoch0, err)) {
+            rc = -1;
+            break;
         }
         if (stop_now && t->st.batch < t->n_batches) {
             rc = 1;
@@ -377,6 +403,47 @@ static int run_batches(trainer *t, int64_t *perm, double t_epoch0, int64_t *call
     free(gz);
     free(dgz);
     return rc;
+}
+
+// The end of an epoch: the loss sums of all ranks, validation, the plateau schedule, the log row,
+// the best model (rank 0) and the epoch's checkpoint.
+static int end_epoch(trainer *t, double t_epoch0, train_result *res, cx_error *err) {
+    const train_opts *o = t->o;
+    double sums[2] = {t->st.sum_bce, t->st.sum_gaze};
+    dist_allreduce_sum_f64(sums, 2);
+    train_log_row row = {.epoch = t->st.epoch + 1, .lr = t->st.sched.lr};
+    row.train_bce = sums[0] / (double)t->n_batches;
+    row.train_gaze = t->cfg.gaze_head ? sums[1] / (double)t->n_batches : NAN;
+    row.train_loss = row.train_bce + (t->cfg.gaze_head ? o->gaze_lambda * row.train_gaze : 0);
+    size_t np;
+    const float *params = densenet_params(t->net, &np);
+    int rc = dist_check_same(params, np * sizeof *params, "parameters", err);
+    if (!rc) rc = validate(t, &row.val_loss, &row.val_mean_auroc, err);
+    if (rc) return rc;
+    double monitored = t->n_val ? row.val_loss : row.train_loss;
+    int improved = plateau_step(&t->st.sched, monitored, t->st.epoch + 1);
+    row.seconds = t->st.epoch_seconds + (cx_now_s() - t_epoch0);
+    t->st.epoch++;
+    t->st.batch = 0;
+    t->st.sum_bce = t->st.sum_gaze = 0;
+    t->st.epoch_seconds = 0;
+    t->st.finished = t->st.sched.stop;
+    res->last_val_loss = row.val_loss;
+    res->last_val_auroc = row.val_mean_auroc;
+    int wrc = 0;
+    if (t->rank == 0) {
+        wrc = train_log_append(o->out_dir, &row, err);
+        if (!wrc && improved) wrc = save_model(t, t->path_best, err);
+        char gz[48] = "";
+        if (t->cfg.gaze_head) snprintf(gz, sizeof gz, ", gaze mse %.4f", row.train_gaze);
+        cx_info("epoch %d/%d: train loss %.4f (bce %.4f%s), val loss %.4f, mean AUROC %.4f, "
+                "lr %.3g, %.1f s%s", row.epoch, o->epochs, row.train_loss, row.train_bce, gz,
+                row.val_loss, row.val_mean_auroc, row.lr, row.seconds,
+                improved ? " (best)" : "");
+    }
+    if (!dist_all_ok(wrc == 0))
+        return wrc ? -1 : cx_fail(err, "writing the epoch's files failed on rank 0");
+    return checkpoint(t, &t->st, err);
 }
 
 int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err) {
@@ -408,42 +475,7 @@ int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *
             break;
         }
         if (rc) break;
-        double sums[2] = {t.st.sum_bce, t.st.sum_gaze};
-        dist_allreduce_sum_f64(sums, 2);
-        train_log_row row = {.epoch = t.st.epoch + 1, .lr = t.st.sched.lr};
-        row.train_bce = sums[0] / (double)t.n_batches;
-        row.train_gaze = t.cfg.gaze_head ? sums[1] / (double)t.n_batches : NAN;
-        row.train_loss = row.train_bce + (t.cfg.gaze_head ? o->gaze_lambda * row.train_gaze : 0);
-        size_t np;
-        const float *params = densenet_params(t.net, &np);
-        if ((rc = dist_check_same(params, np * sizeof *params, "parameters", err))) break;
-        if ((rc = validate(&t, &row.val_loss, &row.val_mean_auroc, err))) break;
-        double monitored = t.n_val ? row.val_loss : row.train_loss;
-        int improved = plateau_step(&t.st.sched, monitored, t.st.epoch + 1);
-        row.seconds = t.st.epoch_seconds + (cx_now_s() - t_epoch0);
-        t.st.epoch++;
-        t.st.batch = 0;
-        t.st.sum_bce = t.st.sum_gaze = 0;
-        t.st.epoch_seconds = 0;
-        t.st.finished = t.st.sched.stop;
-        res->last_val_loss = row.val_loss;
-        res->last_val_auroc = row.val_mean_auroc;
-        int wrc = 0;
-        if (t.rank == 0) {
-            wrc = train_log_append(o->out_dir, &row, err);
-            if (!wrc && improved) wrc = save_model(&t, t.path_best, err);
-            char gz[48] = "";
-            if (t.cfg.gaze_head) snprintf(gz, sizeof gz, ", gaze mse %.4f", row.train_gaze);
-            cx_info("epoch %d/%d: train loss %.4f (bce %.4f%s), val loss %.4f, mean AUROC %.4f, "
-                    "lr %.3g, %.1f s%s", row.epoch, o->epochs, row.train_loss, row.train_bce, gz,
-                    row.val_loss, row.val_mean_auroc, row.lr, row.seconds,
-                    improved ? " (best)" : "");
-        }
-        if (!dist_all_ok(wrc == 0)) {
-            rc = wrc ? -1 : cx_fail(err, "writing the epoch's files failed on rank 0");
-            break;
-        }
-        if ((rc = checkpoint(&t, &t.st, err))) break;
+        if ((rc = end_epoch(&t, t_epoch0, res, err))) break;
         if (t.st.sched.stop && t.rank == 0)
             cx_info("early stop: no validation-loss improvement for %d epochs", o->early_stop);
         if (t.rank == 0) {
