@@ -8,7 +8,6 @@
 
 #include "cli/cli.h"
 #include "data/data.h"
-#include "stats/stats.h"
 #include "train/train.h"
 
 static const char CMD[] = "train";
@@ -31,13 +30,6 @@ static int parse_augment(const char *cmd, const cli_flag *f, const char *value) 
         return cli_usage_error(cmd, "--augment expects none, flip or flip+rotate, got '%s'", value),
                -1;
     return 0;
-}
-
-// Validation AUROC for the trainer (stats/ is above train/ in the module order).
-static double auroc_cb(const double *score, const uint8_t *label, size_t n, void *ctx) {
-    (void)ctx;
-    stats_status st;
-    return stats_auroc(score, label, n, &st);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -110,7 +102,6 @@ int cmd_train(int argc, char **argv) {
     cx_set_threads(o.threads);
     if (rank != 0) o.progress = 0;
     o.command_line = cmdline;
-    o.auroc = auroc_cb;
     pack pk;
     int rc = CLI_OK;
     if (pack_open(&pk, o.data_dir, &err)) {

@@ -3,7 +3,6 @@
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,17 +10,6 @@
 #include <unistd.h>
 
 #include "data/data.h"
-
-static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
-    (void)sb;
-    (void)ftw;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-// rm -r (our own temporary directories only).
-static void remove_tree(const char *path) {
-    if (cx_path_exists(path)) nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 // Removes "<dir>.tmp.<pid>" and "<dir>.old.<pid>" left by writers that died (SIGKILL, power
 // loss) between mkdir and rename: their pid no longer runs. Live writers' folders are kept.
@@ -54,7 +42,7 @@ static void remove_stale_temps(const char *dir) {
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; // alive (or not ours to probe)
         char full[8400];
         snprintf(full, sizeof full, "%s/%s", parent, n);
-        remove_tree(full);
+        cx_remove_tree(full);
     }
     closedir(d);
 }
@@ -130,7 +118,7 @@ static int replace_dir(const char *tmp, const char *dir, cx_error *err) {
                 rename(old, dir);
                 return cx_fail(err, "%s: cannot rename %s into place: %s", dir, tmp, strerror(e));
             }
-            remove_tree(old);
+            cx_remove_tree(old);
             return 0;
         }
     }
@@ -145,7 +133,7 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
     if (pack_target_ok(dir, err)) return -1;
     remove_stale_temps(dir);
     snprintf(tmp, sizeof tmp, "%s.tmp.%d", dir, (int)getpid());
-    remove_tree(tmp);
+    cx_remove_tree(tmp);
     if (cx_mkdir_p(tmp, err)) return -1;
     const int64_t N = c->n, G = c->n_gaze, S = c->size;
     static const uint8_t dummy[8];
@@ -187,7 +175,7 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
         rc = cx_write_file_atomic(path, summary_json, strlen(summary_json), err);
     }
     if (!rc) rc = replace_dir(tmp, dir, err);
-    if (rc) remove_tree(tmp);
+    if (rc) cx_remove_tree(tmp);
     return rc;
 }
 

@@ -4,7 +4,6 @@
 // Everything goes under out_dir.tmp.<pid>, renamed to out_dir when complete.
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +13,6 @@
 #include "data/synth_internal.h"
 
 // ---- directory helpers ----------------------------------------------------------------------
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int rm_rf(const char *path) {
-    if (!cx_path_exists(path)) return 0;
-    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int synth_write_bytes(const char *path, const void *data, size_t n, cx_error *err) {
     FILE *f = fopen(path, "wb");
     if (!f) return cx_fail(err, "%s: cannot create: %s", path, strerror(errno));
@@ -308,7 +297,7 @@ static int write_tables_and_commit(const synth_plan *p, const char *root,
             rc = cx_fail(err, "%s: cannot move the old output aside: %s", o->out_dir,
                          strerror(errno));
         else
-            rm_rf(path);
+            cx_remove_tree(path);
     }
     if (rc == 0 && rename(root, o->out_dir) != 0)
         rc = cx_fail(err, "%s: cannot rename %s into place: %s", o->out_dir, root, strerror(errno));
@@ -342,7 +331,7 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     if (synth_plan_make(&p, o, err)) return -1;
     char root[4096], path[4096];
     snprintf(root, sizeof root, "%s.tmp.%ld", o->out_dir, (long)getpid());
-    rm_rf(root);
+    cx_remove_tree(root);
     const char *sub[3] = {"mimic-cxr-jpg/files", "egd-cxr/audio_segmentation_transcripts",
                           "truth/masks"};
     for (int k = 0; k < 3; k++) {
@@ -357,7 +346,7 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     if (rc == 0)
         rc = write_tables_and_commit(&p, root, (const int(*)[SYNTH_MAX_FINDINGS][4])bbox, readings,
                                      s, err);
-    if (rc) rm_rf(root);
+    if (rc) cx_remove_tree(root);
     summarise(&p, (const int(*)[SYNTH_MAX_FINDINGS][4])bbox, s);
     for (int64_t e = 0; e < p.n_egd; e++)
         synth_reading_free(&readings[e]);

@@ -140,6 +140,9 @@ static int demo_train(const study_demo_settings *s, const demo_paths *p, int m, 
     const char *label = m ? "train DenseNet-Aug (gaze-supervised)" : "train DenseNet-121";
     step_begin(label, "%s", cmdline);
     double t0 = cx_now_s();
+    // The demo's own runs start afresh (train refuses to overwrite a run without --resume).
+    if (cx_remove_tree(p->run[m]))
+        return step_end(label, cx_fail(err, "demo: cannot remove the previous run %s", p->run[m]), t0);
     pack pk;
     if (pack_open(&pk, p->data, err)) return step_end(label, -1, t0);
     train_result res;

@@ -10,6 +10,7 @@
 #include "data/data.h"
 #include "model/model.h"
 #include "nn/nn.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 // ==== training (trainer.c, batch.c, augment.c, schedule.c, checkpoint.c, runlog.c, weights.c,
@@ -86,10 +87,6 @@ int dist_all_ok(int ok);                              // logical AND over ranks
 int dist_check_same(const void *buf, size_t n, const char *what, cx_error *err);
 
 // -- the training run (trainer.c) --
-// Validation mean AUROC comes from the caller (stats/ sits above train/): return the AUROC of
-// score (higher = positive) against label (0/1), or NaN when undefined (one class).
-typedef double (*train_auroc_fn)(const double *score, const uint8_t *label, size_t n, void *ctx);
-
 typedef struct train_opts {
     const char *data_dir, *out_dir;
     const char *arch;         // "densenet121" (169, 201)
@@ -112,8 +109,6 @@ typedef struct train_opts {
                                 // a checkpoint (simulates an interruption, for tests)
     int progress;             // 1: progress bar on stderr (rank 0)
     const char *command_line; // for run.json
-    train_auroc_fn auroc;     // NULL: val_mean_auroc is NaN
-    void *auroc_ctx;
 } train_opts;
 void train_opts_default(train_opts *o);
 

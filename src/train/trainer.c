@@ -164,7 +164,7 @@ static int validate(trainer *t, double *val_loss, double *val_auroc, cx_error *e
         free(has);
     }
     *val_loss = loss;
-    if (t->o->auroc) {
+    { // mean over labels of the validation AUROC (stats/ is below train/)
         double *score = cx_malloc((size_t)nv * sizeof *score), sum = 0;
         uint8_t *lab = cx_malloc((size_t)nv);
         int used = 0;
@@ -175,7 +175,8 @@ static int validate(trainer *t, double *val_loss, double *val_auroc, cx_error *e
                 score[m] = logits[i * k + c]; // monotone in the probability: same AUROC
                 lab[m++] = y[i * k + c] > 0.5f;
             }
-            double a = t->o->auroc(score, lab, m, t->o->auroc_ctx);
+            stats_status st;
+            double a = stats_auroc(score, lab, m, &st);
             if (isfinite(a)) {
                 sum += a;
                 used++;

@@ -97,6 +97,9 @@ int cx_read_file(const char *path, char **data, size_t *n, cx_error *err);
 // mkdir -p; 0 if the directory exists afterwards.
 int cx_mkdir_p(const char *path, cx_error *err);
 int cx_path_exists(const char *path);
+// rm -r path (a file or a directory tree; nothing when absent), for directories the program
+// made itself. 0, or -1 when something could not be removed.
+int cx_remove_tree(const char *path);
 int cx_is_dir(const char *path);
 // Joins a and b with one '/', into out (size cap); returns out.
 char *cx_path_join(char *out, size_t cap, const char *a, const char *b);
