@@ -72,7 +72,8 @@ int cmd_metrics(int argc, char **argv) {
     if (r != CLI_CONTINUE) return r;
     if (!a.maps || !a.reference || !a.out)
         return cli_usage_error(cmd, "--maps, --reference and --out are required");
-    if (a.fixations_tensor && !a.fixations) return cli_usage_error(cmd, "--fixations-tensor needs --fixations");
+    if (a.fixations_tensor && !a.fixations)
+        return cli_usage_error(cmd, "--fixations-tensor needs --fixations");
     if (metrics_list && parse_metrics(metrics_list, &a.which, bad, sizeof bad)) {
         return cli_usage_error(cmd,
                                "--metrics: unknown metric '%s' (known: ssim, cc, kl, sim, "

@@ -43,9 +43,9 @@ static int check_input(const st_file *f, const st_tensor **out, cx_error *err) {
 }
 
 // Y: "logits" [N,K] and, with gs, "gaze" gs = [N,1,h,w], plus the metadata; atomically.
-static int write_outputs(const model_forward_settings *a, const model_meta *meta,
-                         const char *desc, const int64_t ls[2], const float *logits,
-                         const int64_t *gs, const float *gaze, cx_error *err) {
+static int write_outputs(const model_forward_settings *a, const model_meta *meta, const char *desc,
+                         const int64_t ls[2], const float *logits, const int64_t *gs,
+                         const float *gaze, cx_error *err) {
     st_writer *wr = st_writer_new();
     st_writer_add(wr, "logits", ST_F32, 2, ls, logits);
     if (gs) st_writer_add(wr, "gaze", ST_F32, 4, gs, gaze);

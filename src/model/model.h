@@ -73,7 +73,6 @@ void model_input_f32(const model_meta *m, const float *gray, size_t n, float *x)
 // baseline).
 void model_input_black(const model_meta *m, float black[3]);
 
-
 // ---- forward on a tensor file (forward.c) ------------------------------------------------------
 // `cxrgaze forward` as a function: the model (eval mode, BN running statistics) on every sample of
 // the input file's tensor "input" [N,3,H,W], already normalised, F32 (F16, BF16, F64 converted),

@@ -6,9 +6,12 @@
 #include "nn/nn.h"
 
 void nn_bench_settings_default(nn_bench_settings *s) {
-    *s = (nn_bench_settings){
-        .arch = "densenet121", .size = 224, .batch = 16, .iters = 3, .warmup = 1,
-        .precision = NN_FP32};
+    *s = (nn_bench_settings){.arch = "densenet121",
+                             .size = 224,
+                             .batch = 16,
+                             .iters = 3,
+                             .warmup = 1,
+                             .precision = NN_FP32};
 }
 
 static void random_fill(float *a, size_t n, uint64_t seed, int binary) {
@@ -27,8 +30,8 @@ typedef struct bench_bufs {
 static int time_training(const nn_bench_settings *s, densenet *net, bench_bufs *b,
                          cx_progress *prog, int *done, nn_bench_result *res, cx_error *err) {
     const int B = s->batch, K = densenet_cfg(net)->num_classes, steps = s->warmup + s->iters;
-    densenet_plan *plan = densenet_plan_create(net, B, s->size, s->size, s->precision, NN_TRAIN,
-                                               err);
+    densenet_plan *plan =
+        densenet_plan_create(net, B, s->size, s->size, s->precision, NN_TRAIN, err);
     if (!plan) return -1;
     size_t np;
     float *params = densenet_params(net, &np), *grads = densenet_grads(net, NULL);
@@ -57,8 +60,8 @@ out:
 static int time_eval(const nn_bench_settings *s, densenet *net, bench_bufs *b, cx_progress *prog,
                      int *done, nn_bench_result *res, cx_error *err) {
     const int B = s->batch, K = densenet_cfg(net)->num_classes, steps = s->warmup + s->iters;
-    densenet_plan *plan = densenet_plan_create(net, B, s->size, s->size, s->precision, NN_EVAL,
-                                               err);
+    densenet_plan *plan =
+        densenet_plan_create(net, B, s->size, s->size, s->precision, NN_EVAL, err);
     if (!plan) return -1;
     int rc = -1;
     double t0 = 0;
@@ -92,7 +95,8 @@ int nn_bench(const nn_bench_settings *s, nn_bench_result *res, cx_error *err) {
     if (densenet_config_for(s->arch, 14, 0, &cfg, err)) return -1;
     densenet *net = densenet_create(&cfg);
     densenet_init(net, 1);
-    const size_t nx = (size_t)s->batch * 3 * s->size * s->size, ny = (size_t)s->batch * cfg.num_classes;
+    const size_t nx = (size_t)s->batch * 3 * s->size * s->size,
+                 ny = (size_t)s->batch * cfg.num_classes;
     bench_bufs b = {cx_malloc(sizeof(float) * nx), cx_malloc(sizeof(float) * nx),
                     cx_malloc(sizeof(float) * ny), cx_malloc(sizeof(float) * ny),
                     cx_malloc(sizeof(float) * ny)};

@@ -85,8 +85,8 @@ static uint8_t *fixation_bits(const st_file *f, const st_tensor *t, size_t count
 }
 
 static int dims_mismatch(const st_file *f, const st_tensor *t, const int64_t d[3],
-                         const st_file *fa, const st_tensor *ta, const int64_t da[3],
-                         int fixations, cx_error *err) {
+                         const st_file *fa, const st_tensor *ta, const int64_t da[3], int fixations,
+                         cx_error *err) {
     if (fixations)
         return cx_fail(err,
                        "%s: tensor \"%s\" is [%lld,%lld,%lld], expected [%lld,%lld,%lld] as "
@@ -114,8 +114,8 @@ static void measure(const study_map_metrics_settings *s, const float *ma, const 
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics_ex(ma + (size_t)i * npix, mb + (size_t)i * npix,
-                                 fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w,
-                                 r->which, s->emd_size, work, &r->rows[i]);
+                                 fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w, r->which,
+                                 s->emd_size, work, &r->rows[i]);
             int64_t d;
 #pragma omp atomic capture
             d = ++done;
@@ -162,9 +162,9 @@ int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_res
         }
     }
     r->n = da[0], r->h = (int)da[1], r->w = (int)da[2];
-    r->which = s->which ? s->which
-                        : s->fixations ? STATS_M_ALL
-                                       : STATS_M_ALL & ~(unsigned)(STATS_M_NSS | STATS_M_AUC_JUDD);
+    r->which = s->which       ? s->which
+               : s->fixations ? STATS_M_ALL
+                              : STATS_M_ALL & ~(unsigned)(STATS_M_NSS | STATS_M_AUC_JUDD);
     if ((r->which & (STATS_M_NSS | STATS_M_AUC_JUDD)) && !s->fixations) {
         cx_fail(err, "nss and auc_judd need fixations");
         goto out;
@@ -231,13 +231,20 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
 
 static double *metric_field(stats_map_metrics *m, stats_metric k) {
     switch (k) {
-    case STATS_SSIM: return &m->ssim;
-    case STATS_CC: return &m->cc;
-    case STATS_KL: return &m->kl;
-    case STATS_SIM: return &m->sim;
-    case STATS_EMD: return &m->emd;
-    case STATS_NSS: return &m->nss;
-    default: return &m->auc_judd;
+    case STATS_SSIM:
+        return &m->ssim;
+    case STATS_CC:
+        return &m->cc;
+    case STATS_KL:
+        return &m->kl;
+    case STATS_SIM:
+        return &m->sim;
+    case STATS_EMD:
+        return &m->emd;
+    case STATS_NSS:
+        return &m->nss;
+    default:
+        return &m->auc_judd;
     }
 }
 
@@ -273,8 +280,8 @@ bad_index:
                    (long long)csv_row_line(t, i), (long long)i, s);
 }
 
-int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n,
-                           unsigned *which, cx_error *err) {
+int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n, unsigned *which,
+                           cx_error *err) {
     *rows = NULL, *n = 0, *which = 0;
     csv_table *t = csv_table_read(path, err);
     if (!t) return -1;
