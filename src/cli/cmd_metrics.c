@@ -1,8 +1,5 @@
 // cxrgaze metrics: SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd with fixations) for paired maps
 // stored in safetensors files; one CSV row per pair (stats_map_metrics_ex).
-#include <stdio.h>
-#include <string.h>
-
 #include "cli/cli.h"
 #include "study/study.h"
 
@@ -26,29 +23,11 @@ static const char ABOUT[] =
     "  auc_judd  AUC-Judd of A at the fixations (MIT benchmark, no jitter)\n"
     "Undefined values (constant maps, no fixations) are written as nan.";
 
-// "ssim,cc" -> bits; -1 on an unknown name (copied into *bad).
-static int parse_metrics(const char *list, unsigned *which, char *bad, size_t cap) {
-    *which = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        int m = stats_metric_parse(tok);
-        if (m < 0) {
-            snprintf(bad, cap, "%s", tok);
-            return -1;
-        }
-        *which |= stats_metric_bit((stats_metric)m);
-    }
-    return *which ? 0 : -1;
-}
-
 int cmd_metrics(int argc, char **argv) {
     static const char cmd[] = "metrics";
     study_map_metrics_settings a;
     study_map_metrics_settings_default(&a);
     const char *metrics_list = NULL;
-    char bad[256] = "";
     const cli_flag flags[] = {
         CLI_FLAG_STRING("maps", "FILE", &a.maps, NULL, "maps to evaluate, A (required)"),
         CLI_FLAG_STRING("reference", "FILE", &a.reference, NULL, "reference maps, B (required)"),
@@ -74,15 +53,11 @@ int cmd_metrics(int argc, char **argv) {
         return cli_usage_error(cmd, "--maps, --reference and --out are required");
     if (a.fixations_tensor && !a.fixations)
         return cli_usage_error(cmd, "--fixations-tensor needs --fixations");
-    if (metrics_list && parse_metrics(metrics_list, &a.which, bad, sizeof bad)) {
-        return cli_usage_error(cmd,
-                               "--metrics: unknown metric '%s' (known: ssim, cc, kl, sim, "
-                               "emd, nss, auc_judd)",
-                               bad);
-    }
+    cx_error err = {0};
+    if (metrics_list && study_map_metrics_parse(metrics_list, &a.which, &err))
+        return cli_usage_error(cmd, "--metrics: %s", err.msg);
     if ((a.which & (STATS_M_NSS | STATS_M_AUC_JUDD)) && !a.fixations)
         return cli_usage_error(cmd, "--metrics nss/auc_judd need --fixations");
-    cx_error err = {0};
     study_map_metrics_result res;
     if (study_map_metrics(&a, &res, &err)) return cli_error(cmd, &err);
     study_map_metrics_result_free(&res);

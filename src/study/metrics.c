@@ -19,6 +19,27 @@ static const stats_metric column_order[] = {STATS_SSIM, STATS_CC,  STATS_KL,    
 #define N_METRICS ((int)(sizeof column_order / sizeof column_order[0]))
 _Static_assert(N_METRICS == STATS_N_METRICS, "every metric has a column");
 
+int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err) {
+    *which = 0;
+    char *copy = cx_strdup(list), *tok, *save = NULL;
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int m = stats_metric_parse(tok);
+        if (m < 0) break;
+        *which |= stats_metric_bit((stats_metric)m);
+    }
+    if (tok || !*which) {
+        char known[128]; // "ssim, cc, kl, sim, emd, nss, auc_judd"
+        size_t len = 0;
+        for (int k = 0; k < N_METRICS; k++)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "",
+                                    stats_metric_name(column_order[k]));
+        cx_fail(err, "unknown metric '%s' (known: %s)", tok ? tok : "", known);
+        *which = 0;
+    }
+    free(copy);
+    return *which ? 0 : -1;
+}
+
 // The tensor named `name` (or the file's first) as a [n,h,w] map stack; 2-D tensors are n = 1.
 static int pick_maps(const st_file *f, const char *name, int fixations, const st_tensor **out,
                      int64_t dims[3], cx_error *err) {

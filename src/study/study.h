@@ -565,6 +565,8 @@ typedef struct study_map_metrics_settings {
     const char *out;                  // m.csv (NULL: nothing written)
 } study_map_metrics_settings;
 void study_map_metrics_settings_default(study_map_metrics_settings *s);
+// "ssim,cc" -> STATS_M_* bits; -1 naming the first unknown name (an empty list: '').
+int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err);
 
 typedef struct study_map_metrics_result {
     int64_t n;                        // pairs

@@ -2,7 +2,8 @@
 // independent oracles: every value equals stats_ssim / cc / kl / sim / nss / auc_judd / emd
 // recomputed here on min-max normalised copies; a constant map is counted and flagged (its cc is
 // NaN); the default selection follows the fixations; m.csv round-trips (write, read, equal) with
-// the selected columns in order; bad input fails naming the files, writing nothing.
+// the selected columns in order; bad input fails naming the files, writing nothing; metric lists
+// parse to their bits, an unknown name is named.
 #include "test.h"
 
 #include "io/io.h"
@@ -196,12 +197,26 @@ static void bad_input_refused(void **state) {
     assert_null(rows);
 }
 
+static void metric_lists_parse(void **state) {
+    (void)state;
+    unsigned which;
+    cx_error err = {0};
+    assert_int_equal(study_map_metrics_parse("auc_judd,ssim,,emd", &which, &err), 0);
+    assert_int_equal(which, STATS_M_AUC_JUDD | STATS_M_SSIM | STATS_M_EMD);
+    assert_int_equal(study_map_metrics_parse("cc,bar,baz", &which, &err), -1);
+    assert_string_equal(err.msg, "unknown metric 'bar' (known: ssim, cc, kl, sim, emd, nss, "
+                                 "auc_judd)");
+    assert_int_equal(study_map_metrics_parse(",", &which, &err), -1);
+    assert_non_null(strstr(err.msg, "unknown metric ''"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(values_match_direct_recomputation),
         cmocka_unit_test(written_csv_reads_back_equal),
         cmocka_unit_test(selected_columns_round_trip),
         cmocka_unit_test(bad_input_refused),
+        cmocka_unit_test(metric_lists_parse),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
