@@ -30,7 +30,9 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return CLI_USAGE;
 }
 
-int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out) {
+// Strict parsing of a flag value: 0 and *out set, or -1 after a usage error naming the flag.
+static int parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi,
+                     long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
@@ -42,8 +44,8 @@ int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, lon
     return 0;
 }
 
-int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
-                     double *out) {
+static int parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
+                        double *out) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -55,14 +57,14 @@ int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo
     return 0;
 }
 
-int cli_parse_precision(const char *cmd, const char *s, nn_precision *out) {
+static int parse_precision(const char *cmd, const char *s, nn_precision *out) {
     if (!strcmp(s, "fp32")) *out = NN_FP32;
     else if (!strcmp(s, "bf16")) *out = NN_BF16;
     else return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", s), -1;
     return 0;
 }
 
-int cli_parse_split(const char *cmd, const char *s, int *out) {
+static int parse_split(const char *cmd, const char *s, int *out) {
     int v = split_from_name(s);
     if (v < 0) {
         cli_usage_error(cmd, "--split expects train, validate or test, got '%s'", s);
@@ -72,16 +74,18 @@ int cli_parse_split(const char *cmd, const char *s, int *out) {
     return 0;
 }
 
-int cli_parse_threads(const char *cmd, const char *s, int *out) {
+#define MAX_THREADS 1024 // the --help texts say "1-1024"
+static int parse_threads(const char *cmd, const char *s, int *out) {
     long v;
-    if (cli_parse_int(cmd, "--threads", s, 1, CLI_MAX_THREADS, &v)) return -1;
+    if (parse_int(cmd, "--threads", s, 1, MAX_THREADS, &v)) return -1;
     *out = (int)v;
     return 0;
 }
 
-int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *out) {
+// Every seed ends in a uint64 RNG seed; the bound is strtol's.
+static int parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *out) {
     long v;
-    if (cli_parse_int(cmd, flag, s, 0, LONG_MAX, &v)) return -1;
+    if (parse_int(cmd, flag, s, 0, LONG_MAX, &v)) return -1;
     *out = (uint64_t)v;
     return 0;
 }
@@ -147,20 +151,20 @@ int cli_flag_apply(const char *cmd, const cli_flag *f, const char *value) {
     switch (f->kind) {
     case CLI_SWITCH: store_int(f, f->lo); return 0;
     case CLI_INT:
-        if (cli_parse_int(cmd, flag, value, f->lo, f->hi, &v)) return -1;
+        if (parse_int(cmd, flag, value, f->lo, f->hi, &v)) return -1;
         store_int(f, v);
         return 0;
     case CLI_DOUBLE:
-        if (cli_parse_double(cmd, flag, value, f->dlo, f->dhi, &d)) return -1;
+        if (parse_double(cmd, flag, value, f->dlo, f->dhi, &d)) return -1;
         *(double *)f->to = d;
         return 0;
     case CLI_STRING: *(const char **)f->to = value; return 0;
     case CLI_ENUM: return parse_enum(cmd, flag, f, value);
-    case CLI_PRECISION: return cli_parse_precision(cmd, value, f->to);
-    case CLI_SPLIT: return cli_parse_split(cmd, value, f->to);
-    case CLI_SEED: return cli_parse_seed(cmd, flag, value, f->to);
+    case CLI_PRECISION: return parse_precision(cmd, value, f->to);
+    case CLI_SPLIT: return parse_split(cmd, value, f->to);
+    case CLI_SEED: return parse_seed(cmd, flag, value, f->to);
     case CLI_THREADS:
-        if (cli_parse_threads(cmd, value, &threads)) return -1;
+        if (parse_threads(cmd, value, &threads)) return -1;
         if (f->to) *(int *)f->to = threads;
         else cx_set_threads(threads);
         return 0;

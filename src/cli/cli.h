@@ -24,18 +24,6 @@ extern const char CLI_EXIT_STATUS_HELP[];
 int cli_error(const char *cmd, const cx_error *err);
 // Prints "cxrgaze <cmd>: <message>\nTry 'cxrgaze <cmd> --help'." and returns CLI_USAGE.
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-// Strict parsing of a flag value: 0 and *out set, or -1 after a usage error naming the flag.
-int cli_parse_int(const char *cmd, const char *flag, const char *s, long lo, long hi, long *out);
-int cli_parse_double(const char *cmd, const char *flag, const char *s, double lo, double hi,
-                     double *out);
-int cli_parse_precision(const char *cmd, const char *s, nn_precision *out); // fp32 | bf16
-int cli_parse_split(const char *cmd, const char *s, int *out); // train | validate | test
-// --threads N: 1..CLI_MAX_THREADS in every command; without it, all cores (train: cores / ranks).
-#define CLI_MAX_THREADS 1024 // the --help texts say "1-1024"
-int cli_parse_threads(const char *cmd, const char *s, int *out);
-// A seed (--seed S, sanity's --randomise-seed S): 0..2^63-1 in every command. Every seed ends in a
-// uint64 RNG seed; the bound is strtol's.
-int cli_parse_seed(const char *cmd, const char *flag, const char *s, uint64_t *out);
 // Reassembles argv into one line (for run.json provenance).
 char *cli_command_line(int argc, char **argv);
 
@@ -45,14 +33,15 @@ char *cli_command_line(int argc, char **argv);
 // and makes one library call.
 typedef enum cli_kind {
     CLI_SWITCH,    // no value: stores `lo` in an int (--force: 1; --quiet into progress: 0)
-    CLI_INT,       // an integer in [lo, hi] (cli_parse_int) into an int or an int64_t
-    CLI_DOUBLE,    // a number in [dlo, dhi] (cli_parse_double) into a double
+    CLI_INT,       // an integer in [lo, hi] (strtol, nothing after it) into an int or an int64_t
+    CLI_DOUBLE,    // a finite number in [dlo, dhi] (strtod) into a double
     CLI_STRING,    // a path, name or list, kept as given, into a const char *
     CLI_ENUM,      // one of names[0..n_names): its index into an enum or an int
-    CLI_PRECISION, // fp32 | bf16 (cli_parse_precision) into an nn_precision
-    CLI_SPLIT,     // train | validate | test (cli_parse_split) into an int
-    CLI_SEED,      // 0..2^63-1 (cli_parse_seed) into a uint64_t
-    CLI_THREADS,   // 1..CLI_MAX_THREADS (cli_parse_threads) into an int; to NULL: cx_set_threads
+    CLI_PRECISION, // fp32 | bf16 into an nn_precision
+    CLI_SPLIT,     // train | validate | test into an int
+    CLI_SEED,      // 0..2^63-1 into a uint64_t: every seed (--seed, sanity's --randomise-seed)
+    CLI_THREADS,   // 1..1024 into an int; to NULL: cx_set_threads. Without --threads, all cores
+                   // (train: cores / ranks)
     CLI_APPEND,    // repeatable: appended to the array of const char * `to`, *count long, at
                    // most hi ("at most 8 --eval")
     CLI_FOR_NEXT,  // repeatable: to[*count], the element the next CLI_APPEND flag adds, while

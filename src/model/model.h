@@ -73,4 +73,21 @@ void model_input_f32(const model_meta *m, const float *gray, size_t n, float *x)
 // baseline).
 void model_input_black(const model_meta *m, float black[3]);
 
+// ---- forward on a tensor file (forward.c) ------------------------------------------------------
+// `cxrgaze forward` as a function: the model (eval mode, BN running statistics) on every sample of
+// the input file's tensor "input" [N,3,H,W], already normalised, F32 (F16, BF16, F64 converted),
+// H and W 32..8192, in batches. Writes out atomically (nothing on error): "logits" [N,K] F32
+// (order = the model's "labels" metadata, copied) and, for DenseNet-Aug, "gaze" [N,1,h,w] F32,
+// the gaze head's sigmoid output (h = H/32); metadata model, model_description, precision,
+// cxrgaze_version. Warns when the model was trained at another input size.
+typedef struct model_forward_settings {
+    const char *model, *input, *out; // model file, input tensor file, output tensor file
+    nn_precision precision;          // NN_FP32
+    int batch;                       // samples per forward pass (16)
+    int ignore_unknown;              // 1: MODEL_LOAD_IGNORE_UNKNOWN (0)
+    int progress;                    // 1: a progress bar on stderr when there are several batches
+} model_forward_settings;
+void model_forward_settings_default(model_forward_settings *s);
+int model_forward(const model_forward_settings *s, cx_error *err);
+
 #endif

@@ -142,4 +142,24 @@ void nn_adam_init(nn_adam *opt, size_t n, float lr);
 void nn_adam_step(nn_adam *opt, float *params, const float *grads);
 void nn_adam_free(nn_adam *opt);
 
+// ---- engine benchmark (bench.c) ----------------------------------------------------------------
+// `cxrgaze bench` as a function: a DenseNet (arch, 14 classes, no gaze head) with random weights
+// (densenet_init, seed 1) on random N(0,1) input [batch,3,size,size] and random 0/1 targets.
+// Each phase runs `warmup` untimed steps, then `iters` timed ones (mean); one progress bar.
+typedef struct nn_bench_settings {
+    const char *arch;       // densenet121 | densenet169 | densenet201 ("densenet121")
+    int size, batch;        // input size x size pixels (224), images per step (16)
+    int iters, warmup;      // timed (3) and untimed (1) steps per phase
+    nn_precision precision; // NN_FP32
+} nn_bench_settings;
+void nn_bench_settings_default(nn_bench_settings *s);
+typedef struct nn_bench_result {
+    double train_img_s;  // training: forward + BCE + backward (weights) + Adam step, img/s
+    double infer_img_s;  // evaluation forward, img/s
+    double grad_ms;      // evaluation forward + input gradient of logit 3, whole batch, ms/image
+    double train_rss_mb; // peak RSS of the process after training, MiB
+    double peak_rss_mb;  // peak RSS at the end, MiB
+} nn_bench_result;
+int nn_bench(const nn_bench_settings *s, nn_bench_result *r, cx_error *err);
+
 #endif

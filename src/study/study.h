@@ -546,6 +546,47 @@ int study_sanity_json_write(const char *path, const study_sanity_result *r, cx_e
 int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *err);
 
 
+// ==== map metrics for maps made anywhere (metrics.c) ===========================================
+// `cxrgaze metrics` as a function: map i of `maps` (A) against map i of `reference` (B), e.g.
+// saliency vs radiologist gaze, for every i, by stats_map_metrics_ex (both min-max normalised;
+// a constant map becomes all zeros and is flagged). Maps: a floating tensor (F32, F16, BF16, F64)
+// [N,H,W] or [H,W]; fixations: U8, BOOL or a float [N,H,W], nonzero = fixated. Warns (cx_warn)
+// for maps under the 7x7 SSIM window and for constant maps (counts, first index).
+// File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
+// nss,auc_judd>,map_constant,ref_constant; undefined values are written as nan.
+typedef struct study_map_metrics_settings {
+    const char *maps, *reference;     // safetensors files A and B (required)
+    const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd need it)
+    const char *maps_tensor, *reference_tensor, *fixations_tensor; // NULL: each file's first
+    unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
+                                      // fixations)
+    int emd_size;                     // max side of the EMD grid, 1-64 (32)
+    int progress;                     // 1: a progress bar on stderr (1)
+    const char *out;                  // m.csv (NULL: nothing written)
+} study_map_metrics_settings;
+void study_map_metrics_settings_default(study_map_metrics_settings *s);
+// "ssim,cc" -> STATS_M_* bits; -1 naming the first unknown name (an empty list: '').
+int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err);
+
+typedef struct study_map_metrics_result {
+    int64_t n;                        // pairs
+    int h, w;                         // map size
+    unsigned which;                   // the metrics computed (STATS_M_* bits)
+    stats_map_metrics *rows;          // [n]; metrics not in `which` are NaN
+    int64_t n_map_constant, n_ref_constant; // constant maps in A and in B
+    int64_t first_constant;           // first pair with a constant map, or -1
+} study_map_metrics_result;
+int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_result *r,
+                      cx_error *err);
+void study_map_metrics_result_free(study_map_metrics_result *r);
+// m.csv: the writer writes the columns of `which`, atomically; the reader fills *rows (malloc'd,
+// free()), *n and *which (the metric columns present; the others are NaN), refusing a missing
+// column or a bad cell with file:line and column.
+int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int64_t n,
+                            unsigned which, cx_error *err);
+int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n,
+                           unsigned *which, cx_error *err);
+
 // ==== the demo pipeline (demo.c): every stage above on synthetic data ==========================
 // `cxrgaze demo` as a function: synth -> prepare -> train DenseNet-121 (gaze_lambda 0) and
 // DenseNet-Aug (1) -> evaluate both -> attribute the study's six methods on held-out images with

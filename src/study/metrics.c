@@ -1,0 +1,333 @@
+// study: map metrics for maps made anywhere (`cxrgaze metrics`): map i of one safetensors file
+// against map i of another (+ fixations), one row of m.csv per pair, and m.csv's writer and reader.
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/io.h"
+#include "study/study.h"
+
+void study_map_metrics_settings_default(study_map_metrics_settings *s) {
+    *s = (study_map_metrics_settings){.emd_size = 32, .progress = 1};
+}
+
+// Column order of m.csv (stats_metric's names, in the command's historical order).
+static const stats_metric column_order[] = {STATS_SSIM, STATS_CC,  STATS_KL,      STATS_SIM,
+                                            STATS_EMD,  STATS_NSS, STATS_AUC_JUDD};
+#define N_METRICS ((int)(sizeof column_order / sizeof column_order[0]))
+_Static_assert(N_METRICS == STATS_N_METRICS, "every metric has a column");
+
+int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err) {
+    *which = 0;
+    char *copy = cx_strdup(list), *tok, *save = NULL;
+    for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int m = stats_metric_parse(tok);
+        if (m < 0) break;
+        *which |= stats_metric_bit((stats_metric)m);
+    }
+    if (tok || !*which) {
+        char known[128]; // "ssim, cc, kl, sim, emd, nss, auc_judd"
+        size_t len = 0;
+        for (int k = 0; k < N_METRICS; k++)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "",
+                                    stats_metric_name(column_order[k]));
+        cx_fail(err, "unknown metric '%s' (known: %s)", tok ? tok : "", known);
+        *which = 0;
+    }
+    free(copy);
+    return *which ? 0 : -1;
+}
+
+// The tensor named `name` (or the file's first) as a [n,h,w] map stack; 2-D tensors are n = 1.
+static int pick_maps(const st_file *f, const char *name, int fixations, const st_tensor **out,
+                     int64_t dims[3], cx_error *err) {
+    const st_tensor *t;
+    if (name) {
+        if (!(t = st_find(f, name)))
+            return cx_fail(err, "%s: missing tensor \"%s\"", f->path, name);
+    } else {
+        if (f->n == 0) return cx_fail(err, "%s: the file holds no tensor", f->path);
+        t = &f->t[0];
+    }
+    int floating =
+        t->dtype == ST_F32 || t->dtype == ST_F16 || t->dtype == ST_BF16 || t->dtype == ST_F64;
+    if (!floating && !(fixations && (t->dtype == ST_U8 || t->dtype == ST_BOOL)))
+        return cx_fail(err, "%s: tensor \"%s\" has dtype %s, expected %s", f->path, t->name,
+                       st_dtype_name(t->dtype), fixations ? "U8, BOOL or a float" : "a float");
+    if (t->ndim == 3) {
+        dims[0] = t->shape[0], dims[1] = t->shape[1], dims[2] = t->shape[2];
+    } else if (t->ndim == 2) {
+        dims[0] = 1, dims[1] = t->shape[0], dims[2] = t->shape[1];
+    } else {
+        return cx_fail(err, "%s: tensor \"%s\" has %d dimensions, expected [N,H,W] or [H,W]",
+                       f->path, t->name, t->ndim);
+    }
+    if (dims[1] < 1 || dims[2] < 1 || dims[1] > 65536 || dims[2] > 65536)
+        return cx_fail(err, "%s: tensor \"%s\" has an unusable map size %lldx%lld", f->path,
+                       t->name, (long long)dims[1], (long long)dims[2]);
+    *out = t;
+    return 0;
+}
+
+// fp32 view of a floating tensor: the mapping itself for F32, else a converted copy (*owned).
+static int as_f32(const st_file *f, const st_tensor *t, const float **data, float **owned,
+                  cx_error *err) {
+    *owned = NULL;
+    if (t->dtype == ST_F32 && ((uintptr_t)t->data % sizeof(float)) == 0) {
+        *data = t->data;
+        return 0;
+    }
+    *owned = cx_malloc(t->numel ? t->numel * sizeof(float) : 1);
+    if (st_read_f32(f, t, *owned, err)) return -1;
+    *data = *owned;
+    return 0;
+}
+
+// Fixations [n*npix] as 0/1 bytes (nonzero = fixated) from a U8, BOOL or floating tensor.
+static uint8_t *fixation_bits(const st_file *f, const st_tensor *t, size_t count, cx_error *err) {
+    uint8_t *bits = cx_malloc(count + 1);
+    if (t->dtype == ST_U8 || t->dtype == ST_BOOL) {
+        const uint8_t *src = t->data;
+        for (size_t i = 0; i < count; i++)
+            bits[i] = src[i] != 0;
+        return bits;
+    }
+    float *tmp = cx_malloc(t->numel ? t->numel * sizeof(float) : 1);
+    if (st_read_f32(f, t, tmp, err)) {
+        free(tmp), free(bits);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++)
+        bits[i] = tmp[i] != 0;
+    free(tmp);
+    return bits;
+}
+
+static int dims_mismatch(const st_file *f, const st_tensor *t, const int64_t d[3],
+                         const st_file *fa, const st_tensor *ta, const int64_t da[3], int fixations,
+                         cx_error *err) {
+    if (fixations)
+        return cx_fail(err,
+                       "%s: tensor \"%s\" is [%lld,%lld,%lld], expected [%lld,%lld,%lld] as "
+                       "the maps in %s",
+                       f->path, t->name, (long long)d[0], (long long)d[1], (long long)d[2],
+                       (long long)da[0], (long long)da[1], (long long)da[2], fa->path);
+    return cx_fail(err,
+                   "%s: tensor \"%s\" is [%lld,%lld,%lld] but %s: tensor \"%s\" is "
+                   "[%lld,%lld,%lld]; the maps must pair up one to one",
+                   f->path, t->name, (long long)d[0], (long long)d[1], (long long)d[2], fa->path,
+                   ta->name, (long long)da[0], (long long)da[1], (long long)da[2]);
+}
+
+// Every pair's metrics into r->rows (the parallel loop: one scratch buffer per thread).
+static void measure(const study_map_metrics_settings *s, const float *ma, const float *mb,
+                    const uint8_t *fixbits, study_map_metrics_result *r) {
+    const int64_t n = r->n;
+    const size_t npix = (size_t)r->h * (size_t)r->w;
+    cx_progress prog;
+    if (s->progress) cx_progress_start(&prog, "metrics", "pairs", n);
+    int64_t done = 0;
+#pragma omp parallel
+    {
+        float *work = cx_malloc(2 * npix * sizeof *work); // this thread's normalised copies
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t i = 0; i < n; i++) {
+            stats_map_metrics_ex(ma + (size_t)i * npix, mb + (size_t)i * npix,
+                                 fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w, r->which,
+                                 s->emd_size, work, &r->rows[i]);
+            int64_t d;
+#pragma omp atomic capture
+            d = ++done;
+            if (s->progress && omp_get_thread_num() == 0) cx_progress_update(&prog, d, NULL);
+        }
+        free(work);
+    }
+    if (s->progress) {
+        cx_progress_update(&prog, n, NULL);
+        cx_progress_finish(&prog);
+    }
+    r->first_constant = -1;
+    for (int64_t i = 0; i < n; i++) {
+        r->n_map_constant += r->rows[i].map_constant, r->n_ref_constant += r->rows[i].ref_constant;
+        if (r->first_constant < 0 && (r->rows[i].map_constant || r->rows[i].ref_constant))
+            r->first_constant = i;
+    }
+}
+
+int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_result *r,
+                      cx_error *err) {
+    *r = (study_map_metrics_result){.first_constant = -1};
+    st_file fa = {0}, fb = {0}, ff = {0};
+    int rc = -1;
+    float *own_a = NULL, *own_b = NULL;
+    uint8_t *fixbits = NULL;
+    const st_tensor *ta, *tb, *tf = NULL;
+    int64_t da[3], db[3], df[3];
+    if (st_open(&fa, s->maps, err)) return -1;
+    if (st_open(&fb, s->reference, err) || (s->fixations && st_open(&ff, s->fixations, err)))
+        goto out;
+    if (pick_maps(&fa, s->maps_tensor, 0, &ta, da, err) ||
+        pick_maps(&fb, s->reference_tensor, 0, &tb, db, err))
+        goto out;
+    if (memcmp(da, db, sizeof da)) {
+        dims_mismatch(&fb, tb, db, &fa, ta, da, 0, err);
+        goto out;
+    }
+    if (s->fixations) {
+        if (pick_maps(&ff, s->fixations_tensor, 1, &tf, df, err)) goto out;
+        if (memcmp(da, df, sizeof da)) {
+            dims_mismatch(&ff, tf, df, &fa, ta, da, 1, err);
+            goto out;
+        }
+    }
+    r->n = da[0], r->h = (int)da[1], r->w = (int)da[2];
+    r->which = s->which       ? s->which
+               : s->fixations ? STATS_M_ALL
+                              : STATS_M_ALL & ~(unsigned)(STATS_M_NSS | STATS_M_AUC_JUDD);
+    if ((r->which & (STATS_M_NSS | STATS_M_AUC_JUDD)) && !s->fixations) {
+        cx_fail(err, "nss and auc_judd need fixations");
+        goto out;
+    }
+    if (r->h < 7 || r->w < 7)
+        cx_warn("metrics: maps are %dx%d, smaller than the 7x7 SSIM window: ssim is nan", r->h,
+                r->w);
+    const float *ma, *mb;
+    if (as_f32(&fa, ta, &ma, &own_a, err) || as_f32(&fb, tb, &mb, &own_b, err)) goto out;
+    if (s->fixations &&
+        !(fixbits = fixation_bits(&ff, tf, (size_t)r->n * (size_t)r->h * (size_t)r->w, err)))
+        goto out;
+    r->rows = cx_malloc((r->n ? (size_t)r->n : 1) * sizeof *r->rows);
+    measure(s, ma, mb, fixbits, r);
+    if (r->n_map_constant || r->n_ref_constant)
+        cx_warn("metrics: %lld constant map(s) in %s and %lld in %s (first at index %lld) became "
+                "all zeros; see the map_constant/ref_constant columns",
+                (long long)r->n_map_constant, fa.path, (long long)r->n_ref_constant, fb.path,
+                (long long)r->first_constant);
+    rc = s->out ? study_map_metrics_write(s->out, r->rows, r->n, r->which, err) : 0;
+out:
+    free(own_a), free(own_b), free(fixbits);
+    if (rc) study_map_metrics_result_free(r);
+    if (fa.map) st_close(&fa);
+    if (fb.map) st_close(&fb);
+    if (ff.map) st_close(&ff);
+    return rc;
+}
+
+void study_map_metrics_result_free(study_map_metrics_result *r) {
+    free(r->rows);
+    r->rows = NULL;
+    r->n = 0;
+}
+
+// ---- m.csv -------------------------------------------------------------------------------------
+int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int64_t n,
+                            unsigned which, cx_error *err) {
+    csv_writer *w = csv_writer_open(path, err);
+    if (!w) return -1;
+    csv_writer_field(w, "index");
+    for (int k = 0; k < N_METRICS; k++)
+        if (which & stats_metric_bit(column_order[k]))
+            csv_writer_field(w, stats_metric_name(column_order[k]));
+    csv_writer_field(w, "map_constant");
+    csv_writer_field(w, "ref_constant");
+    csv_writer_end_row(w);
+    for (int64_t i = 0; i < n; i++) {
+        csv_writer_fieldf(w, "%lld", (long long)i);
+        for (int k = 0; k < N_METRICS; k++) {
+            if (!(which & stats_metric_bit(column_order[k]))) continue;
+            double v = stats_map_metric_value(&rows[i], column_order[k]);
+            if (isnan(v))
+                csv_writer_field(w, "nan");
+            else
+                csv_writer_fieldf(w, "%.9g", v);
+        }
+        csv_writer_fieldf(w, "%d", rows[i].map_constant);
+        csv_writer_fieldf(w, "%d", rows[i].ref_constant);
+        csv_writer_end_row(w);
+    }
+    return csv_writer_commit(w, err);
+}
+
+static double *metric_field(stats_map_metrics *m, stats_metric k) {
+    switch (k) {
+    case STATS_SSIM:
+        return &m->ssim;
+    case STATS_CC:
+        return &m->cc;
+    case STATS_KL:
+        return &m->kl;
+    case STATS_SIM:
+        return &m->sim;
+    case STATS_EMD:
+        return &m->emd;
+    case STATS_NSS:
+        return &m->nss;
+    default:
+        return &m->auc_judd;
+    }
+}
+
+// One row of m.csv; cols[0] index, cols[1..N_METRICS] the metrics (-1: absent), then the flags.
+static int read_row(const csv_table *t, int64_t i, const int cols[], stats_map_metrics *m,
+                    cx_error *err) {
+    const char *s;
+    int64_t v;
+    s = csv_get(t, i, cols[0]);
+    if (csv_parse_int64(s, &v) != CSV_NUM_OK || v != i) goto bad_index;
+    for (int k = 0; k < N_METRICS; k++) {
+        double *x = metric_field(m, column_order[k]);
+        *x = NAN;
+        if (cols[1 + k] < 0) continue;
+        s = csv_get(t, i, cols[1 + k]);
+        if (strcmp(s, "nan") && strcmp(s, "-nan") && csv_parse_double(s, x) != CSV_NUM_OK)
+            return cx_fail(err, "%s:%lld: column \"%s\": expected a number or nan, got \"%s\"",
+                           csv_path(t), (long long)csv_row_line(t, i),
+                           stats_metric_name(column_order[k]), s);
+    }
+    int *flag[2] = {&m->map_constant, &m->ref_constant};
+    for (int j = 0; j < 2; j++) {
+        s = csv_get(t, i, cols[1 + N_METRICS + j]);
+        if (csv_parse_int64(s, &v) != CSV_NUM_OK || (v != 0 && v != 1))
+            return cx_fail(err, "%s:%lld: column \"%s\": expected 0 or 1, got \"%s\"", csv_path(t),
+                           (long long)csv_row_line(t, i), csv_colname(t, cols[1 + N_METRICS + j]),
+                           s);
+        *flag[j] = (int)v;
+    }
+    return 0;
+bad_index:
+    return cx_fail(err, "%s:%lld: column \"index\": expected %lld, got \"%s\"", csv_path(t),
+                   (long long)csv_row_line(t, i), (long long)i, s);
+}
+
+int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n, unsigned *which,
+                           cx_error *err) {
+    *rows = NULL, *n = 0, *which = 0;
+    csv_table *t = csv_table_read(path, err);
+    if (!t) return -1;
+    static const char *const fixed[3] = {"index", "map_constant", "ref_constant"};
+    int idx[3], cols[1 + N_METRICS + 2];
+    if (csv_require_cols(t, fixed, 3, idx, err)) {
+        csv_table_free(t);
+        return -1;
+    }
+    cols[0] = idx[0], cols[1 + N_METRICS] = idx[1], cols[2 + N_METRICS] = idx[2];
+    for (int k = 0; k < N_METRICS; k++) {
+        cols[1 + k] = csv_col(t, stats_metric_name(column_order[k]));
+        if (cols[1 + k] >= 0) *which |= stats_metric_bit(column_order[k]);
+    }
+    int64_t nr = csv_nrows(t);
+    stats_map_metrics *r = cx_malloc((nr ? (size_t)nr : 1) * sizeof *r);
+    for (int64_t i = 0; i < nr; i++) {
+        if (read_row(t, i, cols, &r[i], err)) {
+            free(r);
+            csv_table_free(t);
+            *which = 0;
+            return -1;
+        }
+    }
+    csv_table_free(t);
+    *rows = r, *n = nr;
+    return 0;
+}
