@@ -102,21 +102,9 @@ int cmd_train(int argc, char **argv) {
     cx_set_threads(o.threads);
     if (rank != 0) o.progress = 0;
     o.command_line = cmdline;
-    pack pk;
     int rc = CLI_OK;
-    if (pack_open(&pk, o.data_dir, &err)) {
-        rc = cli_error(CMD, &err);
-        if (world > 1) dist_abort(rc);
-        free(cmdline);
-        dist_finalize();
-        return rc;
-    }
-    if (rank == 0)
-        cx_info("training %s%s on %s (%d px), %d rank%s x %d threads, %s", o.arch,
-                o.gaze_lambda > 0 ? " + gaze head (DenseNet-Aug)" : "", o.data_dir, pk.size, world,
-                world > 1 ? "s" : "", o.threads, o.precision == NN_BF16 ? "bf16" : "fp32");
     train_result res;
-    if (train_run(&o, &pk, &res, &err)) {
+    if (train_run_data(&o, &res, &err)) {
         rc = cli_error(CMD, &err);
         if (world > 1) dist_abort(rc);
     } else if (rank == 0) {
@@ -124,7 +112,6 @@ int cmd_train(int argc, char **argv) {
                 res.epochs_done, res.best_epoch, res.best_val_loss, res.train_img_per_s,
                 res.seconds, o.out_dir);
     }
-    pack_close(&pk);
     free(cmdline);
     dist_finalize();
     return rc;

@@ -143,12 +143,8 @@ static int demo_train(const study_demo_settings *s, const demo_paths *p, int m, 
     // The demo's own runs start afresh (train refuses to overwrite a run without --resume).
     if (cx_remove_tree(p->run[m]))
         return step_end(label, cx_fail(err, "demo: cannot remove the previous run %s", p->run[m]), t0);
-    pack pk;
-    if (pack_open(&pk, p->data, err)) return step_end(label, -1, t0);
     train_result res;
-    int rc = train_run(&o, &pk, &res, err);
-    pack_close(&pk);
-    return step_end(label, rc, t0);
+    return step_end(label, train_run_data(&o, &res, err), t0);
 }
 
 static int demo_evaluate(const study_demo_settings *s, const demo_paths *p, cx_error *err) {

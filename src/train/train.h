@@ -130,6 +130,9 @@ int train_init_weights(densenet *net, const char *path, cx_error *err);
 // The whole of `cxrgaze train` on an open pack: writes out_dir/{log.csv, last.safetensors,
 // last.optim.safetensors, best.safetensors, run.json} (rank 0). 0 ok, -1 with err.
 int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err);
+// The same on the pack at o->data_dir, opened and closed here, with a line on rank 0 saying what
+// is trained on what (arch, pack, ranks x threads, precision).
+int train_run_data(const train_opts *o, train_result *res, cx_error *err);
 
 // The loss of one batch (METHODS.md §1), its gradient with respect to the network outputs
 // and the share of this batch in a larger one: dlogits = d/dlogits of

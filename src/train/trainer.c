@@ -505,3 +505,16 @@ int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *
     trainer_free(&t);
     return rc;
 }
+
+int train_run_data(const train_opts *o, train_result *res, cx_error *err) {
+    pack pk;
+    if (pack_open(&pk, o->data_dir, err)) return -1;
+    const int world = dist_size();
+    if (dist_rank() == 0)
+        cx_info("training %s%s on %s (%d px), %d rank%s x %d threads, %s", o->arch,
+                o->gaze_lambda > 0 ? " + gaze head (DenseNet-Aug)" : "", o->data_dir, pk.size,
+                world, world > 1 ? "s" : "", o->threads, o->precision == NN_BF16 ? "bf16" : "fp32");
+    int rc = train_run(o, &pk, res, err);
+    pack_close(&pk);
+    return rc;
+}
