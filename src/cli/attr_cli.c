@@ -17,7 +17,7 @@ int attr_cli_parse_layer(const char *cmd, const cli_flag *f, const char *value) 
     const char *prefix = strncmp(value, "features.", 9) ? "features." : "";
     if (strlen(value) + strlen(prefix) >= cap)
         return cli_usage_error(cmd, "layer name too long: '%s'", value), -1;
-    snprintf(f->to, cap, "%s%s", prefix, value);
+    cx_textf(f->to, cap, "%s%s", prefix, value); // fits: checked above
     return 0;
 }
 

@@ -82,7 +82,7 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
     cx_rng r;
     cx_rng_seed(&r, p->o->seed, 4);
     // metadata
-    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-metadata.csv.gz", mimic_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/mimic-cxr-2.0.0-metadata.csv.gz", mimic_dir)) return -1;
     csv_writer *w = csv_writer_open(path, err);
     if (!w) return -1;
     const char *mh[12] = {"dicom_id",
@@ -125,7 +125,7 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
     }
     if (csv_writer_commit(w, err)) return -1;
     // split
-    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-split.csv.gz", mimic_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/mimic-cxr-2.0.0-split.csv.gz", mimic_dir)) return -1;
     if (!(w = csv_writer_open(path, err))) return -1;
     const char *sh[4] = {"dicom_id", "study_id", "subject_id", "split"};
     csv_writer_row(w, 4, sh);
@@ -136,9 +136,9 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
         csv_writer_row(w, 4, row);
     }
     if (csv_writer_commit(w, err)) return -1;
-    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-chexpert.csv.gz", mimic_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/mimic-cxr-2.0.0-chexpert.csv.gz", mimic_dir)) return -1;
     if (write_label_table(p, path, LABELS_CHEXPERT, err)) return -1;
-    snprintf(path, sizeof path, "%s/mimic-cxr-2.0.0-negbio.csv.gz", mimic_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/mimic-cxr-2.0.0-negbio.csv.gz", mimic_dir)) return -1;
     if (write_label_table(p, path, LABELS_NEGBIO, err)) return -1;
     // IMAGE_FILENAMES: one relative path per line
     size_t cap = (size_t)p->n_img * 96 + 1, len = 0;
@@ -149,8 +149,8 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
         mimic_image_relpath(rel, sizeof rel, st->subject_id, st->study_id, p->img[i].dicom_id);
         len += (size_t)snprintf(buf + len, cap - len, "%s\n", rel);
     }
-    snprintf(path, sizeof path, "%s/IMAGE_FILENAMES", mimic_dir);
-    int rc = cx_write_file_atomic(path, buf, len, err);
+    int rc = (cx_pathf(path, sizeof path, err, "%s/IMAGE_FILENAMES", mimic_dir) ||
+             cx_write_file_atomic(path, buf, len, err)) ? -1 : 0;
     free(buf);
     return rc;
 }
@@ -159,7 +159,7 @@ static int write_mimic_tables(const synth_plan *p, const char *mimic_dir, cx_err
 static int write_truth(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS][4],
                        const char *truth_dir, cx_error *err) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/findings.csv", truth_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/findings.csv", truth_dir)) return -1;
     csv_writer *w = csv_writer_open(path, err);
     if (!w) return -1;
     const char *fh[7] = {"dicom_id", "label", "x0", "y0", "x1", "y1", "mask"};
@@ -183,7 +183,7 @@ static int write_truth(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS
         }
     }
     if (csv_writer_commit(w, err)) return -1;
-    snprintf(path, sizeof path, "%s/labels.csv", truth_dir);
+    if (cx_pathf(path, sizeof path, err, "%s/labels.csv", truth_dir)) return -1;
     return write_label_table(p, path, LABELS_TRUTH, err);
 }
 
@@ -202,31 +202,30 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
     char rel[512], path[4096], dir[4096];
     int rc = 0;
     mimic_image_relpath(rel, sizeof rel, st->subject_id, st->study_id, im->dicom_id);
-    snprintf(path, sizeof path, "%s/mimic-cxr-jpg/%s", root, rel);
-    snprintf(dir, sizeof dir, "%s", path);
+    if (cx_pathf(path, sizeof path, err, "%s/mimic-cxr-jpg/%s", root, rel)) rc = -1;
+    memcpy(dir, path, sizeof dir);
     *strrchr(dir, '/') = 0;
-    if (cx_mkdir_p(dir, err) || write_gray_image(path, px, im->w, im->h, err)) rc = -1;
+    if (rc == 0 && (cx_mkdir_p(dir, err) || write_gray_image(path, px, im->w, im->h, err))) rc = -1;
     for (int k = 0; frontal && rc == 0 && k < st->n_find; k++) {
         if (bbox[k][2] <= bbox[k][0]) continue;
-        snprintf(path, sizeof path, "%s/truth/masks/%s_%d.png", root, im->dicom_id, k);
-        rc = write_gray_image(path, masks[k], im->w, im->h, err);
+        rc = (cx_pathf(path, sizeof path, err, "%s/truth/masks/%s_%d.png", root, im->dicom_id, k) ||
+             write_gray_image(path, masks[k], im->w, im->h, err)) ? -1 : 0;
     }
     if (rc == 0 && im->egd >= 0) {
         synth_gaze_read(p, im->egd, masks, (const int(*)[4])bbox, &readings[im->egd]);
-        snprintf(dir, sizeof dir, "%s/egd-cxr/audio_segmentation_transcripts/%s", root,
-                 im->dicom_id);
+        rc = cx_pathf(dir, sizeof dir, err, "%s/egd-cxr/audio_segmentation_transcripts/%s", root,
+                      im->dicom_id);
         uint8_t *reg[CX_N_REGIONS];
         for (int k = 0; k < CX_N_REGIONS; k++)
             reg[k] = cx_malloc(n);
         synth_regions(p, i, reg);
-        rc = cx_mkdir_p(dir, err);
-        for (int k = 0; k < CX_N_REGIONS && rc == 0; k++) {
-            snprintf(path, sizeof path, "%s/%s.png", dir, EGD_REGION_FILES[k]);
-            rc = write_gray_image(path, reg[k], im->w, im->h, err);
-        }
+        rc = rc || cx_mkdir_p(dir, err) ? -1 : 0;
+        for (int k = 0; k < CX_N_REGIONS && rc == 0; k++)
+            rc = (cx_pathf(path, sizeof path, err, "%s/%s.png", dir, EGD_REGION_FILES[k]) ||
+                 write_gray_image(path, reg[k], im->w, im->h, err)) ? -1 : 0;
         for (int k = 0; k < CX_N_REGIONS; k++)
             free(reg[k]);
-        snprintf(dir, sizeof dir, "%s/egd-cxr", root);
+        rc = rc || cx_pathf(dir, sizeof dir, err, "%s/egd-cxr", root) ? -1 : 0;
         if (rc == 0) rc = synth_write_transcript(p, im->egd, &readings[im->egd], dir, err);
     }
     for (int k = 0; k < SYNTH_MAX_FINDINGS; k++)
@@ -283,17 +282,18 @@ static int write_tables_and_commit(const synth_plan *p, const char *root,
                                    const synth_reading *readings, synth_summary *s, cx_error *err) {
     const synth_opts *o = p->o;
     char dir[4096], path[4096];
-    snprintf(dir, sizeof dir, "%s/mimic-cxr-jpg", root);
-    int rc = write_mimic_tables(p, dir, err);
-    snprintf(dir, sizeof dir, "%s/truth", root);
-    if (rc == 0) rc = write_truth(p, bbox, dir, err);
-    snprintf(dir, sizeof dir, "%s/egd-cxr", root);
-    if (rc == 0) rc = synth_write_master_sheet(p, dir, err);
+    int rc = (cx_pathf(dir, sizeof dir, err, "%s/mimic-cxr-jpg", root) ||
+             write_mimic_tables(p, dir, err)) ? -1 : 0;
+    if (rc == 0) rc = (cx_pathf(dir, sizeof dir, err, "%s/truth", root) ||
+                      write_truth(p, bbox, dir, err)) ? -1 : 0;
+    if (rc == 0) rc = (cx_pathf(dir, sizeof dir, err, "%s/egd-cxr", root) ||
+                      synth_write_master_sheet(p, dir, err)) ? -1 : 0;
     if (rc == 0) rc = synth_write_bboxes(p, dir, err);
     if (rc == 0) rc = synth_write_gaze(p, readings, dir, &s->fixation_rows, &s->gaze_rows, err);
     if (rc == 0 && o->overwrite && cx_path_exists(o->out_dir)) {
-        snprintf(path, sizeof path, "%s.old.%ld", o->out_dir, (long)getpid());
-        if (rename(o->out_dir, path) != 0)
+        if (cx_pathf(path, sizeof path, err, "%s.old.%ld", o->out_dir, (long)getpid()))
+            rc = -1;
+        else if (rename(o->out_dir, path) != 0)
             rc = cx_fail(err, "%s: cannot move the old output aside: %s", o->out_dir,
                          strerror(errno));
         else
@@ -330,13 +330,14 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     synth_plan p;
     if (synth_plan_make(&p, o, err)) return -1;
     char root[4096], path[4096];
-    snprintf(root, sizeof root, "%s.tmp.%ld", o->out_dir, (long)getpid());
+    if (cx_pathf(root, sizeof root, err, "%s.tmp.%ld", o->out_dir, (long)getpid()))
+        return synth_plan_free(&p), -1;
     cx_remove_tree(root);
     const char *sub[3] = {"mimic-cxr-jpg/files", "egd-cxr/audio_segmentation_transcripts",
                           "truth/masks"};
     for (int k = 0; k < 3; k++) {
-        snprintf(path, sizeof path, "%s/%s", root, sub[k]);
-        if (cx_mkdir_p(path, err)) return synth_plan_free(&p), -1;
+        if (cx_pathf(path, sizeof path, err, "%s/%s", root, sub[k]) || cx_mkdir_p(path, err))
+            return synth_plan_free(&p), -1;
     }
     int(*bbox)[SYNTH_MAX_FINDINGS][4] = cx_calloc((size_t)p.n_img, sizeof *bbox);
     synth_reading *readings = cx_calloc((size_t)(p.n_egd ? p.n_egd : 1), sizeof *readings);

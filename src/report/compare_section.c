@@ -113,9 +113,9 @@ static void ssim_table(rp_doc *d, const ssim_row *rows, int n) {
     char hb[3 * 8][128];
     hdr[0] = "method";
     for (int m = 0; m < nm; m++) {
-        snprintf(hb[3 * m], sizeof hb[0], "%s correct", models[m]);
-        snprintf(hb[3 * m + 1], sizeof hb[0], "%s incorrect", models[m]);
-        snprintf(hb[3 * m + 2], sizeof hb[0], "%s p", models[m]);
+        cx_textf(hb[3 * m], sizeof hb[0], "%s correct", models[m]);
+        cx_textf(hb[3 * m + 1], sizeof hb[0], "%s incorrect", models[m]);
+        cx_textf(hb[3 * m + 2], sizeof hb[0], "%s p", models[m]);
         for (int q = 0; q < 3; q++) hdr[1 + 3 * m + q] = hb[3 * m + q];
     }
     rb_cells body = {0};

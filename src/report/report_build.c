@@ -67,7 +67,7 @@ void rb_dirname(const char *path, char *out, size_t cap) {
 
 void rb_basename(const char *dir, char *out, size_t cap) {
     const char *s = strrchr(dir, '/');
-    snprintf(out, cap, "%s", s ? s + 1 : dir);
+    cx_textf(out, cap, "%s", s ? s + 1 : dir); // a display name
 }
 
 // ---- small table helpers ------------------------------------------------------------------------
@@ -385,36 +385,39 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
     if (!f.n) return;
     rp_doc_heading(d, 2, "Training");
     for (int i = 0; i < f.n; i++) {
-        cx_error err;
-        csv_table *t = csv_table_read(f.path[i], &err);
-        if (!t) continue;
-        int ce = csv_col(t, "epoch"), ct = csv_col(t, "train_loss"), cv = csv_col(t, "val_loss"),
-            ca = csv_col(t, "val_mean_auroc");
-        int64_t n = csv_nrows(t);
-        if (ce < 0 || ct < 0 || n < 1) {
-            csv_table_free(t);
-            continue;
-        }
         char run[4096], name[256];
         rb_dirname(f.path[i], run, sizeof run);
         rb_basename(run, name, sizeof name);
+        cx_error err;
+        train_log_row *rows;
+        int n;
+        if (train_log_read(run, &rows, &n, &err)) {
+            cx_warn("report: %s", err.msg);
+            continue;
+        }
+        if (n < 1) {
+            free(rows);
+            continue;
+        }
         double *tr = cx_malloc(sizeof(double) * n), *va = cx_malloc(sizeof(double) * n),
                *au = cx_malloc(sizeof(double) * n), ymax = 0;
-        char **xs = cx_malloc(sizeof(char *) * n);
-        for (int64_t r = 0; r < n; r++) {
-            tr[r] = rb_num(csv_get(t, r, ct));
-            va[r] = cv >= 0 ? rb_num(csv_get(t, r, cv)) : NAN;
-            au[r] = ca >= 0 ? rb_num(csv_get(t, r, ca)) : NAN;
+        char (*xb)[16] = cx_malloc(sizeof *xb * n);
+        const char **xs = cx_malloc(sizeof(char *) * n);
+        for (int r = 0; r < n; r++) {
+            tr[r] = rows[r].train_loss;
+            va[r] = rows[r].val_loss;
+            au[r] = rows[r].val_mean_auroc;
             if (isfinite(tr[r])) ymax = fmax(ymax, tr[r]);
             if (isfinite(va[r])) ymax = fmax(ymax, va[r]);
-            xs[r] = cx_strdup(csv_get(t, r, ce));
+            snprintf(xb[r], sizeof xb[r], "%d", rows[r].epoch);
+            xs[r] = xb[r];
         }
         rp_series s[3] = {{"train loss", tr, NULL, NULL}, {"val loss", va, NULL, NULL},
                           {"val mean AUROC", au, NULL, NULL}};
         char fig[4200], title[300];
         snprintf(fig, sizeof fig, "%s/fig_train_%s", out_dir, name);
         snprintf(title, sizeof title, "%s: loss and validation AUROC per epoch", name);
-        if (rp_lines(fig, title, "epoch", "loss / AUROC", (int)n, (const char *const *)xs, 3, s, 0,
+        if (rp_lines(fig, title, "epoch", "loss / AUROC", n, xs, 3, s, 0,
                      fmax(1.0, ymax * 1.05), &err) == 0) {
             char png[4300];
             snprintf(png, sizeof png, "%s.png", fig);
@@ -423,12 +426,12 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
         char cap[4200];
         snprintf(cap, sizeof cap, "%s (%s)", name, f.path[i]);
         rb_csv_table(d, f.path[i], cap, NULL, NULL, 50);
-        for (int64_t r = 0; r < n; r++) free(xs[r]);
         free(xs);
+        free(xb);
         free(tr);
         free(va);
         free(au);
-        csv_table_free(t);
+        free(rows);
     }
 }
 

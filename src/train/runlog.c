@@ -10,6 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+// log.csv's columns, in file order: the reader's names; LOG_HEADER is the writer's line of them
+// (tests/train/test_trainer.c round-trips a log through both).
+enum { LOG_EPOCH, LOG_TRAIN_LOSS, LOG_TRAIN_BCE, LOG_TRAIN_GAZE, LOG_VAL_LOSS, LOG_VAL_AUROC,
+       LOG_LR, LOG_SECONDS, LOG_NCOLS };
+static const char *const LOG_COLUMNS[] = {"epoch",    "train_loss",     "train_bce", "train_gaze",
+                                          "val_loss", "val_mean_auroc", "lr",        "seconds"};
+_Static_assert(sizeof LOG_COLUMNS / sizeof LOG_COLUMNS[0] == LOG_NCOLS, "one name per column");
 #define LOG_HEADER "epoch,train_loss,train_bce,train_gaze,val_loss,val_mean_auroc,lr,seconds\n"
 
 // Existing log text with rows of epoch <= keep (header added when absent). Caller frees.
@@ -39,6 +46,39 @@ static char *log_read_kept(const char *path, int keep) {
     out[o] = 0;
     free(txt);
     return out;
+}
+
+int train_log_read(const char *run_dir, train_log_row **rows, int *n, cx_error *err) {
+    char path[4200];
+    cx_path_join(path, sizeof path, run_dir, "log.csv");
+    *rows = NULL;
+    *n = 0;
+    csv_table *t = csv_table_read(path, err);
+    if (!t) return -1;
+    int idx[LOG_NCOLS];
+    if (csv_require_cols(t, LOG_COLUMNS, LOG_NCOLS, idx, err)) return csv_table_free(t), -1;
+    int64_t nr = csv_nrows(t);
+    train_log_row *out = cx_calloc(nr ? (size_t)nr : 1, sizeof *out);
+    for (int64_t r = 0; r < nr; r++) {
+        double v[LOG_NCOLS];
+        for (int c = 0; c < LOG_NCOLS; c++) {
+            int rc = csv_parse_double(csv_get(t, r, idx[c]), &v[c]);
+            if (rc == CSV_NUM_BAD || (c == LOG_EPOCH && rc != CSV_NUM_OK)) {
+                cx_fail(err, "%s:%lld: column \"%s\": expected a number, got \"%s\"", path,
+                        (long long)csv_row_line(t, r), LOG_COLUMNS[c], csv_get(t, r, idx[c]));
+                free(out);
+                return csv_table_free(t), -1;
+            }
+            if (rc != CSV_NUM_OK) v[c] = NAN;
+        }
+        out[r] = (train_log_row){(int)v[LOG_EPOCH], v[LOG_TRAIN_LOSS], v[LOG_TRAIN_BCE],
+                                 v[LOG_TRAIN_GAZE], v[LOG_VAL_LOSS], v[LOG_VAL_AUROC], v[LOG_LR],
+                                 v[LOG_SECONDS]};
+    }
+    csv_table_free(t);
+    *rows = out;
+    *n = (int)nr;
+    return 0;
 }
 
 int train_log_truncate(const char *run_dir, int keep_epochs, cx_error *err) {

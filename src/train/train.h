@@ -127,6 +127,16 @@ typedef struct train_result {
 // error. Unknown tensors in the file are ignored.
 int train_init_weights(densenet *net, const char *path, cx_error *err);
 
+// RUN/log.csv, one row per epoch, written during training (runlog.c):
+//   epoch,train_loss,train_bce,train_gaze,val_loss,val_mean_auroc,lr,seconds   (NaN: empty)
+typedef struct train_log_row {
+    int epoch;
+    double train_loss, train_bce, train_gaze, val_loss, val_mean_auroc, lr, seconds;
+} train_log_row;
+// Reads run_dir/log.csv: *rows (caller frees) in file order, *n of them. Errors name file:line and
+// the column.
+int train_log_read(const char *run_dir, train_log_row **rows, int *n, cx_error *err);
+
 // The whole of `cxrgaze train` on an open pack: writes out_dir/{log.csv, last.safetensors,
 // last.optim.safetensors, best.safetensors, run.json} (rank 0). 0 ok, -1 with err.
 int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err);

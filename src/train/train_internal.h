@@ -39,11 +39,8 @@ int train_state_load(const char *path, densenet *net, nn_adam *opt, train_state 
 // Data fingerprint: FNV-1a 64 over the pack header (JSON incl. metadata), file size and N, S.
 void train_data_fingerprint(const pack *pk, char out[32]);
 
-// RUN/log.csv rows (rank 0). Keeps rows with epoch <= keep_epochs from an existing file.
-typedef struct train_log_row {
-    int epoch;
-    double train_loss, train_bce, train_gaze, val_loss, val_mean_auroc, lr, seconds;
-} train_log_row;
+// RUN/log.csv rows (rank 0; train_log_row and the reader: train.h). Keeps rows with epoch <=
+// keep_epochs from an existing file.
 int train_log_append(const char *run_dir, const train_log_row *row, cx_error *err);
 int train_log_truncate(const char *run_dir, int keep_epochs, cx_error *err);
 

@@ -99,7 +99,7 @@ typedef struct trainer {
 
 static int save_model(trainer *t, const char *path, cx_error *err) {
     char prov[4096];
-    snprintf(prov, sizeof prov,
+    cx_textf(prov, sizeof prov,
              "cxrgaze %s train; command: %s; data %s (fingerprint %s); seed %" PRIu64
              "; gaze_lambda %g; epochs done %d; batch %d; lr %g; augment %s; precision %s",
              CX_VERSION, t->o->command_line ? t->o->command_line : "(library call)",

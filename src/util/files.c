@@ -2,6 +2,8 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -124,4 +126,20 @@ char *cx_path_join(char *out, size_t cap, const char *a, const char *b) {
     int slash = la > 0 && a[la - 1] != '/';
     snprintf(out, cap, "%s%s%s", a, slash ? "/" : "", b);
     return out;
+}
+
+int cx_pathf(char *out, size_t cap, cx_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < cap) return 0;
+    return cx_fail(err, "path longer than %zu bytes: %.80s...", cap - 1, out);
+}
+
+void cx_textf(char *out, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
 }

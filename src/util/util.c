@@ -29,7 +29,7 @@ int cx_fail_wrap(cx_error *err, const char *fmt, ...) {
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    cx_textf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
     return -1;
 }
 

@@ -101,7 +101,15 @@ int cx_path_exists(const char *path);
 // made itself. 0, or -1 when something could not be removed.
 int cx_remove_tree(const char *path);
 int cx_is_dir(const char *path);
-// Joins a and b with one '/', into out (size cap); returns out.
+// A path formatted into out (size cap): 0, or -1 with err naming the start of a path that does not
+// fit (never a silently shortened path).
+int cx_pathf(char *out, size_t cap, cx_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+// Text (a message, a label, a title, provenance) formatted into out and cut to cap - 1 bytes when
+// longer: for what is read by people, never for a path.
+void cx_textf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+// Joins a and b with one '/', into out (size cap); returns out. Callers size out as PATH_MAX plus
+// the longest b: a longer result is no usable path (the system refuses it, naming it).
 char *cx_path_join(char *out, size_t cap, const char *a, const char *b);
 
 // ---- scratch memory on disk ------------------------------------------------------------------

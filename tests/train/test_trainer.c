@@ -14,6 +14,7 @@
 
 #include "data/data.h"
 #include "train/train.h"
+#include "train/train_internal.h"
 
 #define S 48
 #define N_IMG 40
@@ -497,6 +498,48 @@ static void init_weights_from_file(void **state) {
 }
 
 // ---- scheduler ------------------------------------------------------------------------------------
+// log.csv: the writer's rows read back through train_log_read (6 significant digits, NaN empty);
+// truncation keeps the first epochs; a bad cell names file:line and the column.
+static void log_round_trip(void **state) {
+    (void)state;
+    const char *dir = test_out_path("train_log_round_trip");
+    rm_run(dir);
+    cx_error err;
+    assert_int_equal(cx_mkdir_p(dir, &err), 0);
+    const train_log_row want[3] = {{1, 0.693147, 0.5, 0.193147, 0.7, NAN, 5e-4, 12.5},
+                                   {2, 0.5, 0.4, 0.1, 0.65, 0.75, 5e-4, 11},
+                                   {3, 0.25, 0.2, 0.05, 0.6, 0.8125, 2.5e-4, 10.25}};
+    for (int i = 0; i < 3; i++) assert_int_equal(train_log_append(dir, &want[i], &err), 0);
+    train_log_row *got;
+    int n;
+    if (train_log_read(dir, &got, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++) {
+        const double w[8] = {want[i].epoch, want[i].train_loss, want[i].train_bce, want[i].train_gaze,
+                             want[i].val_loss, want[i].val_mean_auroc, want[i].lr, want[i].seconds};
+        const double g[8] = {got[i].epoch, got[i].train_loss, got[i].train_bce, got[i].train_gaze,
+                             got[i].val_loss, got[i].val_mean_auroc, got[i].lr, got[i].seconds};
+        for (int c = 0; c < 8; c++) {
+            if (isnan(w[c])) assert_true(isnan(g[c]));
+            else assert_close(g[c], w[c], 1e-6, 0, "log.csv cell");
+        }
+    }
+    free(got);
+    assert_int_equal(train_log_truncate(dir, 2, &err), 0);
+    if (train_log_read(dir, &got, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    assert_int_equal(got[1].epoch, 2);
+    free(got);
+    char path[4200];
+    cx_path_join(path, sizeof path, dir, "log.csv");
+    FILE *f = fopen(path, "a");
+    fputs("3,0.2,0.1,x,0.5,,1e-4,9\n", f);
+    fclose(f);
+    assert_int_equal(train_log_read(dir, &got, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "log.csv:4: column \"train_gaze\""));
+    rm_run(dir);
+}
+
 static void plateau_schedule(void **state) {
     (void)state;
     plateau_sched s;
@@ -526,6 +569,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(batch_loss_closed_form_and_shards),
         cmocka_unit_test(plateau_schedule),
+        cmocka_unit_test(log_round_trip),
         cmocka_unit_test(init_weights_from_file),
         cmocka_unit_test(one_step_is_adam_on_the_batch_gradient),
         cmocka_unit_test(resume_is_bit_identical),
