@@ -20,7 +20,7 @@ static void remove_stale_temps(const char *dir) {
     while (len > 1 && parent[len - 1] == '/') parent[--len] = 0; // "DATA/" -> "DATA"
     char *slash = strrchr(parent, '/');
     const char *base = slash ? slash + 1 : parent;
-    char base_copy[1024];
+    char base_copy[sizeof parent]; // a name component: NAME_MAX at most, sized so it cannot be cut
     snprintf(base_copy, sizeof base_copy, "%s", base);
     if (slash) *(slash == parent ? slash + 1 : slash) = 0;
     else snprintf(parent, sizeof parent, ".");
