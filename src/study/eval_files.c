@@ -21,12 +21,6 @@ static char *file_in(const char *dir, const char *file) {
     return cx_path_join(cx_malloc(cap), cap, dir, file);
 }
 
-static int label_from_name(const char *s) {
-    for (int c = 0; c < CX_N_LABELS; c++)
-        if (!strcmp(s, CX_LABELS[c])) return c;
-    return -1;
-}
-
 // A number as the stage writes it: %.6f, empty for NaN.
 static void write_num(csv_writer *w, double v) {
     if (isfinite(v)) csv_writer_fieldf(w, "%.6f", v);
