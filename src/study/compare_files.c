@@ -113,9 +113,8 @@ static int get_real(const reader *rd, int col, double *v) { // empty, "nan" or "
         *v = NAN;
         return 0;
     }
-    int rc = csv_parse_double(s, v);
-    if (rc == CSV_NUM_EMPTY) *v = NAN;
-    return rc == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell") : 0;
+    return csv_parse_double_or_nan(s, v) == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell")
+                                                        : 0;
 }
 
 static int get_source(const reader *rd, int col, int *v) {
