@@ -101,6 +101,11 @@ struct cli_flag {
 #define CLI_FLAG_SEED(name_, p, dflt_, help_)                                                      \
     {.name = name_, .value = "S", .kind = CLI_SEED, .to = _Generic((p), uint64_t *: (p)),         \
      .dflt = dflt_, .help = help_}
+// --ignore-unknown: *p = value_ (1 into a switch, MODEL_LOAD_IGNORE_UNKNOWN into MODEL_LOAD_* flags
+// that are 0 by default).
+#define CLI_FLAG_IGNORE_UNKNOWN(p, value_)                                                         \
+    CLI_FLAG_SWITCH("ignore-unknown", p, value_, ": such a file is refused",                       \
+                    "load a model file that also holds tensors DenseNet does not have")
 // --threads applied at once (cx_set_threads), as every command but train wants it.
 #define CLI_FLAG_THREADS                                                                           \
     {.name = "threads", .value = "N", .kind = CLI_THREADS, .dflt = ": all cores",                 \

@@ -40,7 +40,6 @@ int cmd_attribute(int argc, char **argv) {
     study_attr_settings a;
     study_attr_settings_default(&a);
     a.progress = 1;
-    int ignore_unknown = 0;
     const cli_flag flags[] = {
         CLI_FLAG_STRING("model", "FILE", &a.model, NULL, "model weights (required)"),
         CLI_FLAG_STRING("data", "DATA", &a.data, NULL, "dataset pack (cxrgaze prepare)"),
@@ -64,8 +63,7 @@ int cmd_attribute(int argc, char **argv) {
         CLI_FLAG_INT("overlays", "K", &a.n_overlays, 0, INT32_MAX, "0",
                      "PNG overlays (viridis over the radiograph, colour bar) of the first K "
                      "images: DIR/overlays/<image>_<label>_<method>.png"),
-        CLI_FLAG_SWITCH("ignore-unknown", &ignore_unknown, 1, ": such a file is refused",
-                        "load a model file that also holds tensors DenseNet does not have"),
+        CLI_FLAG_IGNORE_UNKNOWN(&a.model_flags, MODEL_LOAD_IGNORE_UNKNOWN),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
         CLI_FLAG_HELP,
@@ -73,7 +71,6 @@ int cmd_attribute(int argc, char **argv) {
     const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
     int r = cli_parse(&table, argc, argv, NULL, NULL);
     if (r != CLI_CONTINUE) return r;
-    if (ignore_unknown) a.model_flags |= MODEL_LOAD_IGNORE_UNKNOWN;
     if (!a.model) return cli_usage_error(cmd, "--model is required");
     if (!a.out) return cli_usage_error(cmd, "--out is required");
     if (!a.data == !a.input) return cli_usage_error(cmd, "give exactly one of --data and --input");

@@ -25,8 +25,7 @@ int cmd_forward(int argc, char **argv) {
         CLI_FLAG_STRING("out", "FILE", &a.out, NULL, "output tensor file (required)"),
         CLI_FLAG_PRECISION(&a.precision, "fp32; bf16 compute, fp32 weights", "fp32 | bf16"),
         CLI_FLAG_INT("batch", "B", &a.batch, 1, 4096, "16", "samples per forward pass"),
-        CLI_FLAG_SWITCH("ignore-unknown", &a.ignore_unknown, 1, ": such a file is refused",
-                        "load a model file that also holds tensors DenseNet does not have"),
+        CLI_FLAG_IGNORE_UNKNOWN(&a.ignore_unknown, 1),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
         CLI_FLAG_HELP};

@@ -60,7 +60,6 @@ int cmd_sanity(int argc, char **argv) {
     static const char cmd[] = "sanity";
     study_sanity_settings a;
     study_sanity_default(&a);
-    int ignore_unknown = 0;
     const cli_flag flags[] = {
         CLI_FLAG_STRING("model", "FILE", &a.model, NULL, "model weights (required)"),
         CLI_FLAG_STRING("data", "DATA", &a.data, NULL, "dataset pack (required)"),
@@ -72,8 +71,7 @@ int cmd_sanity(int argc, char **argv) {
         CLI_FLAG_CUSTOM("modes", "LIST", a.modes, parse_modes, "both", "cascading,independent"),
         CLI_FLAG_SEED("randomise-seed", &a.randomise_seed, "1",
                       "seed of the re-initialisation"),
-        CLI_FLAG_SWITCH("ignore-unknown", &ignore_unknown, 1, ": such a file is refused",
-                        "load a model file that also holds tensors DenseNet does not have"),
+        CLI_FLAG_IGNORE_UNKNOWN(&a.model_flags, MODEL_LOAD_IGNORE_UNKNOWN),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
         CLI_FLAG_HELP,
@@ -81,7 +79,6 @@ int cmd_sanity(int argc, char **argv) {
     const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
     int r = cli_parse(&table, argc, argv, NULL, NULL);
     if (r != CLI_CONTINUE) return r;
-    if (ignore_unknown) a.model_flags |= MODEL_LOAD_IGNORE_UNKNOWN;
     if (!a.model || !a.data || !a.out)
         return cli_usage_error(cmd, "--model, --data and --out are required");
     char *command_line = cli_command_line(argc, argv);

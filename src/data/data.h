@@ -23,6 +23,7 @@ enum {
 };
 // [CX_N_LABELS] spelled exactly as the chexpert/negbio table headers: "Atelectasis", ...
 extern const char *const CX_LABELS[];
+int label_from_name(const char *s); // its CX_LABELS index; -1 if not one of CX_LABELS
 // [CX_N_LABELS] the EGD master_sheet column holding the same label: "atelectasis__chx", ...
 extern const char *const CX_LABELS_EGD[];
 

@@ -145,9 +145,7 @@ int truth_read(const char *dir, truth_set *t, cx_error *err) {
             goto fail;
         }
         snprintf(f->dicom_id, sizeof f->dicom_id, "%s", id);
-        f->label = -1;
-        for (int c = 0; c < CX_N_LABELS; c++)
-            if (!strcmp(lab, CX_LABELS[c])) f->label = c;
+        f->label = label_from_name(lab);
         int64_t li;
         if (f->label < 0 && csv_parse_int64(lab, &li) == CSV_NUM_OK && li >= 0 && li < CX_N_LABELS)
             f->label = (int)li;

@@ -29,6 +29,12 @@ _Static_assert(N_ELEMS(CX_SPLITS) == CX_N_SPLITS, "one CX_SPLITS name per split"
 const char *const EGD_REGION_FILES[CX_N_REGIONS] = {"aortic_knob", "right_lung", "left_lung",
                                                     "mediastanum"}; // (sic), as the real data
 
+int label_from_name(const char *s) {
+    for (int c = 0; c < CX_N_LABELS; c++)
+        if (!strcmp(s, CX_LABELS[c])) return c;
+    return -1;
+}
+
 int split_from_name(const char *s) {
     for (int i = 0; i < CX_N_SPLITS; i++)
         if (!strcmp(s, CX_SPLITS[i])) return i;

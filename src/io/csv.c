@@ -376,6 +376,12 @@ int csv_parse_double(const char *s, double *v) {
     return CSV_NUM_OK;
 }
 
+int csv_parse_double_or_nan(const char *s, double *v) {
+    int rc = csv_parse_double(s, v);
+    if (rc == CSV_NUM_EMPTY) *v = NAN;
+    return rc;
+}
+
 int csv_parse_int64(const char *s, int64_t *v) {
     char buf[64];
     int n = trim_copy(s, buf, sizeof buf);

@@ -112,6 +112,8 @@ int csv_header_require(const char *path, int nfields, const char *const *fields,
 #define CSV_NUM_EMPTY 1
 #define CSV_NUM_BAD (-1)
 int csv_parse_double(const char *s, double *v);
+// An optional number: csv_parse_double, and *v = NaN for an empty/blank field (same return).
+int csv_parse_double_or_nan(const char *s, double *v);
 int csv_parse_int64(const char *s, int64_t *v);
 // CheXpert-style label: "1", "1.0", "0", "0.0", "-1", "-1.0" -> 1/0/-1; empty = not mentioned.
 int csv_parse_label(const char *s, int *v);

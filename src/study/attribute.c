@@ -54,9 +54,8 @@ static int label_lookup(const char *tok, int n_labels) {
     char *end;
     long v = strtol(tok, &end, 10);
     if (*tok && !*end) return v >= 0 && v < n_labels ? (int)v : -1;
-    for (int c = 0; c < n_labels; c++)
-        if (!strcmp(tok, CX_LABELS[c])) return c;
-    return -1;
+    int c = label_from_name(tok);
+    return c < n_labels ? c : -1;
 }
 
 static int targets_parse(const char *spec, int n_labels, targets_policy *t, cx_error *err) {

@@ -113,9 +113,8 @@ static int get_real(const reader *rd, int col, double *v) { // empty, "nan" or "
         *v = NAN;
         return 0;
     }
-    int rc = csv_parse_double(s, v);
-    if (rc == CSV_NUM_EMPTY) *v = NAN;
-    return rc == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell") : 0;
+    return csv_parse_double_or_nan(s, v) == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell")
+                                                        : 0;
 }
 
 static int get_source(const reader *rd, int col, int *v) {
@@ -125,10 +124,12 @@ static int get_source(const reader *rd, int col, int *v) {
 
 static int get_label(const reader *rd, int col, int *v) {
     const char *s = cell_of(rd, col);
-    *v = !strcmp(s, "all") ? STUDY_ALL_LABELS : -2;
-    for (int c = 0; c < CX_N_LABELS && *v == -2; c++)
-        if (!strcmp(s, CX_LABELS[c])) *v = c;
-    return *v != -2 ? 0 : bad_cell(rd, col, "a label name or \"all\"");
+    if (!strcmp(s, "all")) {
+        *v = STUDY_ALL_LABELS;
+        return 0;
+    }
+    *v = label_from_name(s);
+    return *v >= 0 ? 0 : bad_cell(rd, col, "a label name or \"all\"");
 }
 
 static int get_region(const reader *rd, int col, int *v) {

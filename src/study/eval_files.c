@@ -21,12 +21,6 @@ static char *file_in(const char *dir, const char *file) {
     return cx_path_join(cx_malloc(cap), cap, dir, file);
 }
 
-static int label_from_name(const char *s) {
-    for (int c = 0; c < CX_N_LABELS; c++)
-        if (!strcmp(s, CX_LABELS[c])) return c;
-    return -1;
-}
-
 // A number as the stage writes it: %.6f, empty for NaN.
 static void write_num(csv_writer *w, double v) {
     if (isfinite(v)) csv_writer_fieldf(w, "%.6f", v);
@@ -35,9 +29,7 @@ static void write_num(csv_writer *w, double v) {
 
 // An optional number cell -> *v (NaN when empty); -1 when it is not a number.
 static int read_num(const char *cell, double *v) {
-    int rc = csv_parse_double(cell, v);
-    if (rc == CSV_NUM_EMPTY) *v = NAN;
-    return rc == CSV_NUM_BAD ? -1 : 0;
+    return csv_parse_double_or_nan(cell, v) == CSV_NUM_BAD ? -1 : 0;
 }
 
 static int bad_cell(cx_error *err, const csv_table *t, int64_t r, const char *col,

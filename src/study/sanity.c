@@ -349,9 +349,7 @@ static int parse_row(const csv_table *t, int64_t r, const int *idx, study_sanity
     for (int c = COL_SPEARMAN_ABS_MEAN; c < N_COLS; c++) {
         int k = (c - COL_SPEARMAN_ABS_MEAN) / 2;
         double *dst = (c - COL_SPEARMAN_ABS_MEAN) % 2 ? &st[k]->sd : &st[k]->mean;
-        int pr = csv_parse_double(v = csv_get(t, r, idx[c]), dst);
-        if (pr == CSV_NUM_EMPTY) *dst = NAN;
-        else if (pr != CSV_NUM_OK)
+        if (csv_parse_double_or_nan(v = csv_get(t, r, idx[c]), dst) == CSV_NUM_BAD)
             return cx_fail(err, "%s:%lld: %s: expected a number or nothing, got '%s'", path,
                            (long long)line, col_names[c], v);
     }

@@ -62,14 +62,13 @@ int train_log_read(const char *run_dir, train_log_row **rows, int *n, cx_error *
     for (int64_t r = 0; r < nr; r++) {
         double v[LOG_NCOLS];
         for (int c = 0; c < LOG_NCOLS; c++) {
-            int rc = csv_parse_double(csv_get(t, r, idx[c]), &v[c]);
+            int rc = csv_parse_double_or_nan(csv_get(t, r, idx[c]), &v[c]);
             if (rc == CSV_NUM_BAD || (c == LOG_EPOCH && rc != CSV_NUM_OK)) {
                 cx_fail(err, "%s:%lld: column \"%s\": expected a number, got \"%s\"", path,
                         (long long)csv_row_line(t, r), LOG_COLUMNS[c], csv_get(t, r, idx[c]));
                 free(out);
                 return csv_table_free(t), -1;
             }
-            if (rc != CSV_NUM_OK) v[c] = NAN;
         }
         out[r] = (train_log_row){(int)v[LOG_EPOCH], v[LOG_TRAIN_LOSS], v[LOG_TRAIN_BCE],
                                  v[LOG_TRAIN_GAZE], v[LOG_VAL_LOSS], v[LOG_VAL_AUROC], v[LOG_LR],

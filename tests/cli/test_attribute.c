@@ -23,18 +23,7 @@ static int setup(void **state) {
     snprintf(model_path, sizeof model_path, "%s", test_out_path("cli_attr_model.safetensors"));
     sh("rm -rf '%s'", pack_dir);
     train_pack_write(pack_dir, N_IMG, S, 7, 0);
-    densenet_config cfg;
-    cx_error err;
-    if (densenet_config_for("densenet121", CX_N_LABELS, 0, &cfg, &err)) return -1;
-    densenet *net = densenet_create(&cfg);
-    densenet_init(net, 5);
-    model_meta m;
-    model_meta_init(&m, S);
-    if (model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err) || model_save(net, model_path, &m, &err)) {
-        fprintf(stderr, "%s\n", err.msg);
-        return -1;
-    }
-    densenet_free(net);
+    train_model_write(model_path, S, 5, 0, NULL, NULL);
     return 0;
 }
 

@@ -16,22 +16,6 @@
 
 static char pack_dir[4096], m_plain[4096], m_aug[4096];
 
-static void save_model_file(const char *path, int gaze_head, uint64_t seed) {
-    densenet_config cfg;
-    cx_error err;
-    assert_int_equal(densenet_config_for("densenet121", CX_N_LABELS, gaze_head, &cfg, &err), 0);
-    densenet *net = densenet_create(&cfg);
-    densenet_init(net, seed);
-    // A bias per label spreads the probabilities a little (the classifier output is near 0).
-    const nn_tensor_info *b = densenet_find_tensor(net, "classifier.bias");
-    for (int c = 0; c < CX_N_LABELS; c++) b->data[c] = 0.1f * (c - 7);
-    model_meta m;
-    model_meta_init(&m, S);
-    assert_int_equal(model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err), 0);
-    if (model_save(net, path, &m, &err)) fail_msg("%s", err.msg);
-    densenet_free(net);
-}
-
 static int setup(void **state) {
     (void)state;
     // Children sleep at OpenMP barriers instead of spinning: on a shared CI machine spinning
@@ -42,8 +26,8 @@ static int setup(void **state) {
     snprintf(m_aug, sizeof m_aug, "%s", test_out_path("cli_eval_aug.safetensors"));
     sh("rm -rf '%s'", pack_dir);
     train_pack_write(pack_dir, N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
-    save_model_file(m_plain, 0, 1);
-    save_model_file(m_aug, 1, 2);
+    train_model_write(m_plain, S, 1, TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
+    train_model_write(m_aug, S, 2, TRAIN_MODEL_GAZE_HEAD | TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
     return 0;
 }
 
@@ -87,18 +71,6 @@ static int col(const table *t, const char *name) {
         if (!strcmp(t->cell[0][c], name)) return c;
     fail_msg("no column %s", name);
     return -1;
-}
-
-static double brute_auroc(const double *s, const int *y, int n) {
-    double num = 0;
-    int np = 0, nn = 0;
-    for (int i = 0; i < n; i++) {
-        np += y[i];
-        nn += !y[i];
-        for (int j = 0; j < n; j++)
-            if (y[i] && !y[j]) num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
-    }
-    return np && nn ? num / ((double)np * nn) : NAN;
 }
 
 static void single_model_files(void **state) {
@@ -191,20 +163,14 @@ static void single_model_files(void **state) {
     read_table(cx_path_join(path, sizeof path, out, "thresholds.csv"), &th);
     assert_int_equal(th.rows, 1 + CX_N_LABELS);
     for (int c = 0; c < CX_N_LABELS; c++) {
-        double s[N_IMG], best = -1, best_t = NAN;
+        double s[N_IMG];
         int y[N_IMG], n = 0, npos = 0;
         for (int r = 1; r <= nv; r++, n++) {
             s[n] = strtod(pr.cell[r][3 + c], NULL);
             y[n] = atoi(pr.cell[r][3 + CX_N_LABELS + c]);
             npos += y[n];
         }
-        for (int k = 0; k < n && npos; k++) { // cut at every score; lowest cut among equal F1
-            int tp = 0, fp = 0;
-            for (int i = 0; i < n; i++)
-                if (s[i] >= s[k]) tp += y[i], fp += !y[i];
-            double f1 = 2.0 * tp / (2.0 * tp + fp + (npos - tp));
-            if (f1 > best + 1e-12 || (fabs(f1 - best) <= 1e-12 && s[k] < best_t)) best = f1, best_t = s[k];
-        }
+        double best, best_t = brute_threshold(s, y, n, &best);
         const char *got = th.cell[1 + c][col(&th, "threshold")];
         if (!npos) {
             assert_string_equal(got, "");

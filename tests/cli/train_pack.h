@@ -1,6 +1,8 @@
 // A small synthetic dataset pack for the train/eval CLI tests, written with data's pack_write:
 // label c positive paints a bright disc at a label-specific place (so a classifier can learn
 // it), the gaze map looks at the discs, subjects own 2 images each, splits 60/20/20 by subject.
+// Also the small models the tests attribute and evaluate with (train_model_write), and the
+// brute-force oracles for AUROC and the F1 threshold.
 #ifndef CX_TEST_TRAIN_PACK_H
 #define CX_TEST_TRAIN_PACK_H
 
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "data/data.h"
+#include "model/model.h"
 
 // Flags: TRAIN_PACK_SAME_IMAGE: every image is image 0 (labels and gaze still differ), so BN
 // batch statistics are the same on any subset of a batch (the MPI equivalence test relies on
@@ -72,6 +75,64 @@ static inline void train_pack_write(const char *dir, int n, int s, uint64_t seed
     if (pack_write(&c, dir, NULL, &err)) fail_msg("pack_write: %s", err.msg);
     free(images), free(mask), free(split), free(labels), free(gaze_row), free(gaze), free(fix);
     free(regions), free(present), free(ids);
+}
+
+// A fresh (untrained) DenseNet-121 for s x s inputs saved at path, weights from seed. Flags:
+// TRAIN_MODEL_GAZE_HEAD: with the gaze head (named DenseNet-Aug); TRAIN_MODEL_SPREAD_BIAS: the
+// classifier bias of label c is 0.1 (c - 7), which spreads the probabilities a little (the
+// classifier output is near 0). mean/std (3 each) replace ImageNet's in the file when not NULL.
+enum { TRAIN_MODEL_GAZE_HEAD = 1, TRAIN_MODEL_SPREAD_BIAS = 2 };
+static inline void train_model_write(const char *path, int s, uint64_t seed, int flags,
+                                     const float *mean, const float *std) {
+    densenet_config cfg;
+    cx_error err;
+    if (densenet_config_for("densenet121", CX_N_LABELS, flags & TRAIN_MODEL_GAZE_HEAD, &cfg, &err))
+        fail_msg("%s", err.msg);
+    densenet *net = densenet_create(&cfg);
+    densenet_init(net, seed);
+    if (flags & TRAIN_MODEL_SPREAD_BIAS) {
+        const nn_tensor_info *b = densenet_find_tensor(net, "classifier.bias");
+        for (int c = 0; c < CX_N_LABELS; c++) b->data[c] = 0.1f * (c - 7);
+    }
+    model_meta m;
+    model_meta_init(&m, s);
+    if (mean) memcpy(m.mean, mean, sizeof m.mean);
+    if (std) memcpy(m.std, std, sizeof m.std);
+    if (model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err) || model_save(net, path, &m, &err))
+        fail_msg("%s", err.msg);
+    densenet_free(net);
+}
+
+// AUROC of scores s against labels y (n of them) by counting every positive/negative pair (ties
+// count 1/2); NaN when a class is missing.
+static inline double brute_auroc(const double *s, const int *y, int n) {
+    double num = 0;
+    int np = 0, nn = 0;
+    for (int i = 0; i < n; i++) {
+        np += y[i];
+        nn += !y[i];
+        for (int j = 0; j < n; j++)
+            if (y[i] && !y[j]) num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
+    }
+    return np && nn ? num / ((double)np * nn) : NAN;
+}
+
+// The F1-maximising cut by trying every score (lowest cut among equal F1), its F1 in *best_f1;
+// NaN (both) without positives.
+static inline double brute_threshold(const double *s, const int *y, int n, double *best_f1) {
+    int npos = 0;
+    for (int i = 0; i < n; i++) npos += y[i];
+    double best = NAN, best_t = NAN;
+    for (int k = 0; k < n && npos; k++) {
+        int tp = 0, fp = 0;
+        for (int i = 0; i < n; i++)
+            if (s[i] >= s[k]) tp += y[i], fp += !y[i];
+        double f1 = 2.0 * tp / (2.0 * tp + fp + (npos - tp));
+        if (isnan(best) || f1 > best + 1e-12 || (fabs(f1 - best) <= 1e-12 && s[k] < best_t))
+            best = f1, best_t = s[k];
+    }
+    *best_f1 = best;
+    return best_t;
 }
 
 // The cxrgaze binary under test.

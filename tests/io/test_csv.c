@@ -124,6 +124,13 @@ static void numbers_and_labels(void **state) {
     static const char *const dbad[] = {"abc", "1.5x", "nan", "inf", "0x10", "1e999", "1,5", "."};
     for (int i = 0; i < 8; i++)
         assert_int_equal(csv_parse_double(dbad[i], &d), CSV_NUM_BAD);
+    // the optional number: blank is NaN, a number is itself, a bad cell is still bad
+    d = 7;
+    assert_int_equal(csv_parse_double_or_nan(" ", &d), CSV_NUM_EMPTY);
+    assert_true(isnan(d));
+    assert_int_equal(csv_parse_double_or_nan("0.25", &d), CSV_NUM_OK);
+    assert_true(d == 0.25);
+    assert_int_equal(csv_parse_double_or_nan("nan", &d), CSV_NUM_BAD);
     int64_t n;
     assert_int_equal(csv_parse_int64("-3", &n), CSV_NUM_OK);
     assert_int_equal(n, -3);

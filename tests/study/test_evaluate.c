@@ -17,27 +17,6 @@
 static char pack_dir[4096], m_odd[4096], m_aug[4096];
 static const float odd_mean[3] = {0.2f, 0.3f, 0.45f}, odd_std[3] = {0.12f, 0.2f, 0.31f};
 
-static void save_model_file(const char *path, int gaze_head, uint64_t seed, int odd_norm) {
-    densenet_config cfg;
-    cx_error err;
-    assert_int_equal(densenet_config_for("densenet121", CX_N_LABELS, gaze_head, &cfg, &err), 0);
-    densenet *net = densenet_create(&cfg);
-    densenet_init(net, seed);
-    // A bias per label spreads the probabilities a little (the classifier output is near 0).
-    const nn_tensor_info *b = densenet_find_tensor(net, "classifier.bias");
-    for (int c = 0; c < CX_N_LABELS; c++)
-        b->data[c] = 0.1f * (c - 7);
-    model_meta m;
-    model_meta_init(&m, S);
-    if (odd_norm) {
-        memcpy(m.mean, odd_mean, sizeof m.mean);
-        memcpy(m.std, odd_std, sizeof m.std);
-    }
-    assert_int_equal(model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err), 0);
-    if (model_save(net, path, &m, &err)) fail_msg("%s", err.msg);
-    densenet_free(net);
-}
-
 static int setup(void **state) {
     (void)state;
     setenv("OMP_WAIT_POLICY", "passive", 0);
@@ -46,8 +25,8 @@ static int setup(void **state) {
     snprintf(m_aug, sizeof m_aug, "%s", test_out_path("study_eval_aug.safetensors"));
     sh("rm -rf '%s'", pack_dir);
     train_pack_write(pack_dir, N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
-    save_model_file(m_odd, 0, 1, 1);
-    save_model_file(m_aug, 1, 2, 0);
+    train_model_write(m_odd, S, 1, TRAIN_MODEL_SPREAD_BIAS, odd_mean, odd_std);
+    train_model_write(m_aug, S, 2, TRAIN_MODEL_GAZE_HEAD | TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
     return 0;
 }
 
@@ -133,36 +112,6 @@ static void same_inputs_as_attribution(void **state) {
 }
 
 // ---- statistics against brute force -------------------------------------------------------------
-static double brute_auroc(const double *s, const int *y, int n) {
-    double num = 0;
-    int np = 0, nn = 0;
-    for (int i = 0; i < n; i++) {
-        np += y[i];
-        nn += !y[i];
-        for (int j = 0; j < n; j++)
-            if (y[i] && !y[j]) num += s[i] > s[j] ? 1 : s[i] == s[j] ? 0.5 : 0;
-    }
-    return np && nn ? num / ((double)np * nn) : NAN;
-}
-
-// The F1-maximising cut by trying every score (lowest cut among equal F1); NaN without positives.
-static double brute_threshold(const double *s, const int *y, int n, double *best_f1) {
-    int npos = 0;
-    for (int i = 0; i < n; i++)
-        npos += y[i];
-    double best = NAN, best_t = NAN;
-    for (int k = 0; k < n && npos; k++) {
-        int tp = 0, fp = 0;
-        for (int i = 0; i < n; i++)
-            if (s[i] >= s[k]) tp += y[i], fp += !y[i];
-        double f1 = 2.0 * tp / (2.0 * tp + fp + (npos - tp));
-        if (isnan(best) || f1 > best + 1e-12 || (fabs(f1 - best) <= 1e-12 && s[k] < best_t))
-            best = f1, best_t = s[k];
-    }
-    *best_f1 = best;
-    return best_t;
-}
-
 // Scores and labels of label c over rows (the pack masks none).
 static int gather(const pack *pk, const int64_t *rows, int64_t n, const float *prob, int c,
                   double *s, int *y) {

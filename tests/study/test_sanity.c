@@ -22,17 +22,8 @@ static int setup(void **state) {
     snprintf(model_path, sizeof model_path, "%s", test_out_path("study_sanity_model.safetensors"));
     sh("rm -rf '%s'", pack_dir);
     train_pack_write(pack_dir, N_IMG, S, 11, 0);
-    densenet_config cfg;
-    cx_error err;
-    if (densenet_config_for("densenet121", CX_N_LABELS, 0, &cfg, &err)) return -1;
-    densenet *net = densenet_create(&cfg);
-    densenet_init(net, 3);
-    model_meta m;
-    model_meta_init(&m, S);
-    int rc = model_meta_set_labels(&m, CX_N_LABELS, CX_LABELS, &err) || model_save(net, model_path, &m, &err);
-    if (rc) fprintf(stderr, "%s\n", err.msg);
-    densenet_free(net);
-    return rc ? -1 : 0;
+    train_model_write(model_path, S, 3, 0, NULL, NULL);
+    return 0;
 }
 
 static void settings(study_sanity_settings *s, const char *methods) {
