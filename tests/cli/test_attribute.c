@@ -19,10 +19,8 @@ static char pack_dir[4096], model_path[4096];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(pack_dir, sizeof pack_dir, "%s", test_out_path("cli_attr_pack"));
     snprintf(model_path, sizeof model_path, "%s", test_out_path("cli_attr_model.safetensors"));
-    sh("rm -rf '%s'", pack_dir);
-    train_pack_write(pack_dir, N_IMG, S, 7, 0);
+    train_pack_fresh(pack_dir, "cli_attr_pack", N_IMG, S, 7, 0);
     train_model_write(model_path, S, 5, 0, NULL, NULL);
     return 0;
 }

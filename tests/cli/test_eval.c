@@ -21,11 +21,9 @@ static int setup(void **state) {
     // Children sleep at OpenMP barriers instead of spinning: on a shared CI machine spinning
     // threads of an oversubscribed process ran 5x slower (docs/performance.md, "Training").
     setenv("OMP_WAIT_POLICY", "passive", 0);
-    snprintf(pack_dir, sizeof pack_dir, "%s", test_out_path("cli_eval_pack"));
     snprintf(m_plain, sizeof m_plain, "%s", test_out_path("cli_eval_densenet.safetensors"));
     snprintf(m_aug, sizeof m_aug, "%s", test_out_path("cli_eval_aug.safetensors"));
-    sh("rm -rf '%s'", pack_dir);
-    train_pack_write(pack_dir, N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
+    train_pack_fresh(pack_dir, "cli_eval_pack", N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
     train_model_write(m_plain, S, 1, TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
     train_model_write(m_aug, S, 2, TRAIN_MODEL_GAZE_HEAD | TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
     return 0;

@@ -1,8 +1,8 @@
 // A small synthetic dataset pack for the train/eval CLI tests, written with data's pack_write:
 // label c positive paints a bright disc at a label-specific place (so a classifier can learn
 // it), the gaze map looks at the discs, subjects own 2 images each, splits 60/20/20 by subject.
-// Also the small models the tests attribute and evaluate with (train_model_write), and the
-// brute-force oracles for AUROC and the F1 threshold.
+// Also a fresh pack under tests/out (train_pack_fresh), the small models the tests attribute and
+// evaluate with (train_model_write), and the brute-force oracles for AUROC and the F1 threshold.
 #ifndef CX_TEST_TRAIN_PACK_H
 #define CX_TEST_TRAIN_PACK_H
 
@@ -151,6 +151,15 @@ static inline int sh(const char *fmt, ...) {
     va_end(ap);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+// dir (4096 bytes) = tests/out/<name>, emptied of an earlier run's files and written by
+// train_pack_write(dir, n, s, seed, flags).
+static inline void train_pack_fresh(char *dir, const char *name, int n, int s, uint64_t seed,
+                                    int flags) {
+    snprintf(dir, 4096, "%s", test_out_path(name));
+    sh("rm -rf '%s'", dir);
+    train_pack_write(dir, n, s, seed, flags);
 }
 
 #endif

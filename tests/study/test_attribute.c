@@ -15,10 +15,8 @@ static const float model_mean[3] = {0.3f, 0.4f, 0.5f}, model_std[3] = {0.2f, 0.2
 
 static int setup(void **state) {
     (void)state;
-    snprintf(pack_dir, sizeof pack_dir, "%s", test_out_path("study_attr_pack"));
     snprintf(model_path, sizeof model_path, "%s", test_out_path("study_attr_model.safetensors"));
-    sh("rm -rf '%s'", pack_dir);
-    train_pack_write(pack_dir, N_IMG, PX, 7, 0);
+    train_pack_fresh(pack_dir, "study_attr_pack", N_IMG, PX, 7, 0);
     train_model_write(model_path, PX, 5, 0, model_mean, model_std);
     return 0;
 }

@@ -20,11 +20,9 @@ static const float odd_mean[3] = {0.2f, 0.3f, 0.45f}, odd_std[3] = {0.12f, 0.2f,
 static int setup(void **state) {
     (void)state;
     setenv("OMP_WAIT_POLICY", "passive", 0);
-    snprintf(pack_dir, sizeof pack_dir, "%s", test_out_path("study_eval_pack"));
     snprintf(m_odd, sizeof m_odd, "%s", test_out_path("study_eval_odd.safetensors"));
     snprintf(m_aug, sizeof m_aug, "%s", test_out_path("study_eval_aug.safetensors"));
-    sh("rm -rf '%s'", pack_dir);
-    train_pack_write(pack_dir, N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
+    train_pack_fresh(pack_dir, "study_eval_pack", N_IMG, S, 4, TRAIN_PACK_ONE_CLASS);
     train_model_write(m_odd, S, 1, TRAIN_MODEL_SPREAD_BIAS, odd_mean, odd_std);
     train_model_write(m_aug, S, 2, TRAIN_MODEL_GAZE_HEAD | TRAIN_MODEL_SPREAD_BIAS, NULL, NULL);
     return 0;

@@ -18,10 +18,8 @@ static char pack_dir[4096], model_path[4096];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(pack_dir, sizeof pack_dir, "%s", test_out_path("study_sanity_pack"));
     snprintf(model_path, sizeof model_path, "%s", test_out_path("study_sanity_model.safetensors"));
-    sh("rm -rf '%s'", pack_dir);
-    train_pack_write(pack_dir, N_IMG, S, 11, 0);
+    train_pack_fresh(pack_dir, "study_sanity_pack", N_IMG, S, 11, 0);
     train_model_write(model_path, S, 3, 0, NULL, NULL);
     return 0;
 }
