@@ -176,6 +176,19 @@ struct densenet {
 };
 
 // ---- plans (plan.c: create, forward; backward.c: backward, taps) -------------------------
+// Scratch sizes (elements) of the shared buffers, the largest any layer asks for, and the
+// oneDNN scratchpad (bytes).
+typedef struct plan_sizes {
+    size_t act, dact, tmp, d32, sp;
+} plan_sizes;
+
+// Memory shared by the plans created in it (nn.h): one pass's activations and scratch.
+struct nn_arena {
+    char *base;
+    size_t bytes;
+    uint64_t passes; // forwards run in it; a plan's backward needs its own to be the last
+};
+
 typedef struct plan_bn { // saved statistics of one BN (batch or running), [c]
     float *mean, *rstd;
 } plan_bn;
@@ -221,6 +234,13 @@ struct densenet_plan {
     float *d32;   // fp32 gradients from convolution backward-data
     void *scratchpad;
     size_t scratchpad_bytes;
+    // The buffers above (x_c .. scratchpad, block, dblock, layers' b1) lie in one area: the
+    // plan's own, or its arena's (placed again at each forward: the arena may have grown).
+    plan_sizes z;
+    size_t area_bytes;
+    void *own_area;
+    nn_arena *arena;
+    uint64_t arena_pass; // the arena's pass count at this plan's last forward
     int ran_forward;
     // weight generation the primitive-layout copies were converted at (0: never); evaluation
     // plans convert again only when the network's generation moved
