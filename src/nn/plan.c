@@ -3,6 +3,7 @@
 // transitions, norm5, ReLU, global average pool, classifier (+ the DenseNet-Aug gaze head).
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nn/nn_internal.h"
 
@@ -170,20 +171,33 @@ static size_t plan_place(densenet_plan *p, char *base) {
     return off;
 }
 
-// The plan's area: its own (zeroed), or the arena's, grown (zeroed) when this plan needs more.
+// Zeroed memory for an area, on transparent huge pages where the kernel offers them: one page
+// fault per 2 MiB instead of one per 4 KiB (faulting 4 KiB pages in was a third of the time of
+// a one-image attribution).
+static void *area_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    const size_t n = (bytes + huge - 1) / huge * huge;
+    void *q = NULL;
+    if (posix_memalign(&q, huge, n)) q = cx_aligned_alloc(bytes); // reports the shortage
+#ifdef MADV_HUGEPAGE
+    madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
+#endif
+    memset(q, 0, bytes);
+    return q;
+}
+
+// The plan's area: its own, or the arena's, grown when this plan needs more.
 static void plan_area(densenet_plan *p, nn_arena *arena) {
     p->area_bytes = plan_place(p, NULL);
     p->arena = arena;
     if (!arena) {
-        p->own_area = cx_aligned_alloc(p->area_bytes);
-        memset(p->own_area, 0, p->area_bytes);
+        p->own_area = area_alloc(p->area_bytes);
         plan_place(p, p->own_area);
         return;
     }
     if (arena->bytes < p->area_bytes) {
         free(arena->base);
-        arena->base = cx_aligned_alloc(p->area_bytes);
-        memset(arena->base, 0, p->area_bytes);
+        arena->base = area_alloc(p->area_bytes);
         arena->bytes = p->area_bytes;
     }
 }
