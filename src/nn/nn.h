@@ -71,8 +71,9 @@ densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_p
                                     nn_mode mode, cx_error *err);
 void densenet_plan_free(densenet_plan *p);
 // Plans created in one arena share their activation and scratch memory (the largest plan's
-// size, grown when a larger plan is created, kept until nn_arena_free; plans keep their own
-// primitives and weights): one pass's memory instead of one per plan. One pass at a time: a
+// size, grown when a larger plan is created, kept until nn_arena_free) and their converted
+// weights (one copy per layout; plans keep their own primitives): one pass's memory instead of
+// one per plan. One pass at a time: a
 // forward on one plan ends what the others kept for their backward (which then fails until
 // they run a forward again). Free the plans, then the arena.
 typedef struct nn_arena nn_arena;

@@ -49,10 +49,15 @@ void densenet_plan_free(densenet_plan *p) {
     free(p);
 }
 
-nn_arena *nn_arena_create(void) { return cx_calloc(1, sizeof(nn_arena)); }
+nn_arena *nn_arena_create(void) {
+    nn_arena *a = cx_calloc(1, sizeof *a);
+    a->weights = nn_wtable_create();
+    return a;
+}
 
 void nn_arena_free(nn_arena *a) {
     if (!a) return;
+    nn_wtable_free(a->weights);
     free(a->base);
     free(a);
 }
@@ -92,7 +97,7 @@ static int plan_geometry(densenet_plan *p, const densenet *net, int h, int w, cx
 }
 
 // Dense block b's layers, its concatenation buffers and its transition (if any).
-static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
+static int plan_block(densenet_plan *p, int b, nn_wtable *wt, plan_sizes *z, cx_error *err) {
     const densenet *net = p->net;
     const densenet_config *cfg = &net->cfg;
     const int N = p->N, wb = cfg->bn_size * cfg->growth, gr = cfg->growth, bwd_w = p->train;
@@ -104,8 +109,10 @@ static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
         int cin = net->layers[b][l].c_in;
         nn_conv_shape s1 = {N, cin, p->bh[b], p->bw[b], wb, p->bh[b], p->bw[b], 1, 1, 0};
         nn_conv_shape s2 = {N, wb, p->bh[b], p->bw[b], gr, p->bh[b], p->bw[b], 3, 1, 1};
-        if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err) ||
-            nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+        if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->layers[b][l].conv1, &z->sp, err) ||
+            nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->layers[b][l].conv2, &z->sp, err))
             return -1;
         bn_state_alloc(&L->s1, cin);
         bn_state_alloc(&L->s2, wb);
@@ -120,7 +127,8 @@ static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
     }
     if (b < NN_MAX_BLOCKS - 1) {
         nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
-        if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+        if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->trans_conv[b], &z->sp, err))
             return -1;
         bn_state_alloc(&p->st[b], cout);
         z->act = max_sz(z->act, (size_t)N * cout * hw);
@@ -250,16 +258,19 @@ densenet_plan *densenet_plan_create_in(nn_arena *arena, densenet *net, int batch
     }
     const int N = batch;
     plan_sizes z = {0};
+    nn_wtable *wt = arena ? arena->weights : NULL;
     nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
     // no backward-data primitive: conv0's input gradient is nn_conv_input_grad
-    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, &z.sp, err)) goto fail;
+    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, wt, net->conv0, &z.sp,
+                       err))
+        goto fail;
     size_t hw0 = (size_t)p->h0 * p->w0;
     z.tmp = max_sz(z.tmp, (size_t)N * cfg->init_features * hw0);
     z.d32 = max_sz(z.d32, (size_t)N * cfg->init_features * hw0);
     z.dact = max_sz(z.dact, (size_t)N * cfg->init_features * hw0);
     bn_state_alloc(&p->s0, cfg->init_features);
     for (int b = 0; b < NN_MAX_BLOCKS; b++)
-        if (plan_block(p, b, &z, err)) goto fail;
+        if (plan_block(p, b, wt, &z, err)) goto fail;
     bn_state_alloc(&p->s5, net->c_final);
     z.d32 = max_sz(z.d32, (size_t)N * net->c_final * p->fh * p->fw); // norm5 pre-ReLU tap
     p->z = z;

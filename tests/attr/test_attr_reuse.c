@@ -1,7 +1,8 @@
 // attr plan reuse on the random DenseNet-121 of tests/ref/densenet_ref.py at 64x64: one context
 // whose plans share one arena (nn_arena) and live across methods, chunks and calls gives maps
 // bit-identical to a fresh context per call, for every method, in fp32 and bf16, with chunk
-// sizes that leave partial last chunks, with methods run in different orders; and an arena plan's
+// sizes that leave partial last chunks, with methods run in different orders, across precision
+// switches; arena plans (sharing memory and converted weights) equal private ones; an arena plan's
 // backward refuses to run after another plan of the arena ran a forward.
 #include "attr_testlib.h"
 
@@ -66,9 +67,9 @@ static void assert_maps_equal(const attr_map *a, const attr_map *b, attr_method 
     }
 }
 
-// Every method twice through one context (forward order, then backward order), against a
-// fresh context per method.
-static void reuse_matches_fresh(nn_precision prec, int max_batch) {
+// Every method twice through context c (forward order, then backward order; NULL: a new one),
+// against a fresh context per method.
+static void reuse_matches_fresh(attr_ctx *c, nn_precision prec, int max_batch) {
     attr_options o;
     options(&o, prec, max_batch);
     cx_error err = {{0}};
@@ -79,8 +80,9 @@ static void reuse_matches_fresh(nn_precision prec, int max_batch) {
         run(fresh, (attr_method)m, want[m]);
         attr_ctx_free(fresh);
     }
-    attr_ctx *c = attr_ctx_create(net, 64, 64, &o, &err);
-    if (!c) fail_msg("%s", err.msg);
+    attr_ctx *own = c ? NULL : attr_ctx_create(net, 64, 64, &o, &err);
+    if (!c && !(c = own)) fail_msg("%s", err.msg);
+    if (attr_ctx_set_options(c, &o, &err)) fail_msg("%s", err.msg);
     for (int pass = 0; pass < 2; pass++)
         for (int k = 0; k < ATTR_NMETHODS; k++) {
             attr_method m = (attr_method)(pass ? ATTR_NMETHODS - 1 - k : k);
@@ -88,24 +90,38 @@ static void reuse_matches_fresh(nn_precision prec, int max_batch) {
             assert_maps_equal(got, want[m], m);
             for (int i = 0; i < 3; i++) attr_map_free(&got[i]);
         }
-    attr_ctx_free(c);
+    attr_ctx_free(own);
     for (int m = 0; m < ATTR_NMETHODS; m++)
         for (int i = 0; i < 3; i++) attr_map_free(&want[m][i]);
 }
 
 static void reuse_fp32_batch3(void **state) {
     (void)state;
-    reuse_matches_fresh(NN_FP32, 3);
+    reuse_matches_fresh(NULL, NN_FP32, 3);
 }
 
 static void reuse_fp32_batch4(void **state) {
     (void)state;
-    reuse_matches_fresh(NN_FP32, 4);
+    reuse_matches_fresh(NULL, NN_FP32, 4);
 }
 
 static void reuse_bf16_batch5(void **state) {
     (void)state;
-    reuse_matches_fresh(NN_BF16, 5);
+    reuse_matches_fresh(NULL, NN_BF16, 5);
+}
+
+// One context through fp32, bf16 and fp32 again: its arena keeps both precisions' weights.
+static void reuse_across_precisions(void **state) {
+    (void)state;
+    attr_options o;
+    options(&o, NN_FP32, 3);
+    cx_error err = {{0}};
+    attr_ctx *c = attr_ctx_create(net, 64, 64, &o, &err);
+    if (!c) fail_msg("%s", err.msg);
+    reuse_matches_fresh(c, NN_FP32, 3);
+    reuse_matches_fresh(c, NN_BF16, 3);
+    reuse_matches_fresh(c, NN_FP32, 5);
+    attr_ctx_free(c);
 }
 
 // Two plans in one arena: each gives its private twin's logits and input gradient; a plan's
@@ -144,6 +160,7 @@ int main(void) {
         cmocka_unit_test(reuse_fp32_batch3),
         cmocka_unit_test(reuse_fp32_batch4),
         cmocka_unit_test(reuse_bf16_batch5),
+        cmocka_unit_test(reuse_across_precisions),
         cmocka_unit_test(arena_plans_share_one_pass),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
