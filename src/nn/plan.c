@@ -179,17 +179,17 @@ static size_t plan_place(densenet_plan *p, char *base) {
     return off;
 }
 
-// Zeroed memory for an area, on transparent huge pages where the kernel offers them: one page
-// fault per 2 MiB instead of one per 4 KiB (faulting 4 KiB pages in was a third of the time of
-// a one-image attribution).
-static void *area_alloc(size_t bytes) {
+void *nn_huge_alloc(size_t bytes) {
     const size_t huge = (size_t)2 << 20;
     const size_t n = (bytes + huge - 1) / huge * huge;
     void *q = NULL;
-    if (posix_memalign(&q, huge, n)) q = cx_aligned_alloc(bytes); // reports the shortage
+    if (posix_memalign(&q, huge, n)) {
+        q = cx_aligned_alloc(bytes); // reports the shortage
+    } else {
 #ifdef MADV_HUGEPAGE
-    madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
+        madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
 #endif
+    }
     memset(q, 0, bytes);
     return q;
 }
@@ -199,13 +199,13 @@ static void plan_area(densenet_plan *p, nn_arena *arena) {
     p->area_bytes = plan_place(p, NULL);
     p->arena = arena;
     if (!arena) {
-        p->own_area = area_alloc(p->area_bytes);
+        p->own_area = nn_huge_alloc(p->area_bytes);
         plan_place(p, p->own_area);
         return;
     }
     if (arena->bytes < p->area_bytes) {
         free(arena->base);
-        arena->base = area_alloc(p->area_bytes);
+        arena->base = nn_huge_alloc(p->area_bytes);
         arena->bytes = p->area_bytes;
     }
 }
