@@ -31,7 +31,8 @@ int attr_forward(attr_ctx *c, densenet_plan *p, const float *x, float *logits, c
 int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx, unsigned flags,
                   cx_error *err);
 // Splits total samples into ceil(total/max) chunks of near-equal size; returns the size of
-// chunk i (sizes differ by at most one, so at most two plan shapes per call).
+// chunk i (sizes differ by at most one). SL, NT, GS, IG, GC and LC run every chunk on the plan
+// of chunk 0's size (zero rows pad a shorter chunk): one plan shape per call.
 int attr_n_chunks(int total, int max);
 int attr_chunk_size(int total, int n_chunks, int i);
 // An independent RNG per (image stream, method, target, sample): draws do not depend on batching.
