@@ -96,7 +96,7 @@ static int plan_geometry(densenet_plan *p, const densenet *net, int h, int w, cx
     return 0;
 }
 
-// Dense block b's layers, its concatenation buffers and its transition (if any).
+// Dense block b's layers and its transition (if any); raises z to the buffer sizes they need.
 static int plan_block(densenet_plan *p, int b, nn_wtable *wt, plan_sizes *z, cx_error *err) {
     const densenet *net = p->net;
     const densenet_config *cfg = &net->cfg;
