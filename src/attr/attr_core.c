@@ -110,6 +110,7 @@ attr_ctx *attr_ctx_create(densenet *net, int h, int w, const attr_options *opt, 
     c->w = w;
     c->k = densenet_cfg(net)->num_classes;
     c->opt = *opt;
+    c->arena = nn_arena_create();
     return c;
 }
 
@@ -131,6 +132,7 @@ void attr_ctx_drop_plans(attr_ctx *c) {
 void attr_ctx_free(attr_ctx *c) {
     if (!c) return;
     attr_ctx_drop_plans(c);
+    nn_arena_free(c->arena);
     free(c);
 }
 
@@ -158,8 +160,8 @@ densenet_plan *attr_plan(attr_ctx *c, int batch, const char *tap, cx_error *err)
             densenet_plan_free(c->slot[pick].plan);
             c->slot[pick].plan = NULL;
         }
-        densenet_plan *p = densenet_plan_create(c->net, batch, c->h, c->w, c->opt.precision,
-                                                NN_EVAL, err);
+        densenet_plan *p = densenet_plan_create_in(c->arena, c->net, batch, c->h, c->w,
+                                                   c->opt.precision, NN_EVAL, err);
         if (!p) return NULL;
         c->slot[pick].plan = p;
         c->slot[pick].batch = batch;

@@ -157,13 +157,14 @@ static int run_rows(grad_job *j, cx_error *err) {
     int rc = 0, row0 = 0;
     for (int ch = 0; ch < n_chunks && !rc; ch++) {
         int b = attr_chunk_size(total, n_chunks, ch);
-        densenet_plan *p = attr_plan(c, b, NULL, err);
+        densenet_plan *p = attr_plan(c, bmax, NULL, err); // a short last chunk: zero rows
         if (!p) {
             rc = -1;
             break;
         }
         int any_grad = 0;
-        memset(dlogits, 0, sizeof *dlogits * c->k * b);
+        memset(dlogits, 0, sizeof *dlogits * c->k * bmax);
+        memset(xin + (size_t)b * n, 0, sizeof *xin * n * (size_t)(bmax - b));
 #pragma omp parallel for schedule(static) reduction(| : any_grad)
         for (int r = 0; r < b; r++) {
             int row = row0 + r, item = row / j->rows_per_item, s = row % j->rows_per_item;

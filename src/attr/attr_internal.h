@@ -17,19 +17,22 @@ struct attr_ctx {
         uint64_t used;
         char tap[96]; // the tap set on this plan ("" none)
     } slot[ATTR_PLAN_SLOTS];
+    nn_arena *arena; // the plans' shared activation memory, kept for the context's lifetime
     uint64_t tick;
     int64_t n_forward, n_backward, n_samples;
 };
 
-// The plan for `batch` samples (created on first use, least recently used one evicted), with
-// the tap set to `tap` (NULL clears it).
+// The plan for `batch` samples (created on first use in the context's arena, least recently
+// used one evicted), with the tap set to `tap` (NULL clears it). Methods run one plan's forward
+// and backward at a time (the arena holds one pass).
 densenet_plan *attr_plan(attr_ctx *c, int batch, const char *tap, cx_error *err);
 // Counted engine calls.
 int attr_forward(attr_ctx *c, densenet_plan *p, const float *x, float *logits, cx_error *err);
 int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx, unsigned flags,
                   cx_error *err);
 // Splits total samples into ceil(total/max) chunks of near-equal size; returns the size of
-// chunk i (sizes differ by at most one, so at most two plan shapes per call).
+// chunk i (sizes differ by at most one). SL, NT, GS, IG, GC and LC run every chunk on the plan
+// of chunk 0's size (zero rows pad a shorter chunk): one plan shape per call.
 int attr_n_chunks(int total, int max);
 int attr_chunk_size(int total, int n_chunks, int i);
 // An independent RNG per (image stream, method, target, sample): draws do not depend on batching.

@@ -105,12 +105,12 @@ static void consume_rows(const layer_job *j, int k, int row0, int b, const float
 }
 
 // One layer-only backward for target rank k (row r asks for its image's k-th target), then the
-// rows' contributions. dlogits [b,K] scratch.
+// rows' contributions. dlogits [plan batch,K] scratch (rows past b: padding, no gradient).
 static int backward_rank(layer_job *j, densenet_plan *p, int k, int row0, int b, float *dlogits,
                          cx_error *err) {
     attr_ctx *c = j->c;
     int any = 0;
-    memset(dlogits, 0, sizeof *dlogits * c->k * b);
+    memset(dlogits, 0, sizeof *dlogits * c->k * (size_t)densenet_plan_batch(p));
     for (int r = 0; r < b; r++) {
         int row = row0 + r, i = row / j->rows_per_req, s = row % j->rows_per_req;
         if (k >= j->req[i].n_targets || !row_has_gradient(j, s)) continue;
@@ -185,10 +185,11 @@ static void finish_item(const layer_job *j, attr_map *out) {
 static int run_chunk(layer_job *j, int row0, int b, int bmax, float *xin, float *logits,
                      float *dlogits, cx_error *err) {
     attr_ctx *c = j->c;
-    densenet_plan *p = attr_plan(c, b, j->layer, err);
+    densenet_plan *p = attr_plan(c, bmax, j->layer, err); // a short last chunk: zero rows
     if (!p) return -1;
     for (int r = 0; r < b; r++)
         build_row(j, (row0 + r) / j->rows_per_req, (row0 + r) % j->rows_per_req, xin + j->in_size * r);
+    memset(xin + j->in_size * b, 0, sizeof *xin * j->in_size * (size_t)(bmax - b));
     if (attr_forward(c, p, xin, logits, err)) return -1;
     int64_t shp[4];
     const float *a_tap = densenet_tap_activation(p, shp);

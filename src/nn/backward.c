@@ -240,6 +240,8 @@ int densenet_backward(densenet_plan *p, const float *dlogits, const float *dgaze
     densenet *net = p->net;
     const densenet_config *cfg = &net->cfg;
     if (!p->ran_forward) return cx_fail(err, "backward: no forward has run on this plan");
+    if (p->arena && p->arena->passes != p->arena_pass)
+        return cx_fail(err, "backward: another plan of the arena ran a forward since this plan's");
     bwd_ctx c = {.p = p, .err = err};
     c.weights = (flags & NN_GRAD_WEIGHTS) != 0;
     c.input = (flags & NN_GRAD_INPUT) != 0;

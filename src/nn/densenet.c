@@ -192,12 +192,9 @@ densenet *densenet_create(const densenet_config *cfg) {
     net->n_params = tb.n_params;
     net->n_buffers = tb.n_buffers;
     net->n_counters = tb.n_counters;
-    net->params = cx_aligned_alloc(sizeof(float) * (tb.n_params + 1));
-    net->grads = cx_aligned_alloc(sizeof(float) * (tb.n_params + 1));
-    net->buffers = cx_aligned_alloc(sizeof(float) * (tb.n_buffers + 1));
-    memset(net->params, 0, sizeof(float) * tb.n_params);
-    memset(net->grads, 0, sizeof(float) * tb.n_params);
-    memset(net->buffers, 0, sizeof(float) * tb.n_buffers);
+    net->params = nn_huge_alloc(sizeof(float) * (tb.n_params + 1));
+    net->grads = nn_huge_alloc(sizeof(float) * (tb.n_params + 1));
+    net->buffers = nn_huge_alloc(sizeof(float) * (tb.n_buffers + 1));
     net->counters = cx_calloc(tb.n_counters + 1, sizeof(int64_t));
     net->wgen = cx_calloc(1, sizeof *net->wgen);
     *net->wgen = 1;

@@ -68,8 +68,52 @@ typedef struct weight_layout {
     size_t *t[4];
     void *buf;      // the primitive-layout weights (zero padding kept zero)
     dnnl_memory_t mem;
-    int bf16, owned; // owned: buf belongs to this layout (not shared with the forward's)
+    int bf16;
+    int owned;      // buf belongs to this layout (else to the forward's layout or a weight table)
+    int fwd_buf;    // buf is the forward layout's (backward data: converted with it)
 } weight_layout;
+
+// Primitive-layout weight buffers shared by the plans of an arena: one per (OIHW tensor, layout),
+// so plans of every batch size hold one copy of the converted weights.
+typedef struct wtable_entry {
+    const float *oihw;
+    dnnl_memory_desc_t md;
+    void *buf;
+} wtable_entry;
+struct nn_wtable {
+    wtable_entry *e;
+    int n, cap;
+};
+
+nn_wtable *nn_wtable_create(void) { return cx_calloc(1, sizeof(nn_wtable)); }
+
+void nn_wtable_free(nn_wtable *t) {
+    if (!t) return;
+    for (int i = 0; i < t->n; i++) free(t->e[i].buf);
+    free(t->e);
+    free(t);
+}
+
+// Zeroed buffer for weights of layout md (of the OIHW tensor oihw): the table's when it has
+// one (*owned = 0), else a new one, kept by the table when there is one.
+static void *wtable_buf(nn_wtable *t, const float *oihw, const dnnl_memory_desc_t *md, int *owned) {
+    *owned = 0;
+    for (int i = 0; t && i < t->n; i++)
+        if (t->e[i].oihw == oihw && dnnl_memory_desc_equal(&t->e[i].md, md)) return t->e[i].buf;
+    size_t n = dnnl_memory_desc_get_size(md);
+    void *buf = cx_aligned_alloc(n + 64);
+    memset(buf, 0, n);
+    if (!t) {
+        *owned = 1;
+        return buf;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 256;
+        t->e = cx_realloc(t->e, sizeof *t->e * (size_t)t->cap);
+    }
+    t->e[t->n++] = (wtable_entry){oihw, *md, buf};
+    return buf;
+}
 
 // One way to compute a weight gradient: its primitive, argument reorders and gradient layout.
 typedef struct wgrad_path {
@@ -92,6 +136,8 @@ struct nn_conv {
     dnnl_memory_t m_scratch;
     size_t sp_off[2]; // offset of oneDNN's scratchpad in the scratch area: forward, bwd data
     char impl[64];
+    nn_wtable *wt;    // while building: where the weight buffers come from (NULL: own)
+    const float *w_key;
 };
 
 // ---- weight-gradient policy (nn.h) ---------------------------------------------------------------
@@ -115,8 +161,10 @@ void nn_wgrad_auto_thresholds(double min_ms, double min_gflops) {
     g_slow_gflops = min_gflops;
 }
 
+// share: the forward's layout, whose buffer a backward-data layout equal to it uses; wt, oihw:
+// the weight table of the plan's arena (NULL: none) and the weights' OIHW tensor (its key).
 static int layout_init(weight_layout *l, const dnnl_memory_desc_t *md, const weight_layout *share,
-                       cx_error *err) {
+                       nn_wtable *wt, const float *oihw, cx_error *err) {
     l->md = *md;
     l->bf16 = md->data_type == dnnl_bf16;
     if (md->format_kind != dnnl_blocked || md->ndims != 4)
@@ -144,11 +192,9 @@ static int layout_init(weight_layout *l, const dnnl_memory_desc_t *md, const wei
     }
     if (share && dnnl_memory_desc_equal(&share->md, md)) {
         l->buf = share->buf;
+        l->fwd_buf = 1;
     } else {
-        size_t n = dnnl_memory_desc_get_size(md);
-        l->buf = cx_aligned_alloc(n + 64);
-        memset(l->buf, 0, n);
-        l->owned = 1;
+        l->buf = wtable_buf(wt, oihw, md, &l->owned);
     }
     DNNL_CHECK(dnnl_memory_create(&l->mem, md, g_engine, l->buf));
     return 0;
@@ -191,7 +237,7 @@ void nn_convs_weights(nn_conv **convs, float **oihw, int n, int which) {
     for (int k = 0; k < n; k++) {
         nn_conv *c = convs[k];
         if (which == NN_W_FWD) layout_convert(&c->w, oihw[k], 1);
-        else if (which == NN_W_BWD_DATA && c->bwd_d && c->dd_w.owned) layout_convert(&c->dd_w, oihw[k], 1);
+        else if (which == NN_W_BWD_DATA && c->bwd_d && !c->dd_w.fwd_buf) layout_convert(&c->dd_w, oihw[k], 1);
         else if (which == NN_W_DIFF && c->n_wg) layout_convert(&c->wg[c->wg_last].dw, oihw[k], 0);
     }
 }
@@ -331,7 +377,7 @@ static int conv_build_wgrad(nn_conv *c, const conv_geom *g, dnnl_primitive_desc_
                  make_prim(&wg->prim, &wd, attr, fpd, &wpd, err) ||
                  arg_init(&wg->src, &u_src, QMD(wpd, dnnl_query_src_md), 0, err) ||
                  arg_init(&wg->diff_dst, &u_ddst, QMD(wpd, dnnl_query_diff_dst_md), 0, err) ||
-                 layout_init(&wg->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, err);
+                 layout_init(&wg->dw, QMD(wpd, dnnl_query_diff_weights_md), NULL, NULL, NULL, err);
         if (!rc) wg->sp_off = stage_layout(&wg->src, &wg->diff_dst, wpd, scratch_bytes);
         if (wpd) dnnl_primitive_desc_destroy(wpd);
         if (rc) return -1;
@@ -377,7 +423,7 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
     dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, &impl);
     snprintf(c->impl, sizeof c->impl, "%s", impl ? impl : "?");
     if (arg_init(&c->src, &u_src, QMD(fpd, dnnl_query_src_md), 0, err) ||
-        layout_init(&c->w, QMD(fpd, dnnl_query_weights_md), NULL, err) ||
+        layout_init(&c->w, QMD(fpd, dnnl_query_weights_md), NULL, c->wt, c->w_key, err) ||
         arg_init(&c->dst, &u_dst, QMD(fpd, dnnl_query_dst_md), 1, err))
         goto done;
     c->sp_off[0] = stage_layout(&c->src, &c->dst, fpd, scratch_bytes);
@@ -389,7 +435,7 @@ static int conv_build(nn_conv *c, int src_cb, int dst_cb, int bf16, int bwd_data
             make_prim(&c->bwd_d, &dd, attr, fpd, &dpd, err))
             goto done;
         if (arg_init(&c->dd_diff_dst, &u_ddst, QMD(dpd, dnnl_query_diff_dst_md), 0, err) ||
-            layout_init(&c->dd_w, QMD(dpd, dnnl_query_weights_md), &c->w, err) ||
+            layout_init(&c->dd_w, QMD(dpd, dnnl_query_weights_md), &c->w, c->wt, c->w_key, err) ||
             arg_init(&c->diff_src, &u_dsrc, QMD(dpd, dnnl_query_diff_src_md), 1, err))
             goto done;
         c->sp_off[1] = stage_layout(&c->dd_diff_dst, &c->diff_src, dpd, scratch_bytes);
@@ -407,16 +453,20 @@ done:
 }
 
 int nn_conv_create(nn_conv **out, const nn_conv_shape *s, int src_cb, int dst_cb, int bf16,
-                   int bwd_data, int bwd_weights, size_t *scratch_bytes, cx_error *err) {
+                   int bwd_data, int bwd_weights, nn_wtable *wt, const float *oihw,
+                   size_t *scratch_bytes, cx_error *err) {
     *out = NULL;
     if (engine_get(err)) return -1;
     nn_conv *c = cx_calloc(1, sizeof *c);
     c->s = *s;
+    c->wt = wt;
+    c->w_key = oihw;
     if (err) err->msg[0] = 0;
     if (conv_build(c, src_cb, dst_cb, bf16, bwd_data, bwd_weights, scratch_bytes, err)) {
         nn_conv_free(c);
         return -1;
     }
+    c->wt = NULL;
     *out = c;
     return 0;
 }

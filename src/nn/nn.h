@@ -70,6 +70,17 @@ typedef struct densenet_plan densenet_plan;
 densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_precision prec,
                                     nn_mode mode, cx_error *err);
 void densenet_plan_free(densenet_plan *p);
+// Plans created in one arena share their activation and scratch memory (the largest plan's
+// size, grown when a larger plan is created, kept until nn_arena_free) and their converted
+// weights (one copy per layout; plans keep their own primitives): one pass's memory instead of
+// one per plan. One pass at a time: a
+// forward on one plan ends what the others kept for their backward (which then fails until
+// they run a forward again). Free the plans, then the arena.
+typedef struct nn_arena nn_arena;
+nn_arena *nn_arena_create(void);
+void nn_arena_free(nn_arena *a);
+densenet_plan *densenet_plan_create_in(nn_arena *arena, densenet *net, int batch, int h, int w,
+                                       nn_precision prec, nn_mode mode, cx_error *err);
 int densenet_plan_batch(const densenet_plan *p);
 // Spatial size of the final feature map (h/32, w/32 for 224 -> 7).
 void densenet_plan_feature_hw(const densenet_plan *p, int *fh, int *fw);

@@ -117,10 +117,16 @@ typedef struct nn_conv nn_conv;
 // src: aBcd<src_cb>b in bf16 (bf16 != 0) or fp32; dst: aBcd<dst_cb>b fp32; diff_dst: as dst but
 // in the compute type; diff_src as src but fp32. Weights live in each primitive's own layout
 // (bf16 copies in bf16 plans), converted from / to the flat OIHW fp32 tensors by
-// nn_convs_weights. *scratch_bytes: raised to what this conv's calls need of the plan's scratch
-// area (layout copies of their arguments, then oneDNN's scratchpad).
+// nn_convs_weights; with a weight table wt, the forward and backward-data layouts of the OIHW
+// tensor oihw are the table's (shared by every conv of that tensor and layout; NULL: own).
+// *scratch_bytes: raised to what this conv's calls need of the plan's scratch area (layout
+// copies of their arguments, then oneDNN's scratchpad).
+typedef struct nn_wtable nn_wtable;
+nn_wtable *nn_wtable_create(void);
+void nn_wtable_free(nn_wtable *t); // after the convs that use it
 int nn_conv_create(nn_conv **out, const nn_conv_shape *s, int src_cb, int dst_cb, int bf16,
-                   int bwd_data, int bwd_weights, size_t *scratch_bytes, cx_error *err);
+                   int bwd_data, int bwd_weights, nn_wtable *wt, const float *oihw,
+                   size_t *scratch_bytes, cx_error *err);
 void nn_conv_free(nn_conv *c);
 // Weight conversions for n convolutions at once (one parallel region): NN_W_FWD: OIHW ->
 // forward layout (before forwards), NN_W_BWD_DATA: OIHW -> backward-data layout (before
@@ -176,6 +182,24 @@ struct densenet {
 };
 
 // ---- plans (plan.c: create, forward; backward.c: backward, taps) -------------------------
+// Zeroed, 2 MiB-aligned memory on transparent huge pages where the kernel offers them: one page
+// fault per 2 MiB instead of one per 4 KiB (faulting 4 KiB pages in was a third of the time of
+// a one-image attribution). Plan areas, the network's flat tensors; free() releases it.
+void *nn_huge_alloc(size_t bytes);
+// Scratch sizes (elements) of the shared buffers, the largest any layer asks for, and the
+// oneDNN scratchpad (bytes).
+typedef struct plan_sizes {
+    size_t act, dact, tmp, d32, sp;
+} plan_sizes;
+
+// Memory shared by the plans created in it (nn.h): one pass's activations and scratch.
+struct nn_arena {
+    char *base;
+    size_t bytes;
+    uint64_t passes;    // forwards run in it; a plan's backward needs its own to be the last
+    nn_wtable *weights; // the plans' primitive-layout weights
+};
+
 typedef struct plan_bn { // saved statistics of one BN (batch or running), [c]
     float *mean, *rstd;
 } plan_bn;
@@ -221,6 +245,13 @@ struct densenet_plan {
     float *d32;   // fp32 gradients from convolution backward-data
     void *scratchpad;
     size_t scratchpad_bytes;
+    // The buffers above (x_c .. scratchpad, block, dblock, layers' b1) lie in one area: the
+    // plan's own, or its arena's (placed again at each forward: the arena may have grown).
+    plan_sizes z;
+    size_t area_bytes;
+    void *own_area;
+    nn_arena *arena;
+    uint64_t arena_pass; // the arena's pass count at this plan's last forward
     int ran_forward;
     // weight generation the primitive-layout copies were converted at (0: never); evaluation
     // plans convert again only when the network's generation moved

@@ -3,6 +3,7 @@
 // transitions, norm5, ReLU, global average pool, classifier (+ the DenseNet-Aug gaze head).
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "nn/nn_internal.h"
 
@@ -35,21 +36,30 @@ void densenet_plan_free(densenet_plan *p) {
                 nn_conv_free(L->conv2);
                 bn_state_free(&L->s1);
                 bn_state_free(&L->s2);
-                free(L->b1);
             }
         free(p->layers[b]);
-        free(p->block[b]);
-        free(p->dblock[b]);
         free(p->bmean[b]);
     }
     free(p->convs);
     free(p->conv_w);
     free(p->conv_dw);
-    void *bufs[] = {p->x_c, p->c0, p->F, p->dF, p->g, p->dg, p->logits, p->dlogits, p->gaze,
-                    p->dgaze, p->act, p->dact, p->tmp, p->d32, p->scratchpad, p->tap_act,
-                    p->tap_grad};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(p->own_area);
+    free(p->tap_act);
+    free(p->tap_grad);
     free(p);
+}
+
+nn_arena *nn_arena_create(void) {
+    nn_arena *a = cx_calloc(1, sizeof *a);
+    a->weights = nn_wtable_create();
+    return a;
+}
+
+void nn_arena_free(nn_arena *a) {
+    if (!a) return;
+    nn_wtable_free(a->weights);
+    free(a->base);
+    free(a);
 }
 
 static void *alloc_elems(size_t n, size_t elem) {
@@ -57,12 +67,6 @@ static void *alloc_elems(size_t n, size_t elem) {
     memset(q, 0, max_sz(n, 1) * elem);
     return q;
 }
-
-// Scratch sizes (elements) of the shared buffers, the largest any layer asks for, and the
-// oneDNN scratchpad (bytes).
-typedef struct plan_sizes {
-    size_t act, dact, tmp, d32, sp;
-} plan_sizes;
 
 // The spatial sizes: stem output h0 x w0, each block's bh x bw, the final fh x fw; the channel block.
 static int plan_geometry(densenet_plan *p, const densenet *net, int h, int w, cx_error *err) {
@@ -92,8 +96,8 @@ static int plan_geometry(densenet_plan *p, const densenet *net, int h, int w, cx
     return 0;
 }
 
-// Dense block b's layers, its concatenation buffers and its transition (if any).
-static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
+// Dense block b's layers and its transition (if any); raises z to the buffer sizes they need.
+static int plan_block(densenet_plan *p, int b, nn_wtable *wt, plan_sizes *z, cx_error *err) {
     const densenet *net = p->net;
     const densenet_config *cfg = &net->cfg;
     const int N = p->N, wb = cfg->bn_size * cfg->growth, gr = cfg->growth, bwd_w = p->train;
@@ -105,26 +109,26 @@ static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
         int cin = net->layers[b][l].c_in;
         nn_conv_shape s1 = {N, cin, p->bh[b], p->bw[b], wb, p->bh[b], p->bw[b], 1, 1, 0};
         nn_conv_shape s2 = {N, wb, p->bh[b], p->bw[b], gr, p->bh[b], p->bw[b], 3, 1, 1};
-        if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err) ||
-            nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+        if (nn_conv_create(&L->conv1, &s1, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->layers[b][l].conv1, &z->sp, err) ||
+            nn_conv_create(&L->conv2, &s2, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->layers[b][l].conv2, &z->sp, err))
             return -1;
         bn_state_alloc(&L->s1, cin);
         bn_state_alloc(&L->s2, wb);
-        L->b1 = alloc_elems((size_t)N * wb * hw, sizeof(float));
         z->act = max_sz(z->act, (size_t)N * max_sz(cin, wb) * hw);
         z->d32 = max_sz(z->d32, (size_t)N * max_sz(cin, wb) * hw);
         z->dact = max_sz(z->dact, (size_t)N * max_sz(gr, wb) * hw);
         z->tmp = max_sz(z->tmp, (size_t)N * gr * hw);
     }
-    p->block[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
-    p->dblock[b] = alloc_elems((size_t)N * cout * hw, sizeof(float));
     if (p->train) {
         p->bmean[b] = alloc_elems((size_t)2 * cout, sizeof(double));
         p->bm2[b] = p->bmean[b] + cout;
     }
     if (b < NN_MAX_BLOCKS - 1) {
         nn_conv_shape st = {N, cout, p->bh[b], p->bw[b], cout / 2, p->bh[b], p->bw[b], 1, 1, 0};
-        if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, &z->sp, err))
+        if (nn_conv_create(&p->tconv[b], &st, p->cb, p->cb, p->bf16, 1, bwd_w, wt,
+                           net->trans_conv[b], &z->sp, err))
             return -1;
         bn_state_alloc(&p->st[b], cout);
         z->act = max_sz(z->act, (size_t)N * cout * hw);
@@ -135,27 +139,75 @@ static int plan_block(densenet_plan *p, int b, plan_sizes *z, cx_error *err) {
     return 0;
 }
 
-// The head's state and every whole-network buffer (stem, norm5 features, pooled, logits, gaze
-// head) plus the shared scratch buffers sized by z.
-static void plan_buffers(densenet_plan *p, const plan_sizes *z) {
+// Next piece of n elements of esz bytes at *off in the area at base (NULL: measuring only).
+static void *area_take(char *base, size_t *off, size_t n, size_t esz) {
+    void *q = base ? base + *off : NULL;
+    *off += (max_sz(n, 1) * esz + 63) / 64 * 64;
+    return q;
+}
+
+// Places every activation and scratch buffer in the area at base (NULL: measures); returns its
+// size in bytes. The same order on every call, so a plan can be placed again in a moved area.
+static size_t plan_place(densenet_plan *p, char *base) {
     const densenet *net = p->net;
-    const int N = p->N, C = net->c_final;
+    const int N = p->N, C = net->c_final, wb = net->cfg.bn_size * net->cfg.growth;
     const size_t fhw = (size_t)p->fh * p->fw, hw0 = (size_t)p->h0 * p->w0;
-    const size_t esz = p->bf16 ? 2 : 4;
-    p->x_c = alloc_elems((size_t)N * 3 * p->H * p->W, esz);
-    p->c0 = alloc_elems((size_t)N * net->cfg.init_features * hw0, sizeof(float));
-    p->F = alloc_elems((size_t)N * C * fhw, sizeof(float));
-    p->dF = alloc_elems((size_t)N * C * fhw, sizeof(float));
-    p->g = alloc_elems((size_t)N * C, sizeof(float));
-    p->dg = alloc_elems((size_t)N * C, sizeof(float));
-    p->logits = alloc_elems((size_t)N * p->K, sizeof(float));
-    p->dlogits = alloc_elems((size_t)N * p->K, sizeof(float));
-    p->gaze = alloc_elems((size_t)N * fhw, sizeof(float));
-    p->dgaze = alloc_elems((size_t)N * fhw, sizeof(float));
-    p->act = alloc_elems(z->act, esz);
-    p->dact = alloc_elems(z->dact, esz);
-    p->tmp = alloc_elems(z->tmp, sizeof(float));
-    p->d32 = alloc_elems(z->d32, sizeof(float));
+    const size_t esz = p->bf16 ? 2 : 4, f = sizeof(float);
+    size_t off = 0;
+    p->x_c = area_take(base, &off, (size_t)N * 3 * p->H * p->W, esz);
+    p->c0 = area_take(base, &off, (size_t)N * net->cfg.init_features * hw0, f);
+    p->F = area_take(base, &off, (size_t)N * C * fhw, f);
+    p->dF = area_take(base, &off, (size_t)N * C * fhw, f);
+    p->g = area_take(base, &off, (size_t)N * C, f);
+    p->dg = area_take(base, &off, (size_t)N * C, f);
+    p->logits = area_take(base, &off, (size_t)N * p->K, f);
+    p->dlogits = area_take(base, &off, (size_t)N * p->K, f);
+    p->gaze = area_take(base, &off, (size_t)N * fhw, f);
+    p->dgaze = area_take(base, &off, (size_t)N * fhw, f);
+    p->act = area_take(base, &off, p->z.act, esz);
+    p->dact = area_take(base, &off, p->z.dact, esz);
+    p->tmp = area_take(base, &off, p->z.tmp, f);
+    p->d32 = area_take(base, &off, p->z.d32, f);
+    p->scratchpad = area_take(base, &off, p->z.sp, 1);
+    for (int b = 0; b < NN_MAX_BLOCKS; b++) {
+        const size_t hw = (size_t)p->bh[b] * p->bw[b];
+        p->block[b] = area_take(base, &off, (size_t)N * net->block_c_out[b] * hw, f);
+        p->dblock[b] = area_take(base, &off, (size_t)N * net->block_c_out[b] * hw, f);
+        for (int l = 0; l < net->block_layers[b]; l++)
+            p->layers[b][l].b1 = area_take(base, &off, (size_t)N * wb * hw, f);
+    }
+    return off;
+}
+
+void *nn_huge_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    const size_t n = (bytes + huge - 1) / huge * huge;
+    void *q = NULL;
+    if (posix_memalign(&q, huge, n)) {
+        q = cx_aligned_alloc(bytes); // reports the shortage
+    } else {
+#ifdef MADV_HUGEPAGE
+        madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
+#endif
+    }
+    memset(q, 0, bytes);
+    return q;
+}
+
+// The plan's area: its own, or the arena's, grown when this plan needs more.
+static void plan_area(densenet_plan *p, nn_arena *arena) {
+    p->area_bytes = plan_place(p, NULL);
+    p->arena = arena;
+    if (!arena) {
+        p->own_area = nn_huge_alloc(p->area_bytes);
+        plan_place(p, p->own_area);
+        return;
+    }
+    if (arena->bytes < p->area_bytes) {
+        free(arena->base);
+        arena->base = nn_huge_alloc(p->area_bytes);
+        arena->bytes = p->area_bytes;
+    }
 }
 
 // Every convolution with its OIHW weights and gradient, for the batched weight conversions.
@@ -180,6 +232,11 @@ static void plan_conv_list(densenet_plan *p) {
 
 densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_precision prec,
                                     nn_mode mode, cx_error *err) {
+    return densenet_plan_create_in(NULL, net, batch, h, w, prec, mode, err);
+}
+
+densenet_plan *densenet_plan_create_in(nn_arena *arena, densenet *net, int batch, int h, int w,
+                                       nn_precision prec, nn_mode mode, cx_error *err) {
     const densenet_config *cfg = &net->cfg;
     if (batch < 1 || h < 1 || w < 1) {
         cx_fail(err, "plan: batch %d and size %dx%d must be positive", batch, h, w);
@@ -201,22 +258,25 @@ densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_p
     }
     const int N = batch;
     plan_sizes z = {0};
+    nn_wtable *wt = arena ? arena->weights : NULL;
     nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
     // no backward-data primitive: conv0's input gradient is nn_conv_input_grad
-    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, &z.sp, err)) goto fail;
+    if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, wt, net->conv0, &z.sp,
+                       err))
+        goto fail;
     size_t hw0 = (size_t)p->h0 * p->w0;
     z.tmp = max_sz(z.tmp, (size_t)N * cfg->init_features * hw0);
     z.d32 = max_sz(z.d32, (size_t)N * cfg->init_features * hw0);
     z.dact = max_sz(z.dact, (size_t)N * cfg->init_features * hw0);
     bn_state_alloc(&p->s0, cfg->init_features);
     for (int b = 0; b < NN_MAX_BLOCKS; b++)
-        if (plan_block(p, b, &z, err)) goto fail;
+        if (plan_block(p, b, wt, &z, err)) goto fail;
     bn_state_alloc(&p->s5, net->c_final);
     z.d32 = max_sz(z.d32, (size_t)N * net->c_final * p->fh * p->fw); // norm5 pre-ReLU tap
-    plan_buffers(p, &z);
-    plan_conv_list(p);
+    p->z = z;
     p->scratchpad_bytes = z.sp;
-    p->scratchpad = cx_aligned_alloc(max_sz(z.sp, 64));
+    plan_area(p, arena);
+    plan_conv_list(p);
     cx_verbose("nn: plan %s N=%d %dx%d %s %s, channel block %d, conv0 impl %s, scratchpad %.1f MB",
                cfg->arch, N, h, w, p->bf16 ? "bf16" : "fp32", p->train ? "train" : "eval", p->cb,
                nn_conv_impl(p->conv0), z.sp / 1048576.0);
@@ -376,6 +436,10 @@ int densenet_forward(densenet_plan *p, const float *x, float *logits, float *gaz
     densenet *net = p->net;
     p->tap_has_act = p->tap_has_grad = 0;
     p->ran_forward = 0;
+    if (p->arena) { // the arena may have grown since; other plans' saved passes end here
+        plan_place(p, p->arena->base);
+        p->arena_pass = ++p->arena->passes;
+    }
     nn_view r0;
     if (forward_stem(p, x, &r0, err)) return -1;
     for (int b = 0; b < NN_MAX_BLOCKS; b++) {

@@ -69,7 +69,7 @@ static void conv_case(int ic, int oc, int hw, int k, int stride, int pad, int cb
     size_t sp = 0, nx = (size_t)2 * ic * hw * hw, nw = (size_t)oc * ic * k * k,
            ny = (size_t)2 * oc * oh * oh;
     cx_error err = {0};
-    if (nn_conv_create(&c.c, &c.s, ic % cb ? 1 : cb, cb, 0, 1, 1, &sp, &err)) fail_msg("%s", err.msg);
+    if (nn_conv_create(&c.c, &c.s, ic % cb ? 1 : cb, cb, 0, 1, 1, NULL, NULL, &sp, &err)) fail_msg("%s", err.msg);
     c.scratch = cx_aligned_alloc(sp + 64);
     c.x = cx_malloc(4 * nx), c.w = cx_malloc(4 * nw), c.y = cx_malloc(4 * ny), c.r = cx_malloc(4 * ny);
     fill_normal(c.x, nx, 1, 1), fill_normal(c.w, nw, 2, 0.5), fill_normal(c.r, ny, 3, 1);
