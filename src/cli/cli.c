@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data/data.h"
 
 const char CLI_EXIT_STATUS_HELP[] = "Exit status: 0 success, 1 error (bad input, I/O, engine: the "
                                     "message names the file), 2 usage.";
@@ -51,23 +50,6 @@ static int parse_double(const char *cmd, const char *flag, const char *s, double
     double v = strtod(s, &end);
     if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
         cli_usage_error(cmd, "%s expects a number in [%g, %g], got '%s'", flag, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int parse_precision(const char *cmd, const char *s, nn_precision *out) {
-    if (!strcmp(s, "fp32")) *out = NN_FP32;
-    else if (!strcmp(s, "bf16")) *out = NN_BF16;
-    else return cli_usage_error(cmd, "--precision expects fp32 or bf16, got '%s'", s), -1;
-    return 0;
-}
-
-static int parse_split(const char *cmd, const char *s, int *out) {
-    int v = split_from_name(s);
-    if (v < 0) {
-        cli_usage_error(cmd, "--split expects train, validate or test, got '%s'", s);
         return -1;
     }
     *out = v;
@@ -160,8 +142,6 @@ int cli_flag_apply(const char *cmd, const cli_flag *f, const char *value) {
         return 0;
     case CLI_STRING: *(const char **)f->to = value; return 0;
     case CLI_ENUM: return parse_enum(cmd, flag, f, value);
-    case CLI_PRECISION: return parse_precision(cmd, value, f->to);
-    case CLI_SPLIT: return parse_split(cmd, value, f->to);
     case CLI_SEED: return parse_seed(cmd, flag, value, f->to);
     case CLI_THREADS:
         if (parse_threads(cmd, value, &threads)) return -1;

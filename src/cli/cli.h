@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "data/data.h"
 #include "nn/nn.h"
 #include "util/util.h"
 
@@ -37,8 +38,6 @@ typedef enum cli_kind {
     CLI_DOUBLE,    // a finite number in [dlo, dhi] (strtod) into a double
     CLI_STRING,    // a path, name or list, kept as given, into a const char *
     CLI_ENUM,      // one of names[0..n_names): its index into an enum or an int
-    CLI_PRECISION, // fp32 | bf16 into an nn_precision
-    CLI_SPLIT,     // train | validate | test into an int
     CLI_SEED,      // 0..2^63-1 into a uint64_t: every seed (--seed, sanity's --randomise-seed)
     CLI_THREADS,   // 1..1024 into an int; to NULL: cx_set_threads. Without --threads, all cores
                    // (train: cores / ranks)
@@ -93,11 +92,13 @@ struct cli_flag {
      .names = names_, .n_names = (int)(sizeof(names_) / sizeof((names_)[0])), .dflt = dflt_,     \
      .help = help_}
 #define CLI_FLAG_PRECISION(p, dflt_, help_)                                                        \
-    {.name = "precision", .value = "P", .kind = CLI_PRECISION,                                     \
-     .to = _Generic((p), nn_precision *: (p)), .dflt = dflt_, .help = help_}
+    {.name = "precision", .value = "P", .kind = CLI_ENUM, .to = _Generic((p), nn_precision *: (p)), \
+     .size = sizeof *(p), .names = NN_PRECISION_NAMES, .n_names = NN_N_PRECISIONS, .dflt = dflt_,  \
+     .help = help_}
 #define CLI_FLAG_SPLIT(p, dflt_, help_)                                                            \
-    {.name = "split", .value = "NAME", .kind = CLI_SPLIT, .to = _Generic((p), int *: (p)),        \
-     .dflt = dflt_, .help = help_}
+    {.name = "split", .value = "NAME", .kind = CLI_ENUM, .to = _Generic((p), int *: (p)),         \
+     .size = sizeof(int), .names = CX_SPLITS, .n_names = CX_N_SPLITS, .dflt = dflt_,              \
+     .help = help_}
 #define CLI_FLAG_SEED(name_, p, dflt_, help_)                                                      \
     {.name = name_, .value = "S", .kind = CLI_SEED, .to = _Generic((p), uint64_t *: (p)),         \
      .dflt = dflt_, .help = help_}

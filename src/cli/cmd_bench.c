@@ -43,7 +43,7 @@ int cmd_bench(int argc, char **argv) {
         return cli_usage_error(cmd, "--arch: %s", err.msg);
     nn_bench_result r;
     if (nn_bench(&a, &r, &err)) return cli_error(cmd, &err);
-    const char *prec = a.precision == NN_BF16 ? "bf16" : "fp32";
+    const char *prec = nn_precision_name(a.precision);
     if (json) {
         printf("{\"train_img_s\":%.3f,\"infer_img_s\":%.3f,\"grad_ms\":%.2f,\"peak_rss_mb\":%.1f,"
                "\"train_peak_rss_mb\":%.1f,\"arch\":\"%s\",\"size\":%d,\"batch\":%d,"

@@ -46,9 +46,8 @@ static int parse_model(const char *cmd, const cli_flag *f, const char *value) {
 int cmd_eval(int argc, char **argv) {
     eval_args a = {0};
     study_eval_settings_default(&a.st); // the defaults --help states
-    const char *data = NULL, *out = NULL;
     const cli_flag flags[] = {
-        CLI_FLAG_STRING("data", "DATA", &data, NULL, "dataset pack (required)"),
+        CLI_FLAG_STRING("data", "DATA", &a.st.data_dir, NULL, "dataset pack (required)"),
         CLI_FLAG_CUSTOM("model", "M", &a, parse_model, NULL,
                         "model file (safetensors, torchvision names)"),
         CLI_FLAG_SWITCH("compare", &a.compare, 1, NULL,
@@ -56,7 +55,7 @@ int cmd_eval(int argc, char **argv) {
         CLI_FLAG_STRING("names", "A,B,...", &a.names,
                         ": from the model: gaze head -> DenseNet-Aug, else DenseNet",
                         "display names"),
-        CLI_FLAG_STRING("out", "DIR", &out, NULL, "output directory (required)"),
+        CLI_FLAG_STRING("out", "DIR", &a.st.out_dir, NULL, "output directory (required)"),
         CLI_FLAG_SPLIT(&a.st.split, "test", "train | validate | test"),
         CLI_FLAG_INT("bootstrap", "N", &a.st.n_bootstrap, 0, 1000000, "1000; 0 = none",
                      "bootstrap resamples"),
@@ -79,14 +78,12 @@ int cmd_eval(int argc, char **argv) {
         a.st.progress = 0;
         cx_log_level = 0;
     }
-    if (!data || !out) return cli_usage_error(CMD, "--data and --out are required");
+    if (!a.st.data_dir || !a.st.out_dir) return cli_usage_error(CMD, "--data and --out are required");
     if (a.n_models == 0) return cli_usage_error(CMD, "give --model M or --compare M1 M2 ...");
     if (a.n_models > 1 && !a.compare) return cli_usage_error(CMD, "several models need --compare");
     if (a.compare && a.n_models < 2)
         return cli_usage_error(CMD, "--compare needs at least two models");
 
-    a.st.data_dir = data;
-    a.st.out_dir = out;
     a.st.n_models = a.n_models;
     char name[STUDY_EVAL_MAX_MODELS][STUDY_EVAL_NAME_MAX] = {{0}};
     const char *p = a.names;

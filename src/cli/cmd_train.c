@@ -1,7 +1,5 @@
 // cxrgaze train: DenseNet-121 (--gaze-lambda 0) or DenseNet-Aug (> 0) on a dataset pack.
 // Optionally data parallel: mpirun -np N cxrgaze train ... (built with Open MPI).
-#include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,23 +92,12 @@ int cmd_train(int argc, char **argv) {
         free(cmdline);
         return cli_error(CMD, &err);
     }
-    const int rank = dist_rank(), world = dist_size();
-    if (!o.threads) {
-        o.threads = omp_get_num_procs() / world;
-        if (o.threads < 1) o.threads = 1;
-    }
-    cx_set_threads(o.threads);
-    if (rank != 0) o.progress = 0;
     o.command_line = cmdline;
     int rc = CLI_OK;
     train_result res;
     if (train_run_data(&o, &res, &err)) {
         rc = cli_error(CMD, &err);
-        if (world > 1) dist_abort(rc);
-    } else if (rank == 0) {
-        cx_info("done: %d epochs, best epoch %d (val loss %.4f), %.1f train img/s, %.1f s -> %s",
-                res.epochs_done, res.best_epoch, res.best_val_loss, res.train_img_per_s,
-                res.seconds, o.out_dir);
+        if (dist_size() > 1) dist_abort(rc);
     }
     free(cmdline);
     dist_finalize();

@@ -51,7 +51,7 @@ static int write_outputs(const model_forward_settings *a, const model_meta *meta
     if (gs) st_writer_add(wr, "gaze", ST_F32, 4, gs, gaze);
     st_writer_meta(wr, "model", a->model);
     st_writer_meta(wr, "model_description", desc);
-    st_writer_meta(wr, "precision", a->precision == NN_BF16 ? "bf16" : "fp32");
+    st_writer_meta(wr, "precision", nn_precision_name(a->precision));
     st_writer_meta(wr, "cxrgaze_version", CX_VERSION);
     if (meta->n_labels) {
         char labels[MODEL_MAX_LABELS * 64 + 1];

@@ -320,3 +320,8 @@ void densenet_reinit_prefix(densenet *net, const char *prefix, uint64_t seed) {
     for (int i = 0; i < net->nt; i++)
         if (!strncmp(net->t[i].name, prefix, n)) init_tensor(&net->t[i], seed, i);
 }
+
+const char *const NN_PRECISION_NAMES[] = {[NN_FP32] = "fp32", [NN_BF16] = "bf16"};
+_Static_assert(sizeof NN_PRECISION_NAMES / sizeof NN_PRECISION_NAMES[0] == NN_N_PRECISIONS,
+               "one name per precision");
+const char *nn_precision_name(nn_precision p) { return NN_PRECISION_NAMES[p]; }

@@ -64,7 +64,10 @@ densenet *densenet_clone(const densenet *net);      // deep copy of config, para
 void densenet_weights_changed(densenet *net);
 
 // ---- plans: primitives for one (batch, H, W, precision, mode), created once, run many times ----
-typedef enum { NN_FP32 = 0, NN_BF16 = 1 } nn_precision;
+typedef enum { NN_FP32 = 0, NN_BF16 = 1, NN_N_PRECISIONS } nn_precision;
+// "fp32", "bf16": the precisions' names in files, logs and --precision (densenet.c).
+extern const char *const NN_PRECISION_NAMES[];
+const char *nn_precision_name(nn_precision p);
 typedef enum { NN_EVAL = 0, NN_TRAIN = 1 } nn_mode; // TRAIN: batch statistics + running update
 typedef struct densenet_plan densenet_plan;
 densenet_plan *densenet_plan_create(densenet *net, int batch, int h, int w, nn_precision prec,

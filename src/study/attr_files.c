@@ -170,7 +170,7 @@ int study_method_file_write(const char *attr_dir, const study_method_file *f, cx
     st_writer_meta(sw, "method", name);
     st_writer_meta(sw, "kind", f->raw ? "raw" : "maps");
     st_writer_meta(sw, "model", f->model);
-    st_writer_meta(sw, "precision", f->opt->precision == NN_BF16 ? "bf16" : "fp32");
+    st_writer_meta(sw, "precision", nn_precision_name(f->opt->precision));
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)f->opt->seed);
     st_writer_meta(sw, "seed", buf);
     options_line(f->opt, buf, sizeof buf);

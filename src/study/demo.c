@@ -135,7 +135,7 @@ static int demo_train(const study_demo_settings *s, const demo_paths *p, int m, 
              "train --data '%s' --out '%s' --gaze-lambda %g --epochs %d --batch %d --precision %s "
              "--seed %llu --augment flip",
              p->data, p->run[m], o.gaze_lambda, s->epochs, s->batch,
-             s->precision == NN_BF16 ? "bf16" : "fp32", (unsigned long long)s->seed);
+             nn_precision_name(s->precision), (unsigned long long)s->seed);
     o.command_line = cmdline;
     const char *label = m ? "train DenseNet-Aug (gaze-supervised)" : "train DenseNet-121";
     step_begin(label, "%s", cmdline);
@@ -184,7 +184,7 @@ static int demo_attribute(const study_demo_settings *s, const demo_paths *p, int
                "attribute --model '%s' --data '%s' --split test --gaze-only --targets positive "
                "--limit %d --methods sl,gc,dl,lc,gs,nt --out '%s' --precision %s --seed %llu "
                "--overlays 4",
-               p->model[m], p->data, s->maps, p->attr[m], s->precision == NN_BF16 ? "bf16" : "fp32",
+               p->model[m], p->data, s->maps, p->attr[m], nn_precision_name(s->precision),
                (unsigned long long)s->seed);
     double t0 = cx_now_s();
     study_attr_result res;
@@ -229,7 +229,7 @@ static int demo_sanity(const study_demo_settings *s, const demo_paths *p, cx_err
     snprintf(cmdline, sizeof cmdline,
              "sanity --model '%s' --data '%s' --out '%s' --limit %d --precision %s --seed %llu",
              p->model[0], p->data, p->sanity, s->sanity_images,
-             s->precision == NN_BF16 ? "bf16" : "fp32", (unsigned long long)s->seed);
+             nn_precision_name(s->precision), (unsigned long long)s->seed);
     q.command_line = cmdline;
     step_begin("sanity checks", "%s", cmdline);
     double t0 = cx_now_s();

@@ -17,7 +17,6 @@ const char *study_sanity_mode_name(study_sanity_mode m) {
     return m >= 0 && m < SANITY_NMODES ? mode_names[m] : "?";
 }
 
-static const char *const precision_names[] = {[NN_FP32] = "fp32", [NN_BF16] = "bf16"};
 
 void study_sanity_default(study_sanity_settings *s) {
     *s = (study_sanity_settings){.split = SPLIT_TEST, .limit = 8, .modes = {1, 1},
@@ -417,7 +416,7 @@ int study_sanity_json_write(const char *path, const study_sanity_result *r, cx_e
     json_object_set_new(root, "independent", json_boolean(r->modes[SANITY_INDEPENDENT]));
     json_object_set_new(root, "randomised_layers", layers);
     json_object_set_new(root, "randomise_seed", json_integer((json_int_t)r->randomise_seed));
-    json_object_set_new(root, "precision", json_string(precision_names[r->precision]));
+    json_object_set_new(root, "precision", json_string(NN_PRECISION_NAMES[r->precision]));
     json_object_set_new(root, "verdict_rule", json_string(rule));
     json_object_set_new(root, "verdicts", verdicts);
     char *text = json_dumps(root, JSON_INDENT(2));
@@ -476,8 +475,8 @@ static int read_settings(const json_t *root, const char *path, study_sanity_resu
         return -1;
     if ((r->split = split_from_name(split)) < 0)
         return cx_fail(err, "%s: \"split\": expected train, validate or test, got '%s'", path, split);
-    if (!strcmp(precision, precision_names[NN_FP32]) || !strcmp(precision, precision_names[NN_BF16]))
-        r->precision = strcmp(precision, precision_names[NN_FP32]) ? NN_BF16 : NN_FP32;
+    if (!strcmp(precision, NN_PRECISION_NAMES[NN_FP32]) || !strcmp(precision, NN_PRECISION_NAMES[NN_BF16]))
+        r->precision = strcmp(precision, NN_PRECISION_NAMES[NN_FP32]) ? NN_BF16 : NN_FP32;
     else return cx_fail(err, "%s: \"precision\": expected fp32 or bf16, got '%s'", path, precision);
     if (images < 0 || images > INT32_MAX)
         return cx_fail(err, "%s: \"images\": %lld is out of range", path, (long long)images);

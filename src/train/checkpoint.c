@@ -49,7 +49,7 @@ void train_identity_make(const train_opts *o, const densenet_config *cfg, const 
     id_put(id, "gaze_lambda", "%.17g", o->gaze_lambda);
     id_put(id, "augment", "%s", train_augment_name(o->augment));
     id_put(id, "max_images", "%" PRId64, o->max_images);
-    id_put(id, "precision", "%s", o->precision == NN_BF16 ? "bf16" : "fp32");
+    id_put(id, "precision", "%s", nn_precision_name(o->precision));
     id_put(id, "data_fingerprint", "%s", fingerprint);
     id_put(id, "deterministic", "%d", o->deterministic);
     id_put(id, "threads", "%d", o->threads); // compared only in deterministic mode

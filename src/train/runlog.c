@@ -140,7 +140,7 @@ int train_write_run_json(const train_opts *o, const pack *pk, const train_run_in
     json_object_set_new(opts, "epochs", json_integer(o->epochs));
     json_object_set_new(opts, "batch", json_integer(o->batch));
     json_object_set_new(opts, "lr", json_real(o->lr));
-    json_object_set_new(opts, "precision", json_string(o->precision == NN_BF16 ? "bf16" : "fp32"));
+    json_object_set_new(opts, "precision", json_string(nn_precision_name(o->precision)));
     json_object_set_new(opts, "augment", json_string(train_augment_name(o->augment)));
     json_object_set_new(opts, "patience", json_integer(o->patience));
     json_object_set_new(opts, "early_stop", json_integer(o->early_stop));

@@ -140,8 +140,9 @@ int train_log_read(const char *run_dir, train_log_row **rows, int *n, cx_error *
 // The whole of `cxrgaze train` on an open pack: writes out_dir/{log.csv, last.safetensors,
 // last.optim.safetensors, best.safetensors, run.json} (rank 0). 0 ok, -1 with err.
 int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *err);
-// The same on the pack at o->data_dir, opened and closed here, with a line on rank 0 saying what
-// is trained on what (arch, pack, ranks x threads, precision).
+// The same on the pack at o->data_dir, opened and closed here, as `cxrgaze train` runs it: threads
+// 0 means all cores / ranks (applied with cx_set_threads), progress on rank 0 only, and rank 0
+// logs what is trained on what (arch, pack, ranks x threads, precision) and, at the end, the result.
 int train_run_data(const train_opts *o, train_result *res, cx_error *err);
 
 // The loss of one batch (METHODS.md §1), its gradient with respect to the network outputs

@@ -105,7 +105,7 @@ static int save_model(trainer *t, const char *path, cx_error *err) {
              CX_VERSION, t->o->command_line ? t->o->command_line : "(library call)",
              t->o->data_dir ? t->o->data_dir : t->pk->dir, t->fingerprint, t->o->seed,
              t->o->gaze_lambda, t->st.epoch, t->batch, t->o->lr,
-             train_augment_name(t->o->augment), t->o->precision == NN_BF16 ? "bf16" : "fp32");
+             train_augment_name(t->o->augment), nn_precision_name(t->o->precision));
     snprintf(t->meta.provenance, sizeof t->meta.provenance, "%s", prov);
     return model_save(t->net, path, &t->meta, err);
 }
@@ -506,15 +506,24 @@ int train_run(const train_opts *o, const pack *pk, train_result *res, cx_error *
     return rc;
 }
 
-int train_run_data(const train_opts *o, train_result *res, cx_error *err) {
+int train_run_data(const train_opts *opts, train_result *res, cx_error *err) {
+    train_opts run = *opts;
+    const train_opts *o = &run;
+    const int world = dist_size();
+    if (!run.threads) run.threads = omp_get_num_procs() / world > 0 ? omp_get_num_procs() / world : 1;
+    cx_set_threads(run.threads);
+    if (dist_rank() != 0) run.progress = 0;
     pack pk;
     if (pack_open(&pk, o->data_dir, err)) return -1;
-    const int world = dist_size();
     if (dist_rank() == 0)
         cx_info("training %s%s on %s (%d px), %d rank%s x %d threads, %s", o->arch,
                 o->gaze_lambda > 0 ? " + gaze head (DenseNet-Aug)" : "", o->data_dir, pk.size,
-                world, world > 1 ? "s" : "", o->threads, o->precision == NN_BF16 ? "bf16" : "fp32");
+                world, world > 1 ? "s" : "", o->threads, nn_precision_name(o->precision));
     int rc = train_run(o, &pk, res, err);
     pack_close(&pk);
+    if (rc == 0 && dist_rank() == 0)
+        cx_info("done: %d epochs, best epoch %d (val loss %.4f), %.1f train img/s, %.1f s -> %s",
+                res->epochs_done, res->best_epoch, res->best_val_loss, res->train_img_per_s,
+                res->seconds, o->out_dir);
     return rc;
 }
