@@ -1,6 +1,6 @@
 // attr: saliency (attribution) methods on the DenseNet engine, batched, plus the pieces the
-// sanity checks need. Depends on nn and util only: images come in as normalised fp32 tensors,
-// maps go out as fp32 arrays; files, datasets and statistics live elsewhere (cli/, stats/).
+// sanity checks need. Depends on model, nn and util: images come in as normalised fp32 tensors,
+// maps go out as fp32 arrays; files, datasets and statistics live elsewhere (study/, stats/).
 // Definitions: docs METHODS.md §2; reference semantics Captum 0.8 (per method below).
 #ifndef CX_ATTR_H
 #define CX_ATTR_H
@@ -104,7 +104,7 @@ void attr_map_free(attr_map *m);
 int attr_run(attr_ctx *c, attr_method m, const attr_request *req, int n_req, attr_map *out,
              cx_error *err);
 
-// ---- building blocks (attr_image.c), exposed for tests and for cli/ ----------------------------
+// ---- building blocks (attr_image.c), exposed for tests and for study/ ---------------------------
 // Gauss-Legendre nodes and weights mapped to (0,1), ascending: alphas[n], weights[n] (sum 1;
 // NULL: nodes only).
 // Newton iteration on the Legendre recurrence (as numpy.polynomial.legendre.leggauss).

@@ -1,6 +1,6 @@
 // nn: the DenseNet engine on oneDNN. Tensors in and out of this API are host fp32 NCHW buffers;
 // oneDNN's internal layouts (format_tag_any), bf16 copies and primitives stay inside a plan.
-// Knows nothing of files or datasets (model files: train/model_file.c). Depends on util, oneDNN.
+// Knows nothing of files or datasets (model files: model/model_file.c). Depends on util, oneDNN.
 #ifndef CX_NN_H
 #define CX_NN_H
 

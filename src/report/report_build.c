@@ -435,8 +435,6 @@ void rb_section_training(rp_doc *d, int n_dirs, const char *const *dirs, const c
     }
 }
 
-// AUROC in the study's layout (label | model AUROC (CI) ...) from every auroc.csv, a forest plot,
-// and the mean AUROC per model for the findings.
 // The per-model AUROC tables of the run directories, read through the evaluate stage's reader:
 // single-model auroc.csv files (one model each, named by their directory) into est/lo/hi, and
 // the paths of eval --compare's combined tables (shown through their Markdown twin).

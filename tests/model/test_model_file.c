@@ -1,4 +1,4 @@
-// train/model_file: save -> load round trips (every tensor bit-exact), the key variants other
+// model/model_file: save -> load round trips (every tensor bit-exact), the key variants other
 // tools write (prefixes, torchvision's legacy "norm.1" keys, F16/BF16), architecture inference,
 // every class of bad file refused naming file and tensor, and the PyTorch fixtures
 // (tests/ref/densenet_ref.py) loading bit-exact against their stored values.
@@ -439,5 +439,5 @@ int main(void) {
         cmocka_unit_test(bad_files_are_refused),
         cmocka_unit_test(pytorch_fixtures_load_exactly),
     };
-    return cmocka_run_group_tests_name("train/model_file", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("model/model_file", tests, NULL, NULL);
 }
