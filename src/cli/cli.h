@@ -8,6 +8,7 @@
 
 #include "data/data.h"
 #include "nn/nn.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 // Each subcommand: int cmd_<name>(int argc, char **argv), argv[0] is the subcommand name.
@@ -95,6 +96,20 @@ struct cli_flag {
     {.name = "precision", .value = "P", .kind = CLI_ENUM, .to = _Generic((p), nn_precision *: (p)), \
      .size = sizeof *(p), .names = NN_PRECISION_NAMES, .n_names = NN_N_PRECISIONS, .dflt = dflt_,  \
      .help = help_}
+// From attribution to 2-D map (METHODS.md §3): the same two flags wherever maps are compared or
+// drawn (compare, metrics, attribute --overlays). p: a stats_map_norm *.
+#define CLI_FLAG_MAP_SIGN(p)                                                                       \
+    {.name = "map-sign", .value = "MODE", .kind = CLI_ENUM,                                      \
+     .to = &_Generic((p), stats_map_norm *: (p))->sign, .size = sizeof(stats_map_sign),           \
+     .names = STATS_MAP_SIGN_NAMES, .n_names = STATS_N_SIGNS, .dflt = "abs",                      \
+     .help = "abs | positive | signed: the attribution's sign before scaling (signed: zero "       \
+             "lands at 0.5)"}
+#define CLI_FLAG_MAP_SCALE(p)                                                                      \
+    {.name = "map-scale", .value = "MODE", .kind = CLI_ENUM,                                     \
+     .to = &_Generic((p), stats_map_norm *: (p))->scale, .size = sizeof(stats_map_scale),         \
+     .names = STATS_MAP_SCALE_NAMES, .n_names = STATS_N_SCALES, .dflt = "p98",                    \
+     .help = "p98 | minmax: to [0,1] by Captum's outlier_perc=2 threshold (the value where the "  \
+             "sorted cumulative sum reaches 98%), clipped, or by min-max"}
 #define CLI_FLAG_SPLIT(p, dflt_, help_)                                                            \
     {.name = "split", .value = "NAME", .kind = CLI_ENUM, .to = _Generic((p), int *: (p)),         \
      .size = sizeof(int), .names = CX_SPLITS, .n_names = CX_N_SPLITS, .dflt = dflt_,              \

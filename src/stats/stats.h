@@ -100,6 +100,34 @@ double stats_f1_threshold(const double *score, const uint8_t *label, size_t n, d
 // value making the range undefined) becomes all zeros; returns 1 then (flag it), else 0.
 int stats_minmax_normalise(float *map, size_t n);
 
+// From attribution to 2-D map (METHODS.md §3, one definition for compare, metrics, overlays and
+// the report): the channel sum (done by attr/) goes through a sign mode, then a scale to [0,1].
+//   sign  abs (default; Captum visualize_image_attr sign="absolute_value") | positive (negative
+//         part set to 0) | signed (kept; zero lands at 0.5 after scaling)
+//   scale p98 (default; Captum outlier_perc=2: divide by stats_cumsum_threshold(|v|, 98), clip at
+//         1; signed: v / t clipped to [-1,1], then (v + 1) / 2) | minmax (to [0,1])
+// Gaze heatmaps are non-negative and always min-max (stats_minmax_normalise).
+typedef enum { STATS_SIGN_ABS = 0, STATS_SIGN_POSITIVE, STATS_SIGN_SIGNED, STATS_N_SIGNS } stats_map_sign;
+typedef enum { STATS_SCALE_P98 = 0, STATS_SCALE_MINMAX, STATS_N_SCALES } stats_map_scale;
+typedef struct stats_map_norm {
+    stats_map_sign sign;
+    stats_map_scale scale;
+} stats_map_norm; // {0} = abs, p98: the default
+extern const char *const STATS_MAP_SIGN_NAMES[];  // [STATS_N_SIGNS], for flag tables
+extern const char *const STATS_MAP_SCALE_NAMES[]; // [STATS_N_SCALES]
+const char *stats_map_sign_name(stats_map_sign s);   // "abs", "positive", "signed"
+int stats_map_sign_parse(const char *name);          // -1: unknown
+const char *stats_map_scale_name(stats_map_scale s); // "p98", "minmax"
+int stats_map_scale_parse(const char *name);         // -1: unknown
+// Captum's _cumulative_sum_threshold (attr/_utils/visualization.py): sort v (values >= 0)
+// ascending, the first value at which the cumulative sum reaches percentile/100 of the total.
+// Not numpy's percentile. work: n floats of scratch, or NULL (allocated). NaN if n == 0.
+double stats_cumsum_threshold(const float *v, size_t n, double percentile, float *work);
+// Normalises map in place as above. A map that is constant after the sign mode (all zero
+// included), or has a non-finite value, becomes all zeros and the call returns 1: it has no
+// defined SSIM/CC/region and is excluded and counted (n_constant). work: n floats or NULL.
+int stats_map_normalise(float *map, size_t n, stats_map_norm norm, float *work);
+
 // SSIM identical to skimage.metrics.structural_similarity(a, b, data_range=1, win_size=7,
 // gaussian_weights=False, use_sample_covariance=True, K1=.01, K2=.03) of scikit-image 0.19:
 // uniform 7x7 window, reflect borders (d c b a | a b c d), mean over the map cropped by 3 px.

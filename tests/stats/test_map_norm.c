@@ -1,0 +1,97 @@
+// stats/map_norm: sign modes and scales of METHODS.md §3 on hand-computed cases. The p98 scale is
+// Captum's cumulative-sum threshold (sort, cumsum, first value reaching 98% of the total), which
+// differs from numpy's 98th percentile: the cases below are chosen so the two disagree.
+#include "test.h"
+
+#include <math.h>
+
+#include "stats/stats.h"
+
+static void names_parse_back(void **state) {
+    (void)state;
+    for (int s = 0; s < STATS_N_SIGNS; s++)
+        assert_int_equal(stats_map_sign_parse(stats_map_sign_name((stats_map_sign)s)), s);
+    for (int s = 0; s < STATS_N_SCALES; s++)
+        assert_int_equal(stats_map_scale_parse(stats_map_scale_name((stats_map_scale)s)), s);
+    assert_string_equal(stats_map_sign_name(STATS_SIGN_ABS), "abs");
+    assert_string_equal(stats_map_scale_name(STATS_SCALE_P98), "p98");
+    assert_int_equal(stats_map_sign_parse("absolute"), -1);
+    assert_int_equal(stats_map_scale_parse("p99"), -1);
+}
+
+// {1,1,1,1,96}: cumsum 1,2,3,4,100 reaches 98 at 96 (numpy's 98th percentile would be 92.2).
+// {40,10,30,20}: sorted cumsum 10,30,60,100 reaches 98 at 40.
+static void cumsum_threshold_by_hand(void **state) {
+    (void)state;
+    float a[] = {1, 96, 1, 1, 1}, b[] = {40, 10, 30, 20};
+    assert_close(stats_cumsum_threshold(a, 5, 98, NULL), 96, 0, 0, "a");
+    assert_close(stats_cumsum_threshold(b, 4, 98, NULL), 40, 0, 0, "b");
+    assert_close(stats_cumsum_threshold(b, 4, 50, NULL), 30, 0, 0, "b at 50%");
+    assert_true(isnan(stats_cumsum_threshold(b, 0, 98, NULL)));
+    assert_close(a[1], 96, 0, 0, "input untouched");
+}
+
+// 100 values 1..100: total 5050, 98% = 4949; cumsum k(k+1)/2 >= 4949 first at k = 99.
+static void abs_p98_clips_the_top(void **state) {
+    (void)state;
+    float m[100];
+    for (int i = 0; i < 100; i++) m[i] = (i % 2 ? -1.0f : 1.0f) * (float)(i + 1);
+    stats_map_norm norm = {STATS_SIGN_ABS, STATS_SCALE_P98};
+    assert_int_equal(stats_map_normalise(m, 100, norm, NULL), 0);
+    for (int i = 0; i < 100; i++)
+        assert_close(m[i], i + 1 >= 99 ? 1.0 : (i + 1) / 99.0, 1e-6, 0, "abs p98");
+}
+
+static void positive_and_signed(void **state) {
+    (void)state;
+    float p[4] = {-3, 1, 2, -1}, s[4] = {-4, 0, 2, 1}, mm[4] = {-4, 0, 2, 1};
+    assert_int_equal(stats_map_normalise(p, 4, (stats_map_norm){STATS_SIGN_POSITIVE, STATS_SCALE_MINMAX}, NULL), 0);
+    const double want_p[4] = {0, 0.5, 1, 0};
+    for (int i = 0; i < 4; i++) assert_close(p[i], want_p[i], 1e-7, 0, "positive minmax");
+    // |s| sorted 0,1,2,4 (total 7, 98% = 6.86) -> t = 4; s/4 = -1,0,.5,.25 -> (v+1)/2
+    assert_int_equal(stats_map_normalise(s, 4, (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_P98}, NULL), 0);
+    const double want_s[4] = {0, 0.5, 0.75, 0.625};
+    for (int i = 0; i < 4; i++) assert_close(s[i], want_s[i], 1e-7, 0, "signed p98");
+    // signed minmax: the old behaviour, (v - min) / (max - min)
+    assert_int_equal(stats_map_normalise(mm, 4, (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}, NULL), 0);
+    const double want_m[4] = {0, 4 / 6.0, 1, 5 / 6.0};
+    for (int i = 0; i < 4; i++) assert_close(mm[i], want_m[i], 1e-7, 0, "signed minmax");
+}
+
+// Constant after the sign mode: all zero, all equal, a positive map of a map <= 0, a NaN.
+static void constant_maps_flagged(void **state) {
+    (void)state;
+    float z[5] = {0}, c[5] = {2, 2, 2, 2, 2}, neg[5] = {-1, -2, 0, -3, -1}, pm[4] = {-2, 2, 2, -2},
+          nan_[3] = {1, NAN, 2};
+    stats_map_norm def = {0};
+    assert_int_equal(stats_map_normalise(z, 5, def, NULL), 1);
+    assert_int_equal(stats_map_normalise(c, 5, def, NULL), 1);
+    assert_int_equal(stats_map_normalise(neg, 5, (stats_map_norm){STATS_SIGN_POSITIVE, STATS_SCALE_P98}, NULL), 1);
+    assert_int_equal(stats_map_normalise(pm, 4, def, NULL), 1); // |.| all 2
+    assert_int_equal(stats_map_normalise(nan_, 3, def, NULL), 1);
+    for (int i = 0; i < 5; i++) assert_true(c[i] == 0 && neg[i] == 0);
+    assert_true(nan_[1] == 0);
+    float pm2[4] = {-2, 2, 2, -2}; // signed keeps the contrast
+    assert_int_equal(stats_map_normalise(pm2, 4, (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_P98}, NULL), 0);
+    assert_close(pm2[0], 0, 0, 0, "signed -t -> 0");
+    assert_close(pm2[1], 1, 0, 0, "signed +t -> 1");
+}
+
+// Scratch space gives the same result as allocating.
+static void work_buffer_same(void **state) {
+    (void)state;
+    float a[64], b[64], work[64];
+    for (int i = 0; i < 64; i++) a[i] = b[i] = (float)sin(i * 0.7) * (float)(i % 9);
+    stats_map_normalise(a, 64, (stats_map_norm){0}, NULL);
+    stats_map_normalise(b, 64, (stats_map_norm){0}, work);
+    for (int i = 0; i < 64; i++) assert_true(a[i] == b[i]);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(names_parse_back),         cmocka_unit_test(cumsum_threshold_by_hand),
+        cmocka_unit_test(abs_p98_clips_the_top),    cmocka_unit_test(positive_and_signed),
+        cmocka_unit_test(constant_maps_flagged),    cmocka_unit_test(work_buffer_same),
+    };
+    return cmocka_run_group_tests_name("stats/map_norm", tests, NULL, NULL);
+}
