@@ -162,17 +162,21 @@ void stats_area_downsample(const float *in, int h, int w, float *out, int oh, in
 double stats_emd(const float *map, const float *ref, int h, int w, int max_side,
                  stats_status *status);
 
-// All map metrics of one pair. map, ref: raw [h,w] maps (copied and min-max normalised here);
-// fix: binary fixation map [h,w] or NULL (then nss/auc_judd are NaN). KL is KL(ref || map).
+// All map metrics of one pair. map, ref: raw [h,w] maps (copied and normalised here: both
+// min-max in stats_map_metrics_compute, the classic saliency-benchmark convention for two
+// non-negative maps); fix: binary fixation map [h,w] or NULL (then nss/auc_judd are NaN). KL is
+// KL(ref || map).
 typedef struct stats_map_metrics {
     double ssim, cc, kl, sim, emd, nss, auc_judd;
-    int map_constant, ref_constant; // min-max normalisation met a constant map
+    int map_constant, ref_constant; // normalisation met a constant map (now all zeros)
 } stats_map_metrics;
 void stats_map_metrics_compute(const float *map, const float *ref, const uint8_t *fix, int h, int w,
                                stats_map_metrics *out);
 // The same for a selection of metrics (bits below; the others are NaN) and the EMD grid's max
-// side (0: 32). work: scratch of 2*h*w floats reused across calls (one per thread), or NULL to
-// allocate per call (fresh pages fault in on every call: ~15% slower at 224x224).
+// side (0: 32); the map normalised by `norm` (stats_map_normalise: METHODS.md §3, {0} = abs, p98;
+// {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX} = min-max), the reference (gaze) always min-max. work:
+// scratch of 2*h*w floats reused across calls (one per thread), or NULL to allocate per call
+// (fresh pages fault in on every call: ~15% slower at 224x224).
 enum {
     STATS_M_SSIM = 1,
     STATS_M_CC = 2,
@@ -184,7 +188,8 @@ enum {
     STATS_M_ALL = 127
 };
 void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
-                          unsigned which, int emd_max_side, float *work, stats_map_metrics *out);
+                          unsigned which, int emd_max_side, stats_map_norm norm, float *work,
+                          stats_map_metrics *out);
 
 // The map metrics as one vocabulary: enum order is compare's column order (metrics.csv rows);
 // `cxrgaze metrics` keeps its own column order over the same names.

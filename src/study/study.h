@@ -148,7 +148,7 @@ int study_auroc_md_write(const char *eval_dir, const study_auroc_table *t, const
 //       target (label index, CX_LABELS order), label (its name), positive (the pack's label, 0/1),
 //       probability (sigmoid of the target's logit, %.6f).
 //   DIR/overlays/<dicom_id>_<label>_<method>.png  viridis over the radiograph, first n_overlays
-//       images (input runs: input<i>_<label>_<method>.png).
+//       images (input runs: input<i>_<label>_<method>.png), the map normalised by overlay_norm.
 // Map order: image-major in split row order, targets ascending (list: in list order) per image.
 
 // The index of the maps (maps.csv): map i of every <method>.safetensors explains target[i] of the
@@ -224,6 +224,7 @@ typedef struct study_attr_settings {
     const char *out;        // output directory (created)
     int raw;                // 1: Captum-shaped raw attributions instead of S x S maps (0)
     int64_t n_overlays;     // PNG overlays of the first N images (0)
+    stats_map_norm overlay_norm; // how the overlays take a map to [0,1] ({0}: abs, p98)
     int progress;           // 1: a progress bar on stderr (0)
 } study_attr_settings;
 void study_attr_settings_default(study_attr_settings *s);
@@ -548,10 +549,11 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 
 // ==== map metrics for maps made anywhere (metrics.c) ===========================================
 // `cxrgaze metrics` as a function: map i of `maps` (A) against map i of `reference` (B), e.g.
-// saliency vs radiologist gaze, for every i, by stats_map_metrics_ex (both min-max normalised;
-// a constant map becomes all zeros and is flagged). Maps: a floating tensor (F32, F16, BF16, F64)
-// [N,H,W] or [H,W]; fixations: U8, BOOL or a float [N,H,W], nonzero = fixated. Warns (cx_warn)
-// for maps under the 7x7 SSIM window and for constant maps (counts, first index).
+// saliency vs radiologist gaze, for every i, by stats_map_metrics_ex (A normalised by `norm`,
+// METHODS.md §3; B, the reference, min-max; a constant map becomes all zeros and is flagged).
+// Maps: a floating tensor (F32, F16, BF16, F64) [N,H,W] or [H,W]; fixations: U8, BOOL or a float
+// [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
+// maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
 // nss,auc_judd>,map_constant,ref_constant; undefined values are written as nan.
 typedef struct study_map_metrics_settings {
@@ -561,6 +563,7 @@ typedef struct study_map_metrics_settings {
     unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
                                       // fixations)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
+    stats_map_norm norm;              // A's sign mode and scale ({0}: abs, p98)
     int progress;                     // 1: a progress bar on stderr (1)
     const char *out;                  // m.csv (NULL: nothing written)
 } study_map_metrics_settings;
