@@ -1,5 +1,6 @@
 // attr: saliency (attribution) methods on the DenseNet engine, batched, plus the pieces the
-// sanity checks need. Depends on model, nn and util: images come in as normalised fp32 tensors,
+// sanity checks need. Depends on model, nn, stats (overlays: the map normalisation) and util:
+// images come in as normalised fp32 tensors,
 // maps go out as fp32 arrays; files, datasets and statistics live elsewhere (study/, stats/).
 // Definitions: docs METHODS.md §2; reference semantics Captum 0.8 (per method below).
 #ifndef CX_ATTR_H
@@ -10,6 +11,7 @@
 
 #include "model/model.h"
 #include "nn/nn.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 // ---- methods ---------------------------------------------------------------------------------
@@ -128,11 +130,14 @@ int attr_sanity_steps(const char **names, int cap);
 void attr_sanity_randomise(densenet *net, int step, int cascading, uint64_t seed);
 
 // ---- overlays (overlay.c): a map over the radiograph, viridis, with a colour bar ------------------
-// gray [H,W] u8, map [H,W] (min-max normalised inside; a constant map draws as 0). alpha in [0,1].
+// gray [H,W] u8, map [H,W] raw (channel-summed) attribution, taken to [0,1] inside by
+// stats_map_normalise with `norm` (METHODS.md §3; {0} = abs, p98, the default everywhere;
+// {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX} = min-max); a map constant after it, or with a
+// non-finite value, draws as 0. alpha in [0,1].
 // rgb: [out_h, out_w, 3] u8 with out_w = attr_overlay_width(W), out_h = H.
 int attr_overlay_width(int w);
-void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, double alpha,
-                      uint8_t *rgb);
+void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, stats_map_norm norm,
+                      double alpha, uint8_t *rgb);
 // Viridis at t in [0,1] (clamped): 8-bit sRGB.
 void attr_viridis(double t, uint8_t rgb[3]);
 

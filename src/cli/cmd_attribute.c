@@ -62,7 +62,10 @@ int cmd_attribute(int argc, char **argv) {
                         "write Captum-shaped raw attributions instead of S x S maps"),
         CLI_FLAG_INT("overlays", "K", &a.n_overlays, 0, INT32_MAX, "0",
                      "PNG overlays (viridis over the radiograph, colour bar) of the first K "
-                     "images: DIR/overlays/<image>_<label>_<method>.png"),
+                     "images: DIR/overlays/<image>_<label>_<method>.png; --map-sign and "
+                     "--map-scale set their map normalisation (overlays only: maps stay raw)"),
+        CLI_FLAG_MAP_SIGN(&a.overlay_norm),
+        CLI_FLAG_MAP_SCALE(&a.overlay_norm),
         CLI_FLAG_IGNORE_UNKNOWN(&a.model_flags, MODEL_LOAD_IGNORE_UNKNOWN),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
