@@ -121,7 +121,9 @@ const char *stats_map_scale_name(stats_map_scale s); // "p98", "minmax"
 int stats_map_scale_parse(const char *name);         // -1: unknown
 // Captum's _cumulative_sum_threshold (attr/_utils/visualization.py): sort v (values >= 0)
 // ascending, the first value at which the cumulative sum reaches percentile/100 of the total.
-// Not numpy's percentile. work: n floats of scratch, or NULL (allocated). NaN if n == 0.
+// Not numpy's percentile. Found by quickselect (expected O(n)); the sum runs in partition order,
+// not sorted order (equal up to rounding). work: n floats of scratch (may be v itself: v is then
+// reordered), or NULL (allocated). NaN if n == 0.
 double stats_cumsum_threshold(const float *v, size_t n, double percentile, float *work);
 // Normalises map in place as above. A map that is constant after the sign mode (all zero
 // included), or has a non-finite value, becomes all zeros and the call returns 1: it has no

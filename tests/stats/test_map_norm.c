@@ -7,6 +7,8 @@
 #include "fixture.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stats/stats.h"
 
@@ -150,11 +152,48 @@ static void captum_reference(void **state) {
     st_close(f);
 }
 
+static int cmp_f(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+// The quickselect threshold equals the definition (full sort, ascending cumulative sum) on
+// integer-valued maps (exact sums, many ties) of every size around the insertion-sort cut-off,
+// and on random reals up to rounding of the running sum.
+static void threshold_equals_sorted_cumsum(void **state) {
+    (void)state;
+    uint64_t r = 12345;
+    float v[3000], s[3000];
+    for (int trial = 0; trial < 400; trial++) {
+        size_t n = trial < 100 ? (size_t)trial + 1 : 100 + (size_t)(trial * 7) % 2900;
+        int ints = trial % 2 == 0;
+        for (size_t i = 0; i < n; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(r >> 11) / 9007199254740992.0;
+            v[i] = ints ? (float)((r >> 33) % 7) : (float)(u * u * u * 10);
+        }
+        memcpy(s, v, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_f);
+        double total = 0, cum = 0, want;
+        for (size_t i = 0; i < n; i++) total += s[i];
+        want = total * 0.98;
+        float t = s[n - 1];
+        for (size_t i = 0; i < n; i++)
+            if ((cum += s[i]) >= want) {
+                t = s[i];
+                break;
+            }
+        if (total == 0) continue;
+        assert_close(stats_cumsum_threshold(v, n, 98, NULL), t, ints ? 0 : 1e-6, 0, "threshold");
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(names_parse_back),      cmocka_unit_test(cumsum_threshold_by_hand),
         cmocka_unit_test(abs_p98_clips_the_top), cmocka_unit_test(positive_and_signed),
         cmocka_unit_test(constant_maps_flagged), cmocka_unit_test(work_buffer_same),
+        cmocka_unit_test(threshold_equals_sorted_cumsum),
         cmocka_unit_test(captum_reference),
     };
     return cmocka_run_group_tests_name("stats/map_norm", tests, NULL, NULL);
