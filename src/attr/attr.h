@@ -119,6 +119,14 @@ void attr_gaussian_blur(const float *in, int c, int h, int w, double sigma_px, f
 void attr_make_baseline(attr_baseline b, const attr_options *o, const float *x, int h, int w,
                         float *out);
 
+// SmoothGrad's noise (attr_gradient.c; NT builds its rows with these two). The stdev for input x
+// [n]: o->nt_stdev when >= 0 (absolute, as Captum's stdevs), else 0.15 * (max(x) - min(x))
+// (Smilkov et al.). Noisy copy `sample` of x [n] for (request stream, target): out = x + stdev *
+// N(0,1) from the sample's RNG (seeded by o->seed), or x + o->replay_nt_noise's row `sample`.
+float attr_nt_stdev(const attr_options *o, const float *x, size_t n);
+void attr_nt_noisy_input(const attr_options *o, uint64_t stream, int target, int sample,
+                         const float *x, size_t n, float stdev, float *out);
+
 // ---- sanity checks (Adebayo et al. 2018) ---------------------------------------------------
 // The randomisation steps from the top: "classifier", "norm5", "denseblock4", "transition3",
 // ..., "denseblock1", "conv0" (conv0 step includes norm0: the stem). Returns the count (10).

@@ -200,11 +200,11 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-void attr_sample_rng(const attr_ctx *c, uint64_t stream, attr_method m, int target, int sample,
+void attr_sample_rng(uint64_t seed, uint64_t stream, attr_method m, int target, int sample,
                      cx_rng *r) {
     uint64_t id = mix64(stream) ^ mix64(((uint64_t)m << 48) ^ ((uint64_t)(uint32_t)target << 24) ^
                                         (uint64_t)(uint32_t)sample);
-    cx_rng_seed(r, c->opt.seed, id);
+    cx_rng_seed(r, seed, id);
 }
 
 void attr_map_init(attr_map *out, int request, int target, const int64_t shape[4], int h, int w) {
