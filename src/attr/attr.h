@@ -34,7 +34,17 @@ typedef enum { ATTR_UPSAMPLE_BILINEAR = 0, ATTR_UPSAMPLE_NEAREST } attr_upsample
 const char *attr_baseline_name(attr_baseline b);
 int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err);
 
+// Presets: where the per-method settings start. cxrgaze: this project's defaults (METHODS.md §2).
+// captum: Captum 0.8's defaults, to reproduce the original study exactly: GC without ReLU
+// (relu_attributions=False) and nearest upsampling (LayerAttribution.interpolate), NoiseTunnel
+// n=5 with stdev 1.0 (absolute), GradientShap with the zero baseline only (the study's baselines),
+// DL --captum-compat; baseline zero, LC/IG 50 steps, GS 5 samples and stdev 0 as in both.
+typedef enum { ATTR_PRESET_CXRGAZE = 0, ATTR_PRESET_CAPTUM, ATTR_N_PRESETS } attr_preset;
+extern const char *const ATTR_PRESET_NAMES[ATTR_N_PRESETS]; // "cxrgaze", "captum"
+const char *attr_preset_name(attr_preset p);
+
 typedef struct attr_options {
+    attr_preset preset;      // cxrgaze: the preset the settings started from (recorded with maps)
     nn_precision precision;  // NN_FP32 (NN_BF16: AMX, bf16 activations)
     int max_batch;           // 16: most samples in one engine call; larger work is chunked
     uint64_t seed;           // 0: stochastic methods (GS, NT) draw from cx_rng(seed, stream)
@@ -63,7 +73,13 @@ typedef struct attr_options {
     const float *replay_gs_u;
     const int *replay_gs_baseline_index;
 } attr_options;
+// The defaults: the cxrgaze preset and the settings no preset decides (precision, batch, seed,
+// blur sigma, black, layers, occlusion window: Captum has no default window).
 void attr_options_default(attr_options *o);
+// Sets o->preset and every setting a preset decides (baseline, upsample, gc_relu, lc_steps,
+// dl_captum_compat, gs_samples, gs_baselines, gs_stdev, nt_samples, nt_stdev, ig_steps); the
+// others are kept. Callers apply explicit settings after it.
+void attr_options_preset(attr_options *o, attr_preset p);
 
 // ---- a context: one network, one input size, a cache of engine plans ------------------------
 typedef struct attr_ctx attr_ctx;

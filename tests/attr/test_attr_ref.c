@@ -385,6 +385,65 @@ static void smoothgrad_noise_scale(void **state) {
     free(g);
 }
 
+// --preset captum: Captum 0.8's defaults (LayerGradCam relu_attributions=False and
+// LayerAttribution.interpolate's "nearest"; NoiseTunnel nt_samples=5, stdevs=1.0; GradientShap
+// with the study's zero baselines, n_samples=5, stdevs=0; DeepLift as Captum runs it; IG and
+// LayerConductance n_steps=50) with the other settings kept; GC and DL maps under it equal the
+// reference's Captum ones; and the cxrgaze preset is attr_options_default's.
+static void captum_preset(void **state) {
+    (void)state;
+    attr_options d, o;
+    attr_options_default(&d);
+    o = d;
+    o.max_batch = 7;
+    o.seed = 5;
+    o.oc_patch = 9;
+    attr_options_preset(&o, ATTR_PRESET_CAPTUM);
+    assert_int_equal(o.preset, ATTR_PRESET_CAPTUM);
+    assert_string_equal(attr_preset_name(o.preset), "captum");
+    assert_int_equal(o.gc_relu, 0);
+    assert_int_equal(o.upsample, ATTR_UPSAMPLE_NEAREST);
+    assert_int_equal(o.nt_samples, 5);
+    assert_true(o.nt_stdev == 1.0);
+    assert_int_equal(o.gs_baselines, 1u << ATTR_BASELINE_ZERO);
+    assert_int_equal(o.gs_samples, 5);
+    assert_true(o.gs_stdev == 0);
+    assert_int_equal(o.dl_captum_compat, 1);
+    assert_int_equal(o.baseline, ATTR_BASELINE_ZERO);
+    assert_int_equal(o.ig_steps, 50);
+    assert_int_equal(o.lc_steps, 50); // Captum: n_steps=50, i.e. 51 nodes (METHODS.md)
+    assert_int_equal(o.max_batch, 7);
+    assert_true(o.seed == 5);
+    assert_int_equal(o.oc_patch, 9);
+    assert_string_equal(o.gc_layer, d.gc_layer);
+    attr_options back = o; // back to METHODS.md's settings, the rest kept
+    attr_options_preset(&back, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(back.preset, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(d.preset, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(back.gc_relu, 1);
+    assert_int_equal(back.upsample, ATTR_UPSAMPLE_BILINEAR);
+    assert_int_equal(back.nt_samples, 25);
+    assert_true(back.nt_stdev < 0); // 0.15 * (max(x) - min(x))
+    assert_int_equal(back.gs_baselines, (1u << ATTR_BASELINE_ZERO) | (1u << ATTR_BASELINE_BLUR));
+    assert_int_equal(back.dl_captum_compat, 0);
+    assert_int_equal(back.gs_samples, 5);
+    assert_int_equal(back.max_batch, 7);
+    o.max_batch = 16;
+    attr_map out[2];
+    check_method(ATTR_DL, &o, "dl_captum", 1e-4, 0, out);
+    free_maps(out, 2);
+    check_method(ATTR_GC, &o, "gc", 1e-4, 0, out);
+    for (int t = 0; t < 2; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "gc_pre_nearest.%d", targets[t]);
+        float *want = attr_fixture(&ref, name, NULL);
+        double e = max_rel_err(out[t].map, want, 4096);
+        if (!(e <= 1e-4)) fail_msg("%s under --preset captum: %.3g", name, e);
+        free(want);
+    }
+    free_maps(out, 2);
+}
+
 static void occlusion(void **state) {
     (void)state;
     attr_options o;
@@ -405,6 +464,7 @@ int main(void) {
         cmocka_unit_test(occlusion),
         cmocka_unit_test(deeplift),
         cmocka_unit_test(smoothgrad_noise_scale),
+        cmocka_unit_test(captum_preset),
     };
     return cmocka_run_group_tests_name("attr/ref", tests, setup, teardown);
 }
