@@ -36,7 +36,17 @@ typedef enum { ATTR_UPSAMPLE_BILINEAR = 0, ATTR_UPSAMPLE_NEAREST } attr_upsample
 const char *attr_baseline_name(attr_baseline b);
 int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err);
 
+// Presets: where the per-method settings start. cxrgaze: this project's defaults (METHODS.md §2).
+// captum: Captum 0.8's defaults, to reproduce the original study exactly: GC without ReLU
+// (relu_attributions=False) and nearest upsampling (LayerAttribution.interpolate), NoiseTunnel
+// n=5 with stdev 1.0 (absolute), GradientShap with the zero baseline only (the study's baselines),
+// DL --captum-compat; baseline zero, LC/IG 50 steps, GS 5 samples and stdev 0 as in both.
+typedef enum { ATTR_PRESET_CXRGAZE = 0, ATTR_PRESET_CAPTUM, ATTR_N_PRESETS } attr_preset;
+extern const char *const ATTR_PRESET_NAMES[ATTR_N_PRESETS]; // "cxrgaze", "captum"
+const char *attr_preset_name(attr_preset p);
+
 typedef struct attr_options {
+    attr_preset preset;      // cxrgaze: the preset the settings started from (recorded with maps)
     nn_precision precision;  // NN_FP32 (NN_BF16: AMX, bf16 activations)
     int max_batch;           // 16: most samples in one engine call; larger work is chunked
     uint64_t seed;           // 0: stochastic methods (GS, NT) draw from cx_rng(seed, stream)
@@ -65,7 +75,13 @@ typedef struct attr_options {
     const float *replay_gs_u;
     const int *replay_gs_baseline_index;
 } attr_options;
+// The defaults: the cxrgaze preset and the settings no preset decides (precision, batch, seed,
+// blur sigma, black, layers, occlusion window: Captum has no default window).
 void attr_options_default(attr_options *o);
+// Sets o->preset and every setting a preset decides (baseline, upsample, gc_relu, lc_steps,
+// dl_captum_compat, gs_samples, gs_baselines, gs_stdev, nt_samples, nt_stdev, ig_steps); the
+// others are kept. Callers apply explicit settings after it.
+void attr_options_preset(attr_options *o, attr_preset p);
 
 // ---- a context: one network, one input size, a cache of engine plans ------------------------
 typedef struct attr_ctx attr_ctx;
@@ -120,6 +136,14 @@ void attr_gaussian_blur(const float *in, int c, int h, int w, double sigma_px, f
 // with sigma o->blur_sigma_frac * min(H,W).
 void attr_make_baseline(attr_baseline b, const attr_options *o, const float *x, int h, int w,
                         float *out);
+
+// SmoothGrad's noise (attr_gradient.c; NT builds its rows with these two). The stdev for input x
+// [n]: o->nt_stdev when >= 0 (absolute, as Captum's stdevs), else 0.15 * (max(x) - min(x))
+// (Smilkov et al.). Noisy copy `sample` of x [n] for (request stream, target): out = x + stdev *
+// N(0,1) from the sample's RNG (seeded by o->seed), or x + o->replay_nt_noise's row `sample`.
+float attr_nt_stdev(const attr_options *o, const float *x, size_t n);
+void attr_nt_noisy_input(const attr_options *o, uint64_t stream, int target, int sample,
+                         const float *x, size_t n, float stdev, float *out);
 
 // ---- sanity checks (Adebayo et al. 2018) ---------------------------------------------------
 // The randomisation steps from the top: "classifier", "norm5", "denseblock4", "transition3",

@@ -72,7 +72,7 @@ int cmd_attribute(int argc, char **argv) {
         CLI_FLAG_HELP,
         ATTR_CLI_FLAGS(&a.opt)};
     const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
-    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    int r = attr_cli_parse(&table, argc, argv, &a.opt); // --preset, then the flags over it
     if (r != CLI_CONTINUE) return r;
     if (!a.model) return cli_usage_error(cmd, "--model is required");
     if (!a.out) return cli_usage_error(cmd, "--out is required");
