@@ -210,7 +210,7 @@ static void describe_models(const cmp_inputs *in, const study_compare_settings *
         rm->n_maps = m->n_maps;
         rm->n_analysed = m->n_an;
         for (int64_t j = 0; j < m->n_an; j++) rm->n_correct += m->an_correct[j];
-        cmp_grid(in, m, s->grid_rows, &rm->grid);
+        cmp_grid(in, m, s->grid_rows, s->norm, &rm->grid);
     }
 }
 
@@ -227,7 +227,9 @@ static int write_files(const study_compare_settings *s, const study_compare_resu
         study_metrics_write(out_path(p, dir, "metrics.csv"), r->metrics, r->n_metrics, err) ||
         study_regions_write(out_path(p, dir, "regions.csv"), r->regions, r->n_regions, err) ||
         study_region_distance_write(out_path(p, dir, "region_distance.csv"), r->distance,
-                                    r->n_distance, err))
+                                    r->n_distance, err) ||
+        study_sensitivity_write(out_path(p, dir, "sensitivity.csv"), r->sensitivity,
+                                r->n_sensitivity, err))
         return -1;
     if (r->has_truth && study_truth_write(out_path(p, dir, "truth.csv"), r->truth, r->n_truth, err))
         return -1;
@@ -266,6 +268,7 @@ void study_compare_result_free(study_compare_result *r) {
     free(r->metrics);
     free(r->regions);
     free(r->distance);
+    free(r->sensitivity);
     free(r->truth);
     free(r->gc_lc);
     memset(r, 0, sizeof *r);

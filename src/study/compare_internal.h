@@ -44,7 +44,8 @@ void cmp_free(cmp_inputs *in);
 // compare_outputs.c: truth.csv rows (pack with a synth truth), gc_lc.csv rows, the grids.
 void cmp_truth(const cmp_inputs *in, study_compare_result *r);
 void cmp_gc_lc(const cmp_inputs *in, study_compare_result *r);
-void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_compare_grid *g);
+void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, stats_map_norm norm,
+              study_compare_grid *g);
 // compare_regions.c: most-salient-region distributions and their distance from gaze's.
 void cmp_gaze_regions(const cmp_inputs *in, study_compare_result *r);
 void cmp_method_regions(const cmp_inputs *in, const cmp_model *m, int q, study_compare_result *r,

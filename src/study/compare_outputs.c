@@ -149,7 +149,8 @@ static int grid_picks(const cmp_model *m, int rows, int64_t pick[16]) {
     return n;
 }
 
-void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_compare_grid *g) {
+void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, stats_map_norm norm,
+              study_compare_grid *g) {
     const pack *p = &in->pk;
     size_t npix = (size_t)in->S * in->S;
     int64_t pick[16];
@@ -157,6 +158,7 @@ void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_com
     g->n_rows = grid_picks(m, grid_rows, pick);
     g->n_cols = m->n_methods + 1;
     g->size = in->S;
+    g->norm = norm;
     if (!g->n_rows) return;
     g->images = cx_malloc(npix * g->n_rows);
     g->maps = cx_malloc(sizeof(float) * npix * g->n_rows * g->n_cols);
@@ -168,8 +170,7 @@ void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_com
             float *dst = g->maps + ((size_t)r * g->n_cols + q) * npix;
             const float *src = q < m->n_methods ? cmp_map(in, m, q, mr)
                                                 : p->gaze + (size_t)p->gaze_row[i] * npix;
-            memcpy(dst, src, npix * sizeof(float));
-            stats_minmax_normalise(dst, npix);
+            memcpy(dst, src, npix * sizeof(float)); // raw: drawn through g->norm
         }
         study_compare_example *e = &g->row[r];
         snprintf(e->dicom_id, sizeof e->dicom_id, "%s", p->dicom_id[i]);

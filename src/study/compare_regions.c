@@ -94,13 +94,11 @@ static void distance_rows(const char *model, int source, const study_region_dist
                           const study_region_dist *gaze, study_compare_result *r) {
     for (int c = 0; c < CX_N_LABELS; c++) {
         if (!d->n[c] || !gaze->n[c]) continue;
-        stats_chi2 chi;
-        stats_chi2_homogeneity(d->counts[c], gaze->counts[c], CX_N_REGIONS, &chi);
+        // Interim (the paired statistics follow): the TV distance of the two distributions.
         study_region_distance_row row = {
-            .source = source, .label = c, .n = d->n[c], .n_gaze = gaze->n[c],
+            .source = source, .label = c, .n = d->n[c],
             .tv_distance = stats_tv_distance(d->counts[c], gaze->counts[c], CX_N_REGIONS),
-            .chi2 = chi.stat, .dof = isnan(chi.stat) ? -1 : chi.dof,
-            .p = isnan(chi.stat) ? NAN : chi.p};
+            .agreement = NAN, .kappa = NAN, .stuart_maxwell = NAN, .dof = -1, .p = NAN};
         snprintf(row.model, sizeof row.model, "%s", model);
         CMP_PUSH(r->distance, r->n_distance, row);
     }

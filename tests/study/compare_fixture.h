@@ -152,6 +152,9 @@ static void fixture_settings(study_compare_settings *s) {
     s->n_bootstrap = 200;
     s->n_permutations = 500;
     s->emd_side = 12;
+    // abs-minmax: sl (= gaze, non-negative) is normalised exactly as gaze is, so it scores as
+    // gaze itself (SSIM 1, the same regions); the default abs-p98 clips its top and does not.
+    s->norm = (stats_map_norm){STATS_SIGN_ABS, STATS_SCALE_MINMAX};
 }
 
 #endif

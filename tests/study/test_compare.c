@@ -108,7 +108,8 @@ static void result_is_typed(void **state) {
     assert_close(r->mean, 1.0, 0, 1e-9, "pooled SSIM of sl, correct");
     assert_int_equal(r->n, N / 2);
     assert_null(study_compare_pooled_ssim(&result, "other", ATTR_SL, STUDY_CORRECT));
-    // Grid: 4 distinct images, correct ones (even images, p = 0.9) first; maps in [0,1].
+    // Grid: 4 distinct images, correct ones (even images, p = 0.9) first; raw maps with the
+    // run's normalisation recorded.
     const study_compare_grid *g = &m->grid;
     assert_int_equal(g->n_rows, 4);
     assert_int_equal(g->n_cols, 4);
@@ -120,15 +121,16 @@ static void result_is_typed(void **state) {
     assert_string_equal(g->row[0].dicom_id, "img00");
     assert_string_equal(g->row[1].dicom_id, "img02");
     size_t npix = (size_t)S * S;
-    float lo = 1, hi = 0;
-    for (size_t q = 0; q < npix * g->n_rows * g->n_cols; q++) {
-        lo = fminf(lo, g->maps[q]);
-        hi = fmaxf(hi, g->maps[q]);
-    }
-    assert_close(lo, 0, 0, 0, "min-max normalised");
-    assert_close(hi, 1, 0, 0, "min-max normalised");
-    // Column 0 is sl = gaze, the last column gaze: equal after normalisation.
-    assert_memory_equal(g->maps, g->maps + 3 * npix, npix * sizeof(float));
+    assert_int_equal(g->norm.sign, STATS_SIGN_ABS);
+    assert_int_equal(g->norm.scale, STATS_SCALE_MINMAX);
+    // Column 0 is sl = gaze, the last column gaze, both raw: the fixture's gaze map of img00,
+    // column 2 (lc) its mirror image times 2 plus 1.
+    float want[S * S];
+    uint8_t fix[S * S];
+    gaze_map(0, want, fix);
+    assert_memory_equal(g->maps, want, npix * sizeof(float));
+    assert_memory_equal(g->maps + 3 * npix, want, npix * sizeof(float));
+    assert_close(g->maps[2 * npix + 5], 2 * want[S - 1 - 5] + 1, 0, 1e-6, "lc is raw");
 }
 
 // ---- writer/reader round trips ---------------------------------------------------------------
@@ -144,6 +146,7 @@ static void metric_rows_equal(const study_metric_row *a, const study_metric_row 
     assert_int_equal(a->label, b->label);
     assert_int_equal(a->group, b->group);
     assert_int_equal(a->n, b->n);
+    assert_int_equal(a->n_constant, b->n_constant);
     assert_real_equal(a->mean, b->mean, 5e-7, "mean");
     assert_real_equal(a->ci_lo, b->ci_lo, 5e-7, "ci_lo");
     assert_real_equal(a->ci_hi, b->ci_hi, 5e-7, "ci_hi");
@@ -183,8 +186,8 @@ static void small_tables_round_trip(void **state) {
     cx_error err;
     char p[4096];
     int64_t n;
-    study_region_row reg[2] = {{"-", STUDY_SOURCE_GAZE, 3, 2, 7, 5, 5.0 / 7},
-                               {"a b,c", ATTR_OC, 13, 0, 0, 0, NAN}};
+    study_region_row reg[2] = {{"-", STUDY_SOURCE_GAZE, 3, 2, 7, 0, 5, 5.0 / 7},
+                               {"a b,c", ATTR_OC, 13, 0, 0, 4, 0, NAN}};
     study_region_row *rr;
     path_in(p, "rt_regions.csv");
     if (study_regions_write(p, reg, 2, &err) || study_regions_read(p, &rr, &n, &err))
@@ -196,13 +199,14 @@ static void small_tables_round_trip(void **state) {
         assert_int_equal(rr[i].label, reg[i].label);
         assert_int_equal(rr[i].region, reg[i].region);
         assert_int_equal(rr[i].n, reg[i].n);
+        assert_int_equal(rr[i].n_constant, reg[i].n_constant);
         assert_int_equal(rr[i].count, reg[i].count);
         assert_real_equal(rr[i].fraction, reg[i].fraction, 5e-7, "fraction");
     }
     free(rr);
 
-    study_region_distance_row dist[2] = {{"m", ATTR_SL, 0, 10, 12, 0.25, 3.5, 2, 0.1737},
-                                         {"m", ATTR_GC, 1, 3, 4, 0, NAN, -1, NAN}};
+    study_region_distance_row dist[2] = {{"m", ATTR_SL, 0, 10, 0.25, 0.6, 0.4375, 3.5, 2, 0.1737},
+                                         {"m", ATTR_GC, 1, 3, 0, 1, NAN, NAN, -1, NAN}};
     study_region_distance_row *dr;
     path_in(p, "rt_distance.csv");
     if (study_region_distance_write(p, dist, 2, &err) || study_region_distance_read(p, &dr, &n, &err))
@@ -212,13 +216,45 @@ static void small_tables_round_trip(void **state) {
         assert_int_equal(dr[i].source, dist[i].source);
         assert_int_equal(dr[i].label, dist[i].label);
         assert_int_equal(dr[i].n, dist[i].n);
-        assert_int_equal(dr[i].n_gaze, dist[i].n_gaze);
         assert_int_equal(dr[i].dof, dist[i].dof);
         assert_real_equal(dr[i].tv_distance, dist[i].tv_distance, 5e-7, "tv");
-        assert_real_equal(dr[i].chi2, dist[i].chi2, 1e-6, "chi2");
+        assert_real_equal(dr[i].agreement, dist[i].agreement, 5e-7, "agreement");
+        assert_real_equal(dr[i].kappa, dist[i].kappa, 5e-7, "kappa");
+        assert_real_equal(dr[i].stuart_maxwell, dist[i].stuart_maxwell, 1e-6, "stuart_maxwell");
         assert_real_equal(dr[i].p, dist[i].p, 1e-6, "p");
     }
     free(dr);
+    path_in(p, "rt_distance.csv");
+    char *text;
+    size_t len;
+    if (cx_read_file(p, &text, &len, &err)) fail_msg("%s", err.msg);
+    assert_non_null(strstr(text, "model,method,label,n,tv_distance,agreement,kappa,stuart_maxwell,dof,p\n"));
+    free(text);
+
+    study_sensitivity_row sens[2] = {
+        {"m", ATTR_DL, STUDY_ALL_LABELS, {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}, 8, 0.5, 0.25, 0.25},
+        {"x", ATTR_GS, 2, {STATS_SIGN_ABS, STATS_SCALE_P98}, 3, NAN, 0.125, NAN}};
+    study_sensitivity_row *sr;
+    path_in(p, "rt_sensitivity.csv");
+    if (study_sensitivity_write(p, sens, 2, &err) || study_sensitivity_read(p, &sr, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_string_equal(sr[i].model, sens[i].model);
+        assert_int_equal(sr[i].source, sens[i].source);
+        assert_int_equal(sr[i].label, sens[i].label);
+        assert_int_equal(sr[i].norm.sign, sens[i].norm.sign);
+        assert_int_equal(sr[i].norm.scale, sens[i].norm.scale);
+        assert_int_equal(sr[i].n, sens[i].n);
+        assert_real_equal(sr[i].mean_correct, sens[i].mean_correct, 5e-7, "mean_correct");
+        assert_real_equal(sr[i].mean_incorrect, sens[i].mean_incorrect, 5e-7, "mean_incorrect");
+        assert_real_equal(sr[i].diff, sens[i].diff, 5e-7, "diff");
+    }
+    free(sr);
+    if (cx_read_file(p, &text, &len, &err)) fail_msg("%s", err.msg);
+    assert_non_null(strstr(text, "model,method,label,map_sign,map_scale,n,mean_correct,mean_incorrect,diff\n"
+                                 "m,dl,all,signed,minmax,8,0.500000,0.250000,0.250000\n"));
+    free(text);
 
     study_truth_row tr[2] = {{"-", STUDY_SOURCE_CENTRE_BIAS, STUDY_ALL_LABELS, 9, 0.5, 0.25, 2},
                              {"m", ATTR_NT, 4, 1, 0.125, 0.0625, 2}};
@@ -264,6 +300,8 @@ static void summary_json_round_trip(void **state) {
     path_in(p, "rt_compare.json");
     for (int fixed = 0; fixed < 2; fixed++) {
         s.fixed_threshold = fixed ? 0.25 : -1;
+        s.norm = fixed ? (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}
+                       : (stats_map_norm){STATS_SIGN_POSITIVE, STATS_SCALE_P98};
         study_compare_summary got;
         if (study_compare_json_write(p, &s, &result, &err) || study_compare_json_read(p, &got, &err))
             fail_msg("%s", err.msg);
@@ -271,7 +309,23 @@ static void summary_json_round_trip(void **state) {
         assert_int_equal(got.n_bootstrap, s.n_bootstrap);
         assert_int_equal(got.n_permutations, s.n_permutations);
         assert_close(got.fixed_threshold, s.fixed_threshold, 0, 0, "threshold");
+        assert_int_equal(got.norm.sign, s.norm.sign);
+        assert_int_equal(got.norm.scale, s.norm.scale);
     }
+    // A compare.json from before map_sign/map_scale: the default (abs, p98); a bad name refused.
+    const char *old = "{\"n_gaze_test_images\": 5, \"threshold\": \"f1-max on validate\", "
+                      "\"bootstrap_resamples\": 10, \"permutations\": 20}";
+    if (cx_write_file_atomic(p, old, strlen(old), &err)) fail_msg("%s", err.msg);
+    study_compare_summary got = {.norm = {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}};
+    if (study_compare_json_read(p, &got, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(got.n_gaze_test, 5);
+    assert_int_equal(got.norm.sign, STATS_SIGN_ABS);
+    assert_int_equal(got.norm.scale, STATS_SCALE_P98);
+    const char *bad = "{\"n_gaze_test_images\": 5, \"threshold\": 0.5, \"bootstrap_resamples\": 10, "
+                      "\"permutations\": 20, \"map_sign\": \"absolute\", \"map_scale\": \"p98\"}";
+    if (cx_write_file_atomic(p, bad, strlen(bad), &err)) fail_msg("%s", err.msg);
+    assert_int_equal(study_compare_json_read(p, &got, &err), -1);
+    assert_non_null(strstr(err.msg, "map_sign"));
 }
 
 // The cells as compare has always written them (the oracle: its committed outputs): a fraction or
@@ -280,23 +334,24 @@ static void summary_json_round_trip(void **state) {
 static void cells_keep_compare_bytes(void **state) {
     (void)state;
     study_cell c[STUDY_METRIC_NCOLS];
-    study_region_row reg = {"m", ATTR_GC, 1, 0, 0, 0, NAN};
+    study_region_row reg = {"m", ATTR_GC, 1, 0, 0, 3, 0, NAN};
     study_region_text(&reg, c);
-    assert_string_equal(c[6], "nan");
-    study_region_distance_row d = {"m", ATTR_GC, 1, 2, 5, NAN, NAN, -1, NAN};
+    assert_string_equal(c[5], "3");
+    assert_string_equal(c[7], "nan");
+    // No pairs: TV, agreement, kappa and the test are empty.
+    study_region_distance_row d = {"m", ATTR_GC, 1, 0, NAN, NAN, NAN, NAN, -1, NAN};
     study_distance_text(&d, c);
-    assert_string_equal(c[5], "nan");
-    assert_string_equal(c[6], "");
-    assert_string_equal(c[7], "");
-    study_metric_row m = {"m", ATTR_SL, STATS_CC, 0, STUDY_CORRECT, 0, NAN, NAN, NAN, NAN};
+    for (int k = 4; k < 10; k++) assert_string_equal(c[k], "");
+    study_metric_row m = {"m", ATTR_SL, STATS_CC, 0, STUDY_CORRECT, 0, 2, NAN, NAN, NAN, NAN};
     study_metric_text(&m, 1, c);
-    for (int k = 6; k < 10; k++) assert_string_equal(c[k], "");
+    assert_string_equal(c[6], "2");
+    for (int k = 7; k < 11; k++) assert_string_equal(c[k], "");
     m.n = 1;
     m.mean = 0.25;
     m.ci_hi = 0.5; // no lower bound: no CI at all
     study_metric_text(&m, 1, c);
-    assert_string_equal(c[6], "0.250000");
-    assert_string_equal(c[8], "");
+    assert_string_equal(c[7], "0.250000");
+    assert_string_equal(c[9], "");
     study_gc_lc_row g = {"m", 0, 0.5, 0.5, 0.5, 3};
     study_gc_lc_text(&g, c);
     assert_string_equal(c[2], "");
@@ -304,7 +359,8 @@ static void cells_keep_compare_bytes(void **state) {
     cx_error err;
     char p[4096];
     path_in(p, "nan_regions.csv");
-    const char *text = "model,method,label,region,n,count,fraction\nm,gc,Edema,left_lung,0,0,nan\n";
+    const char *text =
+        "model,method,label,region,n,n_constant,count,fraction\nm,gc,Edema,left_lung,0,0,0,nan\n";
     if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
     study_region_row *rows;
     int64_t n;
@@ -322,9 +378,9 @@ static void readers_refuse_bad_files(void **state) {
     study_region_row *rows;
     int64_t n;
     path_in(p, "bad_regions.csv");
-    const char *text = "model,method,label,region,n,count,fraction\n"
-                       "m,sl,Cardiomegaly,left_lung,3,1,0.333333\n"
-                       "m,sl,Cardiomegaly,left_knee,3,1,0.333333\n";
+    const char *text = "model,method,label,region,n,n_constant,count,fraction\n"
+                       "m,sl,Cardiomegaly,left_lung,3,0,1,0.333333\n"
+                       "m,sl,Cardiomegaly,left_knee,3,0,1,0.333333\n";
     if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
     assert_int_equal(study_regions_read(p, &rows, &n, &err), -1);
     assert_non_null(strstr(err.msg, "bad_regions.csv:3"));
@@ -337,13 +393,27 @@ static void readers_refuse_bad_files(void **state) {
     assert_int_equal(study_gc_lc_read(p, &g, &n, &err), -1);
     assert_non_null(strstr(err.msg, "mean_ssim"));
     path_in(p, "bad_metrics.csv");
-    text = "model,method,metric,label,group,n,mean,ci_lo,ci_hi,p_perm\n"
-           "m,sl,ssim,all,correct,x,0.5,,,\n";
+    text = "model,method,metric,label,group,n,n_constant,mean,ci_lo,ci_hi,p_perm\n"
+           "m,sl,ssim,all,correct,x,0,0.5,,,\n";
     if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
     study_metric_row *mr;
     assert_int_equal(study_metrics_read(p, &mr, &n, &err), -1);
     assert_non_null(strstr(err.msg, "bad_metrics.csv:2"));
     assert_non_null(strstr(err.msg, "\"n\""));
+    // A metrics.csv without n_constant (written before it existed) is refused by name.
+    text = "model,method,metric,label,group,n,mean,ci_lo,ci_hi,p_perm\n"
+           "m,sl,ssim,all,correct,3,0.5,,,\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    assert_int_equal(study_metrics_read(p, &mr, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "n_constant"));
+    path_in(p, "bad_sensitivity.csv");
+    text = "model,method,label,map_sign,map_scale,n,mean_correct,mean_incorrect,diff\n"
+           "m,sl,all,abs,p99,3,0.5,0.25,0.25\n";
+    if (cx_write_file_atomic(p, text, strlen(text), &err)) fail_msg("%s", err.msg);
+    study_sensitivity_row *sr;
+    assert_int_equal(study_sensitivity_read(p, &sr, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "bad_sensitivity.csv:2"));
+    assert_non_null(strstr(err.msg, "\"map_scale\""));
 }
 
 // The vocabulary of the method column: methods by attr's names, then baselines and gaze.
