@@ -83,11 +83,18 @@ static int grid_figure(const char *out_dir, const study_compare_model *m, cx_err
     col_titles[0] = "input";
     for (int q = 0; q < m->n_methods; q++) col_titles[q + 1] = method_title[m->method[q]];
     col_titles[g->n_cols] = "gaze";
+    // The grid holds raw maps: methods through the run's normalisation, gaze (last) min-max.
+    float *shown = cx_malloc(sizeof(float) * npix * g->n_rows * g->n_cols);
     for (int r = 0; r < g->n_rows; r++) {
         const study_compare_example *e = &g->row[r];
         images[r] = g->images + r * npix;
-        for (int q = 0; q < g->n_cols; q++)
-            cells[(size_t)r * g->n_cols + q] = g->maps + ((size_t)r * g->n_cols + q) * npix;
+        for (int q = 0; q < g->n_cols; q++) {
+            float *v = shown + ((size_t)r * g->n_cols + q) * npix;
+            memcpy(v, g->maps + ((size_t)r * g->n_cols + q) * npix, npix * sizeof(float));
+            if (q < g->n_cols - 1) stats_map_normalise(v, npix, g->norm, NULL);
+            else stats_minmax_normalise(v, npix);
+            cells[(size_t)r * g->n_cols + q] = v;
+        }
         snprintf(titles[r], sizeof titles[r], "%.8s %s p=%.2f%s", e->dicom_id, CX_LABELS[e->label],
                  e->probability, e->correct ? "" : " (missed)");
         row_titles[r] = titles[r];
@@ -99,6 +106,7 @@ static int grid_figure(const char *out_dir, const study_compare_model *m, cx_err
     int rc = rp_image_grid(path, title, g->n_rows, g->n_cols, g->size, row_titles, col_titles,
                            images, cells, 0.6, err);
     free(cells);
+    free(shown);
     return rc;
 }
 
