@@ -107,6 +107,7 @@ static void check_map(const char *dir, const char *method, const float *want, do
     assert_non_null(strstr(opts, "preset=captum "));
     assert_non_null(strstr(opts, "upsample=nearest gc_relu=0 "));
     assert_non_null(strstr(opts, "captum_compat=1 "));
+    assert_non_null(strstr(opts, " gs_baselines=zero ")); // the preset's GS set, recorded
     assert_non_null(strstr(opts, "nt_samples=3 nt_stdev=1 "));
     st_close(&f);
 }
