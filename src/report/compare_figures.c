@@ -97,6 +97,14 @@ static int region_figure(const char *out_dir, const study_compare_result *res,
     return rc;
 }
 
+// A grid cell's map in [0,1]: a method's map through the run's normalisation (METHODS.md §3), the
+// gaze map min-max. The one place the grid's maps are normalised.
+static void grid_map_shown(float *dst, const float *raw, size_t npix, stats_map_norm norm, int gaze) {
+    memcpy(dst, raw, npix * sizeof(float));
+    if (gaze) stats_minmax_normalise(dst, npix);
+    else stats_map_normalise(dst, npix, norm, NULL);
+}
+
 static int grid_figure(const char *out_dir, const study_compare_model *m, cx_error *err) {
     const study_compare_grid *g = &m->grid;
     if (!g->n_rows) return 0;
@@ -108,11 +116,17 @@ static int grid_figure(const char *out_dir, const study_compare_model *m, cx_err
     col_titles[0] = "Input";
     for (int q = 0; q < m->n_methods; q++) col_titles[q + 1] = method_title_abbr[m->method[q]];
     col_titles[g->n_cols] = "Ground-truth gaze";
+    // The grid holds raw maps: shown through the run's normalisation, gaze (last) min-max.
+    float *shown = cx_malloc(sizeof(float) * npix * g->n_rows * g->n_cols);
     for (int r = 0; r < g->n_rows; r++) {
         const study_compare_example *e = &g->row[r];
         images[r] = g->images + r * npix;
-        for (int q = 0; q < g->n_cols; q++)
-            cells[(size_t)r * g->n_cols + q] = g->maps + ((size_t)r * g->n_cols + q) * npix;
+        for (int q = 0; q < g->n_cols; q++) {
+            float *v = shown + ((size_t)r * g->n_cols + q) * npix;
+            grid_map_shown(v, g->maps + ((size_t)r * g->n_cols + q) * npix, npix, g->norm,
+                           q == g->n_cols - 1);
+            cells[(size_t)r * g->n_cols + q] = v;
+        }
         snprintf(titles[r], sizeof titles[r], "%s, predicted probability %.2f (%s)   image %.12s",
                  CX_LABELS[e->label], e->probability, e->correct ? "correct" : "missed",
                  e->dicom_id);
@@ -126,6 +140,7 @@ static int grid_figure(const char *out_dir, const study_compare_model *m, cx_err
     int rc = rp_image_grid(path, title, g->n_rows, g->n_cols, g->size, row_titles, col_titles,
                            images, cells, 0.6, err);
     free(cells);
+    free(shown);
     return rc;
 }
 

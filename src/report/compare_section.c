@@ -12,7 +12,8 @@
 static void file_table(rp_doc *d, const char *caption, int ncols, const char *const *header,
                        int nrows, const study_cell *cells) {
     rb_cells body = {0};
-    for (int i = 0; i < nrows * ncols; i++) rb_cell_add(&body, "%s", cells[i][0] ? cells[i] : RB_DASH);
+    for (int i = 0; i < nrows * ncols; i++)
+        rb_cell_add(&body, "%s", rb_undefined_cell(cells[i]) ? RB_DASH : cells[i]);
     rp_doc_table(d, caption, ncols, nrows, header, (const char *const *)body.v);
     rb_cells_free(&body);
 }
@@ -174,41 +175,33 @@ static void metrics_part(rp_doc *d, const char *dir) {
     rp_doc_details_end(d);
 }
 
-// region_distance.csv: each method's distribution of most salient regions against gaze's.
-static void paired_regions_part(const rb_report *R, const char *dir) {
-    char p[4200];
-    cx_path_join(p, sizeof p, dir, "region_distance.csv");
-    if (!cx_path_exists(p)) return;
-    rp_doc *d = R->d;
-    rp_doc_heading(d, 3, "Region level: each method against gaze");
+// What the section rests on, from compare.json; *norm gets the run's map normalisation.
+static void intro(rp_doc *d, const char *json_path, stats_map_norm *norm) {
+    study_compare_summary s;
     cx_error err;
-    study_region_distance_row *rows;
-    int64_t n;
-    if (study_region_distance_read(p, &rows, &n, &err)) {
+    *norm = (stats_map_norm){STATS_SIGN_ABS, STATS_SCALE_P98};
+    if (study_compare_json_read(json_path, &s, &err)) {
         rp_doc_note(d, err.msg);
         return;
     }
-    int shown = n < 200 ? (int)n : 200;
-    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_DISTANCE_NCOLS * (shown ? shown : 1));
-    for (int r = 0; r < shown; r++) study_distance_text(&rows[r], cells + STUDY_DISTANCE_NCOLS * r);
-    file_table(d, "Distance of each method's region distribution from gaze's", STUDY_DISTANCE_NCOLS,
-               study_distance_columns, shown, cells);
-    free(cells);
-    free(rows);
-}
-
-static void intro(rp_doc *d, const char *json_path) {
-    study_compare_summary s;
-    cx_error err;
-    if (study_compare_json_read(json_path, &s, &err)) return;
-    char line[512];
+    *norm = s.norm;
+    char line[1400], thr[64];
+    if (s.fixed_threshold < 0) snprintf(thr, sizeof thr, "its F1-maximising threshold on the validation split");
+    else snprintf(thr, sizeof thr, "%g", s.fixed_threshold);
     snprintf(line, sizeof line,
-             "Held-out images with gaze: %lld. Maps and gaze are min-max normalised; a "
-             "prediction is correct when its probability reaches the label's threshold "
-             "(%s). CIs: %lld bootstrap resamples; p: permutation test with %lld "
-             "permutations.",
-             (long long)s.n_gaze_test, s.fixed_threshold < 0 ? "f1-max on validate" : "fixed",
-             (long long)s.n_bootstrap, (long long)s.n_permutations);
+             "Held-out images with gaze: %lld; each is analysed once per positive label (a pair), "
+             "with the map explaining that label. Saliency maps: %s, then %s (METHODS.md section "
+             "3); gaze maps min-max. A prediction is correct when the label's probability reaches "
+             "%s. CIs: %lld bootstrap resamples over patients; p: permutation test (%lld "
+             "permutations within labels) of correct vs incorrect.",
+             (long long)s.n_gaze_test,
+             s.norm.sign == STATS_SIGN_ABS ? "absolute value of the attribution"
+             : s.norm.sign == STATS_SIGN_POSITIVE ? "positive part of the attribution"
+                                                  : "signed attribution",
+             s.norm.scale == STATS_SCALE_P98 ? "divided by Captum's 98% cumulative-sum threshold "
+                                               "and clipped to [0, 1]"
+                                             : "min-max scaled to [0, 1]",
+             thr, (long long)s.n_bootstrap, (long long)s.n_permutations);
     rp_doc_paragraph(d, line);
 }
 
@@ -219,7 +212,8 @@ void rb_section_compare(const rb_report *R) {
         char dir[4096], p[4200];
         rb_dirname(f.path[i], dir, sizeof dir);
         rp_doc_heading(R->d, 2, "Saliency vs radiologist gaze");
-        intro(R->d, f.path[i]);
+        stats_map_norm norm;
+        intro(R->d, f.path[i], &norm);
         cx_error err;
         study_metric_row *rows = NULL;
         int64_t n = 0;
@@ -229,7 +223,8 @@ void rb_section_compare(const rb_report *R) {
         int nm = rows ? model_names(rows, n, models) : 0;
         for (int m = 0; m < nm; m++) model_part(R, dir, rows, n, models[m]);
         free(rows);
-        paired_regions_part(R, dir);
+        rb_sensitivity_part(R, dir, norm);
+        rb_paired_regions_part(R, dir);
         rp_doc_heading(R->d, 3, "Beyond the original study");
         metrics_part(R->d, dir);
         truth_part(R, dir);

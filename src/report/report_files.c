@@ -127,7 +127,7 @@ double rb_num(const char *s) {
 }
 
 // A cell of a raw table: as the file holds it, an empty or non-number one ("nan") as a dash.
-static int is_undefined_cell(const char *s) {
+int rb_undefined_cell(const char *s) {
     return !s[0] || !strcasecmp(s, "nan") || !strcasecmp(s, "-nan") || !strcasecmp(s, "inf") ||
            !strcasecmp(s, "-inf");
 }
@@ -156,7 +156,7 @@ void rb_raw_csv(const rb_report *R, const char *path, const char *summary, int m
         rp_table_row(tb, 0);
         for (int c = 0; c < nc; c++) {
             const char *v = csv_get(t, r, c);
-            int undef = is_undefined_cell(v);
+            int undef = rb_undefined_cell(v);
             dashes |= undef;
             rp_table_cell(tb, undef ? RB_DASH : v, NULL, 1, 0);
         }

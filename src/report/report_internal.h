@@ -1,6 +1,6 @@
 // report: helpers shared by the report's section files (report_build.c, report_files.c,
 // report_json.c, report_auroc.c, report_more.c, report_sections.c, compare_section.c,
-// ssim_table.c). Private to report/.
+// compare_tables.c, ssim_table.c). Private to report/.
 #ifndef CX_REPORT_INTERNAL_H
 #define CX_REPORT_INTERNAL_H
 
@@ -40,6 +40,8 @@ void rb_cells_free(rb_cells *c);
 // v formatted by fmt (one double conversion), or RB_DASH when v is not finite. Returns buf.
 const char *rb_value(char *buf, size_t cap, const char *fmt, double v);
 double rb_num(const char *s); // strict number or NaN
+// A table cell that holds no value: empty, "nan", "inf" (shown as RB_DASH).
+int rb_undefined_cell(const char *s);
 
 // What every section needs: the document, the run directories, the page's directory, and the
 // findings (plain-words sentences for the top of the page).
@@ -74,5 +76,10 @@ void rb_section_files(const rb_report *R);    // collapsed: every raw CSV, linke
 void rb_ssim_tables(const rb_report *R, const study_metric_row *rows, int64_t n, const char *model);
 void rb_ssim_findings(const rb_report *R, const study_metric_row *rows, int64_t n,
                       const char *model);
+
+// compare_tables.c: sensitivity.csv (the run's own normalisation marked) and region_distance.csv
+// as tables after the per-model parts, with their findings.
+void rb_sensitivity_part(const rb_report *R, const char *dir, stats_map_norm run_norm);
+void rb_paired_regions_part(const rb_report *R, const char *dir);
 
 #endif

@@ -43,7 +43,7 @@ typedef struct ssim_index {
     int64_t pairs[CX_N_LABELS + 1][STUDY_N_GROUPS]; // pairs of the label and group
 } ssim_index;
 
-static int64_t row_constant(const study_metric_row *r) { (void)r; return 0; } // n_constant: with h-compare
+static int64_t row_constant(const study_metric_row *r) { return r ? r->n_constant : 0; }
 
 static void ssim_index_make(ssim_index *x, const study_metric_row *rows, int64_t n, const char *model) {
     memset(x, 0, sizeof *x);
