@@ -210,7 +210,7 @@ void rb_paired_regions_part(const rb_report *R, const char *dir) {
     rp_table_cell(t, "Method", NULL, 1, 0);
     for (int k = 0; k < n_labels; k++) {
         char h[128];
-        snprintf(h, sizeof h, "%s\nn = %lld", CX_LABELS[labels[k]], (long long)label_n[labels[k]]);
+        snprintf(h, sizeof h, "%s\nn = %lld", rb_label_breakable(labels[k]), (long long)label_n[labels[k]]);
         rp_table_cell(t, h, "pairs where both gaze and the method have a most salient region", 2, 0);
     }
     rp_table_row(t, 1);

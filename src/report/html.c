@@ -90,8 +90,10 @@ static const char *css =
     "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;overflow-wrap:anywhere}th{background:#f0f0f0}"
     "tr:nth-child(even) td{background:#fafafa}caption{caption-side:top;text-align:left;"
     "font-weight:bold;padding:4px 0}"
-    "table.paper td,table.paper th{text-align:center;padding:3px 6px}"
-    "table.paper th.rh,table.paper td.rh{text-align:left;white-space:nowrap}"
+    "table.paper{font-size:.76em}table.paper thead th{font-weight:normal}"
+    "table.paper td,table.paper th{text-align:center;padding:2px 3px;overflow-wrap:normal}"
+    "table.paper td{white-space:nowrap}"
+    "table.paper th.rh,table.paper td.rh{text-align:left;white-space:nowrap;padding:2px 6px}"
     "table.paper td[title]{cursor:help}"
     "figure{display:inline-block;vertical-align:top;margin:.5em .6em .8em 0;max-width:100%}"
     "figure img{max-width:100%;height:auto;border:1px solid #ddd}"
@@ -333,7 +335,7 @@ static void table_html(strbuf *b, const rp_table *t) {
     for (int i = 0; i < t->n; i++) {
         const rp_trow *r = &t->row[i];
         if (r->header && !in_head && i == 0) sb_puts(b, "<thead>"), in_head = 1;
-        if (!r->header && in_head) sb_puts(b, "</thead><tbody>\n"), in_head = 2;
+        if (!r->header && in_head == 1) sb_puts(b, "</thead><tbody>\n"), in_head = 2;
         if (!r->header && i == 0) sb_puts(b, "<tbody>"), in_head = 2;
         sb_puts(b, "<tr>");
         for (int k = 0; k < r->n; k++) {

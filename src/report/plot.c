@@ -143,6 +143,14 @@ static double legend_width(int n, const rp_series *s) {
     return 14 + 14 + w + 16;
 }
 
+double rp_title_width(const char *t) {
+    cairo_t *cr = rp_measure_begin();
+    rp_font(cr, 13, 1);
+    double w = rp_text_width(cr, t ? t : "") + 24;
+    rp_measure_end(cr);
+    return w;
+}
+
 void rp_title(cairo_t *cr, double w, const char *t) {
     rp_font(cr, 13, 1);
     cairo_set_source_rgb(cr, 0, 0, 0);
@@ -187,7 +195,7 @@ static void chart_layout_make(chart_layout *L, const chart *c, double spacing, d
                               double cat_span) {
     rp_ticks_layout(&L->ticks, c->n_cats, c->cats, spacing);
     double legend_w = legend_width(c->n_series, c->series);
-    L->w = CHART_LEFT + cat_span + legend_w;
+    L->w = fmax(CHART_LEFT + cat_span + legend_w, rp_title_width(c->title));
     L->f = (frame){CHART_LEFT, CHART_TOP, CHART_LEFT + cat_span, CHART_TOP + CHART_PLOT_H, c->vmin,
                    c->vmax};
     L->first_tick = CHART_LEFT + cat_inset;
@@ -376,6 +384,7 @@ int rp_forest(const char *path_noext, const char *t, const char *xlabel, int n_r
               double xmax, cx_error *err) {
     chart c = {t, NULL, xlabel, n_rows, n_series, row_names, series, xmin, xmax};
     if (chart_check(&c, path_noext, "forest plot", err)) return -1;
-    return rp_render(path_noext, 640, 100 + n_rows * (10 + 10.0 * n_series), draw_forest, &c, err);
+    return rp_render(path_noext, fmax(640, rp_title_width(t)), 100 + n_rows * (10 + 10.0 * n_series),
+                     draw_forest, &c, err);
 }
 

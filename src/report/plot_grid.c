@@ -96,8 +96,11 @@ static void draw_grid(cairo_t *cr, double w, double h, const void *vctx) {
             cairo_save(cr);
             cairo_translate(cr, x, y);
             cairo_scale(cr, (double)RP_GRID_CELL / c->S, (double)RP_GRID_CELL / c->S);
+            // Edges padded, not blended with the background; the cell is filled, not the page.
             cairo_set_source_surface(cr, s, 0, 0);
-            cairo_paint(cr);
+            cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
+            cairo_rectangle(cr, 0, 0, c->S, c->S);
+            cairo_fill(cr);
             cairo_restore(cr);
             cairo_surface_destroy(s);
         }
@@ -121,6 +124,7 @@ int rp_image_grid(const char *path_noext, const char *t, int n_rows, int n_map_c
     rp_measure_end(cr);
     double x, y;
     rp_grid_cell_origin(n_rows - 1, n_map_cols, &x, &y);
-    double w = fmax(x + RP_GRID_CELL + RP_GRID_MARGIN, 520), h = y + RP_GRID_CELL + 36;
+    double w = fmax(fmax(x + RP_GRID_CELL + RP_GRID_MARGIN, 520), rp_title_width(t)),
+           h = y + RP_GRID_CELL + 36;
     return rp_render(path_noext, w, h, draw_grid, &c, err);
 }

@@ -30,6 +30,7 @@ void rp_measure_end(cairo_t *cr);
 
 void rp_background(cairo_t *cr);
 void rp_title(cairo_t *cr, double w, const char *t);
+double rp_title_width(const char *t); // points a title takes, with margins
 void rp_series_colour(cairo_t *cr, int i); // Okabe-Ito palette, colour-blind safe
 // The em dash drawn where a value is missing (a NaN): callers say why in the caption.
 #define RP_MISSING "\xe2\x80\x94"

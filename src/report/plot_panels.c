@@ -121,7 +121,7 @@ int rp_bar_panels(const char *path_noext, const rp_panels *p, cx_error *err) {
     c.rows = (p->n_panels + c.columns - 1) / c.columns;
     c.panel_w = PANEL_LEFT + p->n_groups * gw + PANEL_RIGHT;
     c.panel_h = PANEL_TITLE + PANEL_PLOT_H + c.ticks.depth + PANEL_BELOW;
-    double w = 2 * FIG_MARGIN + c.columns * c.panel_w;
+    double w = fmax(2 * FIG_MARGIN + c.columns * c.panel_w, rp_title_width(p->title));
     c.legend_h = panels_legend(NULL, p, 0, 0, w - 2 * FIG_MARGIN - PANEL_LEFT);
     double h = FIG_TOP + c.legend_h + 4 + c.rows * c.panel_h + FIG_MARGIN;
     int rc = rp_render(path_noext, w, h, draw_panels, &c, err);

@@ -1,5 +1,5 @@
 // report: the classification section — the study's AUROC table (label x model), the forest plot,
-// eval --compare's DeLong table, the per-model files collapsed.
+// eval --compare's DeLong table (the per-model files are among the raw tables).
 #include "report/report_internal.h"
 
 #include <math.h>
@@ -13,7 +13,7 @@
 // dropped. -1, with nothing added, when text is not such a table.
 static int md_table(rp_doc *d, const char *caption, const char *text) {
     rb_cells cells = {0};
-    int ncols = -1, nrows = 0, line_no = 0, rc = 0;
+    int ncols = -1, nrows = 0, line_no = 0, rc = 0, dashes = 0;
     char *copy = strdup(text), *save = NULL, cap[1024];
     snprintf(cap, sizeof cap, "%s", caption);
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -42,7 +42,8 @@ static int md_table(rp_doc *d, const char *caption, const char *text) {
             char *a = cell, *b = bar;
             while (*a == ' ') a++;
             while (b > a && b[-1] == ' ') *--b = 0;
-            rb_cell_add(&cells, "%s", a);
+            rb_cell_add(&cells, "%s", !strcmp(a, "n/a") ? RB_DASH : a);
+            dashes |= !strcmp(a, "n/a");
         }
         if (ncols < 0) ncols = k;
         if (k != ncols || k == 0) {
@@ -51,10 +52,15 @@ static int md_table(rp_doc *d, const char *caption, const char *text) {
         }
         if (line_no > 1) nrows++;
     }
-    if (!rc && ncols > 0 && line_no >= 2)
+    if (!rc && ncols > 0 && line_no >= 2) {
         rp_doc_table(d, cap, ncols, nrows, (const char *const *)cells.v,
                      (const char *const *)cells.v + ncols);
-    else rc = -1;
+        if (dashes)
+            rp_doc_note(d, RB_DASH ": not defined (a label with one class on the test split has no "
+                           "AUROC, and no DeLong test).");
+    } else {
+        rc = -1;
+    }
     rb_cells_free(&cells);
     free(copy);
     return rc;

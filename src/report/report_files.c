@@ -88,6 +88,18 @@ void rb_relpath(const char *path, const char *dir, char *out, size_t cap) {
     snprintf(out + o, cap - o, "%s", a[common] == '/' ? a + common + 1 : a + common);
 }
 
+// ---- label names in narrow table headers ----------------------------------------------------------
+#define SHY "\xc2\xad" // soft hyphen: a break point the browser uses only when the word does not fit
+static const char *const label_breakable[] = {
+    "Atelec" SHY "tasis", "Cardio" SHY "megaly", "Consoli" SHY "dation", "Edema",
+    "Enlarged Cardio" SHY "medi" SHY "astinum", "Fracture", "Lung Lesion", "Lung Opac" SHY "ity",
+    "No Finding", "Pleural Effu" SHY "sion", "Pleural Other", "Pneu" SHY "monia",
+    "Pneumo" SHY "thorax", "Support Devices"};
+_Static_assert(sizeof label_breakable / sizeof label_breakable[0] == CX_N_LABELS,
+               "one breakable name per label");
+
+const char *rb_label_breakable(int c) { return c >= 0 && c < CX_N_LABELS ? label_breakable[c] : "?"; }
+
 // ---- small text helpers -------------------------------------------------------------------------
 // Sized to the text: a cell is never cut short (a long command line or path stays whole).
 void rb_cell_add(rb_cells *c, const char *fmt, ...) {

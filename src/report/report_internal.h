@@ -26,6 +26,8 @@ void rb_basename(const char *dir, char *out, size_t cap);
 // path relative to dir (both made absolute first: "../eval/auroc.csv"); path itself when that
 // fails.
 void rb_relpath(const char *path, const char *dir, char *out, size_t cap);
+// CX_LABELS[c] with soft hyphens at its syllables, for narrow column headers.
+const char *rb_label_breakable(int c);
 // Model names as file names: spaces and '/' as '_' (compare_figures.c names its files so).
 void rb_slug(const char *s, char *out, size_t cap);
 

@@ -19,19 +19,27 @@ static const int paper_rows[] = {ATTR_SL, ATTR_GC, ATTR_DL, ATTR_LC, ATTR_GS, AT
 enum { N_PAPER_ROWS = sizeof paper_rows / sizeof paper_rows[0], N_STUDY_METHODS = 6 };
 
 static const char *const source_title[STUDY_N_SOURCES] = {
-    [ATTR_SL] = "Saliency (SL)",
-    [ATTR_GC] = "GradCAM (GC)",
-    [ATTR_DL] = "DeepLift (DL)",
-    [ATTR_LC] = "Layer Conductance (LC)",
-    [ATTR_GS] = "GradientSHAP (GS)",
-    [ATTR_NT] = "SmoothGrad (NT)",
-    [ATTR_IG] = "Integrated Gradients (IG)",
-    [ATTR_OC] = "Occlusion (OC)",
+    [ATTR_SL] = "Saliency",
+    [ATTR_GC] = "GradCAM",
+    [ATTR_DL] = "DeepLift",
+    [ATTR_LC] = "Layer Conductance",
+    [ATTR_GS] = "GradientSHAP",
+    [ATTR_NT] = "SmoothGrad",
+    [ATTR_IG] = "Integrated Gradients",
+    [ATTR_OC] = "Occlusion",
     [STUDY_SOURCE_CENTRE_BIAS] = "centre-bias baseline",
     [STUDY_SOURCE_MEAN_GAZE] = "mean training gaze baseline",
     [STUDY_SOURCE_GAZE] = "radiologist gaze"};
 _Static_assert(sizeof source_title / sizeof source_title[0] == STUDY_N_SOURCES,
                "one title per map source");
+// The row headers of the paper's table (its abbreviations); the title shows on hover.
+static const char *const source_abbr[STUDY_N_SOURCES] = {
+    [ATTR_SL] = "SL", [ATTR_GC] = "GC", [ATTR_DL] = "DL", [ATTR_LC] = "LC", [ATTR_GS] = "GS",
+    [ATTR_NT] = "NT", [ATTR_IG] = "IG", [ATTR_OC] = "OC",
+    [STUDY_SOURCE_CENTRE_BIAS] = "centre bias", [STUDY_SOURCE_MEAN_GAZE] = "mean gaze",
+    [STUDY_SOURCE_GAZE] = "gaze"};
+_Static_assert(sizeof source_abbr / sizeof source_abbr[0] == STUDY_N_SOURCES,
+               "one abbreviation per map source");
 
 // One model's rows of ssim.csv by (source, label + 1, group); label slot 0 is "all labels".
 typedef struct ssim_index {
@@ -73,10 +81,20 @@ static void ssim_index_make(ssim_index *x, const study_metric_row *rows, int64_t
 }
 
 static const char *slot_name(int slot) { return slot ? CX_LABELS[slot - 1] : "All labels (pooled)"; }
+static const char *slot_header(int slot) { return slot ? rb_label_breakable(slot - 1) : "All labels"; }
 
 static int is_method(int source) { return source >= 0 && source < ATTR_NMETHODS; }
 
 static double cell_mean(const study_metric_row *r) { return r && r->n > 0 ? r->mean : NAN; }
+
+// A mean as the paper's table prints it: three decimals without the leading zero (SSIM lies in
+// [-1, 1]), so that 15 label columns fit the page; a dash when undefined.
+static void paper_value(char *buf, size_t cap, double v) {
+    rb_value(buf, cap, "%.3f", v);
+    char *zero = strstr(buf, "0.");
+    if (isfinite(v) && zero && (zero == buf || zero[-1] == '-') && fabs(v) < 1)
+        memmove(zero, zero + 1, strlen(zero + 1) + 1);
+}
 
 // The best method's mean in a column (the six methods and any other method; not the baselines).
 static double column_best(const ssim_index *x, int slot, int g) {
@@ -115,10 +133,10 @@ static void header_rows(rp_table *t, const ssim_index *x) {
         for (int s = 0; s < STUDY_N_SOURCES; s++)
             for (int g = 0; g < STUDY_N_GROUPS; g++) constant += row_constant(x->at[s][slot][g]);
         char h[256], hover[256];
-        int o = snprintf(h, sizeof h, "%s\nn = %lld / %lld", slot_name(slot),
+        int o = snprintf(h, sizeof h, "%s\n%lld / %lld", slot_header(slot),
                          (long long)x->pairs[slot][STUDY_CORRECT], (long long)x->pairs[slot][STUDY_INCORRECT]);
         if (constant && o > 0 && (size_t)o < sizeof h)
-            snprintf(h + o, sizeof h - (size_t)o, "\nconstant: %lld", (long long)constant);
+            snprintf(h + o, sizeof h - (size_t)o, "\n(%lld const.)", (long long)constant);
         snprintf(hover, sizeof hover, "pairs (image with gaze, positive label): %lld correct, %lld "
                  "incorrect predictions; constant maps excluded over all methods: %lld",
                  (long long)x->pairs[slot][STUDY_CORRECT], (long long)x->pairs[slot][STUDY_INCORRECT],
@@ -144,14 +162,14 @@ static int paper_table(rp_doc *d, const ssim_index *x, const char *model) {
     for (int k = 0; k < x->n_rows; k++) {
         int src = x->rows[k];
         rp_table_row(t, 0);
-        rp_table_cell(t, source_title[src], NULL, 1, RP_CELL_HEAD);
+        rp_table_cell(t, source_abbr[src], source_title[src], 1, RP_CELL_HEAD);
         for (int c = 0; c < x->n_cols; c++)
             for (int g = 0; g < STUDY_N_GROUPS; g++) {
                 int slot = x->cols[c];
                 const study_metric_row *r = x->at[src][slot][g];
                 double v = cell_mean(r), best = column_best(x, slot, g);
                 char text[48], hover[600];
-                rb_value(text, sizeof text, "%.3f", v);
+                paper_value(text, sizeof text, v);
                 if (!isfinite(v)) marks |= 1;
                 if (isfinite(v) && row_constant(r)) {
                     strncat(text, DAGGER, sizeof text - strlen(text) - 1);
@@ -208,10 +226,11 @@ void rb_ssim_tables(const rb_report *R, const study_metric_row *rows, int64_t n,
     char note[1200];
     int o = snprintf(note, sizeof note,
                      CHECK ": correct predictions (probability at or above the label's threshold); "
-                     CROSS ": incorrect. n = pairs (image with gaze, positive label), correct / "
-                     "incorrect. Bold: the highest mean among the saliency methods in each column. "
-                     "Hover over a cell for its 95%% CI, n and the permutation p (also in the table "
-                     "below).");
+                     CROSS ": incorrect. Under each label: the pairs (image with gaze, positive "
+                     "label) of correct / incorrect predictions, and the constant maps left out "
+                     "over all methods where there are any. Bold: the highest mean among the saliency methods in each column. "
+                     "Means are printed without their leading zero (.412 is 0.412). Hover over a "
+                     "cell for its 95%% CI, n and the permutation p (also in the table below).");
     if (marks & 1)
         o += snprintf(note + o, sizeof note - (size_t)o,
                       " " RB_DASH ": no maps in the group (n = 0), or the method was not run.");
