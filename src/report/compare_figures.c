@@ -53,7 +53,8 @@ static int ssim_figure(const char *out_dir, const study_compare_result *res,
     rb_slug(m->name, sl, sizeof sl);
     snprintf(name, sizeof name, "ssim_%s", sl);
     cx_path_join(path, sizeof path, out_dir, name);
-    snprintf(title, sizeof title, "%s: SSIM with gaze, correct vs incorrect, all labels pooled (95%% CI)", m->name);
+    snprintf(title, sizeof title,
+             "%s: SSIM with gaze, correct vs incorrect, all labels pooled (95%% CI)", m->name);
     return rp_grouped_bars(path, title, "mean SSIM", nk, groups, 2, ss, 0, 1, err);
 }
 
@@ -78,7 +79,8 @@ static int region_figure(const char *out_dir, const study_compare_result *res,
             int64_t tot = 0;
             for (int r = 0; r < CX_N_REGIONS; r++) tot += d->counts[c][r];
             for (int r = 0; r < CX_N_REGIONS; r++)
-                v[((size_t)k * n_series + s) * CX_N_REGIONS + r] = tot ? (double)d->counts[c][r] / tot : NAN;
+                v[((size_t)k * n_series + s) * CX_N_REGIONS + r] =
+                    tot ? (double)d->counts[c][r] / tot : NAN;
         }
     }
     for (int s = 0; s < n_series; s++)
@@ -88,7 +90,8 @@ static int region_figure(const char *out_dir, const study_compare_result *res,
     rb_slug(m->name, sl, sizeof sl);
     snprintf(name, sizeof name, "regions_%s", sl);
     cx_path_join(path, sizeof path, out_dir, name);
-    snprintf(title, sizeof title, "%s: most salient region per label, gaze vs saliency methods", m->name);
+    snprintf(title, sizeof title, "%s: most salient region per label, gaze vs saliency methods",
+             m->name);
     rp_panels p = {title, "share of pairs", n_panels, ptitles, CX_N_REGIONS, rnames, n_series,
                    snames, v, 0, 1, 4};
     int rc = rp_bar_panels(path, &p, err);
@@ -99,7 +102,8 @@ static int region_figure(const char *out_dir, const study_compare_result *res,
 
 // A grid cell's map in [0,1]: a method's map through the run's normalisation (METHODS.md §3), the
 // gaze map min-max. The one place the grid's maps are normalised.
-static void grid_map_shown(float *dst, const float *raw, size_t npix, stats_map_norm norm, int gaze) {
+static void grid_map_shown(float *dst, const float *raw, size_t npix, stats_map_norm norm,
+                           int gaze) {
     memcpy(dst, raw, npix * sizeof(float));
     if (gaze) stats_minmax_normalise(dst, npix);
     else stats_map_normalise(dst, npix, norm, NULL);
@@ -136,7 +140,8 @@ static int grid_figure(const char *out_dir, const study_compare_model *m, cx_err
     rb_slug(m->name, sl, sizeof sl);
     snprintf(name, sizeof name, "grid_%s", sl);
     cx_path_join(path, sizeof path, out_dir, name);
-    snprintf(title, sizeof title, "%s: saliency maps and radiologist gaze on held-out images", m->name);
+    snprintf(title, sizeof title, "%s: saliency maps and radiologist gaze on held-out images",
+             m->name);
     int rc = rp_image_grid(path, title, g->n_rows, g->n_cols, g->size, row_titles, col_titles,
                            images, cells, 0.6, err);
     free(cells);

@@ -30,7 +30,8 @@ static int model_names(const study_metric_row *rows, int64_t n, char models[8][6
 }
 
 // <dir>/<prefix>_<model>.png when compare drew it.
-static int model_figure(const char *dir, const char *prefix, const char *model, char *png, size_t cap) {
+static int model_figure(const char *dir, const char *prefix, const char *model, char *png,
+                        size_t cap) {
     char sl[128], name[200];
     rb_slug(model, sl, sizeof sl);
     snprintf(name, sizeof name, "%s_%s.png", prefix, sl);
@@ -49,15 +50,17 @@ static void model_part(const rb_report *R, const char *dir, const study_metric_r
         rb_embed(R, png, "SSIM with gaze, all labels pooled, with the two baselines (bars: mean, "
                          "whiskers: 95% patient-bootstrap CI). " RB_DASH ": no maps in the group.");
     if (model_figure(dir, "regions", model, png, sizeof png))
-        rb_embed(R, png, "Most salient region (argmax of the region z-scores) over the pairs of "
-                         "each label, radiologist gaze against each saliency method (the study's "
-                         "figure); labels with at least 3 gaze pairs. " RB_DASH ": the method has no "
-                         "map with a most salient region for the label.");
+        rb_embed(R, png,
+                 "Most salient region (argmax of the region z-scores) over the pairs of "
+                 "each label, radiologist gaze against each saliency method (the study's "
+                 "figure); labels with at least 3 gaze pairs. " RB_DASH ": the method has no "
+                 "map with a most salient region for the label.");
     if (model_figure(dir, "grid", model, png, sizeof png))
-        rb_embed(R, png, "Rows: held-out images with gaze (label explained, predicted probability, "
-                         "whether the prediction is correct); columns: the input, the saliency maps "
-                         "and the radiologist gaze map, each over the radiograph (viridis; a map's "
-                         "value is also its opacity).");
+        rb_embed(R, png,
+                 "Rows: held-out images with gaze (label explained, predicted probability, "
+                 "whether the prediction is correct); columns: the input, the saliency maps "
+                 "and the radiologist gaze map, each over the radiograph (viridis; a map's "
+                 "value is also its opacity).");
 }
 
 static void truth_findings(const study_truth_row *rows, int64_t n, rb_cells *findings) {
@@ -75,12 +78,13 @@ static void truth_findings(const study_truth_row *rows, int64_t n, rb_cells *fin
     }
     if (!isfinite(gz) || !isfinite(cb)) return;
     char b[32];
-    rb_cell_add(findings,
-                "On the planted findings, held-out gaze concentrates %.2fx the finding's area share "
-                "(centre-bias baseline: %.2fx): gaze %s the centre-bias baseline. The most "
-                "concentrated saliency map: %s (%sx).",
-                gz, cb, gz > cb ? "beats" : "does not beat", best[0] ? best : "none",
-                rb_value(b, sizeof b, "%.2f", best_r));
+    rb_cell_add(
+        findings,
+        "On the planted findings, held-out gaze concentrates %.2fx the finding's area share "
+        "(centre-bias baseline: %.2fx): gaze %s the centre-bias baseline. The most "
+        "concentrated saliency map: %s (%sx).",
+        gz, cb, gz > cb ? "beats" : "does not beat", best[0] ? best : "none",
+        rb_value(b, sizeof b, "%.2f", best_r));
 }
 
 static void truth_part(const rb_report *R, const char *dir) {
@@ -143,8 +147,8 @@ static void gc_lc_part(const rb_report *R, const char *dir) {
                     "weighted activation up to normalisation, which explains identical GC and "
                     "LC numbers in the original study; at the layer Captum hooks (norm5, "
                     "before the final ReLU) the ReLU's gating makes them differ somewhat.",
-                    rows[r].model, cc > 0.99 ? "coincide" : (cc > 0.9 ? "nearly coincide" : "differ"),
-                    cc);
+                    rows[r].model,
+                    cc > 0.99 ? "coincide" : (cc > 0.9 ? "nearly coincide" : "differ"), cc);
     }
     free(rows);
 }
@@ -168,7 +172,8 @@ static void metrics_part(rp_doc *d, const char *dir) {
     for (int64_t r = 0; r < n && shown < 300; r++)
         if (rows[r].label == STUDY_ALL_LABELS)
             study_metric_text(&rows[r], 1, cells + STUDY_METRIC_NCOLS * shown++);
-    file_table(d, "metrics.csv, label = all", STUDY_METRIC_NCOLS, study_metric_columns, shown, cells);
+    file_table(d, "metrics.csv, label = all", STUDY_METRIC_NCOLS, study_metric_columns, shown,
+               cells);
     rp_doc_note(d, RB_DASH ": undefined (no maps in the group, or a test with an empty group).");
     free(cells);
     free(rows);
@@ -186,7 +191,8 @@ static void intro(rp_doc *d, const char *json_path, stats_map_norm *norm) {
     }
     *norm = s.norm;
     char line[1400], thr[64];
-    if (s.fixed_threshold < 0) snprintf(thr, sizeof thr, "its F1-maximising threshold on the validation split");
+    if (s.fixed_threshold < 0)
+        snprintf(thr, sizeof thr, "its F1-maximising threshold on the validation split");
     else snprintf(thr, sizeof thr, "%g", s.fixed_threshold);
     snprintf(line, sizeof line,
              "Held-out images with gaze: %lld; each is analysed once per positive label (a pair), "

@@ -32,7 +32,8 @@ static void norm_name(stats_map_norm norm, char *out, size_t cap) {
     snprintf(out, cap, "%s-%s", stats_map_sign_name(norm.sign), stats_map_scale_name(norm.scale));
 }
 
-// ---- sensitivity.csv -----------------------------------------------------------------------------
+// ---- sensitivity.csv
+// -----------------------------------------------------------------------------
 static const study_sensitivity_row *sens_find(const study_sensitivity_row *rows, int64_t n,
                                               const model_method *mm, stats_map_norm norm) {
     for (int64_t i = 0; i < n; i++)
@@ -67,7 +68,7 @@ static void sensitivity_findings(const rb_report *R, const study_sensitivity_row
         else {
             size_t l = strlen(flips);
             cx_textf(flips + l, sizeof flips - l, "%s%s %s", l ? ", " : "", mm[i].model,
-                     study_source_name(mm[i].source));
+                     rb_source_abbr(mm[i].source));
         }
     }
     if (compared)
@@ -94,7 +95,8 @@ void rb_sensitivity_part(const rb_report *R, const char *dir, stats_map_norm run
     model_method mm[64];
     int n_mm = 0;
     for (int64_t i = 0; i < n; i++)
-        if (rows[i].label == STUDY_ALL_LABELS) n_mm = add_model_method(mm, n_mm, 64, rows[i].model, rows[i].source);
+        if (rows[i].label == STUDY_ALL_LABELS)
+            n_mm = add_model_method(mm, n_mm, 64, rows[i].model, rows[i].source);
     rp_table *t = rp_table_new("Mean SSIM of correct minus incorrect predictions (all labels "
                                "pooled) under each map normalisation", "paper sensitivity");
     rp_table_row(t, 1);
@@ -104,48 +106,56 @@ void rb_sensitivity_part(const rb_report *R, const char *dir, stats_map_norm run
         stats_map_norm nv = study_sensitivity_norms[v];
         char h[80];
         norm_name(nv, h, sizeof h);
-        if (nv.sign == run_norm.sign && nv.scale == run_norm.scale) strncat(h, "\n(this run)", sizeof h - strlen(h) - 1);
+        if (nv.sign == run_norm.sign && nv.scale == run_norm.scale)
+            strncat(h, "\n(this run)", sizeof h - strlen(h) - 1);
         rp_table_cell(t, h, NULL, 1, 0);
     }
     rp_table_cell(t, "same sign?", NULL, 1, 0);
     int dashes = 0;
     for (int i = 0; i < n_mm; i++) {
         rp_table_row(t, 0);
-        rp_table_cell(t, mm[i].model, NULL, 1, RP_CELL_HEAD);
-        rp_table_cell(t, study_source_name(mm[i].source), NULL, 1, RP_CELL_HEAD);
+        const char *model = i && !strcmp(mm[i].model, mm[i - 1].model) ? "" : mm[i].model;
+        rp_table_cell(t, model, NULL, 1, RP_CELL_HEAD);
+        rp_table_cell(t, rb_source_abbr(mm[i].source), NULL, 1, RP_CELL_HEAD);
         int s0 = 2, same = 1, defined = 0;
         for (int v = 0; v < STUDY_N_SENSITIVITY; v++) {
             const study_sensitivity_row *r = sens_find(rows, n, &mm[i], study_sensitivity_norms[v]);
             char text[32], hover[300], c[32], w[32];
             rb_value(text, sizeof text, "%+.3f", r ? r->diff : NAN);
             dashes |= !r || !isfinite(r->diff);
-            snprintf(hover, sizeof hover, "mean SSIM " CHECK " %s, " CROSS " %s; %lld pairs with an SSIM",
+            snprintf(hover, sizeof hover,
+                     "mean SSIM " CHECK " %s, " CROSS " %s; %lld pairs with an SSIM",
                      rb_value(c, sizeof c, "%.3f", r ? r->mean_correct : NAN),
-                     rb_value(w, sizeof w, "%.3f", r ? r->mean_incorrect : NAN), r ? (long long)r->n : 0LL);
+                     rb_value(w, sizeof w, "%.3f", r ? r->mean_incorrect : NAN),
+                     r ? (long long)r->n : 0LL);
             rp_table_cell(t, text, hover, 1, 0);
             int s = diff_sign(r);
             if (s == 2) continue;
             if (defined++ == 0) s0 = s;
             else same &= s == s0;
         }
-        rp_table_cell(t, defined < 2 ? RB_DASH : (same ? "yes" : "no"), NULL, 1, same ? 0 : RP_CELL_BOLD);
+        rp_table_cell(t, defined < 2 ? RB_DASH : (same ? "yes" : "no"), NULL, 1,
+                      same ? 0 : RP_CELL_BOLD);
     }
     rp_doc_add_table(d, t);
-    rp_doc_note(d, "abs: |attribution|; signed: kept, so that zero lands mid-grey after min-max; p98: "
-                   "scaled by Captum's 98% cumulative-sum threshold and clipped; minmax: min-max "
-                   "(METHODS.md section 3). Positive: correct predictions' maps are closer to gaze. "
-                   "Hover over a cell for the two means. Per-label rows: sensitivity.csv.");
+    rp_doc_note(d,
+                "abs: |attribution|; signed: kept, so that zero lands mid-grey after min-max; p98: "
+                "scaled by Captum's 98% cumulative-sum threshold and clipped; minmax: min-max "
+                "(METHODS.md section 3). Positive: correct predictions' maps are closer to gaze. "
+                "Hover over a cell for the two means. Per-label rows: sensitivity.csv.");
     if (dashes)
         rp_doc_note(d, RB_DASH ": undefined (a group without maps under this normalisation).");
     sensitivity_findings(R, rows, n, mm, n_mm);
     free(rows);
 }
 
-// ---- region_distance.csv -------------------------------------------------------------------------
+// ---- region_distance.csv
+// -------------------------------------------------------------------------
 static const study_region_distance_row *dist_find(const study_region_distance_row *rows, int64_t n,
                                                   const model_method *mm, int label) {
     for (int64_t i = 0; i < n; i++)
-        if (rows[i].label == label && rows[i].source == mm->source && !strcmp(rows[i].model, mm->model))
+        if (rows[i].label == label && rows[i].source == mm->source &&
+            !strcmp(rows[i].model, mm->model))
             return &rows[i];
     return NULL;
 }
@@ -161,7 +171,8 @@ static void paired_findings(const rb_report *R, const study_region_distance_row 
             for (int64_t r = 0; r < n; r++) {
                 const study_region_distance_row *x = &rows[r];
                 if (x->source != mm[k].source || strcmp(x->model, mm[k].model)) continue;
-                if (isfinite(x->agreement) && x->n > 0) s += x->agreement * (double)x->n, w += (double)x->n;
+                if (isfinite(x->agreement) && x->n > 0)
+                    s += x->agreement * (double)x->n, w += (double)x->n;
                 if (isfinite(x->p)) n_tests++, n_sig += x->p < 0.05;
             }
             if (w == 0) continue;
@@ -170,13 +181,14 @@ static void paired_findings(const rb_report *R, const study_region_distance_row 
             if (!(a >= worst)) worst = a, worst_src = mm[k].source;
         }
         if (best_src < 0) continue;
-        rb_cell_add(R->findings,
-                    "%s, region level (paired with gaze on the same pairs): the most salient region "
-                    "matches gaze's on %.0f%% of pairs for the best method (%s) and %.0f%% for the "
-                    "worst (%s); the Stuart-Maxwell test finds the method's regions distributed "
-                    "differently from gaze's (p < 0.05) in %d of %d method-label comparisons.",
-                    mm[i].model, 100 * best, study_source_name(best_src), 100 * worst,
-                    study_source_name(worst_src), n_sig, n_tests);
+        rb_cell_add(
+            R->findings,
+            "%s, region level (paired with gaze on the same pairs): the most salient region "
+            "matches gaze's on %.0f%% of pairs for the best method (%s) and %.0f%% for the "
+            "worst (%s); the Stuart-Maxwell test finds the method's regions distributed "
+            "differently from gaze's (p < 0.05) in %d of %d method-label comparisons.",
+            mm[i].model, 100 * best, rb_source_abbr(best_src), 100 * worst,
+            rb_source_abbr(worst_src), n_sig, n_tests);
     }
 }
 
@@ -210,8 +222,10 @@ void rb_paired_regions_part(const rb_report *R, const char *dir) {
     rp_table_cell(t, "Method", NULL, 1, 0);
     for (int k = 0; k < n_labels; k++) {
         char h[128];
-        snprintf(h, sizeof h, "%s\nn = %lld", rb_label_breakable(labels[k]), (long long)label_n[labels[k]]);
-        rp_table_cell(t, h, "pairs where both gaze and the method have a most salient region", 2, 0);
+        snprintf(h, sizeof h, "%s\nn = %lld", rb_label_breakable(labels[k]),
+                 (long long)label_n[labels[k]]);
+        rp_table_cell(t, h, "pairs where both gaze and the method have a most salient region", 2,
+                      0);
     }
     rp_table_row(t, 1);
     rp_table_cell(t, "", NULL, 1, 0);
@@ -223,8 +237,9 @@ void rb_paired_regions_part(const rb_report *R, const char *dir) {
     int dashes = 0, sig = 0;
     for (int i = 0; i < n_mm; i++) {
         rp_table_row(t, 0);
-        rp_table_cell(t, mm[i].model, NULL, 1, RP_CELL_HEAD);
-        rp_table_cell(t, study_source_name(mm[i].source), NULL, 1, RP_CELL_HEAD);
+        const char *model = i && !strcmp(mm[i].model, mm[i - 1].model) ? "" : mm[i].model;
+        rp_table_cell(t, model, NULL, 1, RP_CELL_HEAD);
+        rp_table_cell(t, rb_source_abbr(mm[i].source), NULL, 1, RP_CELL_HEAD);
         for (int k = 0; k < n_labels; k++) {
             const study_region_distance_row *r = dist_find(rows, n, &mm[i], labels[k]);
             char a[32], kp[32], sm[32], pv[32], tv[32], hover[400];
@@ -234,8 +249,10 @@ void rb_paired_regions_part(const rb_report *R, const char *dir) {
             int s = r && isfinite(r->p) && r->p < 0.05;
             sig |= s;
             if (s) strncat(a, "*", sizeof a - strlen(a) - 1);
-            snprintf(hover, sizeof hover, "n = %lld pairs; total-variation distance %s; Stuart-Maxwell "
-                     "statistic %s (dof %d), p = %s%s", r ? (long long)r->n : 0LL,
+            snprintf(hover, sizeof hover,
+                     "n = %lld pairs; total-variation distance %s; Stuart-Maxwell "
+                     "statistic %s (dof %d), p = %s%s",
+                     r ? (long long)r->n : 0LL,
                      rb_value(tv, sizeof tv, "%.3f", r ? r->tv_distance : NAN),
                      rb_value(sm, sizeof sm, "%.3g", r ? r->stuart_maxwell : NAN), r ? r->dof : -1,
                      rb_value(pv, sizeof pv, "%.3g", r ? r->p : NAN),

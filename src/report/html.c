@@ -87,7 +87,8 @@ static const char *css =
     "border-bottom:1px solid #bbb}h3{font-size:1.1em;margin-top:1.4em}"
     ".tw{overflow-x:auto}"
     "table{border-collapse:collapse;margin:.6em 0;font-size:.88em}"
-    "th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;overflow-wrap:anywhere}th{background:#f0f0f0}"
+    "th,td{border:1px solid #ccc;padding:3px "
+    "8px;text-align:left;overflow-wrap:anywhere}th{background:#f0f0f0}"
     "tr:nth-child(even) td{background:#fafafa}caption{caption-side:top;text-align:left;"
     "font-weight:bold;padding:4px 0}"
     "table.paper{font-size:.76em}table.paper thead th{font-weight:normal}"
@@ -212,7 +213,8 @@ int rp_doc_image(rp_doc *d, const char *png_path, const char *md_rel, const char
     }
     // IHDR: the width, big-endian, at byte 16; figures have 2 pixels per point.
     const unsigned char *u = (const unsigned char *)data;
-    uint32_t px = n >= 24 ? (uint32_t)u[16] << 24 | (uint32_t)u[17] << 16 | (uint32_t)u[18] << 8 | u[19] : 0;
+    uint32_t px =
+        n >= 24 ? (uint32_t)u[16] << 24 | (uint32_t)u[17] << 16 | (uint32_t)u[18] << 8 | u[19] : 0;
     sb_puts(&d->html, "<figure><img alt=\"");
     sb_html_escaped(&d->html, caption ? caption : "figure");
     if (px >= 2) sb_printf(&d->html, "\" width=\"%u", (unsigned)(px / 2));
@@ -221,7 +223,8 @@ int rp_doc_image(rp_doc *d, const char *png_path, const char *md_rel, const char
     sb_puts(&d->html, "\">");
     free(data);
     if (caption) {
-        sb_printf(&d->html, "<figcaption style=\"max-width:%upx\">", (unsigned)(px >= 2 ? px / 2 : 600));
+        sb_printf(&d->html, "<figcaption style=\"max-width:%upx\">",
+                  (unsigned)(px >= 2 ? px / 2 : 600));
         sb_html_escaped(&d->html, caption);
         sb_puts(&d->html, "</figcaption>");
     }
@@ -292,16 +295,19 @@ rp_table *rp_table_new(const char *caption, const char *css_class) {
 }
 
 void rp_table_row(rp_table *t, int header) {
-    if (t->n == t->cap) t->row = cx_realloc(t->row, sizeof *t->row * (t->cap = t->cap ? 2 * t->cap : 16));
+    if (t->n == t->cap)
+        t->row = cx_realloc(t->row, sizeof *t->row * (t->cap = t->cap ? 2 * t->cap : 16));
     t->row[t->n++] = (rp_trow){.header = header};
 }
 
 void rp_table_cell(rp_table *t, const char *text, const char *hover, int colspan, unsigned style) {
     if (!t->n) rp_table_row(t, 0);
     rp_trow *r = &t->row[t->n - 1];
-    if (r->n == r->cap) r->cell = cx_realloc(r->cell, sizeof *r->cell * (r->cap = r->cap ? 2 * r->cap : 16));
-    r->cell[r->n++] = (rp_tcell){cx_strdup(text ? text : ""), hover && *hover ? cx_strdup(hover) : NULL,
-                                 colspan > 1 ? colspan : 1, style};
+    if (r->n == r->cap)
+        r->cell = cx_realloc(r->cell, sizeof *r->cell * (r->cap = r->cap ? 2 * r->cap : 16));
+    r->cell[r->n++] =
+        (rp_tcell){cx_strdup(text ? text : ""), hover && *hover ? cx_strdup(hover) : NULL,
+                   colspan > 1 ? colspan : 1, style};
 }
 
 // HTML text with "\n" as a line break.
@@ -418,7 +424,8 @@ void rp_doc_add_table(rp_doc *d, rp_table *t) {
     table_html(&d->html, t);
     table_md(&d->md, t);
     for (int i = 0; i < t->n; i++) {
-        for (int k = 0; k < t->row[i].n; k++) free(t->row[i].cell[k].text), free(t->row[i].cell[k].hover);
+        for (int k = 0; k < t->row[i].n; k++)
+            free(t->row[i].cell[k].text), free(t->row[i].cell[k].hover);
         free(t->row[i].cell);
     }
     free(t->row);

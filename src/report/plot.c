@@ -24,8 +24,8 @@ int rp_render(const char *path_noext, double w, double h, rp_draw_fn draw, const
     cx_atomic_file af;
     snprintf(path, sizeof path, "%s.png", path_noext);
     if (cx_atomic_open(&af, path, err)) return -1;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, (int)ceil(RP_PNG_SCALE * w),
-                                                      (int)ceil(RP_PNG_SCALE * h));
+    cairo_surface_t *img = cairo_image_surface_create(
+        CAIRO_FORMAT_ARGB32, (int)ceil(RP_PNG_SCALE * w), (int)ceil(RP_PNG_SCALE * h));
     cairo_t *cr = cairo_create(img);
     cairo_scale(cr, RP_PNG_SCALE, RP_PNG_SCALE);
     draw(cr, w, h, ctx);
@@ -384,7 +384,7 @@ int rp_forest(const char *path_noext, const char *t, const char *xlabel, int n_r
               double xmax, cx_error *err) {
     chart c = {t, NULL, xlabel, n_rows, n_series, row_names, series, xmin, xmax};
     if (chart_check(&c, path_noext, "forest plot", err)) return -1;
-    return rp_render(path_noext, fmax(640, rp_title_width(t)), 100 + n_rows * (10 + 10.0 * n_series),
-                     draw_forest, &c, err);
+    return rp_render(path_noext, fmax(640, rp_title_width(t)),
+                     100 + n_rows * (10 + 10.0 * n_series), draw_forest, &c, err);
 }
 

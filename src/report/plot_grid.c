@@ -10,7 +10,8 @@
 // A cairo image surface (S x S) of the radiograph with the map (values in [0,1]) blended over it:
 // the map's value is also its opacity (times alpha), so low values leave the radiograph visible.
 // The one place a grid draws a map.
-static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float *map, double alpha) {
+static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float *map,
+                                        double alpha) {
     cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, S, S);
     cairo_surface_flush(s);
     unsigned char *px = cairo_image_surface_get_data(s);
@@ -29,7 +30,8 @@ static cairo_surface_t *overlay_surface(int S, const uint8_t *image, const float
                 gr = (1 - a) * g + a * c[1];
                 b = (1 - a) * g + a * c[2];
             }
-            uint32_t v = ((uint32_t)lrint(r) << 16) | ((uint32_t)lrint(gr) << 8) | (uint32_t)lrint(b);
+            uint32_t v =
+                ((uint32_t)lrint(r) << 16) | ((uint32_t)lrint(gr) << 8) | (uint32_t)lrint(b);
             memcpy(px + (size_t)y * stride + 4 * x, &v, 4);
         }
     cairo_surface_mark_dirty(s);
@@ -119,7 +121,8 @@ int rp_image_grid(const char *path_noext, const char *t, int n_rows, int n_map_c
     for (int col = 0; col <= n_map_cols; col++)
         for (; c.col_font > 6; c.col_font -= 0.5) {
             rp_font(cr, c.col_font, 1);
-            if (rp_text_width(cr, col_titles[col] ? col_titles[col] : "") <= RP_GRID_CELL - 4) break;
+            if (rp_text_width(cr, col_titles[col] ? col_titles[col] : "") <= RP_GRID_CELL - 4)
+                break;
         }
     rp_measure_end(cr);
     double x, y;

@@ -104,8 +104,8 @@ static void draw_panels(cairo_t *cr, double w, double h, const void *vctx) {
         rp_font(cr, 10, 0);
         cairo_set_source_rgb(cr, 0, 0, 0);
         for (int row = 0; row < c->rows; row++)
-            rp_text_rotated(cr, FIG_MARGIN + 6, top + row * c->panel_h + PANEL_TITLE + PANEL_PLOT_H / 2,
-                            c->p->ylabel);
+            rp_text_rotated(cr, FIG_MARGIN + 6,
+                            top + row * c->panel_h + PANEL_TITLE + PANEL_PLOT_H / 2, c->p->ylabel);
     }
 }
 
@@ -114,7 +114,8 @@ int rp_bar_panels(const char *path_noext, const rp_panels *p, cx_error *err) {
         return cx_fail(err, "%s: empty panel chart or bad axis range", path_noext);
     panels_ctx c = {.p = p};
     // Group spacing: room for the bars (5 points each) and for the names on one line, up to 90.
-    double gw = fmax(10 + 5.0 * p->n_series, fmin(90, rp_ticks_level_spacing(p->n_groups, p->group_names)));
+    double gw =
+        fmax(10 + 5.0 * p->n_series, fmin(90, rp_ticks_level_spacing(p->n_groups, p->group_names)));
     rp_ticks_layout(&c.ticks, p->n_groups, p->group_names, gw);
     c.columns = p->columns > 0 ? p->columns : 4;
     if (c.columns > p->n_panels) c.columns = p->n_panels;

@@ -32,7 +32,9 @@ cairo_t *rp_measure_begin(void) {
 
 void rp_measure_end(cairo_t *cr) { cairo_destroy(cr); }
 
-static char *tick_line(rp_ticks *t, int i, int k) { return t->lines + ((size_t)i * RP_TICK_LINES + k) * RP_TICK_CHARS; }
+static char *tick_line(rp_ticks *t, int i, int k) {
+    return t->lines + ((size_t)i * RP_TICK_LINES + k) * RP_TICK_CHARS;
+}
 
 // Label i broken greedily at spaces into lines no wider than width: 0 when a word is wider or
 // more than RP_TICK_LINES lines are needed.
@@ -83,7 +85,8 @@ static int layout_level(cairo_t *cr, rp_ticks *t, const char *const *labels) {
         double w = 0, x = i * t->spacing;
         for (int k = 0; k < t->n_lines[i]; k++) w = fmax(w, rp_text_width(cr, tick_line(t, i, k)));
         double y1 = TICK_GAP + t->n_lines[i] * lh;
-        double box[4][2] = {{x - w / 2, TICK_GAP}, {x + w / 2, TICK_GAP}, {x + w / 2, y1}, {x - w / 2, y1}};
+        double box[4][2] = {
+            {x - w / 2, TICK_GAP}, {x + w / 2, TICK_GAP}, {x + w / 2, y1}, {x - w / 2, y1}};
         memcpy(t->box[i], box, sizeof box);
         t->depth = fmax(t->depth, y1);
     }

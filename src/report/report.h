@@ -82,7 +82,13 @@ double rp_ticks_widest_word(int n, const char *const *labels);
 // times alpha is the opacity), column titles on top, a colour bar below. Cells are RP_GRID_CELL
 // points square.
 // images[r]: [S*S] u8 gray; maps[r*n_map_cols + c]: [S*S] float in [0,1] or NULL (an em dash).
-enum { RP_GRID_CELL = 160, RP_GRID_PAD = 4, RP_GRID_MARGIN = 8, RP_GRID_TOP = 50, RP_GRID_ROW_TITLE = 16 };
+enum {
+    RP_GRID_CELL = 160,
+    RP_GRID_PAD = 4,
+    RP_GRID_MARGIN = 8,
+    RP_GRID_TOP = 50,
+    RP_GRID_ROW_TITLE = 16
+};
 int rp_image_grid(const char *path_noext, const char *title, int n_rows, int n_map_cols, int S,
                   const char *const *row_titles, const char *const *col_titles,
                   const uint8_t *const *images, const float *const *maps, double alpha,

@@ -146,7 +146,8 @@ static void rb_auroc_table(const rb_report *R, const rb_auroc *a) {
         char v[32];
         rb_cell_add(&body, "%s", rb_value(v, sizeof v, "%.3f", k ? s / k : NAN));
         if (k)
-            rb_cell_add(R->findings, "%s reaches a mean test AUROC of %.3f over the %d labels present.",
+            rb_cell_add(R->findings,
+                        "%s reaches a mean test AUROC of %.3f over the %d labels present.",
                         a->name[m], s / k, k);
     }
     rp_doc_table(d, "AUROC per label on the test split, 95% DeLong CI (the study's layout)", nm + 1,

@@ -42,13 +42,15 @@ int report_build(const char *html_path, int n_dirs, const char *const *dirs, cx_
     rb_report R = {body, n_dirs, dirs, out_dir, &findings};
     build_body(&R);
     rp_doc *d = rp_doc_new(title);
-    rp_doc_paragraph(d, "Chest X-ray classifiers (DenseNet-121 and the gaze-supervised DenseNet-Aug) "
-                        "against radiologists' eye gaze: classification quality, image-level and "
-                        "region-level agreement of six saliency methods with gaze, and sanity checks. "
-                        "The study's tables and figures come first; everything else is collapsed "
-                        "below them (click to open).");
+    rp_doc_paragraph(d,
+                     "Chest X-ray classifiers (DenseNet-121 and the gaze-supervised DenseNet-Aug) "
+                     "against radiologists' eye gaze: classification quality, image-level and "
+                     "region-level agreement of six saliency methods with gaze, and sanity checks. "
+                     "The study's tables and figures come first; everything else is collapsed "
+                     "below them (click to open).");
     rp_doc_heading(d, 2, "Findings in plain words");
-    if (findings.n == 0) rb_cell_add(&findings, "No evaluation, comparison or sanity outputs were found.");
+    if (findings.n == 0)
+        rb_cell_add(&findings, "No evaluation, comparison or sanity outputs were found.");
     rp_doc_bullets(d, findings.n, (const char *const *)findings.v);
     rb_cells_free(&findings);
     rp_doc_append(d, body);

@@ -47,7 +47,8 @@ void rb_find_pngs(const char *dir, const char *prefix, rb_found *f) {
     for (int i = 0; i < n; i++) {
         const char *e = list[i]->d_name;
         size_t l = strlen(e);
-        if (!strncmp(e, prefix, strlen(prefix)) && l > 4 && !strcmp(e + l - 4, ".png") && f->n < MAX_FOUND)
+        if (!strncmp(e, prefix, strlen(prefix)) && l > 4 && !strcmp(e + l - 4, ".png") &&
+            f->n < MAX_FOUND)
             cx_path_join(f->path[f->n++], sizeof f->path[0], dir, e);
         free(list[i]);
     }
@@ -88,8 +89,10 @@ void rb_relpath(const char *path, const char *dir, char *out, size_t cap) {
     snprintf(out + o, cap - o, "%s", a[common] == '/' ? a + common + 1 : a + common);
 }
 
-// ---- label names in narrow table headers ----------------------------------------------------------
-#define SHY "\xc2\xad" // soft hyphen: a break point the browser uses only when the word does not fit
+// ---- label names in narrow table headers
+// ----------------------------------------------------------
+#define SHY                                                                                        \
+    "\xc2\xad" // soft hyphen: a break point the browser uses only when the word does not fit
 static const char *const label_breakable[] = {
     "Atelec" SHY "tasis", "Cardio" SHY "megaly", "Consoli" SHY "dation", "Edema",
     "Enlarged Cardio" SHY "medi" SHY "astinum", "Fracture", "Lung Lesion", "Lung Opac" SHY "ity",
@@ -98,12 +101,28 @@ static const char *const label_breakable[] = {
 _Static_assert(sizeof label_breakable / sizeof label_breakable[0] == CX_N_LABELS,
                "one breakable name per label");
 
-const char *rb_label_breakable(int c) { return c >= 0 && c < CX_N_LABELS ? label_breakable[c] : "?"; }
+const char *rb_label_breakable(int c) {
+    return c >= 0 && c < CX_N_LABELS ? label_breakable[c] : "?";
+}
+
+// The abbreviations of the study's tables for compare's map sources.
+static const char *const source_abbr[STUDY_N_SOURCES] = {
+    [ATTR_SL] = "SL", [ATTR_GC] = "GC", [ATTR_DL] = "DL", [ATTR_LC] = "LC", [ATTR_GS] = "GS",
+    [ATTR_NT] = "NT", [ATTR_IG] = "IG", [ATTR_OC] = "OC",
+    [STUDY_SOURCE_CENTRE_BIAS] = "centre bias", [STUDY_SOURCE_MEAN_GAZE] = "mean gaze",
+    [STUDY_SOURCE_GAZE] = "gaze"};
+_Static_assert(sizeof source_abbr / sizeof source_abbr[0] == STUDY_N_SOURCES,
+               "one abbreviation per map source");
+
+const char *rb_source_abbr(int source) {
+    return source >= 0 && source < STUDY_N_SOURCES ? source_abbr[source] : "?";
+}
 
 // ---- small text helpers -------------------------------------------------------------------------
 // Sized to the text: a cell is never cut short (a long command line or path stays whole).
 void rb_cell_add(rb_cells *c, const char *fmt, ...) {
-    if (c->n == c->cap) c->v = cx_realloc(c->v, sizeof(char *) * (c->cap = c->cap ? 2 * c->cap : 64));
+    if (c->n == c->cap)
+        c->v = cx_realloc(c->v, sizeof(char *) * (c->cap = c->cap ? 2 * c->cap : 64));
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
@@ -178,11 +197,14 @@ void rb_raw_csv(const rb_report *R, const char *path, const char *summary, int m
     int o = 0;
     note[0] = 0;
     if (dashes)
-        o = snprintf(note, sizeof note, "%s: the file leaves the value empty (undefined, e.g. a "
-                                        "mean over no maps or a test with an empty group). ", RB_DASH);
+        o = snprintf(note, sizeof note,
+                     "%s: the file leaves the value empty (undefined, e.g. a "
+                     "mean over no maps or a test with an empty group). ",
+                     RB_DASH);
     if (shown < nr)
-        snprintf(note + o, sizeof note - (size_t)o, "The first %lld of %lld rows; the file holds all.",
-                 (long long)shown, (long long)nr);
+        snprintf(note + o, sizeof note - (size_t)o,
+                 "The first %lld of %lld rows; the file holds all.", (long long)shown,
+                 (long long)nr);
     if (note[0]) rp_doc_note(R->d, note);
     rp_doc_details_end(R->d);
     csv_table_free(t);

@@ -28,6 +28,8 @@ void rb_basename(const char *dir, char *out, size_t cap);
 void rb_relpath(const char *path, const char *dir, char *out, size_t cap);
 // CX_LABELS[c] with soft hyphens at its syllables, for narrow column headers.
 const char *rb_label_breakable(int c);
+// SL, GC, DL, LC, GS, NT, IG, OC, "centre bias", "mean gaze", "gaze": the tables' row names.
+const char *rb_source_abbr(int source);
 // Model names as file names: spaces and '/' as '_' (compare_figures.c names its files so).
 void rb_slug(const char *s, char *out, size_t cap);
 

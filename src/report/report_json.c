@@ -143,7 +143,8 @@ static void rb_flatten_array(rb_record *r, char *key, size_t cap, const json_t *
             char count[32], line[300];
             snprintf(key + len, cap - len, "[%zu-%zu]", shown, n - 1);
             rb_thousands((long long)(n - shown), count, sizeof count);
-            snprintf(line, sizeof line, "%s more entries, not listed here (see %s)", count, r->file);
+            snprintf(line, sizeof line, "%s more entries, not listed here (see %s)", count,
+                     r->file);
             rb_row(r, key, line);
         }
     }

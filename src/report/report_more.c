@@ -42,7 +42,8 @@ static int summary_counts(const char *json_path, rb_pack_counts *k, int *per_spl
     json_t *root = json_load_file(json_path, 0, NULL);
     if (!root) return -1;
     memset(k, 0, sizeof *k);
-    const json_t *im = json_object_get(root, "images_per_split"), *gz = json_object_get(root, "gaze_per_split"),
+    const json_t *im = json_object_get(root, "images_per_split"),
+                 *gz = json_object_get(root, "gaze_per_split"),
                  *pos = json_object_get(root, "positives_per_label");
     for (int s = 0; s < CX_N_SPLITS; s++) {
         k->images[s] = json_integer_value(json_object_get(im, CX_SPLITS[s]));
@@ -63,7 +64,8 @@ static void split_table(rp_doc *d, const rb_pack_counts *k) {
     for (int c = 0; c < 4; c++) rp_table_cell(t, hdr[c], NULL, 1, 0);
     int64_t all = 0, all_gaze = 0;
     for (int s = 0; s <= CX_N_SPLITS; s++) {
-        int64_t n = s < CX_N_SPLITS ? k->images[s] : all, g = s < CX_N_SPLITS ? k->gaze[s] : all_gaze;
+        int64_t n = s < CX_N_SPLITS ? k->images[s] : all,
+                g = s < CX_N_SPLITS ? k->gaze[s] : all_gaze;
         char a[32], b[32], c[32];
         snprintf(a, sizeof a, "%lld", (long long)n);
         snprintf(b, sizeof b, "%lld", (long long)g);
@@ -145,7 +147,8 @@ static void training_figure(const rb_report *R, const char *run, const char *nam
         rp_doc_note(R->d, err.msg);
         return;
     }
-    double *tr = cx_malloc(sizeof(double) * (n ? n : 1)), *va = cx_malloc(sizeof(double) * (n ? n : 1)),
+    double *tr = cx_malloc(sizeof(double) * (n ? n : 1)),
+           *va = cx_malloc(sizeof(double) * (n ? n : 1)),
            *au = cx_malloc(sizeof(double) * (n ? n : 1)), ymax = 0;
     char (*xb)[16] = cx_malloc(sizeof *xb * (n ? n : 1));
     const char **xs = cx_malloc(sizeof(char *) * (n ? n : 1));
@@ -164,8 +167,8 @@ static void training_figure(const rb_report *R, const char *run, const char *nam
     rb_slug(name, sl, sizeof sl);
     snprintf(fig, sizeof fig, "%s/fig_train_%s", R->out_dir, sl);
     snprintf(title, sizeof title, "%s: loss and validation AUROC per epoch", name);
-    if (n > 0 && rp_lines(fig, title, "epoch", "loss / AUROC", n, xs, 3, s, 0, fmax(1.0, ymax * 1.05),
-                          &err) == 0) {
+    if (n > 0 && rp_lines(fig, title, "epoch", "loss / AUROC", n, xs, 3, s, 0,
+                          fmax(1.0, ymax * 1.05), &err) == 0) {
         char png[4300];
         snprintf(png, sizeof png, "%s.png", fig);
         rb_embed(R, png, title);
@@ -192,7 +195,8 @@ void rb_section_training(const rb_report *R) {
     rp_doc_details_end(R->d);
 }
 
-// ---- settings records -----------------------------------------------------------------------------
+// ---- settings records
+// -----------------------------------------------------------------------------
 void rb_section_settings(const rb_report *R) {
     static const char *const records[3][2] = {{"run.json", "Training run"},
                                               {"compare.json", "Saliency vs gaze comparison"},
@@ -214,7 +218,8 @@ void rb_section_settings(const rb_report *R) {
     }
 }
 
-// ---- raw tables -----------------------------------------------------------------------------------
+// ---- raw tables
+// -----------------------------------------------------------------------------------
 void rb_section_files(const rb_report *R) {
     static const char *const files[][2] = {
         {"auroc.csv", "AUROC with DeLong and patient-bootstrap CIs"},

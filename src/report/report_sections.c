@@ -32,7 +32,8 @@ static void rb_sanity_collect(const study_sanity_row *rows, int n, study_sanity_
 }
 
 // The finding of the cascading curves: which methods' maps change once every layer is random.
-static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, rb_cells *findings) {
+static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step,
+                              rb_cells *findings) {
     study_sanity_settings dflt; // the verdict rule sanity.json states: |Spearman| > threshold
     study_sanity_default(&dflt);
     char pass[256] = "", failed[256] = "";
@@ -51,15 +52,16 @@ static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, 
                 last_step, pass[0] ? pass : "no method", failed[0] ? failed : "no method");
 }
 
-static void rb_sanity_figure(const rb_report *R, const rb_sanity_curves *c, const char *const *steps,
-                             int file, study_sanity_mode mode) {
+static void rb_sanity_figure(const rb_report *R, const rb_sanity_curves *c,
+                             const char *const *steps, int file, study_sanity_mode mode) {
     rp_series ser[ATTR_NMETHODS];
     char names[ATTR_NMETHODS][8]; // the tables' abbreviations: SL, GC, ...
     double ymin = 0;
     for (int m = 0; m < c->n_methods; m++) {
         const char *s = attr_method_name(c->method[m]);
         size_t k = 0;
-        for (; s[k] && k + 1 < sizeof names[m]; k++) names[m][k] = (char)toupper((unsigned char)s[k]);
+        for (; s[k] && k + 1 < sizeof names[m]; k++)
+            names[m][k] = (char)toupper((unsigned char)s[k]);
         names[m][k] = 0;
         ser[m] = (rp_series){names[m], c->val[m], NULL, NULL};
         for (int s = 0; s < c->n_steps; s++)

@@ -32,15 +32,6 @@ static const char *const source_title[STUDY_N_SOURCES] = {
     [STUDY_SOURCE_GAZE] = "radiologist gaze"};
 _Static_assert(sizeof source_title / sizeof source_title[0] == STUDY_N_SOURCES,
                "one title per map source");
-// The row headers of the paper's table (its abbreviations); the title shows on hover.
-static const char *const source_abbr[STUDY_N_SOURCES] = {
-    [ATTR_SL] = "SL", [ATTR_GC] = "GC", [ATTR_DL] = "DL", [ATTR_LC] = "LC", [ATTR_GS] = "GS",
-    [ATTR_NT] = "NT", [ATTR_IG] = "IG", [ATTR_OC] = "OC",
-    [STUDY_SOURCE_CENTRE_BIAS] = "centre bias", [STUDY_SOURCE_MEAN_GAZE] = "mean gaze",
-    [STUDY_SOURCE_GAZE] = "gaze"};
-_Static_assert(sizeof source_abbr / sizeof source_abbr[0] == STUDY_N_SOURCES,
-               "one abbreviation per map source");
-
 // One model's rows of ssim.csv by (source, label + 1, group); label slot 0 is "all labels".
 typedef struct ssim_index {
     const study_metric_row *at[STUDY_N_SOURCES][CX_N_LABELS + 1][STUDY_N_GROUPS];
@@ -53,7 +44,8 @@ typedef struct ssim_index {
 
 static int64_t row_constant(const study_metric_row *r) { return r ? r->n_constant : 0; }
 
-static void ssim_index_make(ssim_index *x, const study_metric_row *rows, int64_t n, const char *model) {
+static void ssim_index_make(ssim_index *x, const study_metric_row *rows, int64_t n,
+                            const char *model) {
     memset(x, 0, sizeof *x);
     int present[STUDY_N_SOURCES] = {0};
     for (int64_t i = 0; i < n; i++) {
@@ -76,12 +68,17 @@ static void ssim_index_make(ssim_index *x, const study_metric_row *rows, int64_t
             }
     }
     for (int slot = 1; slot <= CX_N_LABELS; slot++)
-        if (x->pairs[slot][STUDY_CORRECT] + x->pairs[slot][STUDY_INCORRECT] > 0) x->cols[x->n_cols++] = slot;
+        if (x->pairs[slot][STUDY_CORRECT] + x->pairs[slot][STUDY_INCORRECT] > 0)
+            x->cols[x->n_cols++] = slot;
     x->cols[x->n_cols++] = 0;
 }
 
-static const char *slot_name(int slot) { return slot ? CX_LABELS[slot - 1] : "All labels (pooled)"; }
-static const char *slot_header(int slot) { return slot ? rb_label_breakable(slot - 1) : "All labels"; }
+static const char *slot_name(int slot) {
+    return slot ? CX_LABELS[slot - 1] : "All labels (pooled)";
+}
+static const char *slot_header(int slot) {
+    return slot ? rb_label_breakable(slot - 1) : "All labels";
+}
 
 static int is_method(int source) { return source >= 0 && source < ATTR_NMETHODS; }
 
@@ -106,11 +103,12 @@ static double column_best(const ssim_index *x, int slot, int g) {
     return best;
 }
 
-static void hover_text(char *out, size_t cap, int source, int slot, int g, const study_metric_row *r) {
+static void hover_text(char *out, size_t cap, int source, int slot, int g,
+                       const study_metric_row *r) {
     char lo[32], hi[32], p[32];
     if (!r || r->n == 0) {
-        snprintf(out, cap, "%s, %s, %s predictions: no maps%s", source_title[source], slot_name(slot),
-                 study_group_name(g), row_constant(r) ? " (all constant)" : "");
+        snprintf(out, cap, "%s, %s, %s predictions: no maps%s", source_title[source],
+                 slot_name(slot), study_group_name(g), row_constant(r) ? " (all constant)" : "");
         return;
     }
     int o = snprintf(out, cap, "%s, %s, %s predictions: mean SSIM %.3f, 95%% CI %s to %s (patient "
@@ -118,7 +116,8 @@ static void hover_text(char *out, size_t cap, int source, int slot, int g, const
                      study_group_name(g), r->mean, rb_value(lo, sizeof lo, "%.3f", r->ci_lo),
                      rb_value(hi, sizeof hi, "%.3f", r->ci_hi), (long long)r->n);
     if (row_constant(r) && o > 0 && (size_t)o < cap)
-        o += snprintf(out + o, cap - (size_t)o, ", %lld constant maps excluded", (long long)row_constant(r));
+        o += snprintf(out + o, cap - (size_t)o, ", %lld constant maps excluded",
+                      (long long)row_constant(r));
     if (o > 0 && (size_t)o < cap)
         snprintf(out + o, cap - (size_t)o, "; correct vs incorrect: permutation p = %s",
                  rb_value(p, sizeof p, "%.3g", r->p_perm));
@@ -134,13 +133,15 @@ static void header_rows(rp_table *t, const ssim_index *x) {
             for (int g = 0; g < STUDY_N_GROUPS; g++) constant += row_constant(x->at[s][slot][g]);
         char h[256], hover[256];
         int o = snprintf(h, sizeof h, "%s\n%lld / %lld", slot_header(slot),
-                         (long long)x->pairs[slot][STUDY_CORRECT], (long long)x->pairs[slot][STUDY_INCORRECT]);
+                         (long long)x->pairs[slot][STUDY_CORRECT],
+                         (long long)x->pairs[slot][STUDY_INCORRECT]);
         if (constant && o > 0 && (size_t)o < sizeof h)
             snprintf(h + o, sizeof h - (size_t)o, "\n(%lld const.)", (long long)constant);
-        snprintf(hover, sizeof hover, "pairs (image with gaze, positive label): %lld correct, %lld "
+        snprintf(hover, sizeof hover,
+                 "pairs (image with gaze, positive label): %lld correct, %lld "
                  "incorrect predictions; constant maps excluded over all methods: %lld",
-                 (long long)x->pairs[slot][STUDY_CORRECT], (long long)x->pairs[slot][STUDY_INCORRECT],
-                 (long long)constant);
+                 (long long)x->pairs[slot][STUDY_CORRECT],
+                 (long long)x->pairs[slot][STUDY_INCORRECT], (long long)constant);
         rp_table_cell(t, h, hover, 2, 0);
     }
     rp_table_row(t, 1);
@@ -162,7 +163,7 @@ static int paper_table(rp_doc *d, const ssim_index *x, const char *model) {
     for (int k = 0; k < x->n_rows; k++) {
         int src = x->rows[k];
         rp_table_row(t, 0);
-        rp_table_cell(t, source_abbr[src], source_title[src], 1, RP_CELL_HEAD);
+        rp_table_cell(t, rb_source_abbr(src), source_title[src], 1, RP_CELL_HEAD);
         for (int c = 0; c < x->n_cols; c++)
             for (int g = 0; g < STUDY_N_GROUPS; g++) {
                 int slot = x->cols[c];
@@ -190,8 +191,14 @@ static void ci_table(rp_doc *d, const ssim_index *x, const char *model) {
              "permutation p of correct vs incorrect", model);
     rp_table *t = rp_table_new(caption, "ssim-ci");
     rp_table_row(t, 1);
-    const char *hdr[] = {"Method", "Label", CHECK " mean (95% CI)", CHECK " n", CROSS " mean (95% CI)",
-                         CROSS " n", "constant maps excluded " CHECK " / " CROSS, "p"};
+    const char *hdr[] = {"Method",
+                         "Label",
+                         CHECK " mean (95% CI)",
+                         CHECK " n",
+                         CROSS " mean (95% CI)",
+                         CROSS " n",
+                         "constant maps excluded " CHECK " / " CROSS,
+                         "p"};
     for (size_t c = 0; c < sizeof hdr / sizeof hdr[0]; c++) rp_table_cell(t, hdr[c], NULL, 1, 0);
     for (int k = 0; k < x->n_rows; k++)
         for (int c = 0; c < x->n_cols; c++) {
@@ -204,31 +211,38 @@ static void ci_table(rp_doc *d, const ssim_index *x, const char *model) {
             for (int g = 0; g < 2; g++) {
                 char m[32], lo[32], hi[32], cell[128], n[32];
                 if (rg[g] && rg[g]->n > 0)
-                    snprintf(cell, sizeof cell, "%s (%s to %s)", rb_value(m, sizeof m, "%.3f", rg[g]->mean),
-                             rb_value(lo, sizeof lo, "%.3f", rg[g]->ci_lo), rb_value(hi, sizeof hi, "%.3f", rg[g]->ci_hi));
+                    snprintf(cell, sizeof cell, "%s (%s to %s)",
+                             rb_value(m, sizeof m, "%.3f", rg[g]->mean),
+                             rb_value(lo, sizeof lo, "%.3f", rg[g]->ci_lo),
+                             rb_value(hi, sizeof hi, "%.3f", rg[g]->ci_hi));
                 else snprintf(cell, sizeof cell, "%s", RB_DASH);
                 snprintf(n, sizeof n, "%lld", rg[g] ? (long long)rg[g]->n : 0LL);
                 rp_table_cell(t, cell, NULL, 1, 0);
                 rp_table_cell(t, n, NULL, 1, 0);
             }
             char cst[64], p[32];
-            snprintf(cst, sizeof cst, "%lld / %lld", (long long)row_constant(rg[0]), (long long)row_constant(rg[1]));
+            snprintf(cst, sizeof cst, "%lld / %lld", (long long)row_constant(rg[0]),
+                     (long long)row_constant(rg[1]));
             rp_table_cell(t, cst, NULL, 1, 0);
-            rp_table_cell(t, rb_value(p, sizeof p, "%.3g", rg[0] ? rg[0]->p_perm : rg[1]->p_perm), NULL, 1, 0);
+            rp_table_cell(t, rb_value(p, sizeof p, "%.3g", rg[0] ? rg[0]->p_perm : rg[1]->p_perm),
+                          NULL, 1, 0);
         }
     rp_doc_add_table(d, t);
 }
 
-void rb_ssim_tables(const rb_report *R, const study_metric_row *rows, int64_t n, const char *model) {
+void rb_ssim_tables(const rb_report *R, const study_metric_row *rows, int64_t n,
+                    const char *model) {
     ssim_index *x = cx_malloc(sizeof *x);
     ssim_index_make(x, rows, n, model);
     int marks = paper_table(R->d, x, model);
     char note[1200];
     int o = snprintf(note, sizeof note,
-                     CHECK ": correct predictions (probability at or above the label's threshold); "
-                     CROSS ": incorrect. Under each label: the pairs (image with gaze, positive "
+                     CHECK
+                     ": correct predictions (probability at or above the label's threshold); " CROSS
+                     ": incorrect. Under each label: the pairs (image with gaze, positive "
                      "label) of correct / incorrect predictions, and the constant maps left out "
-                     "over all methods where there are any. Bold: the highest mean among the saliency methods in each column. "
+                     "over all methods where there are any. Bold: the highest mean among the "
+                     "saliency methods in each column. "
                      "Means are printed without their leading zero (.412 is 0.412). Hover over a "
                      "cell for its 95%% CI, n and the permutation p (also in the table below).");
     if (marks & 1)
@@ -257,7 +271,8 @@ static double pooled_mean(const ssim_index *x, int src) {
     return n ? s / (double)n : NAN;
 }
 
-void rb_ssim_findings(const rb_report *R, const study_metric_row *rows, int64_t n, const char *model) {
+void rb_ssim_findings(const rb_report *R, const study_metric_row *rows, int64_t n,
+                      const char *model) {
     ssim_index *x = cx_malloc(sizeof *x);
     ssim_index_make(x, rows, n, model);
     double cb = pooled_mean(x, STUDY_SOURCE_CENTRE_BIAS);
@@ -265,7 +280,8 @@ void rb_ssim_findings(const rb_report *R, const study_metric_row *rows, int64_t 
     int n_higher = 0, n_sig = 0, n_both = 0;
     for (int src = 0; src < ATTR_NMETHODS; src++) {
         double o = pooled_mean(x, src);
-        const study_metric_row *c = x->at[src][0][STUDY_CORRECT], *i = x->at[src][0][STUDY_INCORRECT];
+        const study_metric_row *c = x->at[src][0][STUDY_CORRECT],
+                               *i = x->at[src][0][STUDY_INCORRECT];
         int64_t k = row_constant(c) + row_constant(i);
         if (k) {
             size_t l = strlen(constant);
@@ -285,18 +301,21 @@ void rb_ssim_findings(const rb_report *R, const study_metric_row *rows, int64_t 
         }
     }
     if (isfinite(cb) && (above[0] || below[0]))
-        rb_cell_add(R->findings,
-                    "%s, SSIM with gaze (all labels pooled): methods above the centre-bias baseline "
-                    "(%.3f): %s; at or below it: %s.",
-                    model, cb, above[0] ? above : "none", below[0] ? below : "none");
+        rb_cell_add(
+            R->findings,
+            "%s, SSIM with gaze (all labels pooled): methods above the centre-bias baseline "
+            "(%.3f): %s; at or below it: %s.",
+            model, cb, above[0] ? above : "none", below[0] ? below : "none");
     if (n_both)
-        rb_cell_add(R->findings,
-                    "%s: correct predictions look more like gaze than incorrect ones for %d of the %d "
-                    "methods with both groups (higher mean SSIM), %d of them significant at p < 0.05 "
-                    "(permutation test).",
-                    model, n_higher, n_both, n_sig);
+        rb_cell_add(
+            R->findings,
+            "%s: correct predictions look more like gaze than incorrect ones for %d of the %d "
+            "methods with both groups (higher mean SSIM), %d of them significant at p < 0.05 "
+            "(permutation test).",
+            model, n_higher, n_both, n_sig);
     if (constant[0])
         rb_cell_add(R->findings,
-                    "%s: constant maps (no SSIM, left out of every mean and test): %s.", model, constant);
+                    "%s: constant maps (no SSIM, left out of every mean and test): %s.", model,
+                    constant);
     free(x);
 }

@@ -1,11 +1,11 @@
 // A full-size study output written by hand for the report's tests: two models (DenseNet,
 // DenseNet-Aug), the six methods and the two baselines, all 14 labels; eval auroc.csv files,
-// a pack summary.json (no pack), a training log, compare's files (ssim.csv, metrics.csv, region_distance.csv, sensitivity.csv,
-// compare.json) and figures (report_compare_figures on a result built to match), sanity.csv.
-// Values are deterministic; a few are undefined on purpose (the report must print a dash, never
-// "nan"): Fracture has no correct predictions, GradCAM has constant maps for Edema, the kappa of
-// SL on Atelectasis and one sensitivity difference are NaN, DenseNet-Aug's AUROC for Fracture is
-// empty.
+// a pack summary.json (no pack), a training log, compare's files (ssim.csv, metrics.csv,
+// region_distance.csv, sensitivity.csv, compare.json) and figures (report_compare_figures on a
+// result built to match), sanity.csv. Values are deterministic; a few are undefined on purpose (the
+// report must print a dash, never "nan"): Fracture has no correct predictions, GradCAM has constant
+// maps for Edema, the kappa of SL on Atelectasis and one sensitivity difference are NaN,
+// DenseNet-Aug's AUROC for Fracture is empty.
 #ifndef CX_TEST_REPORT_FIXTURE_H
 #define CX_TEST_REPORT_FIXTURE_H
 
@@ -38,7 +38,8 @@ static double fx_value(int a, int b, int c, int d) {
 }
 
 static int fx_source(int k) {
-    return k < FX_METHODS ? k : (k == FX_METHODS ? STUDY_SOURCE_CENTRE_BIAS : STUDY_SOURCE_MEAN_GAZE);
+    return k < FX_METHODS ? k
+                          : (k == FX_METHODS ? STUDY_SOURCE_CENTRE_BIAS : STUDY_SOURCE_MEAN_GAZE);
 }
 
 // ssim.csv rows: model x source x (all, 14 labels) x group.
@@ -70,7 +71,8 @@ static int64_t fx_ssim_rows(study_metric_row *rows) {
 static void fx_region_dist(study_region_dist *d, int a, int b) {
     memset(d, 0, sizeof *d);
     for (int c = 0; c < CX_N_LABELS; c++) {
-        for (int r = 0; r < CX_N_REGIONS; r++) d->counts[c][r] = (int64_t)(6 * fx_value(a, b, c, r));
+        for (int r = 0; r < CX_N_REGIONS; r++)
+            d->counts[c][r] = (int64_t)(6 * fx_value(a, b, c, r));
         for (int r = 0; r < CX_N_REGIONS; r++) d->n[c] += d->counts[c][r];
         if (d->n[c] < 3) d->counts[c][1] += 3, d->n[c] += 3;
     }
@@ -213,7 +215,8 @@ static void fx_eval_and_runs(const char *root) {
     fprintf(js, "{\"images\": 1200, \"images_per_split\": {\"train\": 800, \"validate\": 100, "
                 "\"test\": 300},\n \"images_with_gaze\": 300, \"gaze_per_split\": {\"train\": 200, "
                 "\"validate\": 40, \"test\": 60},\n \"positives_per_label\": {");
-    for (int c = 0; c < CX_N_LABELS; c++) fprintf(js, "%s\"%s\": %d", c ? ", " : "", CX_LABELS[c], 10 * c + 5);
+    for (int c = 0; c < CX_N_LABELS; c++)
+        fprintf(js, "%s\"%s\": %d", c ? ", " : "", CX_LABELS[c], 10 * c + 5);
     fprintf(js, "}}\n");
     fclose(js);
     snprintf(p, sizeof p, "%s/runs/densenet", root);

@@ -20,8 +20,9 @@ static void charts_write_png_and_svg(void **state) {
     cx_error err;
     char base[4200];
     snprintf(base, sizeof base, "%s", test_out_path("report_bars"));
-    assert_int_equal(rp_grouped_bars(base, "Most salient region", "fraction of images", 4, groups, 2,
-                                     series, 0, 1, &err), 0);
+    assert_int_equal(rp_grouped_bars(base, "Most salient region", "fraction of images", 4, groups,
+                                     2, series, 0, 1, &err),
+                     0);
     char png[4300], svg[4300];
     snprintf(png, sizeof png, "%s.png", base);
     snprintf(svg, sizeof svg, "%s.svg", base);
@@ -40,7 +41,8 @@ static void charts_write_png_and_svg(void **state) {
     double e1[3] = {0.8, 0.9, 0.7}, l1[3] = {0.7, 0.85, 0.6}, h1[3] = {0.9, 0.95, 0.8};
     rp_series models[2] = {{"DenseNet", e1, l1, h1}, {"DenseNet-Aug", e1, l1, h1}};
     snprintf(base, sizeof base, "%s", test_out_path("report_forest"));
-    assert_int_equal(rp_forest(base, "AUROC", "AUROC (95% CI)", 3, rows, 2, models, 0.5, 1, &err), 0);
+    assert_int_equal(rp_forest(base, "AUROC", "AUROC (95% CI)", 3, rows, 2, models, 0.5, 1, &err),
+                     0);
     snprintf(base, sizeof base, "%s", test_out_path("report_lines"));
     assert_int_equal(rp_lines(base, "Sanity", "randomised up to", "Spearman", 3, rows, 2, models, 0,
                               1, &err), 0);
@@ -75,7 +77,8 @@ static void grid_cell_uses_colormap(void **state) {
     rp_grid_cell_origin(0, 1, &x0, &y0);
     uint8_t want[3];
     attr_viridis(1.0, want); // map 1 over black with alpha 1 -> pure viridis(1)
-    const double inside[3][2] = {{0.25, 0.25}, {80, 80}, {RP_GRID_CELL - 0.25, RP_GRID_CELL - 0.25}};
+    const double inside[3][2] = {
+        {0.25, 0.25}, {80, 80}, {RP_GRID_CELL - 0.25, RP_GRID_CELL - 0.25}};
     for (int k = 0; k < 3; k++) {
         uint32_t v;
         int x = (int)(2 * (x0 + inside[k][0])), y = (int)(2 * (y0 + inside[k][1]));
@@ -306,11 +309,12 @@ static void delong_markdown_becomes_table(void **state) {
     char *text, *page;
     size_t n;
     assert_int_equal(cx_read_file(md, &text, &n, &err), 0);
-    const char *want = "**DeLong comparison of the models (eval --compare): AUROC on the test split; "
-                       "DeLong test p against A.**\n\n"
-                       "| Label | A AUROC (95% CI) | B AUROC (95% CI) | p (B vs A) |\n|---|---|---|---|\n"
-                       "| Atelectasis | 0.762 (0.664-0.861) | 0.792 (0.705-0.879) | 0.27 |\n"
-                       "| Mean | 0.762 | 0.792 |  |\n";
+    const char *want =
+        "**DeLong comparison of the models (eval --compare): AUROC on the test split; "
+        "DeLong test p against A.**\n\n"
+        "| Label | A AUROC (95% CI) | B AUROC (95% CI) | p (B vs A) |\n|---|---|---|---|\n"
+        "| Atelectasis | 0.762 (0.664-0.861) | 0.792 (0.705-0.879) | 0.27 |\n"
+        "| Mean | 0.762 | 0.792 |  |\n";
     if (!strstr(text, want)) fail_msg("no DeLong table in:\n%.4000s", text);
     free(text);
     assert_int_equal(cx_read_file(html, &page, &n, &err), 0);
@@ -334,7 +338,8 @@ static int boxes_overlap(const double a[4][2], const double b[4][2]) {
     const double (*poly[2])[2] = {a, b};
     for (int p = 0; p < 2; p++)
         for (int k = 0; k < 4; k++) {
-            double ex = poly[p][(k + 1) % 4][0] - poly[p][k][0], ey = poly[p][(k + 1) % 4][1] - poly[p][k][1];
+            double ex = poly[p][(k + 1) % 4][0] - poly[p][k][0],
+                   ey = poly[p][(k + 1) % 4][1] - poly[p][k][1];
             if (ex == 0 && ey == 0) continue;
             double alo, ahi, blo, bhi;
             project(a, -ey, ex, &alo, &ahi);
@@ -361,8 +366,8 @@ static void assert_ticks_clear(const rp_ticks *t, const char *const *labels) {
         }
         for (int j = i + 1; j < t->n; j++)
             if (t->n_lines[j] && boxes_overlap(t->box[i], t->box[j]))
-                fail_msg("labels '%s' and '%s' overlap at spacing %g (angle %g, font %g)", labels[i],
-                         labels[j], t->spacing, t->angle, t->font_size);
+                fail_msg("labels '%s' and '%s' overlap at spacing %g (angle %g, font %g)",
+                         labels[i], labels[j], t->spacing, t->angle, t->font_size);
     }
 }
 
@@ -431,9 +436,19 @@ static void data_summary_counts_per_split(void **state) {
         ids[i].split = split[i];
         ids[i].egd = gaze_row[i];
     }
-    pack_contents pc = {.n = NI, .n_gaze = 2, .size = SZ, .images = images, .labels = labels,
-                        .label_mask = mask, .split = split, .gaze_row = gaze_row, .gaze = gaze,
-                        .fixations = fix, .regions = regions, .region_present = present, .ids = ids};
+    pack_contents pc = {.n = NI,
+                        .n_gaze = 2,
+                        .size = SZ,
+                        .images = images,
+                        .labels = labels,
+                        .label_mask = mask,
+                        .split = split,
+                        .gaze_row = gaze_row,
+                        .gaze = gaze,
+                        .fixations = fix,
+                        .regions = regions,
+                        .region_present = present,
+                        .ids = ids};
     char dir[4096], p[4300], html[4300], md[4300];
     snprintf(dir, sizeof dir, "%s", test_out_path("report_counts"));
     snprintf(p, sizeof p, "%s/data", dir);
@@ -446,13 +461,15 @@ static void data_summary_counts_per_split(void **state) {
     char *text;
     size_t n;
     assert_int_equal(cx_read_file(md, &text, &n, &err), 0);
-    const char *want_splits = "| split | images | with radiologist gaze | share with gaze |\n|---|---|---|---|\n"
-                              "| train | 2 | 0 | 0.0% |\n| validate | 1 | 0 | 0.0% |\n"
-                              "| test | 3 | 2 | 66.7% |\n| all | 6 | 2 | 33.3% |\n";
+    const char *want_splits =
+        "| split | images | with radiologist gaze | share with gaze |\n|---|---|---|---|\n"
+        "| train | 2 | 0 | 0.0% |\n| validate | 1 | 0 | 0.0% |\n"
+        "| test | 3 | 2 | 66.7% |\n| all | 6 | 2 | 33.3% |\n";
     if (!strstr(text, want_splits)) fail_msg("no split table in:\n%.3000s", text);
-    const char *want_labels = "| label | train | validate | test | test, with gaze |\n|---|---|---|---|---|\n"
-                              "| Atelectasis | 0 | 0 | 0 | 0 |\n| Cardiomegaly | 1 | 1 | 1 | 1 |\n"
-                              "| Consolidation | 0 | 0 | 0 | 0 |\n| Edema | 0 | 0 | 1 | 1 |\n";
+    const char *want_labels =
+        "| label | train | validate | test | test, with gaze |\n|---|---|---|---|---|\n"
+        "| Atelectasis | 0 | 0 | 0 | 0 |\n| Cardiomegaly | 1 | 1 | 1 | 1 |\n"
+        "| Consolidation | 0 | 0 | 0 | 0 |\n| Edema | 0 | 0 | 1 | 1 |\n";
     if (!strstr(text, want_labels)) fail_msg("no label x split table in:\n%.3000s", text);
     // One label x split table, collapsed with the rest of the data summary.
     char *first = strstr(text, "| label | train |");

@@ -1,10 +1,11 @@
 // report in a real browser: headless Chromium (Debian's chromium) opens a full-size report (two
 // models, 14 labels: tests/report/report_fixture.h) at 1400 px and reports what it made of it:
 // every embedded image decodes (naturalWidth > 0) and is shown at its size (no figure scaled
-// down: grid cells stay 160 px); the paper's tables fit the page's width; the paper's SSIM table per model has the six methods and two
-// baselines as rows and a ✓/✗ pair per label; the raw tables sit inside <details> elements whose
-// summaries link their CSV files; with every <details> closed the page is at most 15,000 px tall;
-// no "nan" anywhere. A screenshot is kept in the test output directory (report_browser.png).
+// down: grid cells stay 160 px); the paper's tables fit the page's width; the paper's SSIM table
+// per model has the six methods and two baselines as rows and a ✓/✗ pair per label; the raw tables
+// sit inside <details> elements whose summaries link their CSV files; with every <details> closed
+// the page is at most 15,000 px tall; no "nan" anywhere. A screenshot is kept in the test output
+// directory (report_browser.png).
 #include "report/report_fixture.h"
 
 #include <limits.h>
@@ -47,18 +48,23 @@ static const char *harness =
     " if(b.length==8)rows8++;"
     " var n=h[0].cells.length-1,ok=h[1].cells.length==1+2*n;"
     " for(j=0;j<n;j++){ok=ok&&h[0].cells[1+j].colSpan==2"
-    "  &&h[1].cells[1+2*j].textContent=='\xe2\x9c\x93'&&h[1].cells[2+2*j].textContent=='\xe2\x9c\x97';}"
+    "  "
+    "&&h[1].cells[1+2*j].textContent=='\xe2\x9c\x93'&&h[1].cells[2+2*j].textContent=='\xe2\x9c\x97'"
+    ";}"
     " if(ok)pairs++;labels=n;}"
     "var pt=d.querySelectorAll('table.paper'),wide=0;"
     "for(i=0;i<pt.length;i++){var w=pt[i].closest('.tw');if(w.scrollWidth>w.clientWidth+1)wide++;}"
     "var raw=d.querySelectorAll('table.raw'),rawin=0;"
     "for(i=0;i<raw.length;i++)if(raw[i].closest('details'))rawin++;"
-    "var links=d.querySelectorAll('details > summary a[href$=\".csv\"]').length,open=0,det=d.querySelectorAll('details');"
+    "var links=d.querySelectorAll('details > summary "
+    "a[href$=\".csv\"]').length,open=0,det=d.querySelectorAll('details');"
     "for(i=0;i<det.length;i++)if(det[i].open)open++;"
     "document.getElementById('out').textContent='RESULT images='+im.length+' broken='+bad+"
-    "' small='+small+' wide='+wide+' ssim='+t.length+' rows8='+rows8+' pairs='+pairs+' labels='+labels+"
+    "' small='+small+' wide='+wide+' ssim='+t.length+' rows8='+rows8+' pairs='+pairs+' "
+    "labels='+labels+"
     "' raw='+raw.length+' rawin='+rawin+' links='+links+' open='+open+"
-    "' height='+d.documentElement.scrollHeight+' nan='+(/\\bnan\\b/i.test(d.body.textContent)?1:0)+' END';};"
+    "' height='+d.documentElement.scrollHeight+' "
+    "nan='+(/\\bnan\\b/i.test(d.body.textContent)?1:0)+' END';};"
     "</script></body></html>";
 
 static void report_renders_in_chromium(void **state) {
@@ -86,11 +92,14 @@ static void report_renders_in_chromium(void **state) {
     char *dom = run_capture(cmd);
     char *r = strstr(dom, "RESULT images=");
     if (!r) fail_msg("the harness page did not report (chromium output: %.300s)", dom);
-    int images, broken, small, wide, ssim, rows8, pairs, labels, raw, rawin, links, open, height, nan;
-    if (sscanf(r, "RESULT images=%d broken=%d small=%d wide=%d ssim=%d rows8=%d pairs=%d labels=%d raw=%d "
-                  "rawin=%d links=%d open=%d height=%d nan=%d",
-               &images, &broken, &small, &wide, &ssim, &rows8, &pairs, &labels, &raw, &rawin, &links, &open,
-               &height, &nan) != 14)
+    int images, broken, small, wide, ssim, rows8, pairs, labels, raw, rawin, links, open, height,
+        nan;
+    if (sscanf(r,
+               "RESULT images=%d broken=%d small=%d wide=%d ssim=%d rows8=%d pairs=%d labels=%d "
+               "raw=%d "
+               "rawin=%d links=%d open=%d height=%d nan=%d",
+               &images, &broken, &small, &wide, &ssim, &rows8, &pairs, &labels, &raw, &rawin,
+               &links, &open, &height, &nan) != 14)
         fail_msg("unexpected harness line: %.400s", r);
     printf("browser: %.300s\n", r);
     free(dom);
@@ -103,18 +112,19 @@ static void report_renders_in_chromium(void **state) {
     assert_int_equal(rows8, FX_MODELS);   // SL GC DL LC GS NT + centre bias + mean gaze
     assert_int_equal(pairs, FX_MODELS);   // a ✓/✗ pair under every label
     assert_int_equal(labels, CX_N_LABELS + 1); // the 14 labels and "All labels"
-    assert_true(raw >= 8);                // auroc x2, log, ssim, metrics, distance, sensitivity, sanity
+    assert_true(raw >= 8); // auroc x2, log, ssim, metrics, distance, sensitivity, sanity
     assert_int_equal(rawin, raw);         // every raw table is collapsed
     assert_int_equal(links, raw);         // and its summary links its file
     assert_int_equal(open, 0);
     assert_true(height > 3000 && height <= 15000);
     assert_int_equal(nan, 0);
 
-    snprintf(cmd, sizeof cmd,
-             "timeout 120 chromium %s --user-data-dir=%s/chrome-b --hide-scrollbars "
-             "--window-size=1400,%d --screenshot='%s/report_browser.png' 'file://%s/out/report.html' "
-             "> /dev/null 2>&1",
-             chromium_flags, abs, height, abs, abs);
+    snprintf(
+        cmd, sizeof cmd,
+        "timeout 120 chromium %s --user-data-dir=%s/chrome-b --hide-scrollbars "
+        "--window-size=1400,%d --screenshot='%s/report_browser.png' 'file://%s/out/report.html' "
+        "> /dev/null 2>&1",
+        chromium_flags, abs, height, abs, abs);
     assert_int_equal(system(cmd), 0);
     snprintf(p, sizeof p, "%s/report_browser.png", dir);
     char *png;

@@ -44,15 +44,17 @@ static void report_gathers_outputs(void **state) {
     assert_int_equal(cx_read_file(html, &page, &n, &err), 0);
     assert_non_null(strstr(page, "Findings in plain words"));
     assert_non_null(strstr(page, "centre-bias baseline"));
-    assert_non_null(strstr(page, "<table class=\"paper ssim\"><caption>m: mean SSIM between saliency "
-                                 "maps and radiologist gaze"));
+    assert_non_null(strstr(page,
+                           "<table class=\"paper ssim\"><caption>m: mean SSIM between saliency "
+                           "maps and radiologist gaze"));
     assert_non_null(strstr(page, "data:image/png;base64,"));
     assert_non_null(strstr(page, "gaze beats the centre-bias baseline"));
     // From ssim.csv: sl is the gaze map itself, so SSIM 1 with CI 1-1 on both groups (6 pairs
     // each: even images predicted 0.9, odd 0.1, threshold 0.5), the best of the column: bold.
-    assert_non_null(strstr(page, ">SL</th><td title=\"Saliency, Cardiomegaly, correct predictions: "
-                                 "mean SSIM 1.000, 95% CI 1.000 to 1.000 (patient bootstrap), n = 6 "
-                                 "maps; correct vs incorrect: permutation p = 1\"><b>1.000</b></td>"));
+    assert_non_null(strstr(page,
+                           ">SL</th><td title=\"Saliency, Cardiomegaly, correct predictions: "
+                           "mean SSIM 1.000, 95% CI 1.000 to 1.000 (patient bootstrap), n = 6 "
+                           "maps; correct vs incorrect: permutation p = 1\"><b>1.000</b></td>"));
     // Pairs correct / incorrect; the fixture has no training gaze, so the mean-gaze baseline is an
     // all-zero map, constant on all 12 pairs: left out, counted, shown as dashes.
     assert_non_null(strstr(page, ">Cardio\xc2\xadmegaly<br>6 / 6<br>(12 const.)</th>"));
@@ -60,7 +62,8 @@ static void report_gathers_outputs(void **state) {
                                  "Cardiomegaly, correct predictions: no maps (all constant)\">"
                                  "\xe2\x80\x94</td>"));
     // From gc_lc.csv: GC = LC.
-    assert_non_null(strstr(page, "m: GradCAM and Layer Conductance maps coincide (mean correlation 1.0000)"));
+    assert_non_null(
+        strstr(page, "m: GradCAM and Layer Conductance maps coincide (mean correlation 1.0000)"));
     // Every file link resolves from the page's directory.
     int links = 0;
     for (char *h = strstr(page, "href=\""); h; h = strstr(h + 1, "href=\"")) {

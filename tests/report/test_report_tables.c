@@ -39,11 +39,11 @@ __attribute__((noinline)) static char *read_text(const char *path) {
 }
 
 // The fixture's row of (model, source, label slot, group); slot 0: all labels.
-static const study_metric_row *fixture_row(const study_metric_row *rows, int64_t n, int m, int source,
-                                           int label, int g) {
+static const study_metric_row *fixture_row(const study_metric_row *rows, int64_t n, int m,
+                                           int source, int label, int g) {
     for (int64_t i = 0; i < n; i++)
-        if (!strcmp(rows[i].model, FX_MODEL[m]) && rows[i].source == source && rows[i].label == label &&
-            rows[i].group == (study_group)g)
+        if (!strcmp(rows[i].model, FX_MODEL[m]) && rows[i].source == source &&
+            rows[i].label == label && rows[i].group == (study_group)g)
             return &rows[i];
     return NULL;
 }
@@ -89,7 +89,8 @@ static void paper_ssim_table_cell_by_cell(void **state) {
     const char *abbr[FX_SOURCES] = {"SL", "GC", "DL", "LC", "GS", "NT", "centre bias", "mean gaze"};
     for (int m = 0; m < FX_MODELS; m++) {
         char caption[200];
-        snprintf(caption, sizeof caption, "**%s: mean SSIM between saliency maps and radiologist gaze", FX_MODEL[m]);
+        snprintf(caption, sizeof caption,
+                 "**%s: mean SSIM between saliency maps and radiologist gaze", FX_MODEL[m]);
         char *table = strstr(text, caption);
         if (!table) fail_msg("no SSIM table for %s", FX_MODEL[m]);
         // The header: the label, then the pairs correct / incorrect, then the group; Edema counts
@@ -123,7 +124,8 @@ static void paper_ssim_table_cell_by_cell(void **state) {
 
 // Text of the page without its embedded images (base64 may spell anything).
 static void strip_data_uris(char *page) {
-    for (char *p = strstr(page, "data:image/png;base64,"); p; p = strstr(p, "data:image/png;base64,")) {
+    for (char *p = strstr(page, "data:image/png;base64,"); p;
+         p = strstr(p, "data:image/png;base64,")) {
         char *e = strchr(p, '"');
         memmove(p, e, strlen(e) + 1);
     }
@@ -176,7 +178,9 @@ static void order_and_collapsed_rest(void **state) {
             if (!doc && strstr(want, "regions_")) want = alt[0];
             if (!doc && strstr(want, "grid_")) want = alt[1];
             const char *p = strstr(at, want);
-            if (!p) fail_msg("%s: '%s' missing or out of order", doc ? "report.md" : "report.html", want);
+            if (!p)
+                fail_msg("%s: '%s' missing or out of order", doc ? "report.md" : "report.html",
+                         want);
             at = p + 1;
         }
     }
@@ -193,7 +197,8 @@ static void order_and_collapsed_rest(void **state) {
     for (const char *p = page; (p = strchr(p, '<')); p++) {
         if (!strncmp(p, "<details>", 9)) depth++;
         if (!strncmp(p, "</details>", 10)) depth--;
-        if (!strncmp(p, "<table class=\"raw\"", 18) && depth <= 0) fail_msg("a raw table outside <details>");
+        if (!strncmp(p, "<table class=\"raw\"", 18) && depth <= 0)
+            fail_msg("a raw table outside <details>");
     }
     assert_int_equal(depth, 0);
     free(page);
