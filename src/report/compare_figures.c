@@ -72,7 +72,8 @@ static int region_figure(const char *out_dir, const study_compare_result *res,
     const char *ptitles[CX_N_LABELS], *snames[ATTR_NMETHODS + 1];
     for (int k = 0; k < n_panels; k++) {
         int c = labels[k];
-        snprintf(ptitle[k], sizeof ptitle[k], "%s (n = %lld)", CX_LABELS[c], (long long)gz->n[c]);
+        snprintf(ptitle[k], sizeof ptitle[k], "%s (%lld gaze pairs)", CX_LABELS[c],
+                 (long long)gz->n[c]);
         ptitles[k] = ptitle[k];
         for (int s = 0; s < n_series; s++) {
             const study_region_dist *d = s == 0 ? gz : &m->regions[s - 1];

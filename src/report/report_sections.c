@@ -1,7 +1,6 @@
 // report: the sanity-check section (Adebayo et al.): the randomisation curves and their finding.
 #include "report/report_internal.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +43,7 @@ static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step,
         char *dst = v == SANITY_FAILS ? failed : pass;
         size_t l = strlen(dst);
         snprintf(dst + l, sizeof pass - l, "%s%s (%.2f)", l ? ", " : "",
-                 attr_method_name(c->method[m]), last);
+                 rb_source_abbr(c->method[m]), last);
     }
     rb_cell_add(findings,
                 "Sanity check (cascading randomisation up to %s): maps change, as they should, for "
@@ -55,15 +54,9 @@ static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step,
 static void rb_sanity_figure(const rb_report *R, const rb_sanity_curves *c,
                              const char *const *steps, int file, study_sanity_mode mode) {
     rp_series ser[ATTR_NMETHODS];
-    char names[ATTR_NMETHODS][8]; // the tables' abbreviations: SL, GC, ...
     double ymin = 0;
     for (int m = 0; m < c->n_methods; m++) {
-        const char *s = attr_method_name(c->method[m]);
-        size_t k = 0;
-        for (; s[k] && k + 1 < sizeof names[m]; k++)
-            names[m][k] = (char)toupper((unsigned char)s[k]);
-        names[m][k] = 0;
-        ser[m] = (rp_series){names[m], c->val[m], NULL, NULL};
+        ser[m] = (rp_series){rb_source_abbr(c->method[m]), c->val[m], NULL, NULL};
         for (int s = 0; s < c->n_steps; s++)
             if (isfinite(c->val[m][s])) ymin = fmin(ymin, c->val[m][s]);
     }
