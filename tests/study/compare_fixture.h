@@ -58,6 +58,7 @@ static uint32_t fixture_positive(const fixture_opts *o, int i) {
 
 static void write_fixture_with(const char *name, const fixture_opts *o) {
     snprintf(root, sizeof root, "%s", test_out_path(name));
+    cx_remove_tree(root); // no file from an earlier run (or an older build) survives
     cx_mkdir_p(root, NULL);
     static uint8_t images[N * S * S], label_mask[N * CX_N_LABELS], split[N], fixations[N * S * S];
     static uint8_t regions[N * 4 * S * S], present[N * 4];
