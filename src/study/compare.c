@@ -264,6 +264,7 @@ static void describe_models(const cmp_inputs *in, const study_compare_settings *
     r->n_models = in->n_models;
     r->n_gaze_test = in->n_gaze_test;
     r->n_pairs = in->n_pairs;
+    r->n_pairs_unmapped = in->n_pairs_unmapped;
     r->has_truth = in->pk.truth != NULL;
     for (int k = 0; k < in->n_models; k++) {
         const cmp_model *m = &in->model[k];

@@ -167,6 +167,47 @@ static int load_model(const study_compare_settings *s, int k, cmp_inputs *in, cx
     return 0;
 }
 
+// METHODS.md §3: every map type on the same pairs. The pairs some model has no map for (maps of
+// a subset, e.g. `attribute --limit`) are dropped, for gaze too, and counted; the models keep
+// their maps of the remaining pairs.
+static void keep_mapped_pairs(cmp_inputs *in) {
+    int64_t n = in->n_pairs, kept = 0;
+    int *models = cx_calloc((size_t)(n ? n : 1), sizeof(int));
+    int64_t *renumber = cx_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    for (int k = 0; k < in->n_models; k++)
+        for (int64_t j = 0; j < in->model[k].n_an; j++) models[in->model[k].an_pair[j]]++;
+    for (int64_t q = 0; q < n; q++) {
+        renumber[q] = models[q] == in->n_models ? kept : -1;
+        if (renumber[q] < 0) continue;
+        in->pair_image[kept] = in->pair_image[q];
+        in->pair_label[kept] = in->pair_label[q];
+        kept++;
+    }
+    for (int64_t q = 0; q < in->n_gaze_test * CX_N_LABELS; q++)
+        if (in->pair_of[q] >= 0) in->pair_of[q] = renumber[in->pair_of[q]];
+    for (int k = 0; k < in->n_models; k++) {
+        cmp_model *m = &in->model[k];
+        int64_t w = 0;
+        for (int64_t j = 0; j < m->n_an; j++) {
+            if (renumber[m->an_pair[j]] < 0) continue;
+            m->an_map[w] = m->an_map[j];
+            m->an_pair[w] = renumber[m->an_pair[j]];
+            m->an_correct[w] = m->an_correct[j];
+            w++;
+        }
+        m->n_an = w;
+    }
+    in->n_pairs_unmapped = n - kept;
+    in->n_pairs = kept;
+    if (n - kept)
+        cx_warn("compare: %lld of %lld (image with gaze, positive label) pairs have no map in %s "
+                "and are left out, for gaze too (every map type on the same pairs)",
+                (long long)(n - kept), (long long)n,
+                in->n_models == 1 ? "the attributions" : "every attribution directory");
+    free(models);
+    free(renumber);
+}
+
 int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err) {
     memset(in, 0, sizeof *in);
     if (pack_open(&in->pk, s->data_dir, err)) return -1;
@@ -177,6 +218,7 @@ int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err) {
     int rc = 0;
     in->n_models = s->n_models;
     for (int k = 0; k < s->n_models && !rc; k++) rc = load_model(s, k, in, err);
+    if (!rc) keep_mapped_pairs(in);
     return rc;
 }
 

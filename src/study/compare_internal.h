@@ -40,7 +40,8 @@ typedef struct cmp_inputs {
     int64_t *gaze_test_index;    // [pk.n] position in gaze_test_rows, or -1
     int64_t *patient;            // [n_gaze_test] patient (subject_id) numbered from 0
     // The pairs (test image with gaze, positive label), image by image, labels ascending:
-    int64_t n_pairs;
+    int64_t n_pairs;             // pairs with a map in every model (keep_mapped_pairs)
+    int64_t n_pairs_unmapped;    // pairs left out: some model has no map for them
     int64_t *pair_image;         // [n_pairs] position in gaze_test_rows
     int *pair_label;             // [n_pairs]
     int64_t *pair_of;            // [n_gaze_test * CX_N_LABELS] pair of (image, label), or -1

@@ -12,6 +12,7 @@ int study_compare_json_write(const char *path, const study_compare_settings *s,
     json_object_set_new(root, "data", json_string(s->data_dir));
     json_object_set_new(root, "n_gaze_test_images", json_integer(r->n_gaze_test));
     json_object_set_new(root, "pairs", json_integer(r->n_pairs));
+    json_object_set_new(root, "pairs_without_maps", json_integer(r->n_pairs_unmapped));
     json_object_set_new(root, "map_sign", json_string(stats_map_sign_name(s->norm.sign)));
     json_object_set_new(root, "map_scale", json_string(stats_map_scale_name(s->norm.scale)));
     json_object_set_new(root, "threshold", s->fixed_threshold < 0 ? json_string("f1-max on validate")

@@ -411,6 +411,8 @@ typedef struct study_compare_result {
     study_compare_model model[STUDY_COMPARE_MAX_MODELS];
     int64_t n_gaze_test;                      // held-out images with gaze
     int64_t n_pairs;                          // (held-out image with gaze, positive label) pairs
+                                              // with a map in every model: the analysed set
+    int64_t n_pairs_unmapped;                 // pairs left out for want of a map
     int has_truth;                            // the pack has a synth truth
     study_region_dist gaze_regions;           // over every pair
     study_metric_row *metrics;                // rows of metrics.csv (ssim.csv: the SSIM ones)

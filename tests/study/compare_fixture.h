@@ -4,7 +4,7 @@
 // gaze map itself, gc = gaze mirrored left-right, lc = gc scaled and shifted. A truth marks
 // where gaze > 0.5. write_fixture_with varies it (fixture_opts): more positive labels per image
 // (one map row per image and positive label, in that order), sl maps that are all zero, images
-// sharing a patient, and a method dl = -gaze.
+// sharing a patient, a method dl = -gaze, and maps for the first images only.
 #ifndef CX_TEST_COMPARE_FIXTURE_H
 #define CX_TEST_COMPARE_FIXTURE_H
 
@@ -50,6 +50,7 @@ typedef struct fixture_opts {
     uint32_t sl_zero[N];  // bit c: sl's map of (image i, target c) is all zero
     const int *patient;   // [N] image i's patient; NULL: every image its own
     int with_dl;          // a method dl whose maps are -gaze
+    int n_mapped;         // maps only for images 0..n_mapped-1 (0: every image)
 } fixture_opts;
 
 static uint32_t fixture_positive(const fixture_opts *o, int i) {
@@ -131,7 +132,7 @@ static void write_fixture_with(const char *name, const fixture_opts *o) {
     int rows = 0;
     for (int i = 0; i < N; i++)
         for (int c = 0; c < CX_N_LABELS; c++) {
-            if (!(fixture_positive(o, i) >> c & 1)) continue;
+            if (!(fixture_positive(o, i) >> c & 1) || (o->n_mapped && i >= o->n_mapped)) continue;
             fprintf(f, "%d,img%02d,%d,%s,1,0.5\n", rows, i, c, CX_LABELS[c]);
             const float *g = gaze + i * S * S;
             float *m = gc + (size_t)rows * S * S;

@@ -286,6 +286,27 @@ static void same_pairs_for_every_map_type(void **state) {
     study_compare_result_free(&r);
 }
 
+// Maps for a subset of the images (attribute --limit): gaze's distribution is taken on the pairs
+// the methods have maps for, so the region counts, the paired table and the pair count agree.
+// Failed before: gaze over all 12 pairs, sl over its 5.
+static void pairs_without_maps_left_out(void **state) {
+    (void)state;
+    fixture_opts fo = {.n_mapped = 5};
+    study_compare_result r;
+    run_variant("compare_pairs_subset", &fo, ABS_MINMAX, &r);
+    const study_region_dist *sl = &r.model[0].regions[0];
+    assert_int_equal(r.n_pairs, 5);
+    assert_int_equal(r.n_pairs_unmapped, N - 5);
+    assert_int_equal(r.gaze_regions.n[CARDIO] + r.gaze_regions.n_constant[CARDIO], 5);
+    assert_int_equal(sl->n[CARDIO], r.gaze_regions.n[CARDIO]);
+    assert_memory_equal(sl->counts[CARDIO], r.gaze_regions.counts[CARDIO], sizeof sl->counts[CARDIO]);
+    const study_region_distance_row *d = distance_row(&r, ATTR_SL, CARDIO);
+    assert_non_null(d);
+    assert_int_equal(d->n, 5);
+    assert_close(d->agreement, 1, 0, 0, "agreement(sl, gaze)");
+    study_compare_result_free(&r);
+}
+
 // Most-salient region of each of n maps [n,S,S] (already normalised) by METHODS.md §3: region
 // masses, z-scores over the n maps, argmax (the stats functions, tested on their own).
 static void most_salient_of(const float *maps, int n, int *most) {
@@ -457,6 +478,7 @@ int main(void) {
         cmocka_unit_test(paired_region_statistics),
         cmocka_unit_test(constant_maps_left_out),
         cmocka_unit_test(same_pairs_for_every_map_type),
+        cmocka_unit_test(pairs_without_maps_left_out),
         cmocka_unit_test(patients_and_labels_respected),
         cmocka_unit_test(map_normalisation_and_sensitivity),
     };
