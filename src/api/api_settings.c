@@ -167,8 +167,25 @@ static int parse_bits(const char *v, const char *(*name)(int), int n, unsigned *
 }
 
 static cxg_status bad_value(const key_def *k, const char *value) {
-    return api_fail(CXG_ERR_ARGUMENT, "cxg_settings_set: %s = \"%s\": expected %s", k->name, value,
-                    k->help);
+    char want[256];
+    switch (k->kind) {
+    case K_INT: cx_textf(want, sizeof want, "an integer from %.0f to %.0f", k->min, k->max); break;
+    case K_DOUBLE: cx_textf(want, sizeof want, "a number from %g to %g", k->min, k->max); break;
+    case K_U64: cx_textf(want, sizeof want, "an integer >= 0"); break;
+    case K_BOOL: cx_textf(want, sizeof want, "true or false"); break;
+    case K_NAME: {
+        size_t len = 0;
+        for (int i = 0; i < k->n_names && len < sizeof want; i++)
+            len += (size_t)snprintf(want + len, sizeof want - len, "%s%s", i ? " | " : "one of ",
+                                    k->value_name(i));
+        break;
+    }
+    case K_LAYER: cx_textf(want, sizeof want, "a layer name such as features.norm5"); break;
+    case K_BASELINES: cx_textf(want, sizeof want, "a comma list from zero,black,blur"); break;
+    case K_METRICS: cx_textf(want, sizeof want, "a comma list of metric names or all"); break;
+    }
+    return api_fail(CXG_ERR_ARGUMENT, "cxg_settings_set: %s = \"%s\": expected %s (%s)", k->name,
+                    value, want, k->help);
 }
 
 static cxg_status key_set(struct cxg_settings *s, const key_def *k, const char *value) {

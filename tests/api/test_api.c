@@ -4,6 +4,7 @@
 // (tests/ref/densenet_ref.py, attr_ref.py fixtures), persistent plans, map metrics, regions and
 // AUROC against hand-computed values, and a pack written by the command line.
 #include <pthread.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -101,9 +102,10 @@ static void settings_set_get(void **state) {
         assert_string_equal(buf, now[i][1]);
     }
     // refused values name the key and leave the old value
-    expect_status(cxg_settings_set(s, "nt_samples", "0"), CXG_ERR_ARGUMENT, "nt_samples");
+    expect_status(cxg_settings_set(s, "nt_samples", "0"), CXG_ERR_ARGUMENT,
+                  "nt_samples = \"0\": expected an integer from 1 to 100000");
     expect_status(cxg_settings_set(s, "nt_samples", "7x"), CXG_ERR_ARGUMENT, "nt_samples");
-    expect_status(cxg_settings_set(s, "map_sign", "absolute"), CXG_ERR_ARGUMENT, "abs | positive");
+    expect_status(cxg_settings_set(s, "map_sign", "absolute"), CXG_ERR_ARGUMENT, "one of abs | positive | signed");
     expect_status(cxg_settings_set(s, "metrics", "ssim,xx"), CXG_ERR_ARGUMENT, "metrics");
     expect_status(cxg_settings_set(s, "seed", "-1"), CXG_ERR_ARGUMENT, "seed");
     expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT, "known: precision");
@@ -473,10 +475,23 @@ static void pack_from_the_command_line(void **state) {
     expect_status(cxg_pack_open("tests/no_such_pack", &p), CXG_ERR_NOT_FOUND, "no_such_pack");
 }
 
+// The library this binary runs with exports exactly docs/api.md's list (scripts/abi-check).
+static void exports_match_docs(void **state) {
+    (void)state;
+    char exe[4096], cmd[8400];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(len > 0);
+    exe[len] = 0;
+    *strrchr(exe, '/') = 0; // BUILD/tests/api
+    snprintf(cmd, sizeof cmd, "scripts/abi-check '%s/../../libcxrgaze.so' docs/api.md", exe);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     cxg_set_log_level(0);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(library_and_vocabularies),
+        cmocka_unit_test(exports_match_docs),
         cmocka_unit_test(settings_set_get),
         cmocka_unit_test(errors_are_per_thread),
         cmocka_unit_test_setup_teardown(model_meta, load_model, free_model),
