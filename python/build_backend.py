@@ -28,8 +28,8 @@ def _project():
     except ImportError:  # the few [project] keys used here, as pyproject.toml writes them
         get = lambda k: re.search(rf'^{k} = "([^"]*)"', text, re.M)[1]  # noqa: E731
         deps = re.search(r'^dependencies = \[([^\]]*)\]', text, re.M)[1]
-        return {k: get(k) for k in ("name", "version", "description", "readme", "requires-python")} | {
-            "dependencies": re.findall(r'"([^"]+)"', deps)}
+        keys = ("name", "version", "description", "readme", "requires-python")
+        return {k: get(k) for k in keys} | {"dependencies": re.findall(r'"([^"]+)"', deps)}
 
 
 _PROJECT = _project()
@@ -45,7 +45,8 @@ def _library():
 
 def _metadata():
     lines = ["Metadata-Version: 2.1", f"Name: {NAME}", f"Version: {VERSION}",
-             f"Summary: {_PROJECT['description']}", f"Requires-Python: {_PROJECT['requires-python']}"]
+             f"Summary: {_PROJECT['description']}",
+             f"Requires-Python: {_PROJECT['requires-python']}"]
     lines += [f"Requires-Dist: {d}" for d in _PROJECT["dependencies"]]
     for extra, deps in _PROJECT.get("optional-dependencies", {}).items():
         lines.append(f"Provides-Extra: {extra}")

@@ -40,7 +40,8 @@ def set_threads(n):
 
 
 def set_log_level(level):
-    """The library's messages on stderr: 0 warnings only, 1 also information (default), 2 verbose."""
+    """The library's messages on stderr: 0 warnings only, 1 also information (default),
+    2 verbose."""
     lib.cxg_set_log_level(int(level))
 
 

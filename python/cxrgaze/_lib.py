@@ -130,7 +130,8 @@ def text(value):
 
 
 class Settings:
-    """A cxg_settings bag for one call: `with Settings(fn, allowed, kwargs) as s: lib.f(..., s.ptr)`.
+    """A cxg_settings bag for one call:
+    `with Settings(fn, allowed, kwargs) as s: lib.f(..., s.ptr)`.
     Keys outside `allowed` are a TypeError (as an unexpected keyword argument); values the library
     refuses are a ValueError naming the key and what it takes."""
 
@@ -173,7 +174,8 @@ def array(name, a, dtypes, ndims):
     dts = [np.dtype(d) for d in dtypes]
     if a.dtype not in dts:
         want = " or ".join(str(d) for d in dts)
-        raise TypeError(f"{name}: dtype {a.dtype}, expected {want} (convert with .astype({dts[0]}))")
+        raise TypeError(f"{name}: dtype {a.dtype}, expected {want} "
+                        f"(convert with .astype({dts[0]}))")
     if a.ndim not in ndims:
         want = " or ".join(f"{d}-D" for d in ndims)
         raise ValueError(f"{name}: shape {a.shape} ({a.ndim}-D), expected {want}")

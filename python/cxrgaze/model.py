@@ -104,7 +104,8 @@ class Model:
             raise ValueError(f"images: shape {x.shape}, expected [N,3,H,W] (3 channels, "
                              "normalised: see input_from_gray)")
         if min(x.shape[2:]) < 32 or max(x.shape[2:]) > 8192:
-            raise ValueError(f"images: {x.shape[2]}x{x.shape[3]} pixels, expected 32 to 8192 a side")
+            raise ValueError(f"images: {x.shape[2]}x{x.shape[3]} pixels, expected 32 to 8192 "
+                             "a side")
         return x
 
     def input_from_gray(self, gray):

@@ -55,14 +55,15 @@ class Pack:
                                 for i in range(self.n)])
 
     def rows(self, split):
-        """Row numbers (int64, ascending) of the images of one split: "train", "validate", "test"."""
+        """Row numbers (int64, ascending) of one split's images: "train", "validate", "test"."""
         splits = _lib.vocab(_lib.VOCAB_SPLITS)
         if split not in splits:
             raise ValueError(f"split {split!r}: expected one of {', '.join(splits)}")
         return np.flatnonzero(self.split == splits.index(split))
 
     def __repr__(self):
-        return f"cxrgaze.Pack({self.path!r}: {self.n} images of {self.size} px, {self.n_gaze} with gaze)"
+        return (f"cxrgaze.Pack({self.path!r}: {self.n} images of {self.size} px, "
+                f"{self.n_gaze} with gaze)")
 
 
 def _view(m, name):

@@ -9,7 +9,8 @@ from conftest import ROOT, cli_path
 
 def test_score_maps_example():
     r = subprocess.run([sys.executable, str(ROOT / "python" / "examples" / "score_maps.py")],
-                       capture_output=True, text=True, env={"CXRGAZE": cli_path(), "PATH": "/usr/bin:/bin"})
+                       capture_output=True, text=True,
+                       env={"CXRGAZE": cli_path(), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     header = next(i for i, l in enumerate(lines) if l.startswith("method"))

@@ -11,8 +11,6 @@ import cxrgaze
 from cxrgaze import _safetensors
 from conftest import cli_help, run_cli, smooth_maps
 
-skimage_metrics = pytest.importorskip("skimage.metrics")
-
 
 def _pairs(rng, n=7, h=24, w=31):
     maps = smooth_maps(rng, n, h, w) - 0.2          # signed maps
@@ -90,6 +88,7 @@ def _minmax(a):
 
 
 def test_ssim_cc_against_skimage_and_numpy(rng):
+    skimage_metrics = pytest.importorskip("skimage.metrics")
     maps, gaze, _ = _pairs(rng, n=3, h=40, w=36)
     # Each map has a pixel of exactly 0 (reached by abs): until stats_map_metrics_ex takes the map
     # normalisation itself it min-max normalises the p98 map once more, which is the identity only

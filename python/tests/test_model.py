@@ -28,7 +28,8 @@ def test_metadata(ref_model):
     assert ref_model.arch == "densenet121" and ref_model.num_outputs == 14
     assert ref_model.labels is None and ref_model.input_size is None
     assert not ref_model.has_gaze_head
-    assert np.allclose(ref_model.mean, (0.485, 0.456, 0.406)) and np.allclose(ref_model.std, (0.229, 0.224, 0.225))
+    assert np.allclose(ref_model.mean, (0.485, 0.456, 0.406))  # ImageNet's: none recorded
+    assert np.allclose(ref_model.std, (0.229, 0.224, 0.225))
 
 
 def test_forward_equals_cli_and_pytorch(ref_model, images, tmp_path):
@@ -37,8 +38,8 @@ def test_forward_equals_cli_and_pytorch(ref_model, images, tmp_path):
     want = ref["eval.logits"]
     assert np.max(np.abs(logits - want)) / np.max(np.abs(want)) < 2e-5
     _safetensors.write(tmp_path / "x.safetensors", {"input": images})
-    run_cli("forward", "--model", REF_MODEL, "--ignore-unknown", "--input", tmp_path / "x.safetensors",
-            "--out", tmp_path / "y.safetensors", "--batch", 3)
+    run_cli("forward", "--model", REF_MODEL, "--ignore-unknown", "--input",
+            tmp_path / "x.safetensors", "--out", tmp_path / "y.safetensors", "--batch", 3)
     cli, _ = _safetensors.read(tmp_path / "y.safetensors")
     assert np.array_equal(ref_model.forward(images, batch=3), cli["logits"])
     # the kept plans give the same bits again; logits, gaze for a model without a head
@@ -85,7 +86,8 @@ def test_targets_and_streams(ref_model, images):
     one = ref_model.attribute(images, np.array([3, 3, 3, 3, 3]), methods=["sl", "nt"], nt_samples=2)
     assert two["sl"].shape == (5, 2, 64, 64) and two.delta["sl"].shape == (5, 2)
     for m in ("sl", "nt"):  # the same draws (per image, method, target); batching may move bits
-        np.testing.assert_allclose(two[m][:, 0], one[m], rtol=1e-5, atol=1e-6 * np.abs(one[m]).max())
+        np.testing.assert_allclose(two[m][:, 0], one[m], rtol=1e-5,
+                                   atol=1e-6 * np.abs(one[m]).max())
     # image i alone with stream i: the batched call's noise
     alone = ref_model.attribute(images[4:5], 3, methods="nt", nt_samples=2, stream=4)["nt"]
     np.testing.assert_allclose(alone[0], one["nt"][4], rtol=1e-5, atol=1e-6 * np.abs(alone).max())

@@ -12,8 +12,6 @@ import pytest
 import cxrgaze
 from conftest import run_cli, smooth_maps
 
-sklearn_metrics = pytest.importorskip("sklearn.metrics")
-
 
 def _delong_components(score, label):
     """DeLong et al. 1988: V10[i] = mean_j psi(X_i, Y_j) over negatives j for positive i, V01[j]
@@ -31,6 +29,7 @@ def _delong(score, label, level=0.95):
 
 
 def test_auroc_against_sklearn_and_delong(rng):
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
     for n, ties in ((50, False), (200, True)):
         y = (rng.random(n) < 0.4).astype(np.int64)
         p = rng.random(n) + 0.3 * y

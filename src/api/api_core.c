@@ -28,7 +28,8 @@ cxg_status api_ok(void) {
 }
 
 cxg_status api_check_dims(const char *fn, int64_t n, int c, int h, int w, size_t *npix) {
-    if (n < 0) return api_fail(CXG_ERR_ARGUMENT, "%s: %lld images, expected n >= 0", fn, (long long)n);
+    if (n < 0)
+        return api_fail(CXG_ERR_ARGUMENT, "%s: %lld images, expected n >= 0", fn, (long long)n);
     if (h < 1 || w < 1)
         return api_fail(CXG_ERR_ARGUMENT, "%s: images %dx%d, expected at least 1x1 pixels", fn, h,
                         w);
@@ -55,7 +56,7 @@ const char *cxg_last_error(void) { return last_error; }
 void cxg_set_threads(int n) { cx_set_threads(n); }
 void cxg_set_log_level(int level) { cx_log_level = level < 0 ? 0 : level > 2 ? 2 : level; }
 
-// ---- vocabularies --------------------------------------------------------------------------------
+// ---- vocabularies -------------------------------------------------------------------------------
 int cxg_vocab_size(cxg_vocab v) {
     switch (v) {
     case CXG_VOCAB_LABELS: return CX_N_LABELS;

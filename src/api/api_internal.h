@@ -9,7 +9,7 @@
 #include "study/study.h"
 
 struct cxg_settings {
-    attr_options attr;    // precision, seed, max_batch and the method options (attr_options_default)
+    attr_options attr;    // precision, seed, max_batch, the method options (attr_options_default)
     uint64_t stream;      // RNG stream of image 0 of an attribute call (0, as `attribute --input`)
     int batch;            // images per forward pass (16, as `cxrgaze forward`)
     unsigned metrics;     // STATS_M_* selection (0: all; nss/auc_judd only with fixations)

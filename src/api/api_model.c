@@ -97,7 +97,8 @@ cxg_status api_check_input(const char *fn, const cxg_model *m, const float *x, i
         return api_fail(CXG_ERR_ARGUMENT,
                         "%s: images %dx%d, expected 32 to 8192 pixels a side (DenseNet halves them "
                         "five times)", fn, h, w);
-    if (n > INT32_MAX) return api_fail(CXG_ERR_ARGUMENT, "%s: too many images (%lld)", fn, (long long)n);
+    if (n > INT32_MAX)
+        return api_fail(CXG_ERR_ARGUMENT, "%s: too many images (%lld)", fn, (long long)n);
     if (n > 0 && !x) return api_fail(CXG_ERR_ARGUMENT, "%s: x is NULL", fn);
     return CXG_OK;
 }

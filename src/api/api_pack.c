@@ -67,8 +67,9 @@ cxg_status cxg_pack_array(const cxg_pack *p, const char *name, const void **data
         memcpy(shape, arrays[i].shape, sizeof arrays[i].shape);
         return api_ok();
     }
-    return api_fail(CXG_ERR_ARGUMENT, "%s: no pack array \"%s\" (images, labels, label_mask, split, "
-                                      "gaze_row, gaze, fixations, regions, region_present, truth)",
+    return api_fail(CXG_ERR_ARGUMENT,
+                    "%s: no pack array \"%s\" (images, labels, label_mask, split, "
+                    "gaze_row, gaze, fixations, regions, region_present, truth)",
                     fn, name);
 }
 

@@ -24,7 +24,9 @@ typedef enum {
 
 // The names of each K_NAME / bit-set vocabulary, by index (the owning module's name functions).
 // attr has no name table for attr_upsample (cli keeps ATTR_CLI_UPSAMPLE_NAMES): the same two here.
-static const char *upsample_name(int i) { return i == ATTR_UPSAMPLE_NEAREST ? "nearest" : "bilinear"; }
+static const char *upsample_name(int i) {
+    return i == ATTR_UPSAMPLE_NEAREST ? "nearest" : "bilinear";
+}
 _Static_assert(ATTR_UPSAMPLE_BILINEAR == 0 && ATTR_UPSAMPLE_NEAREST == 1, "two upsample modes");
 static const char *precision_name(int i) { return nn_precision_name((nn_precision)i); }
 static const char *baseline_name(int i) { return attr_baseline_name((attr_baseline)i); }
@@ -143,7 +145,8 @@ const char *cxg_settings_describe(const char *key) {
 }
 
 static int parse_bool(const char *v, int *out) {
-    static const char *const yes[] = {"1", "true", "yes", "True"}, *const no[] = {"0", "false", "no", "False"};
+    static const char *const yes[] = {"1", "true", "yes", "True"};
+    static const char *const no[] = {"0", "false", "no", "False"};
     for (int i = 0; i < 4; i++) {
         if (!strcmp(v, yes[i])) return *out = 1, 0;
         if (!strcmp(v, no[i])) return *out = 0, 0;
@@ -227,7 +230,8 @@ static cxg_status key_set(struct cxg_settings *s, const key_def *k, const char *
     }
     case K_BASELINES: {
         unsigned bits;
-        if (parse_bits(value, baseline_name, N_BASELINES, &bits) || !bits) return bad_value(k, value);
+        if (parse_bits(value, baseline_name, N_BASELINES, &bits) || !bits)
+            return bad_value(k, value);
         *(unsigned *)to = bits;
         return CXG_OK;
     }
@@ -247,7 +251,8 @@ static cxg_status key_set(struct cxg_settings *s, const key_def *k, const char *
 
 cxg_status cxg_settings_set(cxg_settings *s, const char *key, const char *value) {
     if (!s || !key || !value)
-        return api_fail(CXG_ERR_ARGUMENT, "cxg_settings_set: settings, key and value must be given");
+        return api_fail(CXG_ERR_ARGUMENT,
+                        "cxg_settings_set: settings, key and value must be given");
     const key_def *k = find_key(key);
     if (!k) {
         char known[1024];
@@ -284,11 +289,14 @@ cxg_status cxg_settings_get(const cxg_settings *s, const char *key, char *buf, s
     switch (k->kind) {
     case K_INT: snprintf(text, sizeof text, "%d", *(const int *)from); break;
     case K_DOUBLE: snprintf(text, sizeof text, "%.17g", *(const double *)from); break;
-    case K_U64: snprintf(text, sizeof text, "%llu", (unsigned long long)*(const uint64_t *)from); break;
+    case K_U64:
+        snprintf(text, sizeof text, "%llu", (unsigned long long)*(const uint64_t *)from);
+        break;
     case K_BOOL: snprintf(text, sizeof text, "%s", *(const int *)from ? "true" : "false"); break;
     case K_NAME: snprintf(text, sizeof text, "%s", k->value_name(*(const int *)from)); break;
     case K_LAYER: snprintf(text, sizeof text, "%s", (const char *)from); break;
-    case K_BASELINES: format_bits(text, sizeof text, *(const unsigned *)from, baseline_name, N_BASELINES);
+    case K_BASELINES:
+        format_bits(text, sizeof text, *(const unsigned *)from, baseline_name, N_BASELINES);
         break;
     case K_METRICS: {
         unsigned which = *(const unsigned *)from, bits = 0;
@@ -299,8 +307,9 @@ cxg_status cxg_settings_get(const cxg_settings *s, const char *key, char *buf, s
     }
     }
     if (strlen(text) >= cap)
-        return api_fail(CXG_ERR_ARGUMENT, "cxg_settings_get: %s needs %zu bytes, the buffer has %zu",
-                        key, strlen(text) + 1, cap);
+        return api_fail(CXG_ERR_ARGUMENT,
+                        "cxg_settings_get: %s needs %zu bytes, the buffer has %zu", key,
+                        strlen(text) + 1, cap);
     memcpy(buf, text, strlen(text) + 1);
     return api_ok();
 }

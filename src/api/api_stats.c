@@ -11,7 +11,7 @@ const char *const API_AUROC_FIELDS[API_N_AUROC] = {
     "boot_hi", "n_pos",    "n_neg",     "boot_used", "boot_skipped"};
 const char *const API_DELONG_FIELDS[API_N_DELONG] = {"auroc_a", "auroc_b", "diff", "se", "z", "p"};
 
-// ---- map metrics ---------------------------------------------------------------------------------
+// ---- map metrics --------------------------------------------------------------------------------
 // Scratch floats per thread for pair_metrics.
 #define PAIR_WORK(npix) (3 * (npix))
 
@@ -71,7 +71,7 @@ cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *f
     return api_ok();
 }
 
-// ---- regions -------------------------------------------------------------------------------------
+// ---- regions ------------------------------------------------------------------------------------
 cxg_status cxg_regions(const float *maps, int64_t n, int h, int w, const uint8_t *masks, int r,
                        int per_map, const cxg_settings *settings, double *share, double *z,
                        int32_t *most, int32_t *constant) {
@@ -79,7 +79,8 @@ cxg_status cxg_regions(const float *maps, int64_t n, int h, int w, const uint8_t
     size_t npix;
     cxg_status st = api_check_dims(fn, n, r > 0 ? r : 1, h, w, &npix);
     if (st) return st;
-    if (r < 1 || r > 64) return api_fail(CXG_ERR_ARGUMENT, "%s: %d regions, expected 1 to 64", fn, r);
+    if (r < 1 || r > 64)
+        return api_fail(CXG_ERR_ARGUMENT, "%s: %d regions, expected 1 to 64", fn, r);
     if (n > 0 && (!maps || !masks || !share))
         return api_fail(CXG_ERR_ARGUMENT, "%s: maps, masks and share must be given", fn);
     struct cxg_settings tmp;
@@ -107,7 +108,7 @@ cxg_status cxg_regions(const float *maps, int64_t n, int h, int w, const uint8_t
     return api_ok();
 }
 
-// ---- AUROC ---------------------------------------------------------------------------------------
+// ---- AUROC --------------------------------------------------------------------------------------
 cxg_status cxg_auroc(const double *score, const uint8_t *label, const int64_t *patient, int64_t n,
                      const cxg_settings *settings, double *out) {
     static const char fn[] = "cxg_auroc";

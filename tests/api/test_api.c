@@ -30,10 +30,12 @@ static float *fixture_f32(const char *file, const char *name, size_t *n) {
     if (!dt || strncmp(dt + 9, "F32\"", 4)) fail_msg("%s: %s is not F32", path, name);
     long long lo, hi;
     const char *off = strstr(e, "\"data_offsets\":[");
-    if (!off || sscanf(off + 16, "%lld,%lld", &lo, &hi) != 2) fail_msg("%s: %s offsets", path, name);
+    if (!off || sscanf(off + 16, "%lld,%lld", &lo, &hi) != 2)
+        fail_msg("%s: %s offsets", path, name);
     *n = (size_t)(hi - lo) / sizeof(float);
     float *v = malloc((size_t)(hi - lo));
-    if (fseek(f, (long)(8 + hlen + lo), SEEK_SET) || fread(v, 1, (size_t)(hi - lo), f) != (size_t)(hi - lo))
+    if (fseek(f, (long)(8 + hlen + lo), SEEK_SET) ||
+        fread(v, 1, (size_t)(hi - lo), f) != (size_t)(hi - lo))
         fail_msg("%s: %s data", path, name);
     fclose(f);
     free(h);
@@ -59,10 +61,12 @@ static void library_and_vocabularies(void **state) {
     assert_string_equal(cxg_vocab_name(CXG_VOCAB_SPLITS, 2), "test");
     const char *methods[] = {"sl", "gc", "dl", "lc", "gs", "nt", "ig", "oc"};
     assert_int_equal(cxg_vocab_size(CXG_VOCAB_METHODS), 8);
-    for (int i = 0; i < 8; i++) assert_string_equal(cxg_vocab_name(CXG_VOCAB_METHODS, i), methods[i]);
+    for (int i = 0; i < 8; i++)
+        assert_string_equal(cxg_vocab_name(CXG_VOCAB_METHODS, i), methods[i]);
     const char *metrics[] = {"ssim", "cc", "nss", "kl", "sim", "auc_judd", "emd"};
     assert_int_equal(cxg_vocab_size(CXG_VOCAB_METRICS), 7);
-    for (int i = 0; i < 7; i++) assert_string_equal(cxg_vocab_name(CXG_VOCAB_METRICS, i), metrics[i]);
+    for (int i = 0; i < 7; i++)
+        assert_string_equal(cxg_vocab_name(CXG_VOCAB_METRICS, i), metrics[i]);
     assert_string_equal(cxg_vocab_name(CXG_VOCAB_AUROC, 0), "auroc");
     assert_string_equal(cxg_vocab_name(CXG_VOCAB_DELONG, 5), "p");
     assert_null(cxg_vocab_name(CXG_VOCAB_LABELS, 14));
@@ -105,7 +109,8 @@ static void settings_set_get(void **state) {
     expect_status(cxg_settings_set(s, "nt_samples", "0"), CXG_ERR_ARGUMENT,
                   "nt_samples = \"0\": expected an integer from 1 to 100000");
     expect_status(cxg_settings_set(s, "nt_samples", "7x"), CXG_ERR_ARGUMENT, "nt_samples");
-    expect_status(cxg_settings_set(s, "map_sign", "absolute"), CXG_ERR_ARGUMENT, "one of abs | positive | signed");
+    expect_status(cxg_settings_set(s, "map_sign", "absolute"), CXG_ERR_ARGUMENT,
+                  "one of abs | positive | signed");
     expect_status(cxg_settings_set(s, "metrics", "ssim,xx"), CXG_ERR_ARGUMENT, "metrics");
     expect_status(cxg_settings_set(s, "seed", "-1"), CXG_ERR_ARGUMENT, "seed");
     expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT, "known: precision");
@@ -262,8 +267,8 @@ static void attribute_matches_captum(void **state) {
     expect_status(cxg_model_forward(model, zero, 1, 64, 64, NULL, zero_logits, NULL), CXG_OK, NULL);
     double sum = 0;
     for (int i = 0; i < 64 * 64; i++) sum += map[i];
-    fprintf(stderr, "  dl: sum %.6g, f(x) - f(0) %.6g, delta %.3g\n", sum, logits[3] - zero_logits[3],
-            delta);
+    fprintf(stderr, "  dl: sum %.6g, f(x) - f(0) %.6g, delta %.3g\n", sum,
+            logits[3] - zero_logits[3], delta);
     assert_close(sum - (logits[3] - zero_logits[3]), delta, 0, 1e-3, "dl delta");
     assert_true(fabs(delta) < 1e-2 * fabs(logits[3] - zero_logits[3]) + 1e-3);
     // refusals
@@ -290,7 +295,7 @@ static void attribute_matches_captum(void **state) {
     free(want), free(x), free(x2), free(zero);
 }
 
-// ---- map metrics and regions against hand-computed values ----------------------------------------
+// ---- map metrics and regions against hand-computed values ---------------------------------------
 #define MS 12
 static void metrics_closed_forms(void **state) {
     (void)state;
@@ -378,7 +383,7 @@ static void regions_hand_computed(void **state) {
                   CXG_ERR_ARGUMENT, "0 regions");
 }
 
-// ---- AUROC ---------------------------------------------------------------------------------------
+// ---- AUROC --------------------------------------------------------------------------------------
 // Scores .1 .4 .35 .8, labels 0 0 1 1 (sklearn's roc_auc_score example): AUROC .75. DeLong by
 // hand: positives' components V10 = (.5, 1), negatives' V01 = (1, .5); S10 = S01 = .125 (sample
 // variances); var = S10/2 + S01/2 = .125; CI .75 -/+ 1.959964 sqrt(.125), clipped to [0,1].
@@ -398,7 +403,8 @@ static void auroc_hand_computed(void **state) {
     cxg_settings *s = cxg_settings_new();
     expect_status(cxg_settings_set(s, "n_bootstrap", "50"), CXG_OK, NULL);
     expect_status(cxg_auroc(score, label, one_patient, 4, s, out), CXG_OK, NULL);
-    assert_close(out[4], 0.75, 0, 1e-15, "boot lo"); assert_close(out[5], 0.75, 0, 1e-15, "boot hi");
+    assert_close(out[4], 0.75, 0, 1e-15, "boot lo");
+    assert_close(out[5], 0.75, 0, 1e-15, "boot hi");
     assert_close(out[8], 50, 0, 0, "boot used"); assert_close(out[9], 0, 0, 0, "boot skipped");
     // one class: undefined
     const uint8_t ones[4] = {1, 1, 1, 1};
@@ -414,7 +420,7 @@ static void auroc_hand_computed(void **state) {
     expect_status(cxg_auroc(NULL, label, NULL, 4, NULL, out), CXG_ERR_ARGUMENT, "score");
 }
 
-// ---- a pack the command line writes (synth + prepare), read through the API ----------------------
+// ---- a pack the command line writes (synth + prepare), read through the API ---------------------
 static void pack_from_the_command_line(void **state) {
     (void)state;
     const char *cli = getenv("CXRGAZE");
