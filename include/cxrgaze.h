@@ -67,7 +67,7 @@ typedef enum cxg_vocab {
 CXG_API int cxg_vocab_size(cxg_vocab v);                  // -1 for an unknown vocabulary
 CXG_API const char *cxg_vocab_name(cxg_vocab v, int i);   // NULL out of range
 
-// ---- settings: one bag of named values, read by the calls that need them -------------------------
+// ---- settings: one bag of named values, read by the calls that need them ------------------------
 // Keys (cxg_vocab_name(CXG_VOCAB_SETTINGS, i)) and what they mean: cxg_settings_describe(key),
 // docs/api.md. Values are text ("25", "bf16", "sl,gc", "true"); unknown keys and bad values are
 // CXG_ERR_ARGUMENT with a message naming the key and what is allowed. Every call taking a
@@ -135,7 +135,7 @@ CXG_API cxg_status cxg_model_attribute_raw(cxg_model *m, const char *method, con
                                            int64_t n, int h, int w, const int32_t *targets, int t,
                                            const cxg_settings *s, cxg_array **raw, float *delta);
 
-// ---- map metrics (`cxrgaze metrics`) -------------------------------------------------------------
+// ---- map metrics (`cxrgaze metrics`) ------------------------------------------------------------
 // Map i of maps [n,h,w] against map i of ref [n,h,w] (e.g. radiologist gaze) for every i, with
 // fixations [n,h,w] (nonzero = fixated; NULL: nss and auc_judd are NaN). The map goes through the
 // settings map_sign and map_scale (METHODS.md §3), the reference is min-max normalised.
@@ -146,7 +146,7 @@ CXG_API cxg_status cxg_map_metrics(const float *maps, const float *ref, const ui
                                    int64_t n, int h, int w, const cxg_settings *s, double *values,
                                    int32_t *constant);
 
-// ---- regions (METHODS.md §3, region level) -------------------------------------------------------
+// ---- regions (METHODS.md §3, region level) ------------------------------------------------------
 // maps [n,h,w] through map_sign and map_scale; masks [r,h,w] (shared, per_map 0) or [n,r,h,w]
 // (per_map 1), nonzero = inside (an empty mask is an absent region). share [n,r]: the map's mass
 // in each region / its total (NaN: absent region or constant map); z [n,r] (or NULL): z-scores of
@@ -157,7 +157,7 @@ CXG_API cxg_status cxg_regions(const float *maps, int64_t n, int h, int w, const
                                int r, int per_map, const cxg_settings *s, double *share, double *z,
                                int32_t *most, int32_t *constant);
 
-// ---- AUROC ---------------------------------------------------------------------------------------
+// ---- AUROC --------------------------------------------------------------------------------------
 // score [n] (higher = more positive), label [n] (0 negative, else positive), patient [n] (or NULL:
 // every case its own patient) -> out [cxg_vocab_size(CXG_VOCAB_AUROC)]: auroc (ties 1/2, as
 // sklearn), DeLong variance and CI (Sun & Xu), the percentile bootstrap CI over patients, counts.

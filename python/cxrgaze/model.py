@@ -84,7 +84,7 @@ class Model:
         self.close()
 
     def __del__(self):
-        if getattr(self, "_h", None) is not None:
+        if getattr(self, "_h", None) is not None and lib is not None:
             lib.cxg_model_free(self._h)
             self._h = None
 

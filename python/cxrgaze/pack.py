@@ -23,7 +23,7 @@ class _Mapping:
         self.h = h.value
 
     def __del__(self):
-        if getattr(self, "h", None):
+        if getattr(self, "h", None) and lib is not None:
             lib.cxg_pack_close(self.h)
             self.h = None
 
