@@ -1,5 +1,6 @@
 // attr: saliency (attribution) methods on the DenseNet engine, batched, plus the pieces the
-// sanity checks need. Depends on model, nn and util: images come in as normalised fp32 tensors,
+// sanity checks need. Depends on model, nn, stats (overlays: the map normalisation) and util:
+// images come in as normalised fp32 tensors,
 // maps go out as fp32 arrays; files, datasets and statistics live elsewhere (study/, stats/).
 // Definitions: docs METHODS.md §2; reference semantics Captum 0.8 (per method below).
 #ifndef CX_ATTR_H
@@ -10,6 +11,7 @@
 
 #include "model/model.h"
 #include "nn/nn.h"
+#include "stats/stats.h"
 #include "util/util.h"
 
 // ---- methods ---------------------------------------------------------------------------------
@@ -34,7 +36,17 @@ typedef enum { ATTR_UPSAMPLE_BILINEAR = 0, ATTR_UPSAMPLE_NEAREST } attr_upsample
 const char *attr_baseline_name(attr_baseline b);
 int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err);
 
+// Presets: where the per-method settings start. cxrgaze: this project's defaults (METHODS.md §2).
+// captum: Captum 0.8's defaults, to reproduce the original study exactly: GC without ReLU
+// (relu_attributions=False) and nearest upsampling (LayerAttribution.interpolate), NoiseTunnel
+// n=5 with stdev 1.0 (absolute), GradientShap with the zero baseline only (the study's baselines),
+// DL --captum-compat; baseline zero, LC/IG 50 steps, GS 5 samples and stdev 0 as in both.
+typedef enum { ATTR_PRESET_CXRGAZE = 0, ATTR_PRESET_CAPTUM, ATTR_N_PRESETS } attr_preset;
+extern const char *const ATTR_PRESET_NAMES[ATTR_N_PRESETS]; // "cxrgaze", "captum"
+const char *attr_preset_name(attr_preset p);
+
 typedef struct attr_options {
+    attr_preset preset;      // cxrgaze: the preset the settings started from (recorded with maps)
     nn_precision precision;  // NN_FP32 (NN_BF16: AMX, bf16 activations)
     int max_batch;           // 16: most samples in one engine call; larger work is chunked
     uint64_t seed;           // 0: stochastic methods (GS, NT) draw from cx_rng(seed, stream)
@@ -63,7 +75,13 @@ typedef struct attr_options {
     const float *replay_gs_u;
     const int *replay_gs_baseline_index;
 } attr_options;
+// The defaults: the cxrgaze preset and the settings no preset decides (precision, batch, seed,
+// blur sigma, black, layers, occlusion window: Captum has no default window).
 void attr_options_default(attr_options *o);
+// Sets o->preset and every setting a preset decides (baseline, upsample, gc_relu, lc_steps,
+// dl_captum_compat, gs_samples, gs_baselines, gs_stdev, nt_samples, nt_stdev, ig_steps); the
+// others are kept. Callers apply explicit settings after it.
+void attr_options_preset(attr_options *o, attr_preset p);
 
 // ---- a context: one network, one input size, a cache of engine plans ------------------------
 typedef struct attr_ctx attr_ctx;
@@ -119,6 +137,14 @@ void attr_gaussian_blur(const float *in, int c, int h, int w, double sigma_px, f
 void attr_make_baseline(attr_baseline b, const attr_options *o, const float *x, int h, int w,
                         float *out);
 
+// SmoothGrad's noise (attr_gradient.c; NT builds its rows with these two). The stdev for input x
+// [n]: o->nt_stdev when >= 0 (absolute, as Captum's stdevs), else 0.15 * (max(x) - min(x))
+// (Smilkov et al.). Noisy copy `sample` of x [n] for (request stream, target): out = x + stdev *
+// N(0,1) from the sample's RNG (seeded by o->seed), or x + o->replay_nt_noise's row `sample`.
+float attr_nt_stdev(const attr_options *o, const float *x, size_t n);
+void attr_nt_noisy_input(const attr_options *o, uint64_t stream, int target, int sample,
+                         const float *x, size_t n, float stdev, float *out);
+
 // ---- sanity checks (Adebayo et al. 2018) ---------------------------------------------------
 // The randomisation steps from the top: "classifier", "norm5", "denseblock4", "transition3",
 // ..., "denseblock1", "conv0" (conv0 step includes norm0: the stem). Returns the count (10).
@@ -128,11 +154,14 @@ int attr_sanity_steps(const char **names, int cap);
 void attr_sanity_randomise(densenet *net, int step, int cascading, uint64_t seed);
 
 // ---- overlays (overlay.c): a map over the radiograph, viridis, with a colour bar ------------------
-// gray [H,W] u8, map [H,W] (min-max normalised inside; a constant map draws as 0). alpha in [0,1].
+// gray [H,W] u8, map [H,W] raw (channel-summed) attribution, taken to [0,1] inside by
+// stats_map_normalise with `norm` (METHODS.md §3; {0} = abs, p98, the default everywhere;
+// {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX} = min-max); a map constant after it, or with a
+// non-finite value, draws as 0. alpha in [0,1].
 // rgb: [out_h, out_w, 3] u8 with out_w = attr_overlay_width(W), out_h = H.
 int attr_overlay_width(int w);
-void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, double alpha,
-                      uint8_t *rgb);
+void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, stats_map_norm norm,
+                      double alpha, uint8_t *rgb);
 // Viridis at t in [0,1] (clamped): 8-bit sRGB.
 void attr_viridis(double t, uint8_t rgb[3]);
 

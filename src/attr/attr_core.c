@@ -49,6 +49,45 @@ int attr_methods_parse(const char *list, attr_method *methods, int *n, cx_error 
     return 0;
 }
 
+// What each preset sets, in attr_preset's order (attr.h says why).
+const char *const ATTR_PRESET_NAMES[ATTR_N_PRESETS] = {"cxrgaze", "captum"};
+static const struct preset_settings {
+    attr_baseline baseline;
+    attr_upsample upsample;
+    int gc_relu, lc_steps, dl_captum_compat, gs_samples;
+    unsigned gs_baselines;
+    double gs_stdev;
+    int nt_samples;
+    double nt_stdev; // < 0: 0.15 * (max(x) - min(x))
+    int ig_steps;
+} presets[ATTR_N_PRESETS] = {
+    [ATTR_PRESET_CXRGAZE] = {ATTR_BASELINE_ZERO, ATTR_UPSAMPLE_BILINEAR, 1, 50, 0, 5,
+                             (1u << ATTR_BASELINE_ZERO) | (1u << ATTR_BASELINE_BLUR), 0, 25, -1, 50},
+    [ATTR_PRESET_CAPTUM] = {ATTR_BASELINE_ZERO, ATTR_UPSAMPLE_NEAREST, 0, 50, 1, 5,
+                            1u << ATTR_BASELINE_ZERO, 0, 5, 1.0, 50},
+};
+
+const char *attr_preset_name(attr_preset p) {
+    return (unsigned)p < ATTR_N_PRESETS ? ATTR_PRESET_NAMES[p] : "?";
+}
+
+void attr_options_preset(attr_options *o, attr_preset p) {
+    CX_ASSERT((unsigned)p < ATTR_N_PRESETS);
+    const struct preset_settings *s = &presets[p];
+    o->preset = p;
+    o->baseline = s->baseline;
+    o->upsample = s->upsample;
+    o->gc_relu = s->gc_relu;
+    o->lc_steps = s->lc_steps;
+    o->dl_captum_compat = s->dl_captum_compat;
+    o->gs_samples = s->gs_samples;
+    o->gs_baselines = s->gs_baselines;
+    o->gs_stdev = s->gs_stdev;
+    o->nt_samples = s->nt_samples;
+    o->nt_stdev = s->nt_stdev;
+    o->ig_steps = s->ig_steps;
+}
+
 const char *attr_baseline_name(attr_baseline b) {
     return (unsigned)b <= ATTR_BASELINE_BLUR ? baseline_names[b] : "?";
 }
@@ -67,24 +106,15 @@ void attr_options_default(attr_options *o) {
     o->precision = NN_FP32;
     o->max_batch = 16;
     o->seed = 0;
-    o->baseline = ATTR_BASELINE_ZERO;
     o->blur_sigma_frac = 0.1;
     model_meta imagenet;
     model_meta_init(&imagenet, 0);
     model_input_black(&imagenet, o->black);
-    o->upsample = ATTR_UPSAMPLE_BILINEAR;
-    o->gc_relu = 1;
     snprintf(o->gc_layer, sizeof o->gc_layer, "features.norm5");
     snprintf(o->lc_layer, sizeof o->lc_layer, "features.norm5");
-    o->lc_steps = 50;
-    o->gs_samples = 5;
-    o->gs_baselines = (1u << ATTR_BASELINE_ZERO) | (1u << ATTR_BASELINE_BLUR);
-    o->gs_stdev = 0;
-    o->nt_samples = 25;
-    o->nt_stdev = -1;
-    o->ig_steps = 50;
     o->oc_patch = 16;
     o->oc_stride = 8;
+    attr_options_preset(o, ATTR_PRESET_CXRGAZE);
 }
 
 static int check_options(const attr_options *opt, int h, int w, cx_error *err) {
@@ -200,11 +230,11 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-void attr_sample_rng(const attr_ctx *c, uint64_t stream, attr_method m, int target, int sample,
+void attr_sample_rng(uint64_t seed, uint64_t stream, attr_method m, int target, int sample,
                      cx_rng *r) {
     uint64_t id = mix64(stream) ^ mix64(((uint64_t)m << 48) ^ ((uint64_t)(uint32_t)target << 24) ^
                                         (uint64_t)(uint32_t)sample);
-    cx_rng_seed(r, c->opt.seed, id);
+    cx_rng_seed(r, seed, id);
 }
 
 void attr_map_init(attr_map *out, int request, int target, const int64_t shape[4], int h, int w) {

@@ -18,7 +18,7 @@ typedef struct grad_item {
     int request, target;
     const float *x;      // [3,H,W]
     float *ref;          // IG: x' [3,H,W]
-    float nt_sigma;      // NT noise stdev
+    float nt_sigma;      // NT noise stdev (attr_nt_stdev)
     attr_map *out;
 } grad_item;
 
@@ -48,18 +48,11 @@ static void build_row(const grad_job *j, const grad_item *it, int s, float *dst,
         memcpy(dst, x, n * sizeof *dst);
         break;
     case ATTR_NT:
-        if (o->replay_nt_noise) {
-            const float *eps = o->replay_nt_noise + (size_t)s * n;
-            for (size_t i = 0; i < n; i++) dst[i] = x[i] + eps[i];
-        } else {
-            cx_rng r;
-            attr_sample_rng(c, j->req[it->request].stream, ATTR_NT, it->target, s, &r);
-            for (size_t i = 0; i < n; i++) dst[i] = x[i] + it->nt_sigma * (float)cx_rng_normal(&r);
-        }
+        attr_nt_noisy_input(o, j->req[it->request].stream, it->target, s, x, n, it->nt_sigma, dst);
         break;
     case ATTR_GS: {
         cx_rng r;
-        attr_sample_rng(c, j->req[it->request].stream, ATTR_GS, it->target, s, &r);
+        attr_sample_rng(o->seed, j->req[it->request].stream, ATTR_GS, it->target, s, &r);
         int bi = o->replay_gs_baseline_index ? o->replay_gs_baseline_index[s]
                                              : (int)cx_rng_below(&r, (uint64_t)j->gs_n_base);
         double u = o->replay_gs_u ? o->replay_gs_u[s] : cx_rng_uniform(&r);
@@ -89,6 +82,28 @@ static void build_row(const grad_job *j, const grad_item *it, int s, float *dst,
 }
 
 // Gradient rows get dlogits = 1 at the target; IG's two endpoint rows (f(x), f(x')) only run forward.
+float attr_nt_stdev(const attr_options *o, const float *x, size_t n) {
+    if (o->nt_stdev >= 0) return (float)o->nt_stdev;
+    float lo = x[0], hi = x[0]; // Smilkov et al.: 15% of the input's range
+    for (size_t e = 1; e < n; e++) {
+        lo = fminf(lo, x[e]);
+        hi = fmaxf(hi, x[e]);
+    }
+    return 0.15f * (hi - lo);
+}
+
+void attr_nt_noisy_input(const attr_options *o, uint64_t stream, int target, int sample,
+                         const float *x, size_t n, float stdev, float *out) {
+    if (o->replay_nt_noise) {
+        const float *eps = o->replay_nt_noise + (size_t)sample * n;
+        for (size_t i = 0; i < n; i++) out[i] = x[i] + eps[i];
+        return;
+    }
+    cx_rng r;
+    attr_sample_rng(o->seed, stream, ATTR_NT, target, sample, &r);
+    for (size_t i = 0; i < n; i++) out[i] = x[i] + stdev * (float)cx_rng_normal(&r);
+}
+
 static int row_has_gradient(const grad_job *j, int s) {
     return j->m != ATTR_IG || s < j->c->opt.ig_steps;
 }
@@ -251,15 +266,7 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
     int64_t shape[4] = {1, 3, c->h, c->w};
     int item = 0;
     for (int i = 0; i < n_req; i++) {
-        float sigma = (float)o->nt_stdev;
-        if (m == ATTR_NT && o->nt_stdev < 0) { // Smilkov et al.: 15% of the input's range
-            float lo = req[i].x[0], hi = req[i].x[0];
-            for (size_t e = 1; e < j.in_size; e++) {
-                lo = fminf(lo, req[i].x[e]);
-                hi = fmaxf(hi, req[i].x[e]);
-            }
-            sigma = 0.15f * (hi - lo);
-        }
+        float sigma = m == ATTR_NT ? attr_nt_stdev(o, req[i].x, j.in_size) : 0.0f;
         for (int t = 0; t < req[i].n_targets; t++, item++) {
             grad_item *it = &j.items[item];
             it->request = i;

@@ -35,8 +35,9 @@ int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx
 // of chunk 0's size (zero rows pad a shorter chunk): one plan shape per call.
 int attr_n_chunks(int total, int max);
 int attr_chunk_size(int total, int n_chunks, int i);
-// An independent RNG per (image stream, method, target, sample): draws do not depend on batching.
-void attr_sample_rng(const attr_ctx *c, uint64_t stream, attr_method m, int target, int sample,
+// An independent RNG per (seed, image stream, method, target, sample): draws do not depend on
+// batching.
+void attr_sample_rng(uint64_t seed, uint64_t stream, attr_method m, int target, int sample,
                      cx_rng *r);
 // Allocates out->raw for shape, zeroed, and out->map [H,W]; fills ids, NAN logits/delta.
 void attr_map_init(attr_map *out, int request, int target, const int64_t shape[4], int h, int w);

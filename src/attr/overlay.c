@@ -1,6 +1,8 @@
 // attr/overlay.c: a saliency map drawn over its radiograph with the viridis colour map
-// (perceptually uniform; van der Walt & Smith, matplotlib 2.0 default), plus a colour bar.
+// (perceptually uniform; van der Walt & Smith, matplotlib 2.0 default), plus a colour bar. The map
+// goes to [0,1] by the same normalisation as compare and metrics (stats_map_normalise).
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "attr/attr.h"
@@ -35,24 +37,19 @@ static int bar_gap(int w) { return w / 32 > 3 ? w / 32 : 3; }
 static int bar_width(int w) { return w / 16 > 8 ? w / 16 : 8; }
 int attr_overlay_width(int w) { return w + bar_gap(w) + bar_width(w); }
 
-void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, double alpha,
-                      uint8_t *rgb) {
+void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, stats_map_norm norm,
+                      double alpha, uint8_t *rgb) {
     size_t plane = (size_t)h * w;
-    float lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < plane; i++)
-        if (isfinite(map[i])) {
-            lo = fminf(lo, map[i]);
-            hi = fmaxf(hi, map[i]);
-        }
-    double range = hi > lo ? (double)hi - lo : 0;
+    float *t = cx_malloc(2 * plane * sizeof *t); // [0,plane): the map in [0,1]; then scratch
+    memcpy(t, map, plane * sizeof *t);
+    stats_map_normalise(t, plane, norm, t + plane); // constant or non-finite: all 0
     int ow = attr_overlay_width(w), gap = bar_gap(w);
     memset(rgb, 255, (size_t)h * ow * 3); // white margin
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
-            double t = range > 0 && isfinite(map[i]) ? (map[i] - lo) / range : 0;
             uint8_t c[3];
-            attr_viridis(t, c);
+            attr_viridis(t[i], c);
             uint8_t *px = rgb + ((size_t)y * ow + x) * 3;
             for (int k = 0; k < 3; k++) px[k] = (uint8_t)lrint((1 - alpha) * gray[i] + alpha * c[k]);
         }
@@ -62,4 +59,5 @@ void attr_overlay_rgb(const uint8_t *gray, const float *map, int h, int w, doubl
         attr_viridis(h > 1 ? 1.0 - (double)y / (h - 1) : 1.0, c);
         for (int x = w + gap; x < ow; x++) memcpy(rgb + ((size_t)y * ow + x) * 3, c, 3);
     }
+    free(t);
 }

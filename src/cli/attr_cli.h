@@ -12,12 +12,21 @@
 // --methods LIST (attr_methods_parse) into methods[ATTR_NMETHODS], *n: 0, or -1 after the usage
 // error "--methods: ...".
 int attr_cli_parse_methods(const char *cmd, const char *value, attr_method *methods, int *n);
+// cli_parse for a table holding ATTR_CLI_FLAGS(o): when --preset chose another preset than
+// cxrgaze, the preset is applied to o and the flags are parsed once more over it, so the preset
+// comes first and every flag given overrides it wherever it stands. Returns as cli_parse.
+int attr_cli_parse(const cli_table *t, int argc, char **argv, attr_options *o);
+// --preset's help: what each preset sets, as the flags that set it (built from the presets),
+// the default named in it.
+const char *attr_cli_preset_help(void);
 // The study's six methods as --help shows the default of attribute and sanity.
 #define ATTR_CLI_STUDY_METHODS "sl,gc,dl,lc,gs,nt"
-// The method flags as a fragment of a command's flag table (cli.h), into the attr_options *o:
+// The method flags as a fragment of a command's flag table (cli.h), into the attr_options *o,
+// parsed with attr_cli_parse (--preset first):
 //   const cli_flag flags[] = {..., CLI_FLAG_HELP, ATTR_CLI_FLAGS(&a.opt)};
 #define ATTR_CLI_FLAGS(o)                                                                          \
     CLI_SECTION_HEADING("method flags (METHODS.md section 2; Captum 0.8 semantics):"),            \
+    CLI_FLAG_ENUM("preset", "P", &(o)->preset, ATTR_PRESET_NAMES, NULL, attr_cli_preset_help()), \
     CLI_FLAG_PRECISION(&(o)->precision, "fp32", "fp32 | bf16"),                                    \
     CLI_FLAG_INT("max-batch", "B", &(o)->max_batch, 2, 1024, "16",                                 \
                  "most samples (steps, noise draws) per engine call"),                             \

@@ -62,14 +62,17 @@ int cmd_attribute(int argc, char **argv) {
                         "write Captum-shaped raw attributions instead of S x S maps"),
         CLI_FLAG_INT("overlays", "K", &a.n_overlays, 0, INT32_MAX, "0",
                      "PNG overlays (viridis over the radiograph, colour bar) of the first K "
-                     "images: DIR/overlays/<image>_<label>_<method>.png"),
+                     "images: DIR/overlays/<image>_<label>_<method>.png; --map-sign and "
+                     "--map-scale set their map normalisation (overlays only: maps stay raw)"),
+        CLI_FLAG_MAP_SIGN(&a.overlay_norm),
+        CLI_FLAG_MAP_SCALE(&a.overlay_norm),
         CLI_FLAG_IGNORE_UNKNOWN(&a.model_flags, MODEL_LOAD_IGNORE_UNKNOWN),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
         CLI_FLAG_HELP,
         ATTR_CLI_FLAGS(&a.opt)};
     const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
-    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    int r = attr_cli_parse(&table, argc, argv, &a.opt); // --preset, then the flags over it
     if (r != CLI_CONTINUE) return r;
     if (!a.model) return cli_usage_error(cmd, "--model is required");
     if (!a.out) return cli_usage_error(cmd, "--out is required");

@@ -11,18 +11,30 @@ static const char USAGE[] =
     "                       --attributions DIR2 ...] --out DIR [flags]";
 static const char ABOUT[] =
     "Compares each model's saliency maps with radiologists' gaze on the held-out (test)\n"
-    "images that have gaze (METHODS.md section 3). For label c, the maps of target c on images\n"
-    "positive for c are analysed; a prediction is correct when its probability is at least\n"
-    "the label's threshold (thresholds.csv of the eval directory: F1-maximising on\n"
-    "validate). Maps and gaze are min-max normalised to [0,1] first.\n\n"
+    "images that have gaze (METHODS.md section 3). The analysed pairs are (image, label c\n"
+    "positive for it); a method's map is its map for target c, gaze's the image's gaze map. A\n"
+    "prediction is correct when its probability is at least the label's threshold\n"
+    "(thresholds.csv of the eval directory: F1-maximising on validate). Maps are brought to\n"
+    "[0,1] by --map-sign and --map-scale (default abs, p98: Captum's visualisation default);\n"
+    "gaze and the two baselines by min-max. A map that is constant after this (an all-zero\n"
+    "GradCAM, say) has no SSIM or region: it is left out of every mean, CI, test and\n"
+    "distribution and counted in n_constant. CIs resample patients (all pairs of a patient\n"
+    "together); the correct-vs-incorrect permutation test permutes within each label's pairs.\n\n"
     "Writes into --out:\n"
-    "  ssim.csv             model,method,label,group,n,mean,ci_lo,ci_hi,p_perm (the study's\n"
-    "                       SSIM analysis; label 'all' pools labels; baselines centre_bias\n"
-    "                       and mean_gaze under the same grouping)\n"
-    "  metrics.csv          the same for ssim, cc, nss, kl, sim, auc_judd, emd\n"
-    "  regions.csv          model,method,label,region,n,count,fraction of most-salient\n"
-    "                       regions (z-scores over each map type's images; gaze rows first)\n"
-    "  region_distance.csv  total-variation distance and chi-square test vs gaze\n"
+    "  ssim.csv             model,method,label,group,n,n_constant,mean,ci_lo,ci_hi,p_perm (the\n"
+    "                       study's SSIM analysis; label 'all' pools labels; baselines\n"
+    "                       centre_bias and mean_gaze under the same grouping)\n"
+    "  metrics.csv          the same with a metric column: ssim, cc, nss, kl, sim, auc_judd, emd\n"
+    "  regions.csv          model,method,label,region,n,n_constant,count,fraction of most-salient\n"
+    "                       regions (z-scores over all pairs of each map type; gaze rows first)\n"
+    "  region_distance.csv  model,method,label,n,tv_distance,agreement,kappa,stuart_maxwell,dof,p:\n"
+    "                       each method vs gaze on the same pairs (paired: agreement, Cohen's\n"
+    "                       kappa, Stuart-Maxwell test of marginal homogeneity; p from chi-square,\n"
+    "                       for n < 30 the exact permutation p swapping gaze and method within\n"
+    "                       pairs)\n"
+    "  sensitivity.csv      model,method,label,map_sign,map_scale,n,mean_correct,mean_incorrect,\n"
+    "                       diff: mean SSIM correct vs incorrect under abs-p98, abs-minmax and\n"
+    "                       signed-minmax\n"
     "  truth.csv            (synth packs) share of map mass on the planted finding vs its area\n"
     "  gc_lc.csv            GradCAM vs Layer Conductance agreement, when both were computed\n"
     "  compare.json         settings and counts; figures ssim_*, regions_*_*, grid_* (PNG+SVG)";
@@ -41,6 +53,8 @@ int cmd_compare(int argc, char **argv) {
         CLI_FLAG_FOR_NEXT("name", "NAME", o.name, &o.n_models, STUDY_COMPARE_MAX_MODELS,
                           ": the directory name", "display name of the next model"),
         CLI_FLAG_STRING("out", "DIR", &o.out_dir, NULL, "output directory (created)"),
+        CLI_FLAG_MAP_SIGN(&o.norm),
+        CLI_FLAG_MAP_SCALE(&o.norm),
         CLI_FLAG_DOUBLE("threshold", "T", &o.fixed_threshold, 0, 1, NULL,
                         "fixed decision threshold instead of thresholds.csv"),
         CLI_FLAG_INT("bootstrap", "N", &o.n_bootstrap, 10, 1000000, "1000",

@@ -9,8 +9,10 @@ static const char USAGE[] =
 static const char ABOUT[] =
     "Compares map i of A with map i of B (e.g. saliency vs radiologist gaze) for every i.\n"
     "Maps: a floating tensor (F32, also F16/BF16/F64) [N,H,W] or [H,W]; by default the\n"
-    "first tensor of each file. Both maps are min-max normalised to [0,1] first (an\n"
-    "all-constant map becomes all zeros and is flagged in the CSV and a warning).\n"
+    "first tensor of each file. A's maps go to [0,1] by --map-sign and --map-scale\n"
+    "(default abs, p98: Captum's visualisation default; signed + minmax is plain min-max),\n"
+    "B's (the reference, e.g. gaze) by min-max. A map constant after this (all zero\n"
+    "included) becomes all zeros and is flagged in the CSV and a warning.\n"
     "Fixations: U8, BOOL or F32 [N,H,W], nonzero = fixated pixel.\n\n"
     "Output CSV, one row per pair (written atomically); columns as selected by --metrics:\n"
     "  index,ssim,cc,kl,sim,emd[,nss,auc_judd],map_constant,ref_constant\n"
@@ -43,6 +45,8 @@ int cmd_metrics(int argc, char **argv) {
                         ": all; nss and auc_judd need --fixations",
                         "comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd"),
         CLI_FLAG_INT("emd-size", "E", &a.emd_size, 1, 64, "32", "max side of the EMD grid, 1-64"),
+        CLI_FLAG_MAP_SIGN(&a.norm),
+        CLI_FLAG_MAP_SCALE(&a.norm),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &a.progress, 0, NULL, "no progress bar"),
         CLI_FLAG_HELP};

@@ -8,9 +8,15 @@ static const char USAGE[] = "usage: cxrgaze report --out report.html RUN_DIR..."
 static const char ABOUT[] =
     "Gathers what the run directories hold (searched two levels deep): the pack's\n"
     "summary.json, train log.csv and run.json, eval auroc.csv and auroc_table.md, compare\n"
-    "outputs (ssim.csv, metrics.csv, regions, truth.csv, gc_lc.csv, figures), sanity.csv;\n"
-    "writes one self-contained HTML page (figures embedded, opens offline) and a Markdown\n"
-    "twin (report.md beside it), opening with short findings in plain words.";
+    "outputs (ssim.csv, metrics.csv, regions.csv, region_distance.csv, sensitivity.csv,\n"
+    "truth.csv, gc_lc.csv, compare.json, figures), sanity.csv; writes one self-contained HTML\n"
+    "page (figures embedded, opens offline) and a Markdown twin (report.md beside it) laid out\n"
+    "like the study's paper: findings in plain words, the AUROC table, per model the SSIM table\n"
+    "(methods x labels, correct vs incorrect), the most-salient-region charts and the\n"
+    "qualitative grid, then the sensitivity table and the paired region statistics; the data\n"
+    "summary, training curves, exact settings and every raw CSV (linked) collapsed below.\n"
+    "Every figure is also an SVG for papers (compare's beside its files, the report's own\n"
+    "beside the page). docs/report.md describes the page.";
 
 int cmd_report(int argc, char **argv) {
     static const char cmd[] = "report";

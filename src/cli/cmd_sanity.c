@@ -77,7 +77,7 @@ int cmd_sanity(int argc, char **argv) {
         CLI_FLAG_HELP,
         ATTR_CLI_FLAGS(&a.attr)};
     const cli_table table = {cmd, USAGE, ABOUT, flags, CLI_N_FLAGS(flags), NULL};
-    int r = cli_parse(&table, argc, argv, NULL, NULL);
+    int r = attr_cli_parse(&table, argc, argv, &a.attr); // --preset, then the flags over it
     if (r != CLI_CONTINUE) return r;
     if (!a.model || !a.data || !a.out)
         return cli_usage_error(cmd, "--model, --data and --out are required");

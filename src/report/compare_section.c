@@ -1,67 +1,27 @@
-// report: the saliency-vs-gaze section, from compare's files read through study/'s readers.
+// report: the saliency-vs-gaze section, from compare's files read through study/'s readers: per
+// model the paper's SSIM table, the most-salient-region charts and the qualitative grid; then the
+// sensitivity to the map normalisation and the paired region statistics; the analyses beyond the
+// original study collapsed.
 #include "report/report_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-// Table titles of the methods and baselines of compare's "method" column.
-static const char *const source_long[STUDY_N_SOURCES] = {
-    [ATTR_SL] = "Saliency (SL)",
-    [ATTR_GC] = "GradCAM (GC)",
-    [ATTR_DL] = "DeepLift (DL)",
-    [ATTR_LC] = "Layer Conductance (LC)",
-    [ATTR_GS] = "GradientSHAP (GS)",
-    [ATTR_NT] = "SmoothGrad (NT)",
-    [ATTR_IG] = "Integrated Gradients (IG)",
-    [ATTR_OC] = "Occlusion (OC)",
-    [STUDY_SOURCE_CENTRE_BIAS] = "centre-bias baseline",
-    [STUDY_SOURCE_MEAN_GAZE] = "mean training gaze baseline",
-    [STUDY_SOURCE_GAZE] = "radiologist gaze"};
-_Static_assert(sizeof source_long / sizeof source_long[0] == STUDY_N_SOURCES,
-               "one title per map source");
-
-// The pooled ("all" labels) SSIM of one (model, source), both groups.
-typedef struct ssim_row {
-    char model[64];
-    int source;
-    double mean[STUDY_N_GROUPS];
-    int64_t n[STUDY_N_GROUPS];
-    double p;
-} ssim_row;
-
-static int pooled_ssim(const study_metric_row *rows, int64_t n_rows, ssim_row *out, int cap) {
-    int n = 0;
-    for (int64_t r = 0; r < n_rows; r++) {
-        const study_metric_row *x = &rows[r];
-        if (x->label != STUDY_ALL_LABELS) continue;
-        int k = 0;
-        while (k < n && (strcmp(out[k].model, x->model) || out[k].source != x->source)) k++;
-        if (k == n) {
-            if (n == cap) break;
-            out[n] = (ssim_row){.source = x->source, .mean = {NAN, NAN}};
-            snprintf(out[n].model, sizeof out[n].model, "%s", x->model);
-            n++;
-        }
-        out[k].mean[x->group] = x->mean;
-        out[k].n[x->group] = x->n;
-        out[k].p = x->p_perm;
-    }
-    return n;
+// A document table of a stage file's rows as the file holds them, empty cells as dashes.
+static void file_table(rp_doc *d, const char *caption, int ncols, const char *const *header,
+                       int nrows, const study_cell *cells) {
+    rb_cells body = {0};
+    for (int i = 0; i < nrows * ncols; i++)
+        rb_cell_add(&body, "%s", rb_undefined_cell(cells[i]) ? RB_DASH : cells[i]);
+    rp_doc_table(d, caption, ncols, nrows, header, (const char *const *)body.v);
+    rb_cells_free(&body);
 }
 
-static double overall(const ssim_row *r) {
-    double s = 0;
-    int64_t n = 0;
-    for (int g = 0; g < STUDY_N_GROUPS; g++)
-        if (r->n[g] && isfinite(r->mean[g])) s += r->mean[g] * r->n[g], n += r->n[g];
-    return n ? s / n : NAN;
-}
-
-// Distinct models of rows, in order of appearance (at most 8).
-static int model_names(const ssim_row *rows, int n, char models[8][64]) {
+// Distinct models of ssim.csv's rows, in order of appearance (at most 8).
+static int model_names(const study_metric_row *rows, int64_t n, char models[8][64]) {
     int nm = 0;
-    for (int i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         int k = 0;
         while (k < nm && strcmp(models[k], rows[i].model)) k++;
         if (k == nm && nm < 8) snprintf(models[nm++], sizeof models[0], "%s", rows[i].model);
@@ -69,111 +29,126 @@ static int model_names(const ssim_row *rows, int n, char models[8][64]) {
     return nm;
 }
 
-static void ssim_model_findings(const ssim_row *rows, int n, const char *model, rb_cells *findings) {
-    double cb = NAN;
-    for (int i = 0; i < n; i++)
-        if (!strcmp(rows[i].model, model) && rows[i].source == STUDY_SOURCE_CENTRE_BIAS)
-            cb = overall(&rows[i]);
-    char above[512] = "", below[512] = "";
-    int n_higher = 0, n_sig = 0, n_methods = 0;
-    for (int i = 0; i < n; i++) {
-        const ssim_row *r = &rows[i];
-        if (strcmp(r->model, model) || r->source >= ATTR_NMETHODS) continue;
-        n_methods++;
-        double o = overall(r);
-        char *dst = o > cb ? above : below;
-        size_t l = strlen(dst);
-        snprintf(dst + l, sizeof above - l, "%s%s (%.3f)", l ? ", " : "",
-                 study_source_name(r->source), o);
-        if (r->mean[STUDY_CORRECT] > r->mean[STUDY_INCORRECT]) {
-            n_higher++;
-            if (r->p < 0.05) n_sig++;
+// <dir>/<prefix>_<model>.png when compare drew it.
+static int model_figure(const char *dir, const char *prefix, const char *model, char *png,
+                        size_t cap) {
+    char sl[128], name[200];
+    rb_slug(model, sl, sizeof sl);
+    snprintf(name, sizeof name, "%s_%s.png", prefix, sl);
+    cx_path_join(png, cap, dir, name);
+    return cx_path_exists(png);
+}
+
+// One model: the paper's SSIM table, the pooled SSIM chart, the regions chart, the grid.
+static void model_part(const rb_report *R, const char *dir, const study_metric_row *rows, int64_t n,
+                       const char *model) {
+    rp_doc_heading(R->d, 3, model);
+    rb_ssim_tables(R, rows, n, model);
+    rb_ssim_findings(R, rows, n, model);
+    char png[4400];
+    if (model_figure(dir, "ssim", model, png, sizeof png))
+        rb_embed(R, png, "SSIM with gaze, all labels pooled, with the two baselines (bars: mean, "
+                         "whiskers: 95% patient-bootstrap CI). " RB_DASH ": no maps in the group.");
+    if (model_figure(dir, "regions", model, png, sizeof png))
+        rb_embed(R, png,
+                 "Most salient region (argmax of the region z-scores) over the pairs of "
+                 "each label, radiologist gaze against each saliency method (the study's "
+                 "figure); labels with at least 3 gaze pairs. " RB_DASH ": the method has no "
+                 "map with a most salient region for the label.");
+    if (model_figure(dir, "grid", model, png, sizeof png))
+        rb_embed(R, png,
+                 "Rows: held-out images with gaze (label explained, predicted probability, "
+                 "whether the prediction is correct); columns: the input, the saliency maps "
+                 "and the radiologist gaze map, each over the radiograph (viridis; a map's "
+                 "value is also its opacity).");
+}
+
+static void truth_findings(const study_truth_row *rows, int64_t n, rb_cells *findings) {
+    double gz = NAN, cb = NAN, best_r = NAN;
+    char best[256] = "";
+    for (int64_t r = 0; r < n; r++) {
+        if (rows[r].label != STUDY_ALL_LABELS) continue;
+        double v = rows[r].ratio;
+        if (rows[r].source == STUDY_SOURCE_GAZE) gz = v;
+        else if (rows[r].source == STUDY_SOURCE_CENTRE_BIAS) cb = v;
+        else if (isfinite(v) && !(v <= best_r)) {
+            best_r = v;
+            snprintf(best, sizeof best, "%s %s", rows[r].model, study_source_name(rows[r].source));
         }
     }
-    rb_cell_add(findings,
-                "%s, SSIM with gaze: methods above the centre-bias baseline (%.3f): %s; at or "
-                "below it: %s.",
-                model, cb, above[0] ? above : "none", below[0] ? below : "none");
-    rb_cell_add(findings,
-                "%s: correct predictions look more like gaze than incorrect ones for %d of %d "
-                "methods (higher mean SSIM), %d of them significant at p < 0.05 (permutation test).",
-                model, n_higher, n_methods, n_sig);
+    if (!isfinite(gz) || !isfinite(cb)) return;
+    char b[32];
+    rb_cell_add(
+        findings,
+        "On the planted findings, held-out gaze concentrates %.2fx the finding's area share "
+        "(centre-bias baseline: %.2fx): gaze %s the centre-bias baseline. The most "
+        "concentrated saliency map: %s (%sx).",
+        gz, cb, gz > cb ? "beats" : "does not beat", best[0] ? best : "none",
+        rb_value(b, sizeof b, "%.2f", best_r));
 }
 
-// The study's SSIM table: rows methods; per model mean SSIM (n) for correct and incorrect, p.
-static void ssim_table(rp_doc *d, const ssim_row *rows, int n) {
-    char models[8][64];
-    int sources[STUDY_N_SOURCES], nm = model_names(rows, n, models), nk = 0;
-    for (int i = 0; i < n; i++) {
-        int k = 0;
-        while (k < nk && sources[k] != rows[i].source) k++;
-        if (k == nk && nk < STUDY_N_SOURCES) sources[nk++] = rows[i].source;
-    }
-    const char *hdr[1 + 3 * 8];
-    char hb[3 * 8][128];
-    hdr[0] = "method";
-    for (int m = 0; m < nm; m++) {
-        cx_textf(hb[3 * m], sizeof hb[0], "%s correct", models[m]);
-        cx_textf(hb[3 * m + 1], sizeof hb[0], "%s incorrect", models[m]);
-        cx_textf(hb[3 * m + 2], sizeof hb[0], "%s p", models[m]);
-        for (int q = 0; q < 3; q++) hdr[1 + 3 * m + q] = hb[3 * m + q];
-    }
-    rb_cells body = {0};
-    for (int k = 0; k < nk; k++) {
-        rb_cell_add(&body, "%s", source_long[sources[k]]);
-        for (int m = 0; m < nm; m++) {
-            const ssim_row *r = NULL;
-            for (int i = 0; i < n; i++)
-                if (!strcmp(rows[i].model, models[m]) && rows[i].source == sources[k]) r = &rows[i];
-            for (int g = 0; g < STUDY_N_GROUPS; g++) {
-                if (r && r->n[g]) rb_cell_add(&body, "%.3f (n=%lld)", r->mean[g], (long long)r->n[g]);
-                else rb_cell_add(&body, "n/a (n=0)");
-            }
-            if (r && isfinite(r->p)) rb_cell_add(&body, "%.3g", r->p);
-            else rb_cell_add(&body, "%s", "");
-        }
-    }
-    rp_doc_table(d, "Mean SSIM between saliency and gaze maps, correct vs incorrect predictions "
-                    "(all labels pooled; the study's layout)",
-                 1 + 3 * nm, nk, hdr, (const char *const *)body.v);
-    rb_cells_free(&body);
-}
-
-// A document table of a stage file's rows as the file holds them (at most max_rows).
-static void file_table(rp_doc *d, const char *caption, int ncols, const char *const *header,
-                       int nrows, const study_cell *cells) {
-    rb_cells body = {0};
-    for (int i = 0; i < nrows * ncols; i++) rb_cell_add(&body, "%s", cells[i]);
-    rp_doc_table(d, caption, ncols, nrows, header, (const char *const *)body.v);
-    rb_cells_free(&body);
-}
-
-// ssim.csv: the study's table, the findings, the figures and the per-label rows.
-static void ssim_part(rp_doc *d, const char *dir, const char *out_dir, rb_cells *findings) {
+static void truth_part(const rb_report *R, const char *dir) {
     char p[4200];
+    cx_path_join(p, sizeof p, dir, "truth.csv");
+    if (!cx_path_exists(p)) return;
+    rp_doc *d = R->d;
+    rp_doc_details_begin(d, "Planted findings (synthetic data: the truth is known)", NULL);
+    rp_doc_paragraph(d, "Share of each map's mass inside the planted finding of its target "
+                        "label, against the finding's share of the image area (ratio > 1: "
+                        "the map concentrates on the finding).");
     cx_error err;
-    study_metric_row *rows;
+    study_truth_row *rows;
     int64_t n;
-    cx_path_join(p, sizeof p, dir, "ssim.csv");
-    if (study_ssim_read(p, &rows, &n, &err)) return;
-    ssim_row pooled[128];
-    int np = pooled_ssim(rows, n, pooled, 128);
-    if (np) {
-        char models[8][64];
-        int nm = model_names(pooled, np, models);
-        rp_doc_heading(d, 3, "Image level: SSIM (the study's analysis)");
-        ssim_table(d, pooled, np);
-        for (int m = 0; m < nm; m++) ssim_model_findings(pooled, np, models[m], findings);
-        rb_found figs;
-        rb_find_pngs(dir, "ssim_", &figs);
-        for (int k = 0; k < figs.n; k++) rb_embed(d, figs.path[k], out_dir, "SSIM correct vs incorrect");
-        study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_SSIM_NCOLS * 80);
-        int shown = 0;
-        for (int64_t r = 0; r < n && shown < 80; r++)
-            if (rows[r].group == STUDY_CORRECT)
-                study_metric_text(&rows[r], 0, cells + STUDY_SSIM_NCOLS * shown++);
-        file_table(d, "SSIM per label (ssim.csv)", STUDY_SSIM_NCOLS, study_ssim_columns, shown, cells);
-        free(cells);
+    if (study_truth_read(p, &rows, &n, &err)) {
+        rp_doc_note(d, err.msg);
+        rp_doc_details_end(d);
+        return;
+    }
+    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_TRUTH_NCOLS * 40);
+    int shown = 0;
+    for (int64_t r = 0; r < n && shown < 40; r++)
+        if (rows[r].label == STUDY_ALL_LABELS)
+            study_truth_text(&rows[r], cells + STUDY_TRUTH_NCOLS * shown++);
+    file_table(d, "Mass on the planted finding (truth.csv, all labels)", STUDY_TRUTH_NCOLS,
+               study_truth_columns, shown, cells);
+    free(cells);
+    truth_findings(rows, n, R->findings);
+    free(rows);
+    rp_doc_details_end(d);
+}
+
+static void gc_lc_part(const rb_report *R, const char *dir) {
+    char p[4200];
+    cx_path_join(p, sizeof p, dir, "gc_lc.csv");
+    if (!cx_path_exists(p)) return;
+    rp_doc *d = R->d;
+    rp_doc_details_begin(d, "GradCAM vs Layer Conductance", NULL);
+    cx_error err;
+    study_gc_lc_row *rows;
+    int64_t n;
+    if (study_gc_lc_read(p, &rows, &n, &err)) {
+        rp_doc_note(d, err.msg);
+        rp_doc_details_end(d);
+        return;
+    }
+    int shown = n < 10 ? (int)n : 10;
+    study_cell cells[10 * STUDY_GC_LC_NCOLS];
+    for (int r = 0; r < shown; r++) study_gc_lc_text(&rows[r], cells + STUDY_GC_LC_NCOLS * r);
+    file_table(d, "Agreement of GC and LC maps (gc_lc.csv)", STUDY_GC_LC_NCOLS, study_gc_lc_columns,
+               shown, cells);
+    rp_doc_details_end(d);
+    for (int64_t r = 0; r < n; r++) {
+        double cc = rows[r].mean_cc;
+        if (!isfinite(cc)) continue; // no pair where neither map is constant
+        rb_cell_add(R->findings,
+                    "%s: GradCAM and Layer Conductance maps %s (mean correlation %.4f). Taken "
+                    "at the post-ReLU layer that feeds global average pooling and the linear "
+                    "classifier (features.relu5), conductance equals GradCAM's gradient-"
+                    "weighted activation up to normalisation, which explains identical GC and "
+                    "LC numbers in the original study; at the layer Captum hooks (norm5, "
+                    "before the final ReLU) the ReLU's gating makes them differ somewhat.",
+                    rows[r].model,
+                    cc > 0.99 ? "coincide" : (cc > 0.9 ? "nearly coincide" : "differ"), cc);
     }
     free(rows);
 }
@@ -185,160 +160,80 @@ static void metrics_part(rp_doc *d, const char *dir) {
     int64_t n;
     cx_path_join(p, sizeof p, dir, "metrics.csv");
     if (!cx_path_exists(p)) return;
-    rp_doc_heading(d, 3, "Image level: other saliency metrics (all labels pooled)");
+    rp_doc_details_begin(d, "Other saliency metrics vs gaze (CC, NSS, KL, SIM, AUC-Judd, EMD), all "
+                            "labels pooled", NULL);
     if (study_metrics_read(p, &rows, &n, &err)) {
-        rp_doc_paragraph(d, err.msg);
+        rp_doc_note(d, err.msg);
+        rp_doc_details_end(d);
         return;
     }
-    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_METRIC_NCOLS * 200);
+    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_METRIC_NCOLS * 300);
     int shown = 0;
-    for (int64_t r = 0; r < n && shown < 200; r++)
+    for (int64_t r = 0; r < n && shown < 300; r++)
         if (rows[r].label == STUDY_ALL_LABELS)
             study_metric_text(&rows[r], 1, cells + STUDY_METRIC_NCOLS * shown++);
-    file_table(d, "CC, NSS, KL, SIM, AUC-Judd, EMD and SSIM (metrics.csv, label = all)",
-               STUDY_METRIC_NCOLS, study_metric_columns, shown, cells);
+    file_table(d, "metrics.csv, label = all", STUDY_METRIC_NCOLS, study_metric_columns, shown,
+               cells);
+    rp_doc_note(d, RB_DASH ": undefined (no maps in the group, or a test with an empty group).");
     free(cells);
     free(rows);
+    rp_doc_details_end(d);
 }
 
-static void regions_part(rp_doc *d, const char *dir, const char *out_dir) {
-    char p[4200];
-    rp_doc_heading(d, 3, "Region level: most salient region (the study's analysis)");
-    rb_found figs;
-    rb_find_pngs(dir, "regions_", &figs);
-    for (int k = 0; k < figs.n; k++) rb_embed(d, figs.path[k], out_dir, "Most salient region: gaze vs methods");
-    cx_path_join(p, sizeof p, dir, "region_distance.csv");
-    if (!cx_path_exists(p)) return;
-    cx_error err;
-    study_region_distance_row *rows;
-    int64_t n;
-    if (study_region_distance_read(p, &rows, &n, &err)) {
-        rp_doc_paragraph(d, err.msg);
-        return;
-    }
-    int shown = n < 120 ? (int)n : 120;
-    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_DISTANCE_NCOLS * (shown ? shown : 1));
-    for (int r = 0; r < shown; r++) study_distance_text(&rows[r], cells + STUDY_DISTANCE_NCOLS * r);
-    file_table(d, "Distance of each method's region distribution from gaze's", STUDY_DISTANCE_NCOLS,
-               study_distance_columns, shown, cells);
-    free(cells);
-    free(rows);
-}
-
-static void truth_findings(const study_truth_row *rows, int64_t n, rb_cells *findings) {
-    double gz = NAN, cb = NAN, best_r = -1;
-    char best[256] = "";
-    for (int64_t r = 0; r < n; r++) {
-        if (rows[r].label != STUDY_ALL_LABELS) continue;
-        double v = rows[r].ratio;
-        if (rows[r].source == STUDY_SOURCE_GAZE) gz = v;
-        else if (rows[r].source == STUDY_SOURCE_CENTRE_BIAS) cb = v;
-        else if (v > best_r) {
-            best_r = v;
-            snprintf(best, sizeof best, "%s %s", rows[r].model, study_source_name(rows[r].source));
-        }
-    }
-    rb_cell_add(findings,
-                "On the planted findings, held-out gaze concentrates %.2fx the finding's area share "
-                "(centre-bias baseline: %.2fx): gaze %s the centre-bias baseline. The most "
-                "concentrated saliency map: %s (%.2fx).",
-                gz, cb, gz > cb ? "beats" : "does not beat", best[0] ? best : "none", best_r);
-}
-
-static void truth_part(rp_doc *d, const char *dir, rb_cells *findings) {
-    char p[4200];
-    cx_path_join(p, sizeof p, dir, "truth.csv");
-    if (!cx_path_exists(p)) return;
-    rp_doc_heading(d, 3, "Planted findings (synthetic data: the truth is known)");
-    rp_doc_paragraph(d, "Share of each map's mass inside the planted finding of its target "
-                        "label, against the finding's share of the image area (ratio > 1: "
-                        "the map concentrates on the finding).");
-    cx_error err;
-    study_truth_row *rows;
-    int64_t n;
-    if (study_truth_read(p, &rows, &n, &err)) {
-        rp_doc_paragraph(d, err.msg);
-        return;
-    }
-    study_cell *cells = cx_malloc(sizeof(study_cell) * STUDY_TRUTH_NCOLS * 40);
-    int shown = 0;
-    for (int64_t r = 0; r < n && shown < 40; r++)
-        if (rows[r].label == STUDY_ALL_LABELS)
-            study_truth_text(&rows[r], cells + STUDY_TRUTH_NCOLS * shown++);
-    file_table(d, "Mass on the planted finding (truth.csv, all labels)", STUDY_TRUTH_NCOLS,
-               study_truth_columns, shown, cells);
-    free(cells);
-    truth_findings(rows, n, findings);
-    free(rows);
-}
-
-static void gc_lc_part(rp_doc *d, const char *dir, rb_cells *findings) {
-    char p[4200];
-    cx_path_join(p, sizeof p, dir, "gc_lc.csv");
-    if (!cx_path_exists(p)) return;
-    rp_doc_heading(d, 3, "GradCAM vs Layer Conductance");
-    cx_error err;
-    study_gc_lc_row *rows;
-    int64_t n;
-    if (study_gc_lc_read(p, &rows, &n, &err)) {
-        rp_doc_paragraph(d, err.msg);
-        return;
-    }
-    int shown = n < 10 ? (int)n : 10;
-    study_cell cells[10 * STUDY_GC_LC_NCOLS];
-    for (int r = 0; r < shown; r++) study_gc_lc_text(&rows[r], cells + STUDY_GC_LC_NCOLS * r);
-    file_table(d, "Agreement of GC and LC maps (gc_lc.csv)", STUDY_GC_LC_NCOLS, study_gc_lc_columns,
-               shown, cells);
-    for (int64_t r = 0; r < n; r++) {
-        double cc = rows[r].mean_cc;
-        rb_cell_add(findings,
-                    "%s: GradCAM and Layer Conductance maps %s (mean correlation %.4f). Taken "
-                    "at the post-ReLU layer that feeds global average pooling and the linear "
-                    "classifier (features.relu5), conductance equals GradCAM's gradient-"
-                    "weighted activation up to normalisation, which explains identical GC and "
-                    "LC numbers in the original study; at the layer Captum hooks (norm5, "
-                    "before the final ReLU) the ReLU's gating makes them differ somewhat.",
-                    rows[r].model, cc > 0.99 ? "coincide" : (cc > 0.9 ? "nearly coincide" : "differ"),
-                    cc);
-    }
-    free(rows);
-}
-
-static void intro(rp_doc *d, const char *json_path) {
+// What the section rests on, from compare.json; *norm gets the run's map normalisation.
+static void intro(rp_doc *d, const char *json_path, stats_map_norm *norm) {
     study_compare_summary s;
     cx_error err;
-    if (study_compare_json_read(json_path, &s, &err)) return;
-    char line[512];
+    *norm = (stats_map_norm){STATS_SIGN_ABS, STATS_SCALE_P98};
+    if (study_compare_json_read(json_path, &s, &err)) {
+        rp_doc_note(d, err.msg);
+        return;
+    }
+    *norm = s.norm;
+    char line[1400], thr[64];
+    if (s.fixed_threshold < 0)
+        snprintf(thr, sizeof thr, "its F1-maximising threshold on the validation split");
+    else snprintf(thr, sizeof thr, "%g", s.fixed_threshold);
     snprintf(line, sizeof line,
-             "Held-out images with gaze: %lld. Maps and gaze are min-max normalised; a "
-             "prediction is correct when its probability reaches the label's threshold "
-             "(%s). CIs: %lld bootstrap resamples; p: permutation test with %lld "
-             "permutations.",
-             (long long)s.n_gaze_test, s.fixed_threshold < 0 ? "f1-max on validate" : "fixed",
-             (long long)s.n_bootstrap, (long long)s.n_permutations);
+             "Held-out images with gaze: %lld; each is analysed once per positive label (a pair), "
+             "with the map explaining that label. Saliency maps: %s, then %s (METHODS.md section "
+             "3); gaze maps min-max. A prediction is correct when the label's probability reaches "
+             "%s. CIs: %lld bootstrap resamples over patients; p: permutation test (%lld "
+             "permutations within labels) of correct vs incorrect.",
+             (long long)s.n_gaze_test,
+             s.norm.sign == STATS_SIGN_ABS ? "absolute value of the attribution"
+             : s.norm.sign == STATS_SIGN_POSITIVE ? "positive part of the attribution"
+                                                  : "signed attribution",
+             s.norm.scale == STATS_SCALE_P98 ? "divided by Captum's 98% cumulative-sum threshold "
+                                               "and clipped to [0, 1]"
+                                             : "min-max scaled to [0, 1]",
+             thr, (long long)s.n_bootstrap, (long long)s.n_permutations);
     rp_doc_paragraph(d, line);
 }
 
-void rb_section_compare(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
-                        rb_cells *findings) {
+void rb_section_compare(const rb_report *R) {
     rb_found f;
-    rb_find_all(n_dirs, dirs, "compare.json", &f);
-    if (!f.n) return;
-    rp_doc_heading(d, 2, "Saliency vs radiologist gaze");
+    rb_find_all(R->n_dirs, R->dirs, "compare.json", &f);
     for (int i = 0; i < f.n; i++) {
-        char dir[4096];
+        char dir[4096], p[4200];
         rb_dirname(f.path[i], dir, sizeof dir);
-        intro(d, f.path[i]);
-        ssim_part(d, dir, out_dir, findings);
-        metrics_part(d, dir);
-        regions_part(d, dir, out_dir);
-        truth_part(d, dir, findings);
-        gc_lc_part(d, dir, findings);
-        rp_doc_heading(d, 3, "Qualitative grids");
-        rb_found figs;
-        rb_find_pngs(dir, "grid_", &figs);
-        for (int k = 0; k < figs.n; k++)
-            rb_embed(d, figs.path[k], out_dir, "Rows: held-out images (label, predicted probability); "
-                                              "columns: input, saliency methods, radiologist gaze");
+        rp_doc_heading(R->d, 2, "Saliency vs radiologist gaze");
+        stats_map_norm norm;
+        intro(R->d, f.path[i], &norm);
+        cx_error err;
+        study_metric_row *rows = NULL;
+        int64_t n = 0;
+        cx_path_join(p, sizeof p, dir, "ssim.csv");
+        if (study_ssim_read(p, &rows, &n, &err)) rp_doc_note(R->d, err.msg);
+        char models[8][64];
+        int nm = rows ? model_names(rows, n, models) : 0;
+        for (int m = 0; m < nm; m++) model_part(R, dir, rows, n, models[m]);
+        free(rows);
+        rb_sensitivity_part(R, dir, norm);
+        rb_paired_regions_part(R, dir);
+        rp_doc_heading(R->d, 3, "Beyond the original study");
+        metrics_part(R->d, dir);
+        truth_part(R, dir);
+        gc_lc_part(R, dir);
     }
 }

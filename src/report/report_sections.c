@@ -1,4 +1,4 @@
-// report: the sanity-check and settings sections.
+// report: the sanity-check section (Adebayo et al.): the randomisation curves and their finding.
 #include "report/report_internal.h"
 
 #include <math.h>
@@ -31,7 +31,8 @@ static void rb_sanity_collect(const study_sanity_row *rows, int n, study_sanity_
 }
 
 // The finding of the cascading curves: which methods' maps change once every layer is random.
-static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, rb_cells *findings) {
+static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step,
+                              rb_cells *findings) {
     study_sanity_settings dflt; // the verdict rule sanity.json states: |Spearman| > threshold
     study_sanity_default(&dflt);
     char pass[256] = "", failed[256] = "";
@@ -42,7 +43,7 @@ static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, 
         char *dst = v == SANITY_FAILS ? failed : pass;
         size_t l = strlen(dst);
         snprintf(dst + l, sizeof pass - l, "%s%s (%.2f)", l ? ", " : "",
-                 attr_method_name(c->method[m]), last);
+                 rb_source_abbr(c->method[m]), last);
     }
     rb_cell_add(findings,
                 "Sanity check (cascading randomisation up to %s): maps change, as they should, for "
@@ -50,32 +51,32 @@ static void rb_sanity_finding(const rb_sanity_curves *c, const char *last_step, 
                 last_step, pass[0] ? pass : "no method", failed[0] ? failed : "no method");
 }
 
-static void rb_sanity_figure(rp_doc *d, const rb_sanity_curves *c, const char *const *steps,
-                             int file, study_sanity_mode mode, const char *out_dir) {
+static void rb_sanity_figure(const rb_report *R, const rb_sanity_curves *c,
+                             const char *const *steps, int file, study_sanity_mode mode) {
     rp_series ser[ATTR_NMETHODS];
     double ymin = 0;
     for (int m = 0; m < c->n_methods; m++) {
-        ser[m] = (rp_series){attr_method_name(c->method[m]), c->val[m], NULL, NULL};
+        ser[m] = (rp_series){rb_source_abbr(c->method[m]), c->val[m], NULL, NULL};
         for (int s = 0; s < c->n_steps; s++)
             if (isfinite(c->val[m][s])) ymin = fmin(ymin, c->val[m][s]);
     }
     const char *name = study_sanity_mode_name(mode);
     char fig[4200], title[200], png[4300];
     cx_error err;
-    snprintf(fig, sizeof fig, "%s/fig_sanity_%d_%s", out_dir, file, name);
+    snprintf(fig, sizeof fig, "%s/fig_sanity_%d_%s", R->out_dir, file, name);
     snprintf(title, sizeof title, "%s randomisation: rank correlation with original |map|", name);
     if (rp_lines(fig, title, "randomised up to", "Spearman of |map|", c->n_steps, steps,
                  c->n_methods, ser, floor(ymin * 10) / 10, 1.0, &err) == 0) {
         snprintf(png, sizeof png, "%s.png", fig);
-        rb_embed(d, png, out_dir, title);
+        rb_embed(R, png, title);
     }
 }
 
-void rb_section_sanity(rp_doc *d, int n_dirs, const char *const *dirs, const char *out_dir,
-                       rb_cells *findings) {
+void rb_section_sanity(const rb_report *R) {
     rb_found f;
-    rb_find_all(n_dirs, dirs, "sanity.csv", &f);
+    rb_find_all(R->n_dirs, R->dirs, "sanity.csv", &f);
     if (!f.n) return;
+    rp_doc *d = R->d;
     rp_doc_heading(d, 2, "Sanity checks (Adebayo et al. 2018)");
     rp_doc_paragraph(d, "Weights are randomised from the top (cascading) or one block at a time "
                         "(independent); a method whose maps keep a high rank correlation with the "
@@ -87,38 +88,16 @@ void rb_section_sanity(rp_doc *d, int n_dirs, const char *const *dirs, const cha
         study_sanity_row *rows;
         int n;
         if (study_sanity_csv_read(f.path[i], &rows, &n, &err)) {
-            cx_warn("report: %s", err.msg);
+            rp_doc_note(d, err.msg);
             continue;
         }
         for (int md = 0; md < SANITY_NMODES; md++) {
             rb_sanity_curves c;
             rb_sanity_collect(rows, n, (study_sanity_mode)md, &c);
             if (!c.n_steps || !c.n_methods || c.n_steps > n_steps) continue;
-            rb_sanity_figure(d, &c, steps, i, (study_sanity_mode)md, out_dir);
-            if (md == SANITY_CASCADING) rb_sanity_finding(&c, steps[c.n_steps - 1], findings);
+            rb_sanity_figure(R, &c, steps, i, (study_sanity_mode)md);
+            if (md == SANITY_CASCADING) rb_sanity_finding(&c, steps[c.n_steps - 1], R->findings);
         }
         free(rows);
-        rb_csv_table(d, f.path[i], "sanity.csv", NULL, NULL, 200);
-    }
-}
-
-void rb_section_settings(rp_doc *d, int n_dirs, const char *const *dirs) {
-    static const char *const records[3][2] = {{"run.json", "Training run"},
-                                              {"compare.json", "Saliency vs gaze comparison"},
-                                              {"sanity.json", "Sanity checks"}};
-    int any = 0;
-    for (int k = 0; k < 3; k++) {
-        rb_found f;
-        rb_find_all(n_dirs, dirs, records[k][0], &f);
-        for (int i = 0; i < f.n; i++) {
-            if (!any++) {
-                rp_doc_heading(d, 2, "Exact settings");
-                rp_doc_paragraph(d, "Every number above can be traced to these records (command "
-                                    "lines, versions, seeds, data fingerprints, timings).");
-            }
-            char cap[4300];
-            snprintf(cap, sizeof cap, "%s (%s)", records[k][1], f.path[i]);
-            rb_json_table(d, f.path[i], cap);
-        }
     }
 }

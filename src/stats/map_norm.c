@@ -30,28 +30,65 @@ int stats_map_scale_parse(const char *name) {
     return -1;
 }
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+// The first value at which the ascending cumulative sum of s[0..n) reaches want, found by
+// quickselect instead of a full sort: 3-way partition around a median-of-three pivot, keep the
+// side where the running sum crosses want (expected O(n); a sort cost 5 ms per 224x224 map).
+// Reorders s. Ties: a value equal to the pivot is reached within the == block, so it is the answer.
+static double threshold_select(float *s, size_t n, double want) {
+    size_t lo = 0, hi = n;
+    double acc = 0;
+    while (hi - lo > 16) {
+        float a = s[lo], b = s[lo + (hi - lo) / 2], c = s[hi - 1];
+        float p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t lt = lo, i = lo, gt = hi; // [lo,lt) < p, [lt,i) == p, [gt,hi) > p
+        double less = 0;
+        while (i < gt) {
+            float v = s[i];
+            if (v < p) {
+                less += v;
+                s[i++] = s[lt];
+                s[lt++] = v;
+            } else if (v > p) {
+                s[i] = s[--gt];
+                s[gt] = v;
+            } else {
+                i++;
+            }
+        }
+        if (acc + less >= want) {
+            hi = lt;
+            continue;
+        }
+        acc += less;
+        acc += (double)(gt - lt) * p;
+        if (acc >= want) return p;
+        lo = gt;
+    }
+    for (size_t i = lo + 1; i < hi; i++) { // insertion sort of the last few
+        float v = s[i];
+        size_t j = i;
+        for (; j > lo && s[j - 1] > v; j--) s[j] = s[j - 1];
+        s[j] = v;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        acc += s[i];
+        if (acc >= want) return s[i];
+    }
+    return NAN; // rounding left the sum short: the caller takes the maximum
 }
 
 double stats_cumsum_threshold(const float *v, size_t n, double percentile, float *work) {
     if (n == 0) return NAN;
     float *s = work ? work : cx_malloc(n * sizeof *s);
-    memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_float);
-    double total = 0;
-    for (size_t i = 0; i < n; i++) total += s[i];
-    double want = total * 0.01 * percentile, cum = 0, t = s[n - 1];
+    if (s != v) memcpy(s, v, n * sizeof *s);
+    double total = 0, max = s[0];
     for (size_t i = 0; i < n; i++) {
-        cum += s[i];
-        if (cum >= want) {
-            t = s[i];
-            break;
-        }
+        total += s[i];
+        max = s[i] > max ? s[i] : max;
     }
+    double t = threshold_select(s, n, total * 0.01 * percentile);
     if (!work) free(s);
-    return t;
+    return isnan(t) ? max : t;
 }
 
 int stats_map_normalise(float *map, size_t n, stats_map_norm norm, float *work) {

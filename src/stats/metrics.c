@@ -1,6 +1,7 @@
 // stats/metrics: saliency-map metrics of the MIT saliency benchmark (Bylinskii et al., "What do
 // different evaluation metrics tell us about saliency models?", TPAMI 2019, and its MATLAB code:
-// CC.m, NSS.m, KLdiv.m, similarity.m, AUC_Judd.m), min-max normalisation and baseline maps.
+// CC.m, NSS.m, KLdiv.m, similarity.m, AUC_Judd.m), min-max normalisation, baseline maps, and
+// the bundle of all metrics of one (map, reference) pair.
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -181,16 +182,18 @@ void stats_mean_map(const float *maps, size_t n, size_t n_pix, float *out) {
 
 void stats_map_metrics_compute(const float *map, const float *ref, const uint8_t *fix, int h, int w,
                                stats_map_metrics *out) {
-    stats_map_metrics_ex(map, ref, fix, h, w, STATS_M_ALL, 0, NULL, out);
+    const stats_map_norm minmax = {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}; // min-max, both maps
+    stats_map_metrics_ex(map, ref, fix, h, w, STATS_M_ALL, 0, minmax, NULL, out);
 }
 
 void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
-                          unsigned which, int emd_max_side, float *work, stats_map_metrics *out) {
+                          unsigned which, int emd_max_side, stats_map_norm norm, float *work,
+                          stats_map_metrics *out) {
     size_t n = (size_t)h * (size_t)w;
     float *own = work ? NULL : cx_malloc(2 * n * sizeof *own), *s = work ? work : own, *g = s + n;
     memcpy(s, map, n * sizeof *s);
+    out->map_constant = stats_map_normalise(s, n, norm, g); // g: its sort scratch until the copy
     memcpy(g, ref, n * sizeof *g);
-    out->map_constant = stats_minmax_normalise(s, n);
     out->ref_constant = stats_minmax_normalise(g, n);
     out->ssim = which & STATS_M_SSIM ? stats_ssim(s, g, h, w) : NAN;
     out->cc = which & STATS_M_CC ? stats_cc(s, g, n) : NAN;

@@ -1,7 +1,8 @@
 // stats: classification statistics (AUROC, DeLong, bootstrap, F1 threshold, Spearman), map
 // comparison metrics (SSIM, CC, NSS, KL, SIM, AUC-Judd, EMD, baselines), region analysis
-// (mass fractions, z-scores, most salient region, TV distance, chi-square) and significance
-// tests (bootstrap CI of a mean, permutation test). Depends on util only; knows nothing of
+// (mass fractions, z-scores, most salient region, TV distance, chi-square), paired ratings
+// (agreement, Cohen's kappa, Stuart-Maxwell) and significance tests (bootstrap CI of a mean, also
+// over clusters such as patients; permutation tests, also within strata). Depends on util only; knows nothing of
 // models or files. Definitions: docs/METHODS.md §3 (binding).
 //
 // "Not available" is not an error: a statistic that is undefined for its input (empty input,
@@ -121,7 +122,9 @@ const char *stats_map_scale_name(stats_map_scale s); // "p98", "minmax"
 int stats_map_scale_parse(const char *name);         // -1: unknown
 // Captum's _cumulative_sum_threshold (attr/_utils/visualization.py): sort v (values >= 0)
 // ascending, the first value at which the cumulative sum reaches percentile/100 of the total.
-// Not numpy's percentile. work: n floats of scratch, or NULL (allocated). NaN if n == 0.
+// Not numpy's percentile. Found by quickselect (expected O(n)); the sum runs in partition order,
+// not sorted order (equal up to rounding). work: n floats of scratch (may be v itself: v is then
+// reordered), or NULL (allocated). NaN if n == 0.
 double stats_cumsum_threshold(const float *v, size_t n, double percentile, float *work);
 // Normalises map in place as above. A map that is constant after the sign mode (all zero
 // included), or has a non-finite value, becomes all zeros and the call returns 1: it has no
@@ -162,17 +165,21 @@ void stats_area_downsample(const float *in, int h, int w, float *out, int oh, in
 double stats_emd(const float *map, const float *ref, int h, int w, int max_side,
                  stats_status *status);
 
-// All map metrics of one pair. map, ref: raw [h,w] maps (copied and min-max normalised here);
-// fix: binary fixation map [h,w] or NULL (then nss/auc_judd are NaN). KL is KL(ref || map).
+// All map metrics of one pair. map, ref: raw [h,w] maps (copied and normalised here: both
+// min-max in stats_map_metrics_compute, the classic saliency-benchmark convention for two
+// non-negative maps); fix: binary fixation map [h,w] or NULL (then nss/auc_judd are NaN). KL is
+// KL(ref || map).
 typedef struct stats_map_metrics {
     double ssim, cc, kl, sim, emd, nss, auc_judd;
-    int map_constant, ref_constant; // min-max normalisation met a constant map
+    int map_constant, ref_constant; // normalisation met a constant map (now all zeros)
 } stats_map_metrics;
 void stats_map_metrics_compute(const float *map, const float *ref, const uint8_t *fix, int h, int w,
                                stats_map_metrics *out);
 // The same for a selection of metrics (bits below; the others are NaN) and the EMD grid's max
-// side (0: 32). work: scratch of 2*h*w floats reused across calls (one per thread), or NULL to
-// allocate per call (fresh pages fault in on every call: ~15% slower at 224x224).
+// side (0: 32); the map normalised by `norm` (stats_map_normalise: METHODS.md §3, {0} = abs, p98;
+// {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX} = min-max), the reference (gaze) always min-max. work:
+// scratch of 2*h*w floats reused across calls (one per thread), or NULL to allocate per call
+// (fresh pages fault in on every call: ~15% slower at 224x224).
 enum {
     STATS_M_SSIM = 1,
     STATS_M_CC = 2,
@@ -184,7 +191,8 @@ enum {
     STATS_M_ALL = 127
 };
 void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
-                          unsigned which, int emd_max_side, float *work, stats_map_metrics *out);
+                          unsigned which, int emd_max_side, stats_map_norm norm, float *work,
+                          stats_map_metrics *out);
 
 // The map metrics as one vocabulary: enum order is compare's column order (metrics.csv rows);
 // `cxrgaze metrics` keeps its own column order over the same names.
@@ -250,15 +258,63 @@ double stats_chi2_sf(double x, double dof);
 // Standard normal quantile (Acklam's rational approximation refined by one Halley step).
 double stats_normal_quantile(double p);
 
+// ==== paired ratings (paired.c) ===============================================================
+// Two ratings of the same n cases into k categories as a k x k table: table[a*k + b] = cases
+// rated a first (rows: e.g. gaze) and b second (columns: e.g. a method). k <= STATS_PAIRED_MAX_K.
+#define STATS_PAIRED_MAX_K 16
+// Share of cases on the diagonal. NaN if n = 0.
+double stats_agreement(const int64_t *table, int k);
+// Cohen's kappa (po - pe) / (1 - pe), pe = sum_i row_i col_i / n^2 (= sklearn's
+// cohen_kappa_score, unweighted). NaN + STATS_EMPTY (n = 0) or STATS_CONSTANT (pe = 1: both
+// ratings one and the same category throughout).
+double stats_cohen_kappa(const int64_t *table, int k, stats_status *status);
+typedef struct stats_stuart_maxwell_test {
+    double stat, p;      // p = stats_chi2_sf(stat, dof)
+    int dof;             // categories observed (in either margin) minus one per connected part
+    stats_status status; // EMPTY (n = 0), BAD_SIZE (k out of range): stat, p NaN, dof -1
+} stats_stuart_maxwell_test;
+// Stuart-Maxwell test of marginal homogeneity (statsmodels SquareTable(table, shift_zeros=False)
+// .homogeneity("stuart_maxwell") where its covariance is invertible; see paired.c for the
+// general case). No discordant case: stat 0, dof 0, p 1. For k = 2 it is McNemar's statistic
+// (b - c)^2 / (b + c) without continuity correction.
+void stats_stuart_maxwell(const int64_t *table, int k, stats_stuart_maxwell_test *out);
+// Permutation p of the Stuart-Maxwell statistic under exchangeability within cases: each case's
+// two ratings swapped or not with probability 1/2 (a swap moves a case from (a,b) to (b,a);
+// the covariance is the same for every swap). p = P(stat_perm >= stat_obs) (relative tolerance
+// 1e-12). Exact when the swap patterns, prod over category pairs of (n_ab + n_ba + 1), number
+// at most STATS_PAIRED_MAX_EXACT (k = 4 and n < 30: always; *exact = 1), by enumerating the
+// binomial counts; else Monte Carlo with n_perm draws seeded as stats_permutation_test,
+// p = (1 + count) / (1 + n_perm) (*exact = 0). NaN where stats_stuart_maxwell gives NaN; 1
+// without discordant cases. exact may be NULL.
+#define STATS_PAIRED_MAX_EXACT 1000000.0
+double stats_stuart_maxwell_permutation(const int64_t *table, int k, int n_perm, uint64_t seed,
+                                        int *exact);
+
 // ==== significance (signif.c) =================================================================
 // Percentile bootstrap CI of the mean of x (n_resamples, seeded as stats_auroc_bootstrap).
 void stats_bootstrap_mean_ci(const double *x, size_t n, int n_resamples, double level,
                              uint64_t seed, stats_ci *out);
+// The same over clusters (METHODS.md §3: patients): each resample draws as many clusters as
+// there are, with replacement, and takes every value of each drawn cluster; the statistic is
+// the mean of the values drawn. cluster[i] is value i's cluster (any int64; NULL: each value its
+// own). Clusters are numbered by first appearance, so with distinct ids (one value per cluster)
+// the result is stats_bootstrap_mean_ci's, bit for bit, for the same seed.
+void stats_bootstrap_mean_ci_clustered(const double *x, const int64_t *cluster, size_t n,
+                                       int n_resamples, double level, uint64_t seed,
+                                       stats_ci *out);
 // Two-sided permutation test of mean(a) - mean(b): the pooled values are shuffled n_perm
 // times (default 10,000; seeded Fisher-Yates), count = #{|diff_perm| >= |diff_obs|} (with a
 // relative tolerance of 1e-12 for ties), p = (1 + count) / (1 + n_perm). *diff (may be NULL)
 // gets the observed difference. NaN + STATS_EMPTY if a group is empty.
 double stats_permutation_test(const double *a, size_t na, const double *b, size_t nb, int n_perm,
                               uint64_t seed, double *diff, stats_status *status);
+// The same test with group labels permuted within strata (METHODS.md §3: within each label's
+// pairs): value i is in group a when in_a[i], in stratum stratum[i] (any int64; NULL: one
+// stratum). Each permutation keeps every stratum's number of a's; the statistic is still the
+// difference of the two groups' means over all strata. With one stratum whose a's come first it
+// is stats_permutation_test(a, b) bit for bit (same seed).
+double stats_permutation_test_strata(const double *x, const uint8_t *in_a, const int64_t *stratum,
+                                     size_t n, int n_perm, uint64_t seed, double *diff,
+                                     stats_status *status);
 
 #endif

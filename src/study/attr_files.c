@@ -142,13 +142,20 @@ int study_map_index_read(const char *attr_dir, const pack *pk, study_map_index *
 
 // __metadata__ "options": every setting that shapes the maps, one line.
 static void options_line(const attr_options *o, char *buf, size_t cap) {
+    char gsb[64] = ""; // the GS baseline set, "zero+blur"
+    for (int b = ATTR_BASELINE_ZERO; b <= ATTR_BASELINE_BLUR; b++)
+        if (o->gs_baselines & (1u << b)) {
+            size_t len = strlen(gsb);
+            snprintf(gsb + len, sizeof gsb - len, "%s%s", len ? "+" : "",
+                     attr_baseline_name((attr_baseline)b));
+        }
     snprintf(buf, cap,
-             "baseline=%s blur_sigma=%g upsample=%s gc_relu=%d gc_layer=%s lc_layer=%s "
-             "lc_steps=%d captum_compat=%d gs_samples=%d gs_stdev=%g nt_samples=%d nt_stdev=%g "
-             "ig_steps=%d oc=%d/%d",
-             attr_baseline_name(o->baseline), o->blur_sigma_frac,
+             "preset=%s baseline=%s blur_sigma=%g upsample=%s gc_relu=%d gc_layer=%s lc_layer=%s "
+             "lc_steps=%d captum_compat=%d gs_samples=%d gs_baselines=%s gs_stdev=%g nt_samples=%d "
+             "nt_stdev=%g ig_steps=%d oc=%d/%d",
+             attr_preset_name(o->preset), attr_baseline_name(o->baseline), o->blur_sigma_frac,
              o->upsample == ATTR_UPSAMPLE_NEAREST ? "nearest" : "bilinear", o->gc_relu, o->gc_layer,
-             o->lc_layer, o->lc_steps, o->dl_captum_compat, o->gs_samples, o->gs_stdev,
+             o->lc_layer, o->lc_steps, o->dl_captum_compat, o->gs_samples, gsb, o->gs_stdev,
              o->nt_samples, o->nt_stdev, o->ig_steps, o->oc_patch, o->oc_stride);
 }
 

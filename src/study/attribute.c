@@ -240,7 +240,8 @@ static int write_overlay(const study_attr_settings *s, const pack *pk, const att
     cx_path_join(path, sizeof path, dir, name);
     int ow = attr_overlay_width(w->s);
     uint8_t *rgb = cx_malloc((size_t)ow * w->s * 3);
-    attr_overlay_rgb(w->gray + (size_t)w->s * w->s * img, map, w->s, w->s, 0.5, rgb);
+    attr_overlay_rgb(w->gray + (size_t)w->s * w->s * img, map, w->s, w->s, s->overlay_norm, 0.5,
+                     rgb);
     int rc = img_write_png(path, rgb, ow, w->s, 3, err);
     free(rgb);
     return rc;

@@ -1,9 +1,9 @@
-// study/compare: the files of compare, a writer and a reader each, side by side: ssim.csv,
-// metrics.csv, regions.csv, region_distance.csv, truth.csv, gc_lc.csv and compare.json. Numbers
+// study/compare: the tables of compare, a writer and a reader each, side by side: ssim.csv,
+// metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv and gc_lc.csv
+// (compare.json: compare_json.c). Numbers
 // are written with fixed precision; NaN is an empty cell (and an empty cell reads as NaN).
 #include "study/compare_internal.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +170,16 @@ static int read_table(const char *path, int ncols, const char *const *cols, size
 }
 
 // ---- ssim.csv and metrics.csv ------------------------------------------------------------------
-enum { MC_MODEL, MC_METHOD, MC_METRIC, MC_LABEL, MC_GROUP, MC_N, MC_MEAN, MC_LO, MC_HI, MC_P };
+enum {
+    MC_MODEL, MC_METHOD, MC_METRIC, MC_LABEL, MC_GROUP, MC_N, MC_N_CONSTANT, MC_MEAN, MC_LO, MC_HI,
+    MC_P
+};
 const char *const study_metric_columns[STUDY_METRIC_NCOLS] = {
     [MC_MODEL] = "model", [MC_METHOD] = "method", [MC_METRIC] = "metric", [MC_LABEL] = "label",
-    [MC_GROUP] = "group", [MC_N] = "n",           [MC_MEAN] = "mean",     [MC_LO] = "ci_lo",
-    [MC_HI] = "ci_hi",    [MC_P] = "p_perm"};
+    [MC_GROUP] = "group", [MC_N] = "n", [MC_N_CONSTANT] = "n_constant", [MC_MEAN] = "mean",
+    [MC_LO] = "ci_lo",    [MC_HI] = "ci_hi", [MC_P] = "p_perm"};
 const char *const study_ssim_columns[STUDY_SSIM_NCOLS] = {
-    "model", "method", "label", "group", "n", "mean", "ci_lo", "ci_hi", "p_perm"};
+    "model", "method", "label", "group", "n", "n_constant", "mean", "ci_lo", "ci_hi", "p_perm"};
 _Static_assert(MC_P + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
                "metrics.csv columns; ssim.csv has all but metric");
 
@@ -191,6 +194,7 @@ void study_metric_text(const study_metric_row *r, int with_metric, study_cell *c
     cell_text(all[MC_LABEL], label_name(r->label));
     cell_text(all[MC_GROUP], study_group_name(r->group));
     cell_int(all[MC_N], r->n);
+    cell_int(all[MC_N_CONSTANT], r->n_constant);
     // A group with maps has a mean (NaN when a map's value was); its CI only where the bootstrap
     // gave one.
     if (r->n) cell_num(all[MC_MEAN], "%.6f", r->mean);
@@ -233,7 +237,8 @@ static int parse_metric_row(const reader *rd, study_metric_row *x, int with_metr
     return get_group(rd, COL(MC_GROUP), &x->group) ||
            get_text(rd, COL(MC_MODEL), x->model, sizeof x->model) ||
            get_source(rd, COL(MC_METHOD), &x->source) || get_label(rd, COL(MC_LABEL), &x->label) ||
-           get_int64(rd, COL(MC_N), &x->n) || get_real(rd, COL(MC_MEAN), &x->mean) ||
+           get_int64(rd, COL(MC_N), &x->n) || get_int64(rd, COL(MC_N_CONSTANT), &x->n_constant) ||
+           get_real(rd, COL(MC_MEAN), &x->mean) ||
            get_real(rd, COL(MC_LO), &x->ci_lo) || get_real(rd, COL(MC_HI), &x->ci_hi) ||
            get_real(rd, COL(MC_P), &x->p_perm);
 #undef COL
@@ -253,10 +258,11 @@ int study_ssim_read(const char *path, study_metric_row **rows, int64_t *n, cx_er
 }
 
 // ---- regions.csv -------------------------------------------------------------------------------
-enum { RC_MODEL, RC_METHOD, RC_LABEL, RC_REGION, RC_N, RC_COUNT, RC_FRACTION };
+enum { RC_MODEL, RC_METHOD, RC_LABEL, RC_REGION, RC_N, RC_N_CONSTANT, RC_COUNT, RC_FRACTION };
 const char *const study_region_columns[STUDY_REGION_NCOLS] = {
-    [RC_MODEL] = "model", [RC_METHOD] = "method", [RC_LABEL] = "label",
-    [RC_REGION] = "region", [RC_N] = "n", [RC_COUNT] = "count", [RC_FRACTION] = "fraction"};
+    [RC_MODEL] = "model",   [RC_METHOD] = "method",         [RC_LABEL] = "label",
+    [RC_REGION] = "region", [RC_N] = "n",                   [RC_N_CONSTANT] = "n_constant",
+    [RC_COUNT] = "count",   [RC_FRACTION] = "fraction"};
 _Static_assert(RC_FRACTION + 1 == STUDY_REGION_NCOLS, "regions.csv columns");
 
 void study_region_text(const study_region_row *r, study_cell *cells) {
@@ -265,6 +271,7 @@ void study_region_text(const study_region_row *r, study_cell *cells) {
     cell_text(cells[RC_LABEL], label_name(r->label));
     cell_text(cells[RC_REGION], CX_REGIONS[r->region]);
     cell_int(cells[RC_N], r->n);
+    cell_int(cells[RC_N_CONSTANT], r->n_constant);
     cell_int(cells[RC_COUNT], r->count);
     cell_num(cells[RC_FRACTION], "%.6f", r->fraction);
 }
@@ -283,7 +290,7 @@ static int parse_region_row(const reader *rd, void *row) {
     return get_text(rd, RC_MODEL, x->model, sizeof x->model) ||
            get_source(rd, RC_METHOD, &x->source) || get_label(rd, RC_LABEL, &x->label) ||
            get_region(rd, RC_REGION, &x->region) || get_int64(rd, RC_N, &x->n) ||
-           get_int64(rd, RC_COUNT, &x->count) || get_real(rd, RC_FRACTION, &x->fraction);
+           get_int64(rd, RC_N_CONSTANT, &x->n_constant) || get_int64(rd, RC_COUNT, &x->count) || get_real(rd, RC_FRACTION, &x->fraction);
 }
 
 int study_regions_read(const char *path, study_region_row **rows, int64_t *n, cx_error *err) {
@@ -292,11 +299,12 @@ int study_regions_read(const char *path, study_region_row **rows, int64_t *n, cx
 }
 
 // ---- region_distance.csv -----------------------------------------------------------------------
-enum { DC_MODEL, DC_METHOD, DC_LABEL, DC_N, DC_N_GAZE, DC_TV, DC_CHI2, DC_DOF, DC_P };
+enum { DC_MODEL, DC_METHOD, DC_LABEL, DC_N, DC_TV, DC_AGREE, DC_KAPPA, DC_SM, DC_DOF, DC_P };
 const char *const study_distance_columns[STUDY_DISTANCE_NCOLS] = {
-    [DC_MODEL] = "model", [DC_METHOD] = "method", [DC_LABEL] = "label",
-    [DC_N] = "n",         [DC_N_GAZE] = "n_gaze", [DC_TV] = "tv_distance",
-    [DC_CHI2] = "chi2",   [DC_DOF] = "dof",       [DC_P] = "p"};
+    [DC_MODEL] = "model",         [DC_METHOD] = "method",   [DC_LABEL] = "label",
+    [DC_N] = "n",                 [DC_TV] = "tv_distance",  [DC_AGREE] = "agreement",
+    [DC_KAPPA] = "kappa",         [DC_SM] = "stuart_maxwell", [DC_DOF] = "dof",
+    [DC_P] = "p"};
 _Static_assert(DC_P + 1 == STUDY_DISTANCE_NCOLS, "region_distance.csv columns");
 
 void study_distance_text(const study_region_distance_row *r, study_cell *cells) {
@@ -304,12 +312,13 @@ void study_distance_text(const study_region_distance_row *r, study_cell *cells) 
     cell_text(cells[DC_METHOD], study_source_name(r->source));
     cell_text(cells[DC_LABEL], label_name(r->label));
     cell_int(cells[DC_N], r->n);
-    cell_int(cells[DC_N_GAZE], r->n_gaze);
-    cell_num(cells[DC_TV], "%.6f", r->tv_distance);
-    cell_real(cells[DC_CHI2], "%.6g", r->chi2);
-    if (isnan(r->chi2)) cells[DC_DOF][0] = 0; // no test: dof and p empty too
+    cell_real(cells[DC_TV], "%.6f", r->tv_distance);
+    cell_real(cells[DC_AGREE], "%.6f", r->agreement);
+    cell_real(cells[DC_KAPPA], "%.6f", r->kappa);
+    cell_real(cells[DC_SM], "%.6g", r->stuart_maxwell);
+    if (isnan(r->stuart_maxwell)) cells[DC_DOF][0] = 0; // no test: dof and p empty too
     else cell_int(cells[DC_DOF], r->dof);
-    cell_real(cells[DC_P], "%.6g", isnan(r->chi2) ? NAN : r->p);
+    cell_real(cells[DC_P], "%.6g", isnan(r->stuart_maxwell) ? NAN : r->p);
 }
 
 static int distance_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -328,10 +337,10 @@ static int parse_distance_row(const reader *rd, void *row) {
     int64_t dof = -1;
     int rc = get_text(rd, DC_MODEL, x->model, sizeof x->model) ||
              get_source(rd, DC_METHOD, &x->source) || get_label(rd, DC_LABEL, &x->label) ||
-             get_int64(rd, DC_N, &x->n) || get_int64(rd, DC_N_GAZE, &x->n_gaze) ||
-             get_real(rd, DC_TV, &x->tv_distance) || get_real(rd, DC_CHI2, &x->chi2) ||
-             get_real(rd, DC_P, &x->p);
-    if (!rc && !isnan(x->chi2)) rc = get_int64(rd, DC_DOF, &dof);
+             get_int64(rd, DC_N, &x->n) || get_real(rd, DC_TV, &x->tv_distance) ||
+             get_real(rd, DC_AGREE, &x->agreement) || get_real(rd, DC_KAPPA, &x->kappa) ||
+             get_real(rd, DC_SM, &x->stuart_maxwell) || get_real(rd, DC_P, &x->p);
+    if (!rc && !isnan(x->stuart_maxwell)) rc = get_int64(rd, DC_DOF, &dof);
     x->dof = (int)dof;
     return rc;
 }
@@ -340,6 +349,68 @@ int study_region_distance_read(const char *path, study_region_distance_row **row
                                cx_error *err) {
     return read_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, sizeof **rows,
                       parse_distance_row, (void **)rows, n, err);
+}
+
+// ---- sensitivity.csv ---------------------------------------------------------------------------
+const stats_map_norm study_sensitivity_norms[STUDY_N_SENSITIVITY] = {
+    {STATS_SIGN_ABS, STATS_SCALE_P98},
+    {STATS_SIGN_ABS, STATS_SCALE_MINMAX},
+    {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}};
+
+enum { SC_MODEL, SC_METHOD, SC_LABEL, SC_SIGN, SC_SCALE, SC_N, SC_CORRECT, SC_INCORRECT, SC_DIFF };
+const char *const study_sensitivity_columns[STUDY_SENSITIVITY_NCOLS] = {
+    [SC_MODEL] = "model",       [SC_METHOD] = "method",
+    [SC_LABEL] = "label",       [SC_SIGN] = "map_sign",
+    [SC_SCALE] = "map_scale",   [SC_N] = "n",
+    [SC_CORRECT] = "mean_correct", [SC_INCORRECT] = "mean_incorrect",
+    [SC_DIFF] = "diff"};
+_Static_assert(SC_DIFF + 1 == STUDY_SENSITIVITY_NCOLS, "sensitivity.csv columns");
+
+void study_sensitivity_text(const study_sensitivity_row *r, study_cell *cells) {
+    cell_text(cells[SC_MODEL], r->model);
+    cell_text(cells[SC_METHOD], study_source_name(r->source));
+    cell_text(cells[SC_LABEL], label_name(r->label));
+    cell_text(cells[SC_SIGN], stats_map_sign_name(r->norm.sign));
+    cell_text(cells[SC_SCALE], stats_map_scale_name(r->norm.scale));
+    cell_int(cells[SC_N], r->n);
+    cell_real(cells[SC_CORRECT], "%.6f", r->mean_correct);
+    cell_real(cells[SC_INCORRECT], "%.6f", r->mean_incorrect);
+    cell_real(cells[SC_DIFF], "%.6f", r->diff);
+}
+
+static int sensitivity_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_sensitivity_text((const study_sensitivity_row *)rows + i, cells);
+    return 1;
+}
+
+int study_sensitivity_write(const char *path, const study_sensitivity_row *rows, int64_t n,
+                            cx_error *err) {
+    return write_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, rows, n,
+                       sensitivity_row_text, err);
+}
+
+static int get_norm(const reader *rd, int sign_col, int scale_col, stats_map_norm *v) {
+    int sign = stats_map_sign_parse(cell_of(rd, sign_col));
+    if (sign < 0) return bad_cell(rd, sign_col, "abs, positive or signed");
+    int scale = stats_map_scale_parse(cell_of(rd, scale_col));
+    if (scale < 0) return bad_cell(rd, scale_col, "p98 or minmax");
+    *v = (stats_map_norm){(stats_map_sign)sign, (stats_map_scale)scale};
+    return 0;
+}
+
+static int parse_sensitivity_row(const reader *rd, void *row) {
+    study_sensitivity_row *x = row;
+    return get_text(rd, SC_MODEL, x->model, sizeof x->model) ||
+           get_source(rd, SC_METHOD, &x->source) || get_label(rd, SC_LABEL, &x->label) ||
+           get_norm(rd, SC_SIGN, SC_SCALE, &x->norm) || get_int64(rd, SC_N, &x->n) ||
+           get_real(rd, SC_CORRECT, &x->mean_correct) ||
+           get_real(rd, SC_INCORRECT, &x->mean_incorrect) || get_real(rd, SC_DIFF, &x->diff);
+}
+
+int study_sensitivity_read(const char *path, study_sensitivity_row **rows, int64_t *n,
+                           cx_error *err) {
+    return read_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, sizeof **rows,
+                      parse_sensitivity_row, (void **)rows, n, err);
 }
 
 // ---- truth.csv ---------------------------------------------------------------------------------
@@ -420,64 +491,4 @@ static int parse_gc_lc_row(const reader *rd, void *row) {
 int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err) {
     return read_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, sizeof **rows, parse_gc_lc_row,
                       (void **)rows, n, err);
-}
-
-// ---- compare.json ------------------------------------------------------------------------------
-int study_compare_json_write(const char *path, const study_compare_settings *s,
-                             const study_compare_result *r, cx_error *err) {
-    json_t *root = json_object();
-    json_object_set_new(root, "data", json_string(s->data_dir));
-    json_object_set_new(root, "n_gaze_test_images", json_integer(r->n_gaze_test));
-    json_object_set_new(root, "threshold", s->fixed_threshold < 0 ? json_string("f1-max on validate")
-                                                                  : json_real(s->fixed_threshold));
-    json_object_set_new(root, "bootstrap_resamples", json_integer(s->n_bootstrap));
-    json_object_set_new(root, "permutations", json_integer(s->n_permutations));
-    json_object_set_new(root, "seed", json_integer((json_int_t)s->seed));
-    json_object_set_new(root, "emd_side", json_integer(s->emd_side));
-    json_object_set_new(root, "truth", json_boolean(r->has_truth));
-    json_t *models = json_array();
-    for (int k = 0; k < r->n_models; k++) {
-        const study_compare_model *m = &r->model[k];
-        json_t *jm = json_object(), *meth = json_array();
-        for (int q = 0; q < m->n_methods; q++)
-            json_array_append_new(meth, json_string(attr_method_name(m->method[q])));
-        json_object_set_new(jm, "name", json_string(m->name));
-        json_object_set_new(jm, "eval", json_string(s->eval_dir[s->n_eval == 1 ? 0 : k]));
-        json_object_set_new(jm, "attributions", json_string(s->attr_dir[k]));
-        json_object_set_new(jm, "methods", meth);
-        json_object_set_new(jm, "maps", json_integer(m->n_maps));
-        json_object_set_new(jm, "analysed_maps", json_integer(m->n_analysed));
-        json_object_set_new(jm, "correct", json_integer(m->n_correct));
-        json_object_set_new(jm, "incorrect", json_integer(m->n_analysed - m->n_correct));
-        json_array_append_new(models, jm);
-    }
-    json_object_set_new(root, "models", models);
-    char *text = json_dumps(root, JSON_INDENT(2));
-    json_decref(root);
-    int rc = cx_write_file_atomic(path, text, strlen(text), err);
-    free(text);
-    return rc;
-}
-
-int study_compare_json_read(const char *path, study_compare_summary *out, cx_error *err) {
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) return cx_fail(err, "%s:%d: %s", path, je.line, je.text);
-    const json_t *n = json_object_get(root, "n_gaze_test_images"),
-                 *thr = json_object_get(root, "threshold"),
-                 *boot = json_object_get(root, "bootstrap_resamples"),
-                 *perm = json_object_get(root, "permutations");
-    int rc = 0;
-    if (!json_is_integer(n) || !json_is_integer(boot) || !json_is_integer(perm) ||
-        !(json_is_string(thr) || json_is_number(thr)))
-        rc = cx_fail(err, "%s: expected integers n_gaze_test_images, bootstrap_resamples, "
-                          "permutations and a threshold (number or text)", path);
-    else
-        *out = (study_compare_summary){
-            .n_gaze_test = json_integer_value(n),
-            .fixed_threshold = json_is_number(thr) ? json_number_value(thr) : -1,
-            .n_bootstrap = json_integer_value(boot),
-            .n_permutations = json_integer_value(perm)};
-    json_decref(root);
-    return rc;
 }

@@ -1,6 +1,7 @@
-// study/compare: loading the pack, each model's predictions/thresholds (the evaluate stage's
-// readers) and attribution maps (the attribute stage's readers), and selecting the maps the
-// study analyses.
+// study/compare: loading the pack (the held-out images with gaze, their patients, the pairs
+// (image, positive label) and the baselines), each model's predictions/thresholds (the evaluate
+// stage's readers) and attribution maps (the attribute stage's readers), and selecting the maps
+// the study analyses: one per pair.
 #include "study/compare_internal.h"
 
 #include <math.h>
@@ -30,21 +31,27 @@ static int load_maps(const char *dir, const pack *p, int S, cmp_model *m, cx_err
 }
 
 static void select_analysed(const cmp_inputs *in, cmp_model *m) {
-    const pack *p = &in->pk;
-    m->an_map = cx_malloc(sizeof(int64_t) * (m->n_maps ? m->n_maps : 1));
-    m->an_correct = cx_malloc(m->n_maps ? m->n_maps : 1);
+    size_t cap = (size_t)(m->n_maps ? m->n_maps : 1);
+    m->an_map = cx_malloc(sizeof(int64_t) * cap);
+    m->an_pair = cx_malloc(sizeof(int64_t) * cap);
+    m->an_correct = cx_malloc(cap);
     m->n_an = 0;
+    uint8_t *seen = cx_calloc((size_t)(in->n_pairs ? in->n_pairs : 1), 1);
     for (int64_t r = 0; r < m->n_maps; r++) {
         int64_t i = m->map_pack_row[r];
         int c = m->map_target[r];
-        if (i < 0 || p->split[i] != SPLIT_TEST || p->gaze_row[i] < 0) continue;
-        if (!p->label_mask[i * CX_N_LABELS + c] || p->labels[i * CX_N_LABELS + c] < 0.5f) continue;
+        if (i < 0 || in->gaze_test_index[i] < 0) continue;
+        int64_t pair = in->pair_of[in->gaze_test_index[i] * CX_N_LABELS + c];
+        if (pair < 0 || seen[pair]) continue; // not a pair (label negative), or a repeat
         float pr = m->prob[i * CX_N_LABELS + c];
         if (isnan(pr)) continue;
+        seen[pair] = 1;
         m->an_map[m->n_an] = r;
+        m->an_pair[m->n_an] = pair;
         m->an_correct[m->n_an] = pr >= m->thr[c];
         m->n_an++;
     }
+    free(seen);
 }
 
 static void dir_basename(const char *dir, char *out, size_t cap) {
@@ -56,7 +63,59 @@ static void dir_basename(const char *dir, char *out, size_t cap) {
     snprintf(out, cap, "%s", b ? b + 1 : tmp);
 }
 
-// Held-out gaze images (and their positions by pack row), and the two baseline maps.
+typedef struct {
+    const char *id;
+    int64_t j;
+} subject_of;
+
+static int cmp_subject(const void *a, const void *b) {
+    const subject_of *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+// Patients of the held-out gaze images: equal subject_id, equal number (0, 1, ...).
+static void number_patients(cmp_inputs *in) {
+    const pack *p = &in->pk;
+    int64_t n = in->n_gaze_test;
+    subject_of *v = cx_malloc(sizeof *v * (size_t)(n ? n : 1));
+    for (int64_t j = 0; j < n; j++) {
+        int64_t i = in->gaze_test_rows[j];
+        v[j] = (subject_of){p->subject_id && p->subject_id[i] ? p->subject_id[i] : "", j};
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_subject);
+    in->patient = cx_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t k = -1;
+    for (int64_t q = 0; q < n; q++) {
+        // An empty subject_id names no patient: the image is its own.
+        if (q == 0 || strcmp(v[q].id, v[q - 1].id) || !v[q].id[0]) k++;
+        in->patient[v[q].j] = k;
+    }
+    free(v);
+}
+
+// The pairs (held-out image with gaze, label positive for it).
+static void list_pairs(cmp_inputs *in) {
+    const pack *p = &in->pk;
+    size_t cap = (size_t)(in->n_gaze_test ? in->n_gaze_test : 1) * CX_N_LABELS;
+    in->pair_of = cx_malloc(sizeof(int64_t) * cap);
+    in->pair_image = cx_malloc(sizeof(int64_t) * cap);
+    in->pair_label = cx_malloc(sizeof(int) * cap);
+    for (int64_t j = 0; j < in->n_gaze_test; j++) {
+        int64_t i = in->gaze_test_rows[j];
+        for (int c = 0; c < CX_N_LABELS; c++) {
+            int positive = p->label_mask[i * CX_N_LABELS + c] && p->labels[i * CX_N_LABELS + c] >= 0.5f;
+            in->pair_of[j * CX_N_LABELS + c] = positive ? in->n_pairs : -1;
+            if (!positive) continue;
+            in->pair_image[in->n_pairs] = j;
+            in->pair_label[in->n_pairs] = c;
+            in->n_pairs++;
+        }
+    }
+}
+
+// Held-out gaze images (and their positions by pack row), their patients and pairs, and the
+// two baseline maps.
 static int gaze_baselines(cmp_inputs *in, const char *data_dir, cx_error *err) {
     const pack *p = &in->pk;
     size_t npix = (size_t)in->S * in->S;
@@ -83,6 +142,8 @@ static int gaze_baselines(cmp_inputs *in, const char *data_dir, cx_error *err) {
     if (n_train_gaze == 0) cx_warn("%s: no training images with gaze: the mean-gaze baseline is empty", data_dir);
     in->centre_bias = cx_malloc(sizeof(float) * npix);
     stats_center_bias_map(in->centre_bias, in->S, in->S);
+    number_patients(in);
+    list_pairs(in);
     if (in->n_gaze_test == 0)
         return cx_fail(err, "%s: no test images with gaze: nothing to compare", data_dir);
     return 0;
@@ -111,10 +172,12 @@ int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err) {
     if (pack_open(&in->pk, s->data_dir, err)) return -1;
     const pack *p = &in->pk;
     in->S = p->size;
+    in->norm = s->norm;
+    if (gaze_baselines(in, s->data_dir, err)) return -1;
     int rc = 0;
     in->n_models = s->n_models;
     for (int k = 0; k < s->n_models && !rc; k++) rc = load_model(s, k, in, err);
-    return rc ? rc : gaze_baselines(in, s->data_dir, err);
+    return rc;
 }
 
 void cmp_free(cmp_inputs *in) {
@@ -124,10 +187,15 @@ void cmp_free(cmp_inputs *in) {
         free(m->prob);
         study_map_index_free(&m->index);
         free(m->an_map);
+        free(m->an_pair);
         free(m->an_correct);
     }
     free(in->gaze_test_rows);
     free(in->gaze_test_index);
+    free(in->patient);
+    free(in->pair_image);
+    free(in->pair_label);
+    free(in->pair_of);
     free(in->centre_bias);
     free(in->mean_gaze);
     pack_close(&in->pk);

@@ -5,8 +5,9 @@
 #include "io/io.h"
 #include "study/study.h"
 
-// One model's evaluation and attribution maps, and the maps the study analyses: test images with
-// gaze, target c positive for the image, correct = probability >= threshold_c.
+// One model's evaluation and attribution maps, and the maps the study analyses: one per pair
+// (test image with gaze, label c positive; the map for target c), correct = probability >=
+// threshold_c.
 typedef struct cmp_model {
     char name[64];
     float *prob;                 // [N,14] per pack row, NaN where predictions.csv has none
@@ -20,35 +21,59 @@ typedef struct cmp_model {
     const int64_t *map_pack_row; // [n_maps] pack row of each map, -1 when the image is unknown
                                  // (index.pack_row)
     const int *map_target;       // [n_maps] label index (index.target)
-    // Analysed subset:
+    // Analysed subset, in maps.csv order (a pair's first map row when it has several):
     int64_t n_an;
     int64_t *an_map;             // [n_an] map row
+    int64_t *an_pair;            // [n_an] the pair (cmp_inputs.pair_*)
     uint8_t *an_correct;         // [n_an]
 } cmp_model;
 
 typedef struct cmp_inputs {
     pack pk;
     int S;
+    stats_map_norm norm;         // of the methods' maps (gaze and baselines: min-max)
     int n_models;
     cmp_model model[STUDY_COMPARE_MAX_MODELS];
-    // Test images with gaze (pack rows), and baseline maps [S,S].
+    // Test images with gaze (pack rows), their patients, and baseline maps [S,S].
     int64_t n_gaze_test;
     int64_t *gaze_test_rows;     // [n_gaze_test]
     int64_t *gaze_test_index;    // [pk.n] position in gaze_test_rows, or -1
+    int64_t *patient;            // [n_gaze_test] patient (subject_id) numbered from 0
+    // The pairs (test image with gaze, positive label), image by image, labels ascending:
+    int64_t n_pairs;
+    int64_t *pair_image;         // [n_pairs] position in gaze_test_rows
+    int *pair_label;             // [n_pairs]
+    int64_t *pair_of;            // [n_gaze_test * CX_N_LABELS] pair of (image, label), or -1
     float *centre_bias, *mean_gaze;
 } cmp_inputs;
 
 // compare_inputs.c: the pack, predictions, thresholds, maps.csv and <method>.safetensors.
 int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err);
 void cmp_free(cmp_inputs *in);
-// compare_outputs.c: truth.csv rows (pack with a synth truth), gc_lc.csv rows, the grids.
+// compare_outputs.c: truth.csv rows (pack with a synth truth), gc_lc.csv rows, sensitivity.csv
+// rows of method slot q (ssim: its SSIM under the run's normalisation per analysed pair, NaN
+// where excluded), the grids.
 void cmp_truth(const cmp_inputs *in, study_compare_result *r);
 void cmp_gc_lc(const cmp_inputs *in, study_compare_result *r);
-void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_compare_grid *g);
-// compare_regions.c: most-salient-region distributions and their distance from gaze's.
-void cmp_gaze_regions(const cmp_inputs *in, study_compare_result *r);
-void cmp_method_regions(const cmp_inputs *in, const cmp_model *m, int q, study_compare_result *r,
+void cmp_sensitivity(const cmp_inputs *in, const cmp_model *m, int q, const double *ssim,
+                     study_compare_result *r);
+void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, stats_map_norm norm,
+              study_compare_grid *g);
+// compare_regions.c: most-salient regions of gaze on every pair (returned: [n_pairs], -1 for
+// none, malloc'd) and of method slot q of m from its region masses mass [n_an, CX_N_REGIONS]
+// (map_constant [n_an]: left out), their distributions per label, and each method against gaze
+// on the same pairs (paired statistics).
+int *cmp_gaze_regions(const cmp_inputs *in, study_compare_result *r);
+void cmp_method_regions(const cmp_inputs *in, const cmp_model *m, int q, const double *mass,
+                        const uint8_t *map_constant, const int *gaze_most,
+                        const study_compare_settings *s, study_compare_result *r,
                         study_region_dist *d);
+// Region masks of gaze row g with absent regions emptied: masks [4, S*S].
+void cmp_region_masks(const pack *p, int64_t g, uint8_t *masks);
+// The gaze map of held-out image j (position in gaze_test_rows): [S,S].
+static inline const float *cmp_gaze(const cmp_inputs *in, int64_t j) {
+    return in->pk.gaze + (size_t)in->pk.gaze_row[in->gaze_test_rows[j]] * in->S * in->S;
+}
 
 // The method slot q's map for map row r: [S,S].
 static inline const float *cmp_map(const cmp_inputs *in, const cmp_model *m, int q, int64_t r) {

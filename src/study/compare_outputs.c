@@ -1,16 +1,19 @@
-// study/compare: the planted-finding analysis (synth truth), GradCAM vs Layer Conductance and
-// the qualitative grids.
+// study/compare: the planted-finding analysis (synth truth), GradCAM vs Layer Conductance, the
+// sensitivity of the SSIM conclusion to the map normalisation, and the qualitative grids. Method
+// maps are normalised by the run's stats_map_norm, gaze and the centre bias by min-max.
 #include "study/compare_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-// Share of a (min-max normalised) map's mass inside mask bit `bit` of truth [S*S].
-static int mass_share(const float *map, const uint16_t *truth, int bit, size_t npix, float *tmp,
-                      double *mass, double *area) {
+// Share of a map's mass inside mask bit `bit` of truth [S*S], the map normalised by *norm
+// (NULL: min-max). -1 for a constant map or an empty mask.
+static int mass_share(const float *map, const stats_map_norm *norm, const uint16_t *truth, int bit,
+                      size_t npix, float *tmp, double *mass, double *area) {
     memcpy(tmp, map, npix * sizeof(float));
-    stats_minmax_normalise(tmp, npix);
+    if (norm ? stats_map_normalise(tmp, npix, *norm, NULL) : stats_minmax_normalise(tmp, npix))
+        return -1;
     double in = 0, all = 0;
     size_t cells = 0;
     for (size_t q = 0; q < npix; q++) {
@@ -62,9 +65,11 @@ static void truth_of_gaze(const cmp_inputs *in, float *tmp, study_compare_result
         for (int c = 0; c < CX_N_LABELS; c++) {
             if (p->labels[i * CX_N_LABELS + c] < 0.5f) continue;
             double m, a;
-            if (mass_share(p->gaze + (size_t)p->gaze_row[i] * npix, t, c, npix, tmp, &m, &a) == 0)
+            if (mass_share(p->gaze + (size_t)p->gaze_row[i] * npix, NULL, t, c, npix, tmp, &m,
+                           &a) == 0)
                 share_add(&gaze, c, m, a);
-            if (mass_share(in->centre_bias, t, c, npix, tmp, &m, &a) == 0) share_add(&cb, c, m, a);
+            if (mass_share(in->centre_bias, NULL, t, c, npix, tmp, &m, &a) == 0)
+                share_add(&cb, c, m, a);
         }
     }
     share_rows("-", STUDY_SOURCE_GAZE, &gaze, r);
@@ -84,7 +89,7 @@ void cmp_truth(const cmp_inputs *in, study_compare_result *r) {
             for (int64_t j = 0; j < m->n_an; j++) {
                 int64_t mr = m->an_map[j], i = m->map_pack_row[mr];
                 double ms, a;
-                if (mass_share(cmp_map(in, m, q, mr), p->truth + (size_t)i * npix,
+                if (mass_share(cmp_map(in, m, q, mr), &in->norm, p->truth + (size_t)i * npix,
                                m->map_target[mr], npix, tmp, &ms, &a) == 0)
                     share_add(&acc, m->map_target[mr], ms, a);
             }
@@ -103,7 +108,8 @@ static study_gc_lc_row gc_lc_agreement(const cmp_inputs *in, const cmp_model *m,
     for (int64_t r = 0; r < m->n_maps; r++) {
         memcpy(a, cmp_map(in, m, gc, r), npix * sizeof(float));
         memcpy(b, cmp_map(in, m, lc, r), npix * sizeof(float));
-        int ca = stats_minmax_normalise(a, npix), cb = stats_minmax_normalise(b, npix);
+        int ca = stats_map_normalise(a, npix, in->norm, NULL),
+            cb = stats_map_normalise(b, npix, in->norm, NULL);
         double cc = stats_cc(a, b, npix);
         if (ca || cb || isnan(cc)) {
             n_const++;
@@ -134,6 +140,66 @@ void cmp_gc_lc(const cmp_inputs *in, study_compare_result *r) {
     }
 }
 
+// ---- sensitivity.csv ---------------------------------------------------------------------------
+// SSIM of method slot q's map of every analysed pair under norm (NaN where the map or the gaze
+// map is constant): into ssim [n_an].
+static void ssim_under(const cmp_inputs *in, const cmp_model *m, int q, stats_map_norm norm,
+                       double *ssim) {
+    size_t npix = (size_t)in->S * in->S;
+#pragma omp parallel
+    {
+        float *a = cx_malloc(npix * sizeof(float)), *g = cx_malloc(npix * sizeof(float));
+        float *work = cx_malloc(npix * sizeof(float));
+#pragma omp for schedule(dynamic, 4)
+        for (int64_t j = 0; j < m->n_an; j++) {
+            memcpy(a, cmp_map(in, m, q, m->an_map[j]), npix * sizeof(float));
+            memcpy(g, cmp_gaze(in, in->pair_image[m->an_pair[j]]), npix * sizeof(float));
+            int constant = stats_map_normalise(a, npix, norm, work);
+            constant |= stats_minmax_normalise(g, npix);
+            ssim[j] = constant ? NAN : stats_ssim(a, g, in->S, in->S);
+        }
+        free(a);
+        free(g);
+        free(work);
+    }
+}
+
+void cmp_sensitivity(const cmp_inputs *in, const cmp_model *m, int q, const double *run_ssim,
+                     study_compare_result *r) {
+    double *ssim = cx_malloc(sizeof(double) * (size_t)(m->n_an ? m->n_an : 1));
+    for (int v = 0; v < STUDY_N_SENSITIVITY; v++) {
+        stats_map_norm norm = study_sensitivity_norms[v];
+        if (norm.sign == in->norm.sign && norm.scale == in->norm.scale)
+            memcpy(ssim, run_ssim, sizeof(double) * (size_t)m->n_an);
+        else
+            ssim_under(in, m, q, norm, ssim);
+        // Sums per label (last slot: all labels), per group.
+        double sum[CX_N_LABELS + 1][STUDY_N_GROUPS] = {{0}};
+        int64_t n[CX_N_LABELS + 1][STUDY_N_GROUPS] = {{0}};
+        int with_pairs[CX_N_LABELS + 1] = {0};
+        for (int64_t j = 0; j < m->n_an; j++) {
+            int c = in->pair_label[m->an_pair[j]], k = m->an_correct[j] ? STUDY_CORRECT : STUDY_INCORRECT;
+            with_pairs[c] = with_pairs[CX_N_LABELS] = 1;
+            if (isnan(ssim[j])) continue;
+            sum[c][k] += ssim[j], n[c][k]++;
+            sum[CX_N_LABELS][k] += ssim[j], n[CX_N_LABELS][k]++;
+        }
+        for (int k = 0; k <= CX_N_LABELS; k++) {
+            int c = k ? k - 1 : CX_N_LABELS; // "all" first
+            if (!with_pairs[c]) continue;
+            double mc = n[c][0] ? sum[c][0] / n[c][0] : NAN, mi = n[c][1] ? sum[c][1] / n[c][1] : NAN;
+            study_sensitivity_row row = {.source = m->method[q],
+                                         .label = c == CX_N_LABELS ? STUDY_ALL_LABELS : c,
+                                         .norm = norm, .n = n[c][0] + n[c][1], .mean_correct = mc,
+                                         .mean_incorrect = mi, .diff = mc - mi};
+            snprintf(row.model, sizeof row.model, "%s", m->name);
+            CMP_PUSH(r->sensitivity, r->n_sensitivity, row);
+        }
+    }
+    free(ssim);
+}
+
+// ---- grids -------------------------------------------------------------------------------------
 // Analysed maps of distinct images, correct predictions first (they show what the model
 // learned): pick[n] indices into m->an_map; returns n <= rows.
 static int grid_picks(const cmp_model *m, int rows, int64_t pick[16]) {
@@ -149,7 +215,8 @@ static int grid_picks(const cmp_model *m, int rows, int64_t pick[16]) {
     return n;
 }
 
-void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_compare_grid *g) {
+void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, stats_map_norm norm,
+              study_compare_grid *g) {
     const pack *p = &in->pk;
     size_t npix = (size_t)in->S * in->S;
     int64_t pick[16];
@@ -157,6 +224,7 @@ void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_com
     g->n_rows = grid_picks(m, grid_rows, pick);
     g->n_cols = m->n_methods + 1;
     g->size = in->S;
+    g->norm = norm;
     if (!g->n_rows) return;
     g->images = cx_malloc(npix * g->n_rows);
     g->maps = cx_malloc(sizeof(float) * npix * g->n_rows * g->n_cols);
@@ -168,8 +236,7 @@ void cmp_grid(const cmp_inputs *in, const cmp_model *m, int grid_rows, study_com
             float *dst = g->maps + ((size_t)r * g->n_cols + q) * npix;
             const float *src = q < m->n_methods ? cmp_map(in, m, q, mr)
                                                 : p->gaze + (size_t)p->gaze_row[i] * npix;
-            memcpy(dst, src, npix * sizeof(float));
-            stats_minmax_normalise(dst, npix);
+            memcpy(dst, src, npix * sizeof(float)); // raw: drawn through g->norm
         }
         study_compare_example *e = &g->row[r];
         snprintf(e->dicom_id, sizeof e->dicom_id, "%s", p->dicom_id[i]);

@@ -10,7 +10,7 @@
 #include "study/study.h"
 
 void study_map_metrics_settings_default(study_map_metrics_settings *s) {
-    *s = (study_map_metrics_settings){.emd_size = 32, .progress = 1};
+    *s = (study_map_metrics_settings){.emd_size = 32, .progress = 1}; // norm {0}: abs, p98
 }
 
 // Column order of m.csv (stats_metric's names, in the command's historical order).
@@ -136,7 +136,7 @@ static void measure(const study_map_metrics_settings *s, const float *ma, const 
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics_ex(ma + (size_t)i * npix, mb + (size_t)i * npix,
                                  fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w, r->which,
-                                 s->emd_size, work, &r->rows[i]);
+                                 s->emd_size, s->norm, work, &r->rows[i]);
             int64_t d;
 #pragma omp atomic capture
             d = ++done;
@@ -201,9 +201,10 @@ int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_res
     r->rows = cx_malloc((r->n ? (size_t)r->n : 1) * sizeof *r->rows);
     measure(s, ma, mb, fixbits, r);
     if (r->n_map_constant || r->n_ref_constant)
-        cx_warn("metrics: %lld constant map(s) in %s and %lld in %s (first at index %lld) became "
-                "all zeros; see the map_constant/ref_constant columns",
-                (long long)r->n_map_constant, fa.path, (long long)r->n_ref_constant, fb.path,
+        cx_warn("metrics: %lld constant map(s) in %s (map-sign %s, map-scale %s) and %lld in %s "
+                "(first at index %lld) became all zeros; see the map_constant/ref_constant columns",
+                (long long)r->n_map_constant, fa.path, stats_map_sign_name(s->norm.sign),
+                stats_map_scale_name(s->norm.scale), (long long)r->n_ref_constant, fb.path,
                 (long long)r->first_constant);
     rc = s->out ? study_map_metrics_write(s->out, r->rows, r->n, r->which, err) : 0;
 out:

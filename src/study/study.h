@@ -148,7 +148,7 @@ int study_auroc_md_write(const char *eval_dir, const study_auroc_table *t, const
 //       target (label index, CX_LABELS order), label (its name), positive (the pack's label, 0/1),
 //       probability (sigmoid of the target's logit, %.6f).
 //   DIR/overlays/<dicom_id>_<label>_<method>.png  viridis over the radiograph, first n_overlays
-//       images (input runs: input<i>_<label>_<method>.png).
+//       images (input runs: input<i>_<label>_<method>.png), the map normalised by overlay_norm.
 // Map order: image-major in split row order, targets ascending (list: in list order) per image.
 
 // The index of the maps (maps.csv): map i of every <method>.safetensors explains target[i] of the
@@ -224,6 +224,7 @@ typedef struct study_attr_settings {
     const char *out;        // output directory (created)
     int raw;                // 1: Captum-shaped raw attributions instead of S x S maps (0)
     int64_t n_overlays;     // PNG overlays of the first N images (0)
+    stats_map_norm overlay_norm; // how the overlays take a map to [0,1] ({0}: abs, p98)
     int progress;           // 1: a progress bar on stderr (0)
 } study_attr_settings;
 void study_attr_settings_default(study_attr_settings *s);
@@ -247,14 +248,19 @@ void study_attr_result_free(study_attr_result *r);
 
 // ==== compare with gaze (compare*.c): image-level metrics, regions, planted findings ============
 // METHODS.md §3. For each model (an eval directory with predictions.csv + thresholds.csv, paired
-// with an attribution directory with maps.csv + <method>.safetensors): SSIM and the other map
-// metrics for correct vs incorrect predictions (bootstrap CI, permutation p) with centre-bias and
-// mean-training-gaze baselines; most-salient-region distributions vs gaze (TV distance,
-// chi-square); with a synth truth in the pack, the share of each map inside the planted finding;
-// GradCAM vs Layer Conductance agreement. Files (compare_files.c, a writer and a reader each):
-// ssim.csv, metrics.csv, regions.csv, region_distance.csv, truth.csv (pack with a truth),
-// gc_lc.csv (models with both GC and LC), compare.json. The figures are drawn from the result
-// by report/ (report_compare_figures).
+// with an attribution directory with maps.csv + <method>.safetensors), on the analysed pairs
+// (test image with gaze, label c positive; the map for target c): SSIM and the other map metrics
+// for correct vs incorrect predictions (patient-bootstrap CI, permutation p within labels) with
+// centre-bias and mean-training-gaze baselines; most-salient-region distributions of gaze and of
+// each method on the same pairs, compared with paired statistics (agreement, Cohen's kappa,
+// Stuart-Maxwell); the SSIM conclusion under three map normalisations (sensitivity); with a synth
+// truth in the pack, the share of each map inside the planted finding; GradCAM vs Layer
+// Conductance agreement. Maps go through stats_map_normalise (settings.norm), gaze and the two
+// baselines through stats_minmax_normalise; a constant map is left out of every mean, CI, test
+// and distribution and counted (n_constant). Files (compare_files.c, a writer and a reader each):
+// ssim.csv, metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv (pack with
+// a truth), gc_lc.csv (models with both GC and LC), compare.json. The figures are drawn from the
+// result by report/ (report_compare_figures).
 #define STUDY_COMPARE_MAX_MODELS 8
 
 typedef struct study_compare_settings {
@@ -266,6 +272,7 @@ typedef struct study_compare_settings {
     const char *name[STUDY_COMPARE_MAX_MODELS];     // display names (NULL: the attribution dir's)
     const char *out_dir;     // the files above are written here (created); NULL: none written
     double fixed_threshold;  // < 0: thresholds.csv (F1-maximising on validate)
+    stats_map_norm norm;     // {abs, p98}: attribution map -> [0,1] (METHODS.md §3)
     int n_bootstrap;         // 1000
     int n_permutations;      // 10000
     uint64_t seed;           // 0
@@ -297,33 +304,53 @@ typedef struct study_metric_row {
     stats_metric metric;
     int label;           // CX_LABELS index or STUDY_ALL_LABELS
     study_group group;   // correct: probability >= the label's threshold
-    int64_t n;           // maps in the group
-    double mean, ci_lo, ci_hi; // bootstrap 95% CI of the mean (NaN when n = 0)
-    double p_perm;       // permutation p, correct vs incorrect (NaN when a group is empty)
+    int64_t n;           // pairs in the group with a value (map and gaze not constant)
+    int64_t n_constant;  // pairs in the group left out: the map or its gaze map is constant
+    double mean, ci_lo, ci_hi; // patient-bootstrap 95% CI of the mean (NaN when n = 0)
+    double p_perm;       // permutation p, correct vs incorrect, permuted within labels (NaN when
+                         // a group is empty)
 } study_metric_row;
 
-// regions.csv: the distribution of most-salient regions (z-scores over each source's maps).
+// regions.csv: the distribution of most-salient regions over the analysed pairs of a label
+// (z-scores over all pairs of each map type).
 typedef struct study_region_row {
     char model[64];
     int source;          // a method, or gaze
     int label;
     int region;          // CX_REGIONS index
-    int64_t n;           // maps with a most-salient region
-    int64_t count;       // maps whose most-salient region is this one
+    int64_t n;           // pairs with a most-salient region
+    int64_t n_constant;  // pairs of the label left out: the map is constant
+    int64_t count;       // pairs whose most-salient region is this one
     double fraction;     // count / n
 } study_region_row;
 
-// region_distance.csv: each method's region distribution against gaze's, per label.
+// region_distance.csv: each method's most-salient regions against gaze's on the same pairs of a
+// label (pairs where both have one), paired statistics.
 typedef struct study_region_distance_row {
     char model[64];
     int source;
     int label;
-    int64_t n, n_gaze;   // maps, gaze images with the label
-    double tv_distance;
-    double chi2;         // NaN (and dof -1, p NaN) when the chi-square test is undefined
-    int dof;
-    double p;
+    int64_t n;             // pairs
+    double tv_distance;    // between the two distributions over these pairs
+    double agreement;      // share of pairs whose most-salient region is gaze's
+    double kappa;          // Cohen's kappa (NaN when chance agreement is 1)
+    double stuart_maxwell; // statistic of marginal homogeneity (NaN when undefined: dof -1)
+    int dof;               // categories observed minus one (per connected part, stats_stuart_maxwell)
+    double p;              // chi-square p of the statistic; n < 30: exact permutation p
 } study_region_distance_row;
+
+// sensitivity.csv: the image-level conclusion (mean SSIM of correct minus incorrect pairs) under
+// the map normalisations abs-p98, abs-minmax and signed-minmax (METHODS.md §3).
+typedef struct study_sensitivity_row {
+    char model[64];
+    int source;          // a method
+    int label;           // or STUDY_ALL_LABELS
+    stats_map_norm norm;
+    int64_t n;           // pairs with an SSIM (map not constant under this normalisation)
+    double mean_correct, mean_incorrect, diff; // NaN when a group is empty
+} study_sensitivity_row;
+#define STUDY_N_SENSITIVITY 3
+extern const stats_map_norm study_sensitivity_norms[STUDY_N_SENSITIVITY];
 
 // truth.csv: share of each (min-max normalised) map's mass inside its label's planted finding.
 typedef struct study_truth_row {
@@ -342,11 +369,12 @@ typedef struct study_gc_lc_row {
     int64_t n_constant;  // pairs left out
 } study_gc_lc_row;
 
-// Most-salient-region counts per label (n: maps or images with the label; counts may sum to
-// less when a map has no most-salient region).
+// Most-salient-region counts per label over the analysed pairs (n: pairs with a most-salient
+// region = the sum of the counts; n_constant: pairs whose map is constant, left out).
 typedef struct study_region_dist {
     int64_t counts[CX_N_LABELS][CX_N_REGIONS];
     int64_t n[CX_N_LABELS];
+    int64_t n_constant[CX_N_LABELS];
 } study_region_dist;
 
 // One image of a model's qualitative grid.
@@ -357,12 +385,15 @@ typedef struct study_compare_example {
     int correct;
 } study_compare_example;
 
-// A model's qualitative grid: analysed images, correct predictions first, distinct images.
+// A model's qualitative grid: analysed images, correct predictions first, distinct images. The
+// maps are raw: draw method columns through stats_map_normalise(norm), the gaze column through
+// stats_minmax_normalise.
 typedef struct study_compare_grid {
     int n_rows, n_cols, size;         // n_cols = the model's methods + gaze (last); size S
+    stats_map_norm norm;              // the run's map normalisation
     study_compare_example row[16];
     uint8_t *images;                  // [n_rows,S,S] the radiographs
-    float *maps;                      // [n_rows,n_cols,S,S] min-max normalised to [0,1]
+    float *maps;                      // [n_rows,n_cols,S,S] raw maps and gaze
 } study_compare_grid;
 
 typedef struct study_compare_model {
@@ -370,7 +401,7 @@ typedef struct study_compare_model {
     int n_methods;
     attr_method method[ATTR_NMETHODS];        // in attr_method order
     int64_t n_maps;                           // maps.csv rows
-    int64_t n_analysed, n_correct;            // maps analysed, of them correctly predicted
+    int64_t n_analysed, n_correct;            // pairs analysed, of them correctly predicted
     study_region_dist regions[ATTR_NMETHODS]; // per method slot
     study_compare_grid grid;
 } study_compare_model;
@@ -379,14 +410,17 @@ typedef struct study_compare_result {
     int n_models;
     study_compare_model model[STUDY_COMPARE_MAX_MODELS];
     int64_t n_gaze_test;                      // held-out images with gaze
+    int64_t n_pairs;                          // (held-out image with gaze, positive label) pairs
     int has_truth;                            // the pack has a synth truth
-    study_region_dist gaze_regions;
+    study_region_dist gaze_regions;           // over every pair
     study_metric_row *metrics;                // rows of metrics.csv (ssim.csv: the SSIM ones)
     int64_t n_metrics;
     study_region_row *regions;
     int64_t n_regions;
     study_region_distance_row *distance;
     int64_t n_distance;
+    study_sensitivity_row *sensitivity;
+    int64_t n_sensitivity;
     study_truth_row *truth;                   // NULL without a truth
     int64_t n_truth;
     study_gc_lc_row *gc_lc;
@@ -402,9 +436,9 @@ const study_metric_row *study_compare_pooled_ssim(const study_compare_result *r,
 // *n, refusing a missing column or a bad cell with file:line and column. Column names are the
 // study_*_columns tables, used by both; study_*_text gives a row's cells as the file holds them.
 typedef char study_cell[80];
-#define STUDY_METRIC_NCOLS 10
+#define STUDY_METRIC_NCOLS 11
 extern const char *const study_metric_columns[STUDY_METRIC_NCOLS]; // metrics.csv
-#define STUDY_SSIM_NCOLS 9
+#define STUDY_SSIM_NCOLS 10
 extern const char *const study_ssim_columns[STUDY_SSIM_NCOLS]; // ssim.csv: no "metric"
 void study_metric_text(const study_metric_row *r, int with_metric, study_cell *cells);
 int study_metrics_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err);
@@ -412,18 +446,25 @@ int study_metrics_read(const char *path, study_metric_row **rows, int64_t *n, cx
 // ssim.csv holds the rows whose metric is STATS_SSIM.
 int study_ssim_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err);
 int study_ssim_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err);
-#define STUDY_REGION_NCOLS 7
+#define STUDY_REGION_NCOLS 8
 extern const char *const study_region_columns[STUDY_REGION_NCOLS];
 void study_region_text(const study_region_row *r, study_cell *cells);
 int study_regions_write(const char *path, const study_region_row *rows, int64_t n, cx_error *err);
 int study_regions_read(const char *path, study_region_row **rows, int64_t *n, cx_error *err);
-#define STUDY_DISTANCE_NCOLS 9
+#define STUDY_DISTANCE_NCOLS 10
 extern const char *const study_distance_columns[STUDY_DISTANCE_NCOLS];
 void study_distance_text(const study_region_distance_row *r, study_cell *cells);
 int study_region_distance_write(const char *path, const study_region_distance_row *rows, int64_t n,
                                 cx_error *err);
 int study_region_distance_read(const char *path, study_region_distance_row **rows, int64_t *n,
                                cx_error *err);
+#define STUDY_SENSITIVITY_NCOLS 9
+extern const char *const study_sensitivity_columns[STUDY_SENSITIVITY_NCOLS];
+void study_sensitivity_text(const study_sensitivity_row *r, study_cell *cells);
+int study_sensitivity_write(const char *path, const study_sensitivity_row *rows, int64_t n,
+                            cx_error *err);
+int study_sensitivity_read(const char *path, study_sensitivity_row **rows, int64_t *n,
+                           cx_error *err);
 #define STUDY_TRUTH_NCOLS 7
 extern const char *const study_truth_columns[STUDY_TRUTH_NCOLS];
 void study_truth_text(const study_truth_row *r, study_cell *cells);
@@ -440,6 +481,7 @@ typedef struct study_compare_summary {
     int64_t n_gaze_test;
     double fixed_threshold;  // < 0: thresholds.csv ("f1-max on validate")
     int64_t n_bootstrap, n_permutations;
+    stats_map_norm norm;     // map_sign, map_scale (files without them: the default abs, p98)
 } study_compare_summary;
 int study_compare_json_write(const char *path, const study_compare_settings *s,
                              const study_compare_result *r, cx_error *err);
@@ -548,10 +590,11 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 
 // ==== map metrics for maps made anywhere (metrics.c) ===========================================
 // `cxrgaze metrics` as a function: map i of `maps` (A) against map i of `reference` (B), e.g.
-// saliency vs radiologist gaze, for every i, by stats_map_metrics_ex (both min-max normalised;
-// a constant map becomes all zeros and is flagged). Maps: a floating tensor (F32, F16, BF16, F64)
-// [N,H,W] or [H,W]; fixations: U8, BOOL or a float [N,H,W], nonzero = fixated. Warns (cx_warn)
-// for maps under the 7x7 SSIM window and for constant maps (counts, first index).
+// saliency vs radiologist gaze, for every i, by stats_map_metrics_ex (A normalised by `norm`,
+// METHODS.md §3; B, the reference, min-max; a constant map becomes all zeros and is flagged).
+// Maps: a floating tensor (F32, F16, BF16, F64) [N,H,W] or [H,W]; fixations: U8, BOOL or a float
+// [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
+// maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
 // nss,auc_judd>,map_constant,ref_constant; undefined values are written as nan.
 typedef struct study_map_metrics_settings {
@@ -561,6 +604,7 @@ typedef struct study_map_metrics_settings {
     unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
                                       // fixations)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
+    stats_map_norm norm;              // A's sign mode and scale ({0}: abs, p98)
     int progress;                     // 1: a progress bar on stderr (1)
     const char *out;                  // m.csv (NULL: nothing written)
 } study_map_metrics_settings;

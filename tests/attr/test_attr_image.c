@@ -157,6 +157,7 @@ static void viridis_matches_matplotlib(void **state) {
 
 static void overlay_layout(void **state) {
     (void)state;
+    const stats_map_norm minmax = {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}; // the ramp's ends: 0, 1
     int h = 64, w = 64, ow = attr_overlay_width(w);
     assert_true(ow > w + 8);
     uint8_t gray[64 * 64];
@@ -166,7 +167,7 @@ static void overlay_layout(void **state) {
         map[i] = (float)(i % w); // ramp left to right
     }
     uint8_t *rgb = malloc((size_t)h * ow * 3);
-    attr_overlay_rgb(gray, map, h, w, 1.0, rgb); // alpha 1: pure colour map
+    attr_overlay_rgb(gray, map, h, w, minmax, 1.0, rgb); // alpha 1: pure colour map
     uint8_t lo[3], hi[3];
     attr_viridis(0, lo);
     attr_viridis(1, hi);
@@ -174,10 +175,10 @@ static void overlay_layout(void **state) {
     assert_memory_equal(rgb + (size_t)(w - 1) * 3, hi, 3); // right column: maximum
     assert_memory_equal(rgb + (size_t)(ow - 1) * 3, hi, 3);                    // bar top = 1
     assert_memory_equal(rgb + ((size_t)(h - 1) * ow + ow - 1) * 3, lo, 3);    // bar bottom = 0
-    attr_overlay_rgb(gray, map, h, w, 0.0, rgb); // alpha 0: the radiograph
+    attr_overlay_rgb(gray, map, h, w, minmax, 0.0, rgb); // alpha 0: the radiograph
     assert_int_equal(rgb[(5 * ow + 7) * 3 + 1], 100);
     for (int i = 0; i < h * w; i++) map[i] = 2.0f; // constant map draws as 0
-    attr_overlay_rgb(gray, map, h, w, 1.0, rgb);
+    attr_overlay_rgb(gray, map, h, w, minmax, 1.0, rgb);
     assert_memory_equal(rgb + (size_t)(w - 1) * 3, lo, 3);
     free(rgb);
 }

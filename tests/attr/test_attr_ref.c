@@ -116,6 +116,29 @@ static void saliency(void **state) {
     free_maps(out, 2);
 }
 
+// GC without the ReLU (Captum's relu_attributions=False): the maps against the reference's
+// upsampled pre-ReLU cams. The fixture's cams are negative in every cell (target 3) and in one of
+// four (target 7), so a map that kept the ReLU would be 0 where these are negative.
+static void gradcam_without_relu(attr_options *o, attr_upsample up, const char *prefix) {
+    o->gc_relu = 0;
+    o->upsample = up;
+    attr_map out[2];
+    check_method(ATTR_GC, o, "gc", 1e-4, 0, out);
+    for (int t = 0; t < 2; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s.%d", prefix, targets[t]);
+        float *want = attr_fixture(&ref, name, NULL);
+        float lo = want[0], hi = want[0];
+        for (int i = 1; i < 4096; i++) lo = fminf(lo, want[i]), hi = fmaxf(hi, want[i]);
+        assert_true(lo < -0.01f * fmaxf(fabsf(lo), fabsf(hi))); // negative cells to lose
+        double e = max_rel_err(out[t].map, want, 4096);
+        fprintf(stderr, "  %s: max rel err %.2e (reference in [%.3g, %.3g])\n", name, e, lo, hi);
+        if (!(e <= 1e-4)) fail_msg("%s: max rel err %.3g", name, e);
+        free(want);
+    }
+    free_maps(out, 2);
+}
+
 static void gradcam_shares_forward(void **state) {
     (void)state;
     attr_options o;
@@ -157,16 +180,8 @@ static void gradcam_shares_forward(void **state) {
         free(wmap);
     }
     free_maps(out, 2);
-    o.gc_relu = 0;
-    check_method(ATTR_GC, &o, "gc", 1e-4, 0, out);
-    float mn = 0;
-    for (int t = 0; t < 2; t++)
-        for (int i = 0; i < 4; i++) mn = fminf(mn, out[t].raw[i]);
-    float mmap = 0;
-    for (int t = 0; t < 2; t++)
-        for (int i = 0; i < 4096; i++) mmap = fminf(mmap, out[t].map[i]);
-    assert_true(mn >= 0 || mmap < 0); // a negative cam value shows in the map without ReLU
-    free_maps(out, 2);
+    gradcam_without_relu(&o, ATTR_UPSAMPLE_NEAREST, "gc_pre_nearest");
+    gradcam_without_relu(&o, ATTR_UPSAMPLE_BILINEAR, "gc_pre_bilinear");
 }
 
 static void integrated_gradients(void **state) {
@@ -294,6 +309,141 @@ static void smoothgrad_replayed(void **state) {
     free(noise);
 }
 
+// DeepLift against the reference's two DeepLifts (tests/ref/attr_ref.py): the default rules of
+// METHODS.md section 2 (deeplift_rules) and --captum-compat against Captum 0.8's hooks replayed in
+// Captum's order (deeplift_captum), each with the zero and the blur baseline (with blur, this
+// network's max-pool rule changes the result by ~1% of the maximum, so both checks see it).
+static void deeplift(void **state) {
+    (void)state;
+    static const struct {
+        int captum;
+        attr_baseline base;
+        const char *prefix;
+    } cases[] = {{0, ATTR_BASELINE_ZERO, "dl"}, {0, ATTR_BASELINE_BLUR, "dl_blur"},
+                 {1, ATTR_BASELINE_ZERO, "dl_captum"}, {1, ATTR_BASELINE_BLUR, "dl_captum_blur"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        attr_options o;
+        attr_options_default(&o);
+        o.dl_captum_compat = cases[i].captum;
+        o.baseline = cases[i].base;
+        attr_map out[2];
+        check_method(ATTR_DL, &o, cases[i].prefix, 1e-4, 0, out);
+        free_maps(out, 2);
+    }
+}
+
+// NT's noise scale: by default 0.15 * (max(x) - min(x)) (Smilkov et al.), an absolute stdev
+// (--nt-stdev) as given. For each: attr_nt_stdev against the scale computed here; the noise of
+// attr_nt_noisy_input (5 x 12288 draws: sample sd within 2%, its standard error is 0.3%; mean
+// within 5 standard errors of 0); and NT's output equal to mean |grad| at exactly those noisy
+// inputs (the engine's per-point gradients), so NT adds that noise and no other.
+static void smoothgrad_noise_scale(void **state) {
+    (void)state;
+    float lo = x[0], hi = x[0];
+    for (int i = 1; i < N_IN; i++) lo = fminf(lo, x[i]), hi = fmaxf(hi, x[i]);
+    const double scale[2] = {0.15 * ((double)hi - lo), 0.37};
+    const int t = targets[1];
+    float *pts = malloc(sizeof *pts * N_IN * 5), *g = malloc(sizeof *g * N_IN * 5);
+    for (int k = 0; k < 2; k++) {
+        attr_options o;
+        attr_options_default(&o);
+        o.nt_samples = 5;
+        o.seed = 11;
+        if (k == 1) o.nt_stdev = scale[1];
+        float sd = attr_nt_stdev(&o, x, N_IN);
+        assert_close(sd, scale[k], 1e-6, 0, "NT stdev");
+        double s1 = 0, s2 = 0;
+        for (int s = 0; s < 5; s++) {
+            attr_nt_noisy_input(&o, 42, t, s, x, N_IN, sd, pts + (size_t)s * N_IN);
+            for (int i = 0; i < N_IN; i++) {
+                double e = (double)pts[(size_t)s * N_IN + i] - x[i];
+                s1 += e;
+                s2 += e * e;
+            }
+        }
+        double n = 5.0 * N_IN, mean = s1 / n, emp = sqrt((s2 - n * mean * mean) / (n - 1));
+        fprintf(stderr, "  NT noise (stdev %s): sample sd %.5f for %.5f, mean %.2e\n",
+                k ? "0.37" : "default", emp, scale[k], mean);
+        assert_true(fabs(emp / scale[k] - 1) < 0.02);
+        assert_true(fabs(mean) < 5 * scale[k] / sqrt(n));
+        cx_error err = {{0}};
+        if (attr_ctx_set_options(ctx, &o, &err)) fail_msg("%s", err.msg);
+        attr_request rq = {.x = x, .n_targets = 1, .targets = &t, .stream = 42};
+        attr_map out;
+        if (attr_run(ctx, ATTR_NT, &rq, 1, &out, &err)) fail_msg("%s", err.msg);
+        engine_grads(pts, 5, t, g);
+        float nt[N_IN];
+        for (int i = 0; i < N_IN; i++) {
+            float acc = 0;
+            for (int s = 0; s < 5; s++) acc += fabsf(g[(size_t)s * N_IN + i]) / 5;
+            nt[i] = acc;
+        }
+        assert_same_estimator(out.raw, nt, "NT from attr_nt_noisy_input's inputs");
+        attr_map_free(&out);
+    }
+    free(pts);
+    free(g);
+}
+
+// --preset captum: Captum 0.8's defaults (LayerGradCam relu_attributions=False and
+// LayerAttribution.interpolate's "nearest"; NoiseTunnel nt_samples=5, stdevs=1.0; GradientShap
+// with the study's zero baselines, n_samples=5, stdevs=0; DeepLift as Captum runs it; IG and
+// LayerConductance n_steps=50) with the other settings kept; GC and DL maps under it equal the
+// reference's Captum ones; and the cxrgaze preset is attr_options_default's.
+static void captum_preset(void **state) {
+    (void)state;
+    attr_options d, o;
+    attr_options_default(&d);
+    o = d;
+    o.max_batch = 7;
+    o.seed = 5;
+    o.oc_patch = 9;
+    attr_options_preset(&o, ATTR_PRESET_CAPTUM);
+    assert_int_equal(o.preset, ATTR_PRESET_CAPTUM);
+    assert_string_equal(attr_preset_name(o.preset), "captum");
+    assert_int_equal(o.gc_relu, 0);
+    assert_int_equal(o.upsample, ATTR_UPSAMPLE_NEAREST);
+    assert_int_equal(o.nt_samples, 5);
+    assert_true(o.nt_stdev == 1.0);
+    assert_int_equal(o.gs_baselines, 1u << ATTR_BASELINE_ZERO);
+    assert_int_equal(o.gs_samples, 5);
+    assert_true(o.gs_stdev == 0);
+    assert_int_equal(o.dl_captum_compat, 1);
+    assert_int_equal(o.baseline, ATTR_BASELINE_ZERO);
+    assert_int_equal(o.ig_steps, 50);
+    assert_int_equal(o.lc_steps, 50); // Captum: n_steps=50, i.e. 51 nodes (METHODS.md)
+    assert_int_equal(o.max_batch, 7);
+    assert_true(o.seed == 5);
+    assert_int_equal(o.oc_patch, 9);
+    assert_string_equal(o.gc_layer, d.gc_layer);
+    attr_options back = o; // back to METHODS.md's settings, the rest kept
+    attr_options_preset(&back, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(back.preset, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(d.preset, ATTR_PRESET_CXRGAZE);
+    assert_int_equal(back.gc_relu, 1);
+    assert_int_equal(back.upsample, ATTR_UPSAMPLE_BILINEAR);
+    assert_int_equal(back.nt_samples, 25);
+    assert_true(back.nt_stdev < 0); // 0.15 * (max(x) - min(x))
+    assert_int_equal(back.gs_baselines, (1u << ATTR_BASELINE_ZERO) | (1u << ATTR_BASELINE_BLUR));
+    assert_int_equal(back.dl_captum_compat, 0);
+    assert_int_equal(back.gs_samples, 5);
+    assert_int_equal(back.max_batch, 7);
+    o.max_batch = 16;
+    attr_map out[2];
+    check_method(ATTR_DL, &o, "dl_captum", 1e-4, 0, out);
+    free_maps(out, 2);
+    check_method(ATTR_GC, &o, "gc", 1e-4, 0, out);
+    for (int t = 0; t < 2; t++) {
+        char name[64];
+        snprintf(name, sizeof name, "gc_pre_nearest.%d", targets[t]);
+        float *want = attr_fixture(&ref, name, NULL);
+        double e = max_rel_err(out[t].map, want, 4096);
+        if (!(e <= 1e-4)) fail_msg("%s under --preset captum: %.3g", name, e);
+        free(want);
+    }
+    free_maps(out, 2);
+}
+
 static void occlusion(void **state) {
     (void)state;
     attr_options o;
@@ -312,6 +462,9 @@ int main(void) {
         cmocka_unit_test(gradient_shap_replayed),
         cmocka_unit_test(smoothgrad_replayed),
         cmocka_unit_test(occlusion),
+        cmocka_unit_test(deeplift),
+        cmocka_unit_test(smoothgrad_noise_scale),
+        cmocka_unit_test(captum_preset),
     };
     return cmocka_run_group_tests_name("attr/ref", tests, setup, teardown);
 }

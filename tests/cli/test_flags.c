@@ -248,7 +248,7 @@ static void method_fragment(void **state) {
     attr_options_default(&o);
     const cli_flag flags[] = {ATTR_CLI_FLAGS(&o)};
     const int n = CLI_N_FLAGS(flags);
-    assert_int_equal(n, 20); // heading + 19 method flags
+    assert_int_equal(n, 21); // heading + 20 method flags (--preset first)
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);

@@ -1,6 +1,7 @@
 // cli/metrics: `cxrgaze metrics` on small files written here; CSV values checked against the
-// library (stats_map_metrics_compute); bad input (shape mismatch, missing file, wrong dtype)
-// exits 1, names the file and leaves no output file.
+// library: stats_map_metrics_compute (min-max) for --map-sign signed --map-scale minmax, metrics
+// of copies normalised here for the default (abs, p98) and for --map-sign abs; bad input (shape
+// mismatch, missing file, wrong dtype) exits 1, names the file and leaves no output file.
 #include <sys/wait.h>
 
 #include "test.h"
@@ -40,7 +41,7 @@ static void write_inputs(void) {
             for (int x = 0; x < W; x++) {
                 size_t i = ((size_t)k * H + y) * W + x;
                 double g = exp(-((y - 8.0 - k) * (y - 8.0 - k) + (x - 12.0) * (x - 12.0)) / 30.0);
-                maps_a[i] = (float)(5 * g + cx_rng_uniform(&r));
+                maps_a[i] = (float)(5 * g + cx_rng_uniform(&r) - 1.5); // signed
                 maps_b[i] =
                     (float)exp(-((y - 10.0) * (y - 10.0) + (x - 10.0 - k) * (x - 10.0 - k)) / 25.0);
                 fix[i] = cx_rng_uniform(&r) < 0.1;
@@ -95,7 +96,7 @@ static void csv_matches_library(void **state) {
     snprintf(pf, sizeof pf, "%s", test_out_path("metrics_f.safetensors"));
     snprintf(a, sizeof a,
              "--maps %s --reference %s --reference-tensor gaze --fixations %s "
-             "--out %s --threads 2",
+             "--out %s --threads 2 --map-sign signed --map-scale minmax",
              pa, pb, pf, out);
     assert_int_equal(run_cmd(a, errf), 0);
     char *csv = slurp(out), *err = slurp(errf);
@@ -108,7 +109,7 @@ static void csv_matches_library(void **state) {
     for (int k = 0; k < N; k++) {
         stats_map_metrics m;
         size_t off = (size_t)k * H * W;
-        stats_map_metrics_compute(maps_a + off, maps_b + off, fix + off, H, W, &m);
+        stats_map_metrics_compute(maps_a + off, maps_b + off, fix + off, H, W, &m); // min-max
         assert_int_equal((int)field(&p), k);
         double want[7] = {m.ssim, m.cc, m.kl, m.sim, m.emd, m.nss, m.auc_judd};
         for (int j = 0; j < 7; j++) {
@@ -138,12 +139,45 @@ static void csv_matches_library(void **state) {
     assert_int_equal(run_cmd(a, errf), 0);
     csv = slurp(out);
     assert_memory_equal(csv, "index,ssim,kl,map_constant,ref_constant\n", 40);
+    // The default (abs, p98) for A, min-max for B: ssim and kl of copies normalised here.
     p = strchr(csv, '\n') + 1;
+    for (int k = 0; k < N; k++) {
+        float sa[H * W], sb[H * W];
+        memcpy(sa, maps_a + (size_t)k * H * W, sizeof sa);
+        memcpy(sb, maps_b + (size_t)k * H * W, sizeof sb);
+        assert_int_equal(stats_map_normalise(sa, H * W, (stats_map_norm){0}, NULL), k == 3);
+        stats_minmax_normalise(sb, H * W);
+        double ssim = stats_ssim(sa, sb, H, W), kl = stats_kl(sa, sb, H * W);
+        assert_int_equal((int)field(&p), k);
+        assert_close(field(&p), ssim, 1e-8, 1e-12, "default ssim");
+        double got = field(&p);
+        if (isnan(kl))
+            assert_true(isnan(got));
+        else
+            assert_close(got, kl, 1e-8, 1e-12, "default kl");
+        assert_int_equal((int)field(&p), k == 3);
+        assert_int_equal((int)field(&p), 0);
+        p++;
+    }
+    free(csv);
+    // --map-sign alone: abs + minmax of the signed maps is not signed + minmax (min-max).
+    snprintf(a, sizeof a,
+             "--maps %s --reference %s --reference-tensor gaze --out %s --metrics ssim "
+             "--map-sign abs --map-scale minmax",
+             pa, pb, out);
+    assert_int_equal(run_cmd(a, errf), 0);
+    csv = slurp(out);
+    p = strchr(csv, '\n') + 1;
+    float sa[H * W], sb[H * W];
+    for (int i = 0; i < H * W; i++)
+        sa[i] = fabsf(maps_a[i]), sb[i] = maps_b[i];
+    stats_minmax_normalise(sa, H * W), stats_minmax_normalise(sb, H * W);
     stats_map_metrics m;
     stats_map_metrics_compute(maps_a, maps_b, NULL, H, W, &m);
     assert_int_equal((int)field(&p), 0);
-    assert_close(field(&p), m.ssim, 1e-8, 1e-12, "selected ssim");
-    assert_close(field(&p), m.kl, 1e-8, 1e-12, "selected kl");
+    double got = field(&p);
+    assert_close(got, stats_ssim(sa, sb, H, W), 1e-8, 1e-12, "abs minmax ssim");
+    assert_true(fabs(got - m.ssim) > 1e-3);
     free(csv);
 }
 
@@ -192,6 +226,11 @@ static void bad_input(void **state) {
     assert_int_equal(run_cmd("--maps a --reference b --out c --emd-size -3", errf), 2);
     assert_int_equal(run_cmd("--maps a --reference b --out c --metrics ssim,foo", errf), 2);
     assert_int_equal(run_cmd("--maps a --reference b --out c --metrics nss", errf), 2);
+    assert_int_equal(run_cmd("--maps a --reference b --out c --map-sign absolute", errf), 2);
+    err = slurp(errf);
+    assert_non_null(strstr(err, "absolute"));
+    free(err);
+    assert_int_equal(run_cmd("--maps a --reference b --out c --map-scale p99", errf), 2);
     assert_int_equal(run_cmd("--help >/dev/null", errf), 0);
 }
 

@@ -32,6 +32,15 @@ Every tensor below is computed in float64 and stored as F32 (names per target t)
   nt.t [1,3,64,64]                      NoiseTunnel smoothgrad over |grad|, 5 samples, noise nt_noise
                                         [5,3,64,64] (N(0, (0.15 (max x - min x))^2), stored as used)
   oc.t [1,3,64,64]                      Occlusion, window (3,16,16), strides 8, baseline 0
+  gc_pre_bilinear.t / gc_pre_nearest.t  gc (no ReLU: Captum's relu_attributions=False) upsampled as
+    [64,64]                             above; gc.3 is negative in every cell, gc.7 in one
+  dl.t [1,3,64,64]                      DeepLift as METHODS.md section 2 (cxrgaze's default): Rescale at
+                                        every ReLU incl. the functional final one, DeepLift max-pool
+                                        rule, baseline 0 (deeplift_rules below; sums to f(x)-f(0))
+  dl_captum.t [1,3,64,64]               Captum 0.8 DeepLift(model).attribute(x, 0, target=t), its
+                                        hooks replayed in Captum's order (deeplift_captum below)
+  dl_blur.t, dl_captum_blur.t           the same two with the blur baseline (where this network's
+                                        max-pool rule and plain max-pool gradient differ)
 
 tests/fixtures/attr_gl_ref.safetensors: numpy.polynomial.legendre.leggauss(n) mapped to (0,1) as
 Captum's gausslegendre rule, gl<n>.alpha and gl<n>.weight (F64) for n = 2, 7, 50, 51.
@@ -44,6 +53,7 @@ import sys
 import numpy as np
 import scipy.ndimage
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
@@ -113,6 +123,215 @@ def occlusion(model, x, t, p=16, stride=8):
     return total / masks.sum(0, keepdim=True)
 
 
+# ---- DeepLift -------------------------------------------------------------------------------------
+# Two references on the [x; x'] batch of 2N samples (inputs first, then their baselines), the
+# target's logit of both halves summed and differentiated with respect to x (the input half):
+#
+# deeplift_captum: Captum 0.8's DeepLift replayed step by step with torch hooks, in the order
+#   Captum registers them. Source read: pytorch/captum, captum/attr/_core/deep_lift.py
+#   (stored copy at commit 642a8fcdb2458a9fae90827a6098639afdef5ba8, the 0.6-0.8 hook code):
+#     DeepLift.attribute          _hook_main_model(), then model.apply(_register_hooks),
+#                                 _expand_target(target, 2, repeat), gradient_func
+#     DeepLift._hook_main_model   pre_hook: torch.cat([input, baseline]); forward_hook:
+#                                 torch.stack(torch.chunk(outputs, 2), dim=1)
+#     DeepLift._construct_forward_func  torch.cat((model_out[:, 0], model_out[:, 1])) and
+#                                 _select_targets: the target of both halves -> gradient 1 on each
+#     DeepLift._register_hooks    only modules whose type is a key of SUPPORTED_NON_LINEAR
+#                                 (nn.ReLU, ELU, LeakyReLU, Sigmoid, Tanh, Softplus -> `nonlinear`;
+#                                 nn.MaxPool1d/2d/3d -> `maxpool`; nn.Softmax). Registration order
+#                                 per module: register_forward_hook(_forward_hook),
+#                                 register_forward_pre_hook(_forward_pre_hook), then
+#                                 captum/_utils/common.py _register_backward_hook(module, hook):
+#                                 a forward pre-hook that puts `input_tensor_hook` on the input
+#                                 tensor and returns input.clone() (so torchvision's in-place ReLUs
+#                                 modify the clone), and a forward hook that puts
+#                                 `output_tensor_hook` (stores the output's gradient) on the output.
+#     DeepLift._forward_pre_hook  module.input = inputs[0].clone().detach()  (before the in-place op)
+#     DeepLift._forward_hook      module.output = outputs[0].clone().detach()
+#     DeepLift._backward_hook     multipliers = SUPPORTED_NON_LINEAR[type](module, module.input,
+#                                 module.output, grad_input, grad_output, eps=1e-10), which
+#                                 replaces the gradient of the module's input
+#     nonlinear                   torch.where(|delta_in| < eps, grad_input,
+#                                 grad_output * delta_out / delta_in), deltas from _compute_diffs
+#                                 (input - input_ref, repeated for both halves)
+#     maxpool                     xmax = max(y, y'); unpool(grad_output * cat[xmax - y', y - xmax])
+#                                 with each half's argmax indices, halves summed, / delta_in;
+#                                 where |delta_in| < eps: grad_input[0] (the first sample's plain
+#                                 gradient broadcast over the batch: captum issue #1276)
+#   What that does on torchvision DenseNet (features.relu0 -> features.pool0 are adjacent hooked
+#   modules; every other nn.ReLU feeds a convolution):
+#   - the functional F.relu(features, inplace=True) in DenseNet.forward is no module: plain gradient;
+#   - relu0's output tensor gets relu0's output_tensor_hook first and pool0's input_tensor_hook
+#     second; tensor hooks run in registration order, so relu0 stores the plain max-pool gradient
+#     before pool0's rule replaces it, and relu0's Rescale uses the stored one (captum issue #1104):
+#     the max-pool rule reaches the result only where relu0's |delta_in| < eps;
+#   - every nn.ReLU (relu0, denselayer relu1/relu2, transition relu) takes the Rescale rule.
+#   The script checks this reading: deeplift_captum equals deeplift_rules(final "mask", pool
+#   "plain") to float64 rounding, and differs from the rules with the max-pool rule on.
+#
+# deeplift_rules: DeepLift as METHODS.md section 2 defines it, written as autograd Functions (no
+#   hooks): Rescale (relu(a)-relu(a'))/(a-a') at every ReLU (the functional final one too when
+#   final="rescale"; "mask": plain gradient there), the max-pool rule above with contributions of
+#   overlapping windows summed (a gradient's routing, not max_unpool2d's) and each sample's own
+#   plain gradient where |delta_in| < eps (pool="deeplift"; "plain": plain gradient), linear ops
+#   plain. With final="rescale", pool="deeplift" this is cxrgaze's default DL, which sums to delta.
+
+DL_EPS = 1e-10
+
+
+def _halves(t):
+    """The deltas of the [x; x'] batch, repeated for both halves (captum _compute_diffs)."""
+    a, b = t.chunk(2)
+    d = a - b
+    return torch.cat([d, d])
+
+
+def _captum_nonlinear(inp, out, grad_input, grad_output):
+    d_in, d_out = _halves(inp), _halves(out)
+    return torch.where(d_in.abs() < DL_EPS, grad_input, grad_output * d_out / d_in)
+
+
+def _captum_maxpool(module, inp, out, grad_input, grad_output):
+    with torch.no_grad():
+        d_in = _halves(inp)
+        y, y_ref = out.chunk(2)
+        ymax = torch.max(y, y_ref)
+        d_out = torch.cat([ymax - y_ref, y - ymax])
+        _, idx = F.max_pool2d(inp, module.kernel_size, module.stride, module.padding,
+                              module.dilation, module.ceil_mode, True)
+        routed = F.max_unpool2d(grad_output * d_out, idx, module.kernel_size, module.stride,
+                                module.padding, list(inp.shape))
+        a, b = routed.chunk(2)
+        routed = torch.cat([a + b, a + b])
+    # grad_input[0]: the first sample's plain gradient, broadcast (captum issue #1276)
+    return torch.where(d_in.abs() < DL_EPS, grad_input[0], routed / d_in)
+
+
+def deeplift_captum(model, x, x_ref, t):
+    """Captum 0.8 DeepLift(model).attribute(x, baselines=x_ref, target=t), replayed."""
+    handles = []
+
+    def register(module, rule):
+        state = {"grad_out": None}
+
+        def save_output(m, _inp, out):                 # DeepLift._forward_hook
+            m.dl_output = out.clone().detach()
+
+        def save_input(m, inp):                        # DeepLift._forward_pre_hook
+            m.dl_input = inp[0].clone().detach()
+
+        def input_hook_pre(m, inp):                    # _register_backward_hook: pre_hook
+            def input_tensor_hook(grad_input):
+                if state["grad_out"] is None:
+                    return None
+                new = rule(m, m.dl_input, m.dl_output, grad_input, state["grad_out"])
+                del m.dl_input, m.dl_output            # DeepLift._backward_hook
+                return new
+            inp[0].register_hook(input_tensor_hook)
+            return inp[0].clone()
+
+        def output_hook_fwd(_m, _inp, out):            # _register_backward_hook: forward_hook
+            state["grad_out"] = None
+
+            def output_tensor_hook(g):
+                state["grad_out"] = g
+            out.register_hook(output_tensor_hook)
+
+        handles.append(module.register_forward_hook(save_output))
+        handles.append(module.register_forward_pre_hook(save_input))
+        handles.append(module.register_forward_pre_hook(input_hook_pre))
+        handles.append(module.register_forward_hook(output_hook_fwd))
+
+    for m in model.modules():
+        if type(m) is nn.ReLU:                         # SUPPORTED_NON_LINEAR[nn.ReLU] = nonlinear
+            register(m, lambda _m, i, o, gi, go: _captum_nonlinear(i, o, gi, go))
+        elif type(m) is nn.MaxPool2d:                  # SUPPORTED_NON_LINEAR[nn.MaxPool2d] = maxpool2d
+            register(m, _captum_maxpool)
+    try:
+        xg = x.clone().requires_grad_(True)
+        out = model(torch.cat([xg, x_ref]))            # _hook_main_model pre_hook
+        g, = torch.autograd.grad(out[:, t].sum(), xg)  # target on both halves
+    finally:
+        for h in handles:
+            h.remove()
+    return ((x - x_ref) * g).detach(), out.detach()
+
+
+class _RescaleReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        d_in, d_out = _halves(a), _halves(a.clamp(min=0))
+        return torch.where(d_in.abs() < DL_EPS, g * (a > 0).to(g.dtype), g * d_out / d_in)
+
+
+def _pool_route(a, pool, v):
+    """The plain max-pool gradient: v routed to each window's first maximum, summed where the 3x3/2
+    windows overlap (F.max_unpool2d, which Captum's rule uses, keeps one of the overlapping ones)."""
+    with torch.enable_grad():
+        a = a.detach().requires_grad_(True)
+        y = F.max_pool2d(a, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                         pool.ceil_mode)
+        g, = torch.autograd.grad(y, a, v)
+    return g
+
+
+class _DeepLiftMaxPool(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, a, pool):
+        y = F.max_pool2d(a, pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                         pool.ceil_mode)
+        ctx.save_for_backward(a, y)
+        ctx.pool = pool
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, y = ctx.saved_tensors
+        y0, y1 = y.chunk(2)
+        ymax = torch.max(y0, y1)
+        r0, r1 = _pool_route(a, ctx.pool, g * torch.cat([ymax - y1, y0 - ymax])).chunk(2)
+        d_in = _halves(a)
+        plain = _pool_route(a, ctx.pool, g)
+        return torch.where(d_in.abs() < DL_EPS, plain, torch.cat([r0 + r1, r0 + r1]) / d_in), None
+
+
+def deeplift_rules(model, x, x_ref, t, final, pool):
+    """DeepLift of METHODS.md section 2 on torchvision's DenseNet, module by module."""
+    relu = _RescaleReLU.apply
+
+    def run(mod, h):
+        for name, m in mod.named_children():
+            if isinstance(m, nn.ReLU):
+                h = relu(h)
+            elif isinstance(m, nn.MaxPool2d):
+                h = _DeepLiftMaxPool.apply(h, m) if pool == "deeplift" else m(h)
+            elif isinstance(m, torchvision.models.densenet._DenseBlock):
+                feats = [h]
+                for layer in m.values():
+                    c = torch.cat(feats, 1)
+                    c = layer.conv1(relu(layer.norm1(c)))
+                    feats.append(layer.conv2(relu(layer.norm2(c))))
+                h = torch.cat(feats, 1)
+            elif len(list(m.children())):
+                h = run(m, h)
+            else:
+                h = m(h)
+        return h
+
+    xg = x.clone().requires_grad_(True)
+    f = run(model.features, torch.cat([xg, x_ref]))
+    f = relu(f) if final == "rescale" else F.relu(f)
+    out = model.classifier(torch.flatten(F.adaptive_avg_pool2d(f, (1, 1)), 1))
+    g, = torch.autograd.grad(out[:, t].sum(), xg)
+    return ((x - x_ref) * g).detach(), out.detach()
+
+
 def make(path_in, path_out):
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
@@ -174,6 +393,37 @@ def make(path_in, path_out):
         out[f"nt.{t}"] = g.abs().mean(0, keepdim=True).float().numpy()
 
         out[f"oc.{t}"] = occlusion(model, x, t).float().numpy()
+
+        # GradCAM without the ReLU (Captum's relu_attributions=False): the cam's negative cells
+        # survive upsampling (LayerAttribution.interpolate = F.interpolate)
+        for mode in ("bilinear", "nearest"):
+            kw = {"align_corners": False} if mode == "bilinear" else {}
+            out[f"gc_pre_{mode}.{t}"] = F.interpolate(cam, size=(64, 64), mode=mode,
+                                                      **kw)[0, 0].float().numpy()
+
+        # DeepLift with the zero baseline (the study's) and the blur baseline: with zero, this
+        # network's max-pool windows never make the max-pool rule differ from the plain gradient;
+        # with blur they do, so there the Captum check can tell whether the rule was applied.
+        for base, sfx in ((zero, ""), (blur, "_blur")):
+            dl_captum, lg = deeplift_captum(model, x, base, t)
+            dl_read, lg2 = deeplift_rules(model, x, base, t, final="mask", pool="plain")
+            dl_pool, _ = deeplift_rules(model, x, base, t, final="mask", pool="deeplift")
+            dl, lg3 = deeplift_rules(model, x, base, t, final="rescale", pool="deeplift")
+            for lgk in (lg, lg2, lg3):
+                assert np.abs(lgk[0].numpy() - out["logits"][0]).max() < 1e-5
+            scale = float(dl_captum.abs().max())
+            e_read = float((dl_captum - dl_read).abs().max()) / scale
+            e_pool = float((dl_captum - dl_pool).abs().max()) / scale
+            assert e_read < 1e-12, e_read  # Captum on DenseNet: plain gradient at F.relu and pool0
+            assert sfx == "" or e_pool > 1e-3, e_pool  # where the max-pool rule would show
+            fd = float(lg3[0, t] - lg3[1, t])
+            assert abs(float(dl.sum()) - fd) < 1e-9 * max(1.0, abs(fd))  # summation-to-delta
+            out[f"dl{sfx}.{t}"] = dl.float().numpy()
+            out[f"dl_captum{sfx}.{t}"] = dl_captum.float().numpy()
+            print(f"target {t}, DL baseline {sfx[1:] or 'zero'}: sum {float(dl.sum()):.6f} = "
+                  f"f(x)-f(x') {fd:.6f}; Captum's sum {float(dl_captum.sum()):.6f}, vs the "
+                  f"plain-gradient reading {e_read:.1e}, vs the max-pool rule {e_pool:.1e} "
+                  f"(relative to max |attr|)")
         print(f"target {t}: logit {float(fx):.6f}, ig delta {out[f'ig_delta.{t}'][0]:.3e}, "
               f"lc sum {float(lc.sum()):.6f} vs f(x)-f(0) {float(fx - f0):.6f}")
     meta = {"made_by": "tests/ref/attr_ref.py", "seed": str(SEED), "torch": torch.__version__,

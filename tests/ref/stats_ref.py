@@ -3,8 +3,9 @@
 
 Run from the repository root with Debian's Python (scikit-image 0.19, scikit-learn 1.2,
 scipy 1.10, numpy):   /usr/bin/python3 tests/ref/stats_ref.py
-It writes tests/fixtures/stats_ssim.safetensors, stats_maps.safetensors and
-stats_class.safetensors (a few hundred KB together). Deterministic (fixed seeds).
+It writes tests/fixtures/stats_ssim.safetensors, stats_maps.safetensors,
+stats_class.safetensors and stats_paired.safetensors (a few hundred KB together). Deterministic
+(fixed seeds).
 
 Oracles:
   SSIM            skimage.metrics.structural_similarity (float64 input, so it computes in float64)
@@ -17,6 +18,16 @@ Oracles:
   Spearman        scipy.stats.spearmanr;  percentile: numpy.percentile
   chi-square      scipy.stats.chi2_contingency(correction=False), chisquare, chi2.sf
   normal quantile scipy.stats.norm.ppf
+  Cohen's kappa   sklearn.metrics.cohen_kappa_score on the two rating vectors a table expands to
+  Stuart-Maxwell  statsmodels.stats.contingency_tables.SquareTable(table, shift_zeros=False)
+                  .homogeneity("stuart_maxwell") (statsmodels 0.13, contingency_tables.py,
+                  SquareTable.homogeneity: margins without the last category, vmat = -(pr + pr.T)
+                  with diagonal row + col - 2 diag(pr), statistic n d' vmat^-1 d). shift_zeros=False:
+                  the default replaces zero cells by 0.5, a smoothing the test does not have.
+                  Categories absent from both margins are dropped first (statsmodels' matrix
+                  would be singular).
+  permutation p   brute force over all 2^m swaps of the m discordant cases one by one, the
+                  statistic of each table from statsmodels as above
 Tensor names: "<topic>/<case>/<field>"; the C tests loop over case = 0, 1, ... until absent.
 """
 import json
@@ -340,6 +351,71 @@ def misc_cases(rng):
     return t
 
 
+def stuart_maxwell_ref(tab):
+    """statsmodels' Stuart-Maxwell on the categories present in either margin."""
+    from statsmodels.stats.contingency_tables import SquareTable
+    keep = (tab.sum(axis=0) + tab.sum(axis=1)) > 0
+    r = SquareTable(tab[np.ix_(keep, keep)].astype(np.float64), shift_zeros=False).homogeneity(
+        "stuart_maxwell")
+    return float(r.statistic), float(r.pvalue), int(r.df)
+
+
+def expand(tab):
+    """The two rating vectors of a k x k table: rows (first rating), columns (second)."""
+    a, b = [], []
+    for i in range(tab.shape[0]):
+        for j in range(tab.shape[1]):
+            a += [i] * int(tab[i, j])
+            b += [j] * int(tab[i, j])
+    return np.array(a), np.array(b)
+
+
+def permutation_ref(tab):
+    """Exact permutation p: each discordant case swapped or not, all 2^m patterns."""
+    k = tab.shape[0]
+    cases = [(i, j) for i in range(k) for j in range(k) if i != j for _ in range(int(tab[i, j]))]
+    obs = stuart_maxwell_ref(tab)[0]
+    cache, hit = {}, 0
+    for mask in range(1 << len(cases)):
+        t = np.diag(np.diag(tab)).astype(np.int64)
+        for c, (i, j) in enumerate(cases):
+            if mask >> c & 1:
+                t[j, i] += 1
+            else:
+                t[i, j] += 1
+        key = t.tobytes()
+        if key not in cache:
+            cache[key] = stuart_maxwell_ref(t)[0]
+        hit += cache[key] >= obs * (1 - 1e-12)
+    return hit / (1 << len(cases))
+
+
+def paired_cases(rng):
+    t = {}
+    tables = [rng.integers(1, 15, size=(4, 4)),              # n ~ 120, every cell filled
+              rng.integers(0, 40, size=(4, 4)),              # larger, some zeros possible
+              np.array([[5, 3, 0, 1], [2, 9, 1, 0], [0, 4, 6, 2], [1, 0, 3, 7]]),
+              np.array([[7, 2, 1], [6, 3, 0], [1, 5, 8]]),   # k = 3
+              np.array([[4, 0, 2, 3], [0, 0, 0, 0], [1, 0, 6, 2], [5, 0, 1, 9]]),  # one unseen
+              np.array([[20, 1, 0, 0], [9, 30, 2, 0], [0, 3, 11, 4], [1, 0, 8, 2]])]
+    for i, tab in enumerate(tables):
+        tab = np.asarray(tab, np.int64)
+        a, b = expand(tab)
+        stat, p, df = stuart_maxwell_ref(tab)
+        t[f"paired/{i}/table"] = tab
+        t[f"paired/{i}/want"] = np.array(
+            [stat, p, df, sklearn.metrics.cohen_kappa_score(a, b), np.mean(a == b)])
+    # Exact permutation p on small tables (n < 30), m <= 16 discordant cases.
+    small = [np.array([[3, 2, 1, 0], [0, 2, 3, 1], [1, 0, 1, 2], [0, 1, 0, 2]]),
+             np.array([[4, 5, 0], [1, 3, 2], [0, 0, 6]]),
+             np.array([[2, 6], [1, 5]])]
+    for i, tab in enumerate(small):
+        tab = np.asarray(tab, np.int64)
+        t[f"paired_perm/{i}/table"] = tab
+        t[f"paired_perm/{i}/want"] = np.array([permutation_ref(tab)])
+    return t
+
+
 def main():
     rng = np.random.default_rng(20241126)
     write_safetensors("tests/fixtures/stats_ssim.safetensors", ssim_cases(rng))
@@ -351,6 +427,8 @@ def main():
     t.update(f1_cases(rng))
     t.update(misc_cases(rng))
     write_safetensors("tests/fixtures/stats_class.safetensors", t)
+    write_safetensors("tests/fixtures/stats_paired.safetensors",
+                      paired_cases(np.random.default_rng(20250117)))
 
 
 if __name__ == "__main__":

@@ -176,12 +176,74 @@ static void metrics_bundle(void **state) {
     assert_false(isnan(m.ssim));
 }
 
+// The map goes through its sign mode and scale (stats_map_normalise), the reference through
+// min-max whatever the norm: every metric equals the metric of hand-normalised copies, for all six
+// modes, with and without scratch. On a signed map with a large negative region the default
+// (abs, p98) and min-max (signed, minmax: the old behaviour) give different SSIMs.
+static void metrics_bundle_map_norm(void **state) {
+    (void)state;
+    enum { H = 24, W = 20 };
+    float s[H * W], g[H * W], sn[H * W], gn[H * W], work[2 * H * W];
+    uint8_t fix[H * W] = {0};
+    cx_rng r;
+    cx_rng_seed(&r, 9, 0);
+    for (int i = 0; i < H * W; i++) {
+        double y = i / W, x = i % W;
+        s[i] = (float)(-3 * exp(-((y - 8) * (y - 8) + (x - 6) * (x - 6)) / 40) +
+                       exp(-((y - 17) * (y - 17) + (x - 14) * (x - 14)) / 10) +
+                       0.05 * (cx_rng_uniform(&r) - 0.5));
+        g[i] = (float)(exp(-((y - 9) * (y - 9) + (x - 7) * (x - 7)) / 30) - 0.5); // min-max'd
+        fix[i] = cx_rng_uniform(&r) < 0.1;
+    }
+    double ssim_of[STATS_N_SIGNS][STATS_N_SCALES];
+    for (int k = 0; k < STATS_N_SIGNS * STATS_N_SCALES; k++) {
+        stats_map_norm norm = {(stats_map_sign)(k / 2), (stats_map_scale)(k % 2)};
+        memcpy(sn, s, sizeof s), memcpy(gn, g, sizeof g);
+        assert_int_equal(stats_map_normalise(sn, H * W, norm, NULL), 0);
+        assert_int_equal(stats_minmax_normalise(gn, H * W), 0);
+        stats_map_metrics m, mw;
+        stats_map_metrics_ex(s, g, fix, H, W, STATS_M_ALL, 0, norm, NULL, &m);
+        stats_map_metrics_ex(s, g, fix, H, W, STATS_M_ALL, 0, norm, work, &mw);
+        const double want[STATS_N_METRICS] = {[STATS_SSIM] = stats_ssim(sn, gn, H, W),
+                                              [STATS_CC] = stats_cc(sn, gn, H * W),
+                                              [STATS_NSS] = stats_nss(sn, fix, H * W),
+                                              [STATS_KL] = stats_kl(sn, gn, H * W),
+                                              [STATS_SIM] = stats_sim(sn, gn, H * W),
+                                              [STATS_AUC_JUDD] = stats_auc_judd(sn, fix, H * W),
+                                              [STATS_EMD] = stats_emd(sn, gn, H, W, 0, NULL)};
+        for (int j = 0; j < STATS_N_METRICS; j++) {
+            char what[64];
+            snprintf(what, sizeof what, "%s %s_%s", stats_metric_name((stats_metric)j),
+                     stats_map_sign_name(norm.sign), stats_map_scale_name(norm.scale));
+            assert_close(stats_map_metric_value(&m, (stats_metric)j), want[j], 0, 1e-15, what);
+            assert_close(stats_map_metric_value(&mw, (stats_metric)j), want[j], 0, 1e-15, what);
+        }
+        assert_int_equal(m.map_constant + m.ref_constant, 0);
+        ssim_of[norm.sign][norm.scale] = m.ssim;
+    }
+    // The old min-max is signed + minmax: stats_map_metrics_compute (min-max both) agrees.
+    stats_map_metrics mm;
+    stats_map_metrics_compute(s, g, fix, H, W, &mm);
+    assert_close(mm.ssim, ssim_of[STATS_SIGN_SIGNED][STATS_SCALE_MINMAX], 0, 0, "compute = minmax");
+    // Zero at mid-grey vs zero at 0: the negative blob where the gaze is.
+    assert_true(fabs(ssim_of[STATS_SIGN_ABS][STATS_SCALE_P98] -
+                     ssim_of[STATS_SIGN_SIGNED][STATS_SCALE_MINMAX]) > 0.05);
+    // A map <= 0 under positive is constant: flagged, no CC.
+    for (int i = 0; i < H * W; i++)
+        sn[i] = -fabsf(s[i]);
+    stats_map_metrics c;
+    stats_map_metrics_ex(sn, g, fix, H, W, STATS_M_ALL, 0,
+                         (stats_map_norm){STATS_SIGN_POSITIVE, STATS_SCALE_P98}, work, &c);
+    assert_int_equal(c.map_constant, 1), assert_int_equal(c.ref_constant, 0);
+    assert_true(isnan(c.cc));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mit_metrics),      cmocka_unit_test(emd_vs_linprog),
         cmocka_unit_test(emd_closed_forms), cmocka_unit_test(emd_random_consistency),
         cmocka_unit_test(area_downsample),  cmocka_unit_test(normalise_and_baselines),
-        cmocka_unit_test(metrics_bundle),
+        cmocka_unit_test(metrics_bundle),   cmocka_unit_test(metrics_bundle_map_norm),
     };
     return cmocka_run_group_tests_name("stats/map_metrics", tests, NULL, NULL);
 }

@@ -36,10 +36,12 @@ static void bits_select_their_metric(void **state) {
     }
     fix[9] = fix[30] = 1;
     stats_map_metrics full;
-    stats_map_metrics_compute(a, b, fix, H, W, &full);
+    stats_map_metrics_compute(a, b, fix, H, W, &full); // min-max, both maps
+    const stats_map_norm minmax = {STATS_SIGN_SIGNED, STATS_SCALE_MINMAX};
     for (int m = 0; m < STATS_N_METRICS; m++) {
         stats_map_metrics one;
-        stats_map_metrics_ex(a, b, fix, H, W, stats_metric_bit((stats_metric)m), 0, NULL, &one);
+        stats_map_metrics_ex(a, b, fix, H, W, stats_metric_bit((stats_metric)m), 0, minmax, NULL,
+                             &one);
         double v = stats_map_metric_value(&one, (stats_metric)m);
         assert_false(isnan(v));
         assert_close(v, stats_map_metric_value(&full, (stats_metric)m), 0, 0,
@@ -48,7 +50,8 @@ static void bits_select_their_metric(void **state) {
             if (o != m) assert_true(isnan(stats_map_metric_value(&one, (stats_metric)o)));
     }
     assert_close(stats_map_metric_value(&full, STATS_CC), full.cc, 0, 0, "cc field");
-    assert_close(stats_map_metric_value(&full, STATS_AUC_JUDD), full.auc_judd, 0, 0, "auc_judd field");
+    assert_close(stats_map_metric_value(&full, STATS_AUC_JUDD), full.auc_judd, 0, 0,
+                 "auc_judd field");
 }
 
 int main(void) {

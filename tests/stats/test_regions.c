@@ -1,6 +1,7 @@
 // stats/regions + signif: region mass, z-scores and most-salient region on a case worked by hand,
 // TV distance by hand; permutation test against exact small-case probabilities and clear vs null
-// differences; bootstrap CI of a mean (contains the estimate, reproducible, normal-theory width).
+// differences, and within strata (a hypergeometric case by hand); bootstrap CI of a mean
+// (contains the estimate, reproducible, normal-theory width) and over clusters (patients).
 #include "fixture.h"
 
 #include "stats/stats.h"
@@ -130,11 +131,81 @@ static void bootstrap_mean(void **state) {
     assert_true(isnan(a.estimate));
 }
 
+// Within strata: stratum 0 holds only 10s (8 in group a, 2 in b), stratum 1 only 0s (2 in a, 8
+// in b). diff = 8 - 2 = 6. Permuting within strata keeps every stratum's a-count: always 6,
+// p = 1. Permuting the pool: T tens among the 10 a's is hypergeometric, diff = 2T - 10, and
+// |diff| >= 6 iff T >= 8 or T <= 2: p = 2 (C(10,8)^2 + C(10,9)^2 + 1) / C(20,10) = 4252/184756.
+static void permutation_within_strata(void **state) {
+    (void)state;
+    double x[20];
+    uint8_t in_a[20];
+    int64_t stratum[20];
+    for (int i = 0; i < 20; i++) {
+        stratum[i] = i < 10 ? 42 : 7;
+        x[i] = i < 10 ? 10 : 0;
+        in_a[i] = i < 10 ? i < 8 : i >= 18;
+    }
+    double diff;
+    stats_status st;
+    double p = stats_permutation_test_strata(x, in_a, stratum, 20, 2000, 3, &diff, &st);
+    assert_int_equal(st, STATS_OK);
+    assert_close(diff, 6, 0, 1e-12, "observed diff");
+    assert_close(p, 1.0, 0, 0, "within strata: every permutation as extreme");
+    double pooled = stats_permutation_test_strata(x, in_a, NULL, 20, 40000, 3, NULL, NULL);
+    assert_close(pooled, 4252.0 / 184756, 0, 0.003, "pooled: hypergeometric by hand");
+    // One stratum however named is no stratum; group a need not come first.
+    int64_t same[20];
+    for (int i = 0; i < 20; i++) same[i] = -5;
+    assert_true(stats_permutation_test_strata(x, in_a, same, 20, 5000, 9, NULL, NULL) ==
+                stats_permutation_test_strata(x, in_a, NULL, 20, 5000, 9, NULL, NULL));
+    // ... and with the a's first it is the two-sample test, bit for bit.
+    double a[10], b[10];
+    uint8_t first_a[20];
+    for (int i = 0; i < 10; i++) a[i] = x[i] + 0.25 * i, b[i] = x[i + 10] + 0.5 * i;
+    double ab[20];
+    for (int i = 0; i < 20; i++) ab[i] = i < 10 ? a[i] : b[i - 10], first_a[i] = i < 10;
+    assert_true(stats_permutation_test(a, 10, b, 10, 3000, 4, NULL, NULL) ==
+                stats_permutation_test_strata(ab, first_a, same, 20, 3000, 4, NULL, NULL));
+    uint8_t none[20] = {0};
+    assert_true(isnan(stats_permutation_test_strata(x, none, stratum, 20, 10, 1, NULL, &st)));
+    assert_int_equal(st, STATS_EMPTY);
+}
+
+// Over clusters: 10 patients with 5 maps each, equal within a patient. The naive bootstrap's
+// variance of the mean is v/50 (v: the population variance of the 50 values, which is that of
+// the 10 patient values), the patient bootstrap's v/10: its CI is sqrt(5) = 2.24 times as wide.
+// One value per patient (distinct ids in any order): the plain bootstrap, bit for bit.
+static void bootstrap_over_clusters(void **state) {
+    (void)state;
+    enum { P = 10, M = 5 };
+    double x[P * M];
+    int64_t patient[P * M];
+    cx_rng r;
+    cx_rng_seed(&r, 8, 0);
+    for (int p = 0; p < P; p++) {
+        double v = cx_rng_normal(&r);
+        for (int m = 0; m < M; m++) x[m * P + p] = v, patient[m * P + p] = 1000 + 37 * p;
+    }
+    stats_ci naive, clus;
+    stats_bootstrap_mean_ci(x, P * M, 4000, 0.95, 5, &naive);
+    stats_bootstrap_mean_ci_clustered(x, patient, P * M, 4000, 0.95, 5, &clus);
+    assert_true(clus.estimate == naive.estimate);
+    double ratio = (clus.hi - clus.lo) / (naive.hi - naive.lo);
+    assert_close(ratio, sqrt(5.0), 0.15, 0, "patient CI / naive CI width");
+    int64_t distinct[P * M];
+    for (int i = 0; i < P * M; i++) distinct[i] = 5000 - 3 * i;
+    stats_bootstrap_mean_ci_clustered(x, distinct, P * M, 4000, 0.95, 5, &clus);
+    assert_true(clus.lo == naive.lo && clus.hi == naive.hi);
+    stats_bootstrap_mean_ci_clustered(x, NULL, P * M, 4000, 0.95, 5, &clus);
+    assert_true(clus.lo == naive.lo && clus.hi == naive.hi);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(region_mass_by_hand), cmocka_unit_test(z_scores_by_hand),
         cmocka_unit_test(tv_and_chi2_edges),   cmocka_unit_test(permutation_test),
-        cmocka_unit_test(bootstrap_mean),
+        cmocka_unit_test(bootstrap_mean),      cmocka_unit_test(permutation_within_strata),
+        cmocka_unit_test(bootstrap_over_clusters),
     };
     return cmocka_run_group_tests_name("stats/regions", tests, NULL, NULL);
 }

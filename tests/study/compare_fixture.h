@@ -2,7 +2,9 @@
 // tests/report/test_report_compare.c: a pack of N test images with gaze, all positive for
 // Cardiomegaly; predictions 0.9 (even images) / 0.1 (odd) against thresholds 0.5; maps sl = the
 // gaze map itself, gc = gaze mirrored left-right, lc = gc scaled and shifted. A truth marks
-// where gaze > 0.5.
+// where gaze > 0.5. write_fixture_with varies it (fixture_opts): more positive labels per image
+// (one map row per image and positive label, in that order), sl maps that are all zero, images
+// sharing a patient, and a method dl = -gaze.
 #ifndef CX_TEST_COMPARE_FIXTURE_H
 #define CX_TEST_COMPARE_FIXTURE_H
 
@@ -31,7 +33,30 @@ static void gaze_map(int i, float *g, uint8_t *fix) {
         }
 }
 
-static void write_fixture(const char *name) {
+// Regions: aortic knob top-left block, right lung = image left half, left lung = image right
+// half, mediastinum = a central column. masks [4,S,S].
+static void fixture_region_masks(uint8_t *r) {
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            r[0 * S * S + y * S + x] = x < 4 && y < 4;
+            r[1 * S * S + y * S + x] = x < S / 2 - 2;
+            r[2 * S * S + y * S + x] = x >= S / 2 + 2;
+            r[3 * S * S + y * S + x] = x >= S / 2 - 2 && x < S / 2 + 2;
+        }
+}
+
+typedef struct fixture_opts {
+    uint32_t positive[N]; // bit c: label c positive for image i; 0: Cardiomegaly only
+    uint32_t sl_zero[N];  // bit c: sl's map of (image i, target c) is all zero
+    const int *patient;   // [N] image i's patient; NULL: every image its own
+    int with_dl;          // a method dl whose maps are -gaze
+} fixture_opts;
+
+static uint32_t fixture_positive(const fixture_opts *o, int i) {
+    return o->positive[i] ? o->positive[i] : 1u << CARDIO;
+}
+
+static void write_fixture_with(const char *name, const fixture_opts *o) {
     snprintf(root, sizeof root, "%s", test_out_path(name));
     cx_mkdir_p(root, NULL);
     static uint8_t images[N * S * S], label_mask[N * CX_N_LABELS], split[N], fixations[N * S * S];
@@ -47,24 +72,16 @@ static void write_fixture(const char *name) {
             truth[i * S * S + q] = gaze[i * S * S + q] > 0.5f ? (uint16_t)(1u << CARDIO) : 0;
         }
         for (int c = 0; c < CX_N_LABELS; c++) {
-            labels[i * CX_N_LABELS + c] = c == CARDIO;
+            labels[i * CX_N_LABELS + c] = fixture_positive(o, i) >> c & 1;
             label_mask[i * CX_N_LABELS + c] = 1;
         }
         split[i] = SPLIT_TEST;
         gaze_row[i] = i;
-        // Regions: aortic knob top-left block, right lung = image left half, left lung = image
-        // right half, mediastinum = a central column.
-        uint8_t *r = regions + (size_t)i * 4 * S * S;
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++) {
-                r[0 * S * S + y * S + x] = x < 4 && y < 4;
-                r[1 * S * S + y * S + x] = x < S / 2 - 2;
-                r[2 * S * S + y * S + x] = x >= S / 2 + 2;
-                r[3 * S * S + y * S + x] = x >= S / 2 - 2 && x < S / 2 + 2;
-            }
+        fixture_region_masks(regions + (size_t)i * 4 * S * S);
         for (int k = 0; k < 4; k++) present[i * 4 + k] = 1;
         snprintf(ids[i].dicom_id, sizeof ids[i].dicom_id, "img%02d", i);
-        snprintf(ids[i].subject_id, sizeof ids[i].subject_id, "1000000%d", i);
+        snprintf(ids[i].subject_id, sizeof ids[i].subject_id, "1000000%d",
+                 o->patient ? o->patient[i] : i);
         snprintf(ids[i].study_id, sizeof ids[i].study_id, "5000000%d", i);
         snprintf(ids[i].view, sizeof ids[i].view, "PA");
         ids[i].split = SPLIT_TEST;
@@ -79,7 +96,7 @@ static void write_fixture(const char *name) {
     path_in(p, "data");
     if (pack_write(&pc, p, NULL, &err)) fail_msg("pack_write: %s", err.msg);
 
-    // Eval: probability 0.9 for even images, 0.1 for odd; threshold 0.5.
+    // Eval: probability 0.9 for even images, 0.1 for odd (positive labels); threshold 0.5.
     path_in(p, "eval");
     cx_mkdir_p(p, NULL);
     path_in(p, "eval/predictions.csv");
@@ -88,8 +105,9 @@ static void write_fixture(const char *name) {
     for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, ",prob_%s", CX_LABELS[c]);
     fprintf(f, "\n");
     for (int i = 0; i < N; i++) {
-        fprintf(f, "img%02d,1000000%d,test", i, i);
-        for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, ",%.2f", c == CARDIO ? (i % 2 ? 0.1 : 0.9) : 0.2);
+        fprintf(f, "img%02d,1000000%d,test", i, o->patient ? o->patient[i] : i);
+        for (int c = 0; c < CX_N_LABELS; c++)
+            fprintf(f, ",%.2f", fixture_positive(o, i) >> c & 1 ? (i % 2 ? 0.1 : 0.9) : 0.2);
         fprintf(f, "\n");
     }
     fclose(f);
@@ -99,39 +117,50 @@ static void write_fixture(const char *name) {
     for (int c = 0; c < CX_N_LABELS; c++) fprintf(f, "\"%s\",0.5,\n", CX_LABELS[c]);
     fclose(f);
 
-    // Attributions: sl = the gaze map itself, gc = the gaze map mirrored left-right, lc = gc
-    // scaled and shifted (the same map after min-max normalisation).
+    // Attributions, one row per (image, positive label): sl = the gaze map itself (or zeros),
+    // gc = the gaze map mirrored left-right, lc = gc scaled and shifted (the same map after
+    // min-max normalisation), dl = -gaze.
     path_in(p, "attr");
     cx_mkdir_p(p, NULL);
     path_in(p, "attr/maps.csv");
     f = fopen(p, "w");
     fprintf(f, "map_row,dicom_id,target,label,positive,probability\n");
+    static float sl[N * CX_N_LABELS * S * S], gc[N * CX_N_LABELS * S * S];
+    static float lc[N * CX_N_LABELS * S * S], dl[N * CX_N_LABELS * S * S];
+    int rows = 0;
     for (int i = 0; i < N; i++)
-        fprintf(f, "%d,img%02d,%d,%s,1,0.5\n", i, i, CARDIO, CX_LABELS[CARDIO]);
+        for (int c = 0; c < CX_N_LABELS; c++) {
+            if (!(fixture_positive(o, i) >> c & 1)) continue;
+            fprintf(f, "%d,img%02d,%d,%s,1,0.5\n", rows, i, c, CX_LABELS[c]);
+            const float *g = gaze + i * S * S;
+            float *m = gc + (size_t)rows * S * S;
+            for (int y = 0; y < S; y++)
+                for (int x = 0; x < S; x++) m[y * S + x] = g[y * S + (S - 1 - x)];
+            for (int q = 0; q < S * S; q++) {
+                sl[(size_t)rows * S * S + q] = o->sl_zero[i] >> c & 1 ? 0 : g[q];
+                lc[(size_t)rows * S * S + q] = 2 * m[q] + 1;
+                dl[(size_t)rows * S * S + q] = -g[q];
+            }
+            rows++;
+        }
     fclose(f);
-    static float mirrored[N * S * S];
-    for (int i = 0; i < N; i++)
-        for (int y = 0; y < S; y++)
-            for (int x = 0; x < S; x++)
-                mirrored[(i * S + y) * S + x] = gaze[(i * S + y) * S + (S - 1 - x)];
-    int64_t shape[3] = {N, S, S};
-    st_writer *w = st_writer_new();
-    st_writer_add(w, "sl", ST_F32, 3, shape, gaze);
-    path_in(p, "attr/sl.safetensors");
-    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
-    st_writer_free(w);
-    w = st_writer_new();
-    st_writer_add(w, "gc", ST_F32, 3, shape, mirrored);
-    path_in(p, "attr/gc.safetensors");
-    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
-    st_writer_free(w);
-    static float lc[N * S * S];
-    for (int q = 0; q < N * S * S; q++) lc[q] = 2 * mirrored[q] + 1;
-    w = st_writer_new();
-    st_writer_add(w, "lc", ST_F32, 3, shape, lc);
-    path_in(p, "attr/lc.safetensors");
-    if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
-    st_writer_free(w);
+    int64_t shape[3] = {rows, S, S};
+    const char *names[4] = {"sl", "gc", "lc", "dl"};
+    const float *data[4] = {sl, gc, lc, dl};
+    for (int k = 0; k < (o->with_dl ? 4 : 3); k++) {
+        st_writer *w = st_writer_new();
+        st_writer_add(w, names[k], ST_F32, 3, shape, data[k]);
+        char file[64];
+        snprintf(file, sizeof file, "attr/%s.safetensors", names[k]);
+        path_in(p, file);
+        if (st_writer_write(w, p, &err)) fail_msg("%s", err.msg);
+        st_writer_free(w);
+    }
+}
+
+static void write_fixture(const char *name) {
+    static const fixture_opts plain;
+    write_fixture_with(name, &plain);
 }
 
 // Settings of one model "m" on the fixture, written to <root>/compare.
@@ -152,6 +181,9 @@ static void fixture_settings(study_compare_settings *s) {
     s->n_bootstrap = 200;
     s->n_permutations = 500;
     s->emd_side = 12;
+    // abs-minmax: sl (= gaze, non-negative) is normalised exactly as gaze is, so it scores as
+    // gaze itself (SSIM 1, the same regions); the default abs-p98 clips its top and does not.
+    s->norm = (stats_map_norm){STATS_SIGN_ABS, STATS_SCALE_MINMAX};
 }
 
 #endif

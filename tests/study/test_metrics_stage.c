@@ -1,9 +1,10 @@
 // study/metrics: study_map_metrics on safetensors files written here, below the CLI, against
 // independent oracles: every value equals stats_ssim / cc / kl / sim / nss / auc_judd / emd
-// recomputed here on min-max normalised copies; a constant map is counted and flagged (its cc is
-// NaN); the default selection follows the fixations; m.csv round-trips (write, read, equal) with
-// the selected columns in order; bad input fails naming the files, writing nothing; metric lists
-// parse to their bits, an unknown name is named.
+// recomputed here on copies normalised here (the default abs-p98 by stats_map_normalise; signed +
+// minmax reproduces the old min-max values by stats_minmax_normalise); a constant map is counted
+// and flagged (its cc is NaN); the default selection follows the fixations; m.csv round-trips
+// (write, read, equal) with the selected columns in order; bad input fails naming the files,
+// writing nothing; metric lists parse to their bits, an unknown name is named.
 #include "test.h"
 
 #include "io/io.h"
@@ -34,8 +35,10 @@ static int setup(void **state) {
         for (int i = 0; i < H * W; i++) {
             double y = i / W, x = i % W;
             size_t j = (size_t)k * H * W + (size_t)i;
-            maps_a[j] = (float)(3 * exp(-((y - 7 - k) * (y - 7 - k) + (x - 11) * (x - 11)) / 30) +
-                                cx_rng_uniform(&r));
+            // signed: a positive blob, a negative one, noise
+            maps_a[j] = (float)(3 * exp(-((y - 7 - k) * (y - 7 - k) + (x - 11) * (x - 11)) / 30) -
+                                2 * exp(-((y - 13) * (y - 13) + (x - 4 - k) * (x - 4 - k)) / 20) +
+                                0.3 * cx_rng_uniform(&r));
             maps_b[j] = (float)exp(-((y - 10) * (y - 10) + (x - 9 - k) * (x - 9 - k)) / 25);
             fix[j] = cx_rng_uniform(&r) < 0.1;
         }
@@ -71,10 +74,12 @@ static void near(double got, double want) {
     assert_true(fabs(got - want) <= 1e-12 * (1 + fabs(want)));
 }
 
-static void values_match_direct_recomputation(void **state) {
-    (void)state;
+// Every value against the metric of copies normalised here: A by stats_map_normalise (or, for
+// signed + minmax, by stats_minmax_normalise: the old behaviour, reproduced), B by min-max.
+static void check_values(stats_map_norm norm, int old_minmax, double ssim_out[N]) {
     study_map_metrics_settings s = settings(NULL);
     s.fixations = path_f, s.fixations_tensor = "fix";
+    s.norm = norm;
     study_map_metrics_result r;
     cx_error err = {0};
     assert_int_equal(study_map_metrics(&s, &r, &err), 0);
@@ -84,7 +89,9 @@ static void values_match_direct_recomputation(void **state) {
     for (int k = 0; k < N; k++) {
         memcpy(a, maps_a + (size_t)k * H * W, sizeof a);
         memcpy(b, maps_b + (size_t)k * H * W, sizeof b);
-        int ca = stats_minmax_normalise(a, H * W), cb = stats_minmax_normalise(b, H * W);
+        int ca = old_minmax ? stats_minmax_normalise(a, H * W)
+                            : stats_map_normalise(a, H * W, norm, NULL);
+        int cb = stats_minmax_normalise(b, H * W);
         const stats_map_metrics *m = &r.rows[k];
         assert_int_equal(m->map_constant, ca), assert_int_equal(m->ref_constant, cb);
         assert_int_equal(ca, k == 2), assert_int_equal(cb, k == 0);
@@ -96,11 +103,25 @@ static void values_match_direct_recomputation(void **state) {
         near(m->auc_judd, stats_auc_judd(a, fix + (size_t)k * H * W, H * W));
         near(m->emd, stats_emd(a, b, H, W, 32, NULL));
         if (k == 1) assert_true(m->cc > 0 && m->cc < 1 && m->ssim < 1);
+        ssim_out[k] = m->ssim;
     }
     assert_true(isnan(r.rows[0].cc) && isnan(r.rows[2].cc)); // a constant map has no CC
     assert_int_equal(r.n_map_constant, 1), assert_int_equal(r.n_ref_constant, 1);
     assert_int_equal(r.first_constant, 0);
     study_map_metrics_result_free(&r);
+}
+
+static void values_match_direct_recomputation(void **state) {
+    (void)state;
+    double old[N], dflt[N];
+    check_values((stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}, 1, old);
+    study_map_metrics_settings d;
+    study_map_metrics_settings_default(&d);
+    assert_int_equal(d.norm.sign, STATS_SIGN_ABS), assert_int_equal(d.norm.scale, STATS_SCALE_P98);
+    check_values(d.norm, 0, dflt);
+    // The default is not min-max: the negative blob is salient under abs, mid-grey under min-max.
+    for (int k = 1; k < N; k++)
+        if (k != 2) assert_true(fabs(dflt[k] - old[k]) > 1e-3);
 }
 
 static void written_csv_reads_back_equal(void **state) {
