@@ -5,11 +5,10 @@ usage: /usr/bin/python3 bench/bench_python_metrics.py [--pairs 1000] [--size 224
                                                        [--repeats 3] [--cxrgaze PATH]
 Makes N smooth random saliency/gaze-like map pairs (float32, S x S) and times, alternating, R times:
   1. the command line: `cxrgaze metrics --maps A --reference B --out m.csv` (the default metrics
-     ssim,cc,kl,sim,emd; process start, reading both files and writing the CSV included);
-  2. Python: cxrgaze.metrics(A, B, map_sign="signed", map_scale="minmax") on the arrays already in
-     memory: the same computation as the command (its min-max normalisation of each map), the
-     same threads (cxrgaze.set_threads);
-  3. Python with the default map normalisation (abs, p98: one sort per map more; other work).
+     ssim,cc,kl,sim,emd and map normalisation abs, p98; process start, reading both files and
+     writing the CSV included);
+  2. Python: cxrgaze.metrics(A, B) on the arrays already in memory: the same computation, the
+     same threads (cxrgaze.set_threads).
 Checks that Python's values equal the command's CSV (%.9g), prints wall and CPU seconds (best and
 median of R) and the ratio Python / command line. Results: docs/performance.md ("Python").
 The package is used from the tree (python/) unless it is installed; the library as it finds it
@@ -75,17 +74,15 @@ def main():
     rng = np.random.default_rng(0)
     A, B = make_maps(args.pairs, args.size, rng), make_maps(args.pairs, args.size, rng)
     cxrgaze.set_threads(args.threads)
-    times = {"cli": [], "python": [], "python_p98": []}
+    times = {"cli": [], "python": []}
     with tempfile.TemporaryDirectory() as d:
         a, b, out = f"{d}/a.safetensors", f"{d}/b.safetensors", f"{d}/m.csv"
         _safetensors.write(a, {"maps": A})
         _safetensors.write(b, {"gaze": B})
         for _ in range(args.repeats):
             times["cli"].append(time_cli(args.cxrgaze, a, b, out, args.threads))
-            wall, cpu, r = time_python(A, B, map_sign="signed", map_scale="minmax")
+            wall, cpu, r = time_python(A, B)
             times["python"].append((wall, cpu))
-            wall, cpu, _ = time_python(A, B)
-            times["python_p98"].append((wall, cpu))
         with open(out, newline="") as f:
             rows = list(csv.DictReader(f))
     same = all(row[k] == ("nan" if np.isnan(r[k][i]) else "%.9g" % r[k][i])
@@ -97,8 +94,7 @@ def main():
     print("|---|---|---|---|")
     best_cli = min(w for w, _ in times["cli"])
     names = {"cli": "`cxrgaze metrics` (process, files, CSV)",
-             "python": "`cxrgaze.metrics(..., map_sign=\"signed\", map_scale=\"minmax\")`",
-             "python_p98": "`cxrgaze.metrics(...)` (abs, p98: other work)"}
+             "python": "`cxrgaze.metrics(maps, gaze)` (arrays in memory)"}
     for key, label in names.items():
         w = sorted(t[0] for t in times[key])
         c = sorted(t[1] for t in times[key])

@@ -141,8 +141,8 @@ class Settings:
             raise TypeError(f"{fn}() got unexpected setting(s) {', '.join(unknown)}; it takes "
                             f"{', '.join(sorted(allowed))}")
         self.ptr = lib.cxg_settings_new()
-        try:
-            for k, v in values.items():
+        try:  # a preset first: it sets what it decides, the explicit settings then apply over it
+            for k, v in sorted(values.items(), key=lambda kv: kv[0] != "preset"):
                 if v is not None:
                     check(lib.cxg_settings_set(self.ptr, k.encode(), text(v).encode()))
         except BaseException:

@@ -12,7 +12,7 @@ from ._lib import lib
 STUDY_METHODS = ("sl", "gc", "dl", "lc", "gs", "nt")  # the study's six (METHODS.md §2)
 FORWARD_SETTINGS = frozenset({"precision", "batch"})
 ATTRIBUTE_SETTINGS = frozenset({
-    "precision", "max_batch", "seed", "stream", "baseline", "blur_sigma", "upsample", "gc_relu",
+    "preset", "precision", "max_batch", "seed", "stream", "baseline", "blur_sigma", "upsample", "gc_relu",
     "gc_layer", "lc_layer", "lc_steps", "captum_compat", "gs_samples", "gs_baselines",
     "gs_stdev", "nt_samples", "nt_stdev", "ig_steps", "oc_patch", "oc_stride"})
 
@@ -151,7 +151,8 @@ class Model:
         (sl dl gs nt ig oc: [3,H,W]; gc: [1,H/32,W/32] before ReLU; lc: [C,h,w] of lc_layer).
         `.delta[method]`: completeness per map (dl, ig, lc; NaN otherwise).
 
-        Settings (the command's method flags, `cxrgaze attribute --help`): precision, seed,
+        Settings (the command's method flags, `cxrgaze attribute --help`): preset ("cxrgaze" |
+        "captum": Captum 0.8's defaults; the other settings apply over it), precision, seed,
         stream (image i draws its GS/NT noise from stream + i), max_batch, baseline, blur_sigma,
         upsample, gc_relu, gc_layer, lc_layer, lc_steps, captum_compat, gs_samples, gs_baselines,
         gs_stdev, nt_samples, nt_stdev, ig_steps, oc_patch, oc_stride."""

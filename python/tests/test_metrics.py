@@ -1,6 +1,6 @@
 """cxrgaze.metrics: equal to `cxrgaze metrics`' CSV to the last printed digit on the same maps
-(the same C path), SSIM and CC against scikit-image and numpy with METHODS.md §3's normalisation
-rebuilt from Captum's definition, and bad inputs raising."""
+under every map normalisation (the same C path), SSIM and CC against scikit-image and numpy with
+METHODS.md §3's normalisation rebuilt from Captum's definition, and bad inputs raising."""
 
 import csv
 
@@ -9,7 +9,7 @@ import pytest
 
 import cxrgaze
 from cxrgaze import _safetensors
-from conftest import cli_help, run_cli, smooth_maps
+from conftest import run_cli, smooth_maps
 
 
 def _pairs(rng, n=7, h=24, w=31):
@@ -47,25 +47,21 @@ def _assert_same_as_csv(py, rows):
 
 def test_equal_to_the_command_line(tmp_path, rng):
     maps, gaze, fix = _pairs(rng)
-    # signed + minmax is `cxrgaze metrics`' normalisation on main (min-max of the map as it is)
-    rows = _cli_metrics(tmp_path, maps, gaze, fix)
-    py = cxrgaze.metrics(maps, gaze, fix, map_sign="signed", map_scale="minmax")
+    rows = _cli_metrics(tmp_path, maps, gaze, fix)  # the defaults: abs, p98
+    py = cxrgaze.metrics(maps, gaze, fix)
     assert set(py) == {"ssim", "cc", "nss", "kl", "sim", "auc_judd", "emd", "map_constant",
                        "ref_constant"}
     _assert_same_as_csv(py, rows)
     assert py["map_constant"].tolist() == [i == 3 for i in range(7)]
-    # where the command has the map normalisation flags (METHODS.md §3), every mode agrees
-    if "--map-sign" in cli_help("metrics"):
-        for sign, scale in (("abs", "p98"), ("positive", "minmax"), ("signed", "p98")):
-            rows = _cli_metrics(tmp_path, maps, gaze, fix, "--map-sign", sign, "--map-scale", scale)
-            _assert_same_as_csv(cxrgaze.metrics(maps, gaze, fix, map_sign=sign, map_scale=scale),
-                                rows)
+    for sign, scale in (("signed", "minmax"), ("positive", "minmax"), ("signed", "p98")):
+        rows = _cli_metrics(tmp_path, maps, gaze, fix, "--map-sign", sign, "--map-scale", scale)
+        _assert_same_as_csv(cxrgaze.metrics(maps, gaze, fix, map_sign=sign, map_scale=scale),
+                            rows)
 
 
 def test_selection_and_single_map(tmp_path, rng):
     maps, gaze, fix = _pairs(rng, n=2)
-    py = cxrgaze.metrics(maps[0], gaze[0], metrics=["cc", "ssim"], map_sign="signed",
-                         map_scale="minmax")
+    py = cxrgaze.metrics(maps[0], gaze[0], metrics=["cc", "ssim"])
     assert set(py) == {"ssim", "cc", "map_constant", "ref_constant"} and py["cc"].shape == (1,)
     rows = _cli_metrics(tmp_path, maps[:1], gaze[:1], fix[:1], "--metrics", "ssim,cc")
     _assert_same_as_csv(py, rows)
@@ -90,10 +86,6 @@ def _minmax(a):
 def test_ssim_cc_against_skimage_and_numpy(rng):
     skimage_metrics = pytest.importorskip("skimage.metrics")
     maps, gaze, _ = _pairs(rng, n=3, h=40, w=36)
-    # Each map has a pixel of exactly 0 (reached by abs): until stats_map_metrics_ex takes the map
-    # normalisation itself it min-max normalises the p98 map once more, which is the identity only
-    # for maps that reach 0 (docs/api.md, "Settings").
-    maps[:, 0, 0] = 0
     for sign in ("abs", "positive"):
         py = cxrgaze.metrics(maps, gaze, map_sign=sign, map_scale="p98")
         for i in range(len(maps)):

@@ -74,6 +74,22 @@ def test_attribute_equals_cli(ref_model, images, tmp_path):
         assert raw[m].shape == shape and np.array_equal(raw[m], cli[m]), m
 
 
+def test_preset_equals_cli(ref_model, images, tmp_path):
+    _safetensors.write(tmp_path / "x.safetensors", {"input": images[:2]})
+    run_cli("attribute", "--model", REF_MODEL, "--ignore-unknown", "--input",
+            tmp_path / "x.safetensors", "--target", 7, "--methods", "gc,nt", "--preset", "captum",
+            "--nt-samples", 2, "--out", tmp_path / "captum", "--quiet")
+    got = ref_model.attribute(images[:2], 7, methods="gc,nt", nt_samples=2, preset="captum")
+    for m in ("gc", "nt"):
+        cli, meta = _safetensors.read(tmp_path / "captum" / f"{m}.safetensors")
+        assert np.array_equal(got[m], cli[m]), m
+    # captum: nearest upsampling of the 2x2 cam (constant 32x32 blocks), no ReLU; cxrgaze: ReLU
+    blocks = got["gc"].reshape(2, 2, 32, 2, 32)
+    assert np.array_equal(blocks, np.broadcast_to(blocks[:, :, :1, :, :1], blocks.shape))
+    cxr = ref_model.attribute(images[:2], 7, methods="gc")["gc"]
+    assert (cxr >= 0).all() and not np.array_equal(cxr, got["gc"])
+
+
 def test_saliency_matches_captum(ref_model):
     att, _ = _safetensors.read(FIXTURES / "attr_ref.safetensors")
     got = ref_model.attribute(att["x"], 3, methods=["sl"], raw=True)["sl"]

@@ -20,6 +20,7 @@ typedef enum {
     K_LAYER,     // char[96] layer name, "features." prepended when missing
     K_BASELINES, // unsigned bit set of attr_baseline, "zero,blur"
     K_METRICS,   // unsigned STATS_M_* bit set, "ssim,cc" ("all"; "" = the default choice)
+    K_PRESET,    // attr_options: attr_options_preset (sets what the preset decides)
 } key_kind;
 
 // The names of each K_NAME / bit-set vocabulary, by index (the owning module's name functions).
@@ -33,6 +34,7 @@ static const char *baseline_name(int i) { return attr_baseline_name((attr_baseli
 static const char *sign_name(int i) { return stats_map_sign_name((stats_map_sign)i); }
 static const char *scale_name(int i) { return stats_map_scale_name((stats_map_scale)i); }
 static const char *metric_name(int i) { return stats_metric_name((stats_metric)i); }
+static const char *preset_name(int i) { return attr_preset_name((attr_preset)i); }
 #define N_BASELINES (ATTR_BASELINE_BLUR + 1)
 _Static_assert(sizeof(nn_precision) == sizeof(int) && sizeof(attr_baseline) == sizeof(int) &&
                    sizeof(attr_upsample) == sizeof(int) && sizeof(stats_map_sign) == sizeof(int) &&
@@ -51,6 +53,10 @@ typedef struct key_def {
 
 #define S_(field) offsetof(struct cxg_settings, field)
 static const key_def KEYS[] = {
+    {"preset", K_PRESET, S_(attr), 0, 0, preset_name, ATTR_N_PRESETS,
+     "attribute: cxrgaze | captum (Captum 0.8's defaults: GC without ReLU, nearest upsampling, "
+     "NT 5 samples of stdev 1, GS zero baseline, DL captum_compat); sets the method settings it "
+     "decides, so set it before them (default cxrgaze)"},
     {"precision", K_NAME, S_(attr.precision), 0, 0, precision_name, NN_N_PRECISIONS,
      "engine precision of forward and attribute: fp32 | bf16 (default fp32)"},
     {"batch", K_INT, S_(batch), 1, 4096, NULL, 0, "images per forward pass (default 16)"},
@@ -186,6 +192,7 @@ static cxg_status bad_value(const key_def *k, const char *value) {
     case K_LAYER: cx_textf(want, sizeof want, "a layer name such as features.norm5"); break;
     case K_BASELINES: cx_textf(want, sizeof want, "a comma list from zero,black,blur"); break;
     case K_METRICS: cx_textf(want, sizeof want, "a comma list of metric names or all"); break;
+    case K_PRESET: cx_textf(want, sizeof want, "cxrgaze or captum"); break;
     }
     return api_fail(CXG_ERR_ARGUMENT, "cxg_settings_set: %s = \"%s\": expected %s (%s)", k->name,
                     value, want, k->help);
@@ -235,6 +242,13 @@ static cxg_status key_set(struct cxg_settings *s, const key_def *k, const char *
         *(unsigned *)to = bits;
         return CXG_OK;
     }
+    case K_PRESET:
+        for (int i = 0; i < k->n_names; i++)
+            if (!strcmp(value, k->value_name(i))) {
+                attr_options_preset(to, (attr_preset)i);
+                return CXG_OK;
+            }
+        return bad_value(k, value);
     case K_METRICS: {
         unsigned bits = 0;
         if (!strcmp(value, "all")) bits = STATS_M_ALL;
@@ -295,6 +309,9 @@ cxg_status cxg_settings_get(const cxg_settings *s, const char *key, char *buf, s
     case K_BOOL: snprintf(text, sizeof text, "%s", *(const int *)from ? "true" : "false"); break;
     case K_NAME: snprintf(text, sizeof text, "%s", k->value_name(*(const int *)from)); break;
     case K_LAYER: snprintf(text, sizeof text, "%s", (const char *)from); break;
+    case K_PRESET:
+        snprintf(text, sizeof text, "%s", k->value_name(((const attr_options *)from)->preset));
+        break;
     case K_BASELINES:
         format_bits(text, sizeof text, *(const unsigned *)from, baseline_name, N_BASELINES);
         break;

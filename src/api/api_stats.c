@@ -11,33 +11,9 @@ const char *const API_AUROC_FIELDS[API_N_AUROC] = {
     "boot_hi", "n_pos",    "n_neg",     "boot_used", "boot_skipped"};
 const char *const API_DELONG_FIELDS[API_N_DELONG] = {"auroc_a", "auroc_b", "diff", "se", "z", "p"};
 
-// ---- map metrics --------------------------------------------------------------------------------
-// Scratch floats per thread for pair_metrics.
-#define PAIR_WORK(npix) (3 * (npix))
-
-// One pair's metrics, the map through the settings' sign and scale, the reference min-max: the
-// one call of stats_map_metrics_ex in this module. stats_map_metrics_ex min-max normalises both
-// maps itself; until it takes the map's stats_map_norm (a change under way beside this one), the
-// sign and scale are applied here first. Its min-max then leaves such a map as it is when the map
-// reaches 0 and 1 (minmax; p98 with a zero pixel) and stretches it otherwise (p98 maps whose
-// smallest value is above 0). signed + minmax is exactly the metrics command's computation, so it
-// goes straight through.
-static void pair_metrics(const float *map, const float *ref, const uint8_t *fix, int h, int w,
-                         unsigned which, const struct cxg_settings *s, float *work,
-                         stats_map_metrics *out) {
-    const size_t npix = (size_t)h * w;
-    const float *m = map;
-    int constant = 0;
-    if (s->norm.sign != STATS_SIGN_SIGNED || s->norm.scale != STATS_SCALE_MINMAX) {
-        float *normed = work + 2 * npix;
-        memcpy(normed, map, npix * sizeof *normed);
-        constant = stats_map_normalise(normed, npix, s->norm, work);
-        m = normed;
-    }
-    stats_map_metrics_ex(m, ref, fix, h, w, which, s->emd_size, work, out);
-    out->map_constant |= constant;
-}
-
+// ---- map metrics ---------------------------------------------------------------------------------
+// Each pair as `cxrgaze metrics` computes it (study/metrics.c): stats_map_metrics_ex with the map's
+// sign and scale, the reference min-max, on 2*h*w floats of scratch per thread.
 cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *fixations, int64_t n,
                            int h, int w, const cxg_settings *settings, double *values,
                            int32_t *constant) {
@@ -55,13 +31,13 @@ cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *f
         return api_fail(CXG_ERR_ARGUMENT, "%s: nss and auc_judd need fixations", fn);
 #pragma omp parallel
     {
-        float *work = cx_malloc(PAIR_WORK(npix) * sizeof *work); // this thread's scratch
+        float *work = cx_malloc(2 * npix * sizeof *work); // this thread's normalised copies
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics r;
             const size_t at = (size_t)i * npix;
-            pair_metrics(maps + at, ref + at, fixations ? fixations + at : NULL, h, w, which, s,
-                         work, &r);
+            stats_map_metrics_ex(maps + at, ref + at, fixations ? fixations + at : NULL, h, w, which,
+                                 s->emd_size, s->norm, work, &r);
             for (int k = 0; k < STATS_N_METRICS; k++)
                 values[i * STATS_N_METRICS + k] = stats_map_metric_value(&r, (stats_metric)k);
             if (constant) constant[2 * i] = r.map_constant, constant[2 * i + 1] = r.ref_constant;

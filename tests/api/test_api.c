@@ -95,6 +95,17 @@ static void settings_set_get(void **state) {
         expect_status(cxg_settings_get(s, defaults[i][0], buf, sizeof buf), CXG_OK, NULL);
         assert_string_equal(buf, defaults[i][1]);
     }
+    // the captum preset sets what it decides (attr.h): GC without ReLU, nearest, NT 5 samples
+    expect_status(cxg_settings_get(s, "preset", buf, sizeof buf), CXG_OK, NULL);
+    assert_string_equal(buf, "cxrgaze");
+    expect_status(cxg_settings_set(s, "preset", "captum"), CXG_OK, NULL);
+    const char *captum[][2] = {{"preset", "captum"}, {"gc_relu", "false"}, {"upsample", "nearest"},
+                               {"nt_samples", "5"}, {"gs_baselines", "zero"}};
+    for (size_t i = 0; i < sizeof captum / sizeof captum[0]; i++) {
+        expect_status(cxg_settings_get(s, captum[i][0], buf, sizeof buf), CXG_OK, NULL);
+        assert_string_equal(buf, captum[i][1]);
+    }
+    expect_status(cxg_settings_set(s, "preset", "cxrgaze"), CXG_OK, NULL);
     expect_status(cxg_settings_set(s, "nt_samples", "7"), CXG_OK, NULL);
     expect_status(cxg_settings_set(s, "gc_layer", "denseblock4"), CXG_OK, NULL);
     expect_status(cxg_settings_set(s, "metrics", "cc,ssim"), CXG_OK, NULL);
@@ -113,7 +124,7 @@ static void settings_set_get(void **state) {
                   "one of abs | positive | signed");
     expect_status(cxg_settings_set(s, "metrics", "ssim,xx"), CXG_ERR_ARGUMENT, "metrics");
     expect_status(cxg_settings_set(s, "seed", "-1"), CXG_ERR_ARGUMENT, "seed");
-    expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT, "known: precision");
+    expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT, "known: preset, precision");
     expect_status(cxg_settings_get(s, "nt_samples", buf, sizeof buf), CXG_OK, NULL);
     assert_string_equal(buf, "7");
     expect_status(cxg_settings_get(s, "gc_layer", buf, 5), CXG_ERR_ARGUMENT, "needs 21 bytes");
