@@ -12,8 +12,8 @@ from ._lib import lib
 STUDY_METHODS = ("sl", "gc", "dl", "lc", "gs", "nt")  # the study's six (METHODS.md §2)
 FORWARD_SETTINGS = frozenset({"precision", "batch"})
 ATTRIBUTE_SETTINGS = frozenset({
-    "preset", "precision", "max_batch", "seed", "stream", "baseline", "blur_sigma", "upsample", "gc_relu",
-    "gc_layer", "lc_layer", "lc_steps", "captum_compat", "gs_samples", "gs_baselines",
+    "preset", "precision", "max_batch", "seed", "stream", "baseline", "blur_sigma", "upsample",
+    "gc_relu", "gc_layer", "lc_layer", "lc_steps", "captum_compat", "gs_samples", "gs_baselines",
     "gs_stdev", "nt_samples", "nt_stdev", "ig_steps", "oc_patch", "oc_stride"})
 
 

@@ -11,7 +11,7 @@ const char *const API_AUROC_FIELDS[API_N_AUROC] = {
     "boot_hi", "n_pos",    "n_neg",     "boot_used", "boot_skipped"};
 const char *const API_DELONG_FIELDS[API_N_DELONG] = {"auroc_a", "auroc_b", "diff", "se", "z", "p"};
 
-// ---- map metrics ---------------------------------------------------------------------------------
+// ---- map metrics --------------------------------------------------------------------------------
 // Each pair as `cxrgaze metrics` computes it (study/metrics.c): stats_map_metrics_ex with the map's
 // sign and scale, the reference min-max, on 2*h*w floats of scratch per thread.
 cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *fixations, int64_t n,
@@ -36,8 +36,9 @@ cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *f
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics r;
             const size_t at = (size_t)i * npix;
-            stats_map_metrics_ex(maps + at, ref + at, fixations ? fixations + at : NULL, h, w, which,
-                                 s->emd_size, s->norm, work, &r);
+            const uint8_t *fix = fixations ? fixations + at : NULL;
+            stats_map_metrics_ex(maps + at, ref + at, fix, h, w, which, s->emd_size, s->norm, work,
+                                 &r);
             for (int k = 0; k < STATS_N_METRICS; k++)
                 values[i * STATS_N_METRICS + k] = stats_map_metric_value(&r, (stats_metric)k);
             if (constant) constant[2 * i] = r.map_constant, constant[2 * i + 1] = r.ref_constant;

@@ -124,7 +124,8 @@ static void settings_set_get(void **state) {
                   "one of abs | positive | signed");
     expect_status(cxg_settings_set(s, "metrics", "ssim,xx"), CXG_ERR_ARGUMENT, "metrics");
     expect_status(cxg_settings_set(s, "seed", "-1"), CXG_ERR_ARGUMENT, "seed");
-    expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT, "known: preset, precision");
+    expect_status(cxg_settings_set(s, "no_such_key", "1"), CXG_ERR_ARGUMENT,
+                  "known: preset, precision");
     expect_status(cxg_settings_get(s, "nt_samples", buf, sizeof buf), CXG_OK, NULL);
     assert_string_equal(buf, "7");
     expect_status(cxg_settings_get(s, "gc_layer", buf, 5), CXG_ERR_ARGUMENT, "needs 21 bytes");
