@@ -1,4 +1,5 @@
-# cxrgaze build. `make` builds build/cxrgaze and build/libcxrgaze.a; `make test` runs every unit test.
+# cxrgaze build. `make` builds build/cxrgaze, build/libcxrgaze.a and build/libcxrgaze.so (the C API
+# of include/cxrgaze.h, docs/api.md); `make test` runs every unit test and the Python package's tests.
 # SAN=1 builds everything with AddressSanitizer + UndefinedBehaviorSanitizer into build-san/.
 # WERROR=1 turns warnings into errors (CI sets it). OPT=... and MARCH=... (default -march=native)
 # set optimisation and target (scripts/valgrind-e2e: MARCH=-march=x86-64-v3).
@@ -31,27 +32,37 @@ PKG_CFLAGS := $(shell pkg-config --cflags libpng cairo 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libpng cairo 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror,)
-CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp -fPIC $(WARN) $(SANFLAGS) -Isrc $(PKG_CFLAGS) \
-           $(MPI_CFLAGS)
+# One object set serves the static library, the command line and the shared library: every object
+# is position-independent, and hidden unless marked (CXG_API in include/cxrgaze.h), so the .so
+# exports the C API only and calls inside the library bind directly (no interposition through the
+# PLT: -fPIC then costs the engine nothing measurable, docs/performance.md "Python").
+PICFLAGS ?= -fPIC -fvisibility=hidden
+CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp $(PICFLAGS) $(WARN) $(SANFLAGS) -Isrc -Iinclude \
+           $(PKG_CFLAGS) $(MPI_CFLAGS)
 LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(MPI_LIBS) -lm -lpthread
 LDFLAGS += -fopenmp $(SANFLAGS)
 
 # MODULES=... restricts the library and the tests to some modules (for iterating on one module
 # while another is mid-edit); NOCLI=1 skips the command-line binary.
-MODULES  ?= util io nn stats data model train attr study report
+MODULES  ?= util io nn stats data model train attr study report api
 LIB_SRC  := $(sort $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(foreach m,$(MODULES) $(if $(NOCLI),,cli),$(wildcard tests/$(m)/test_*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
-HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h)
+# tests/api/ link the shared library (the exported C API only); the others the static one.
+API_TEST_BIN := $(filter $(BUILD)/tests/api/%,$(TEST_SRC:tests/%.c=$(BUILD)/tests/%))
+TEST_BIN := $(filter-out $(API_TEST_BIN),$(TEST_SRC:tests/%.c=$(BUILD)/tests/%))
+# The Python package's tests (python/tests, pytest) as one more "binary" for scripts/run-tests.
+PY_TEST  := $(if $(filter api,$(MODULES)),$(if $(NOCLI),,$(BUILD)/tests/python/test_python))
+HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h include/*.h)
 
 # TESTS=word[|word...] builds and runs only the test binaries whose path contains one of the words
 # (TESTS='test_image|cli/test_train'); scripts/run-tests selects by the same rule.
 test_selected = $(strip $(foreach w,$(subst |, ,$(TESTS)),$(findstring $(w),$(1))))
-TEST_RUN := $(if $(TESTS),$(foreach b,$(TEST_BIN),$(if $(call test_selected,$(b)),$(b))),$(TEST_BIN))
+ALL_TEST := $(TEST_BIN) $(API_TEST_BIN) $(PY_TEST)
+TEST_RUN := $(if $(TESTS),$(foreach b,$(ALL_TEST),$(if $(call test_selected,$(b)),$(b))),$(ALL_TEST))
 
 .DEFAULT_GOAL := all
 
@@ -70,6 +81,14 @@ $(BUILD)/libcxrgaze.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@rm -f $@ && ar rcs $@ $^
 
+# The shared library: the same objects; -z defs: every symbol resolved at link time; the version
+# script exports cxg_* only.
+$(BUILD)/libcxrgaze.so: $(LIB_OBJ) src/api/libcxrgaze.map
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) -shared $(LDFLAGS) -Wl,-soname,libcxrgaze.so -Wl,-z,defs \
+	  -Wl,--version-script=src/api/libcxrgaze.map $(LIB_OBJ) $(LDLIBS) -o $@
+
 $(BUILD)/cxrgaze: $(CLI_OBJ) $(BUILD)/libcxrgaze.a
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) $(CLI_OBJ) $(BUILD)/libcxrgaze.a $(LDLIBS) -o $@
@@ -80,6 +99,18 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcxrgaze.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(LDFLAGS) $< $(BUILD)/libcxrgaze.a $(LDLIBS) -lcmocka -o $@
+
+$(API_TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcxrgaze.so
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	@$(CC) $(LDFLAGS) $< -L$(BUILD) -lcxrgaze -Wl,-rpath,'$$ORIGIN/../..' -lcmocka -lm -o $@
+
+# python/tests/run-pytest finds the library and the CLI relative to where it is copied to.
+ifneq ($(PY_TEST),)
+$(PY_TEST): python/tests/run-pytest $(BUILD)/libcxrgaze.so
+	@mkdir -p $(dir $@)
+	@cp $< $@ && chmod +x $@
+endif
 
 # The entry targets. First pass: install what is missing, then one make for all the entry goals
 # given, which takes its decisions (MPI or not, pkg-config flags) with the packages there: on a
@@ -93,7 +124,7 @@ $(ENTRY_TARGETS): cx-entry ;
 cx-entry: deps | $(filter-out $(ENTRY_TARGETS),$(MAKECMDGOALS))
 	@$(MAKE) --no-print-directory CX_DEPS_DONE=1 $(ENTRY_GOALS)
 else
-all: $(BUILD)/cxrgaze
+all: $(BUILD)/cxrgaze $(if $(filter api,$(MODULES)),$(BUILD)/libcxrgaze.so)
 
 # Unit tests: every tests/<module>/test_*.c is one cmocka binary; scripts/run-tests prints a
 # closing "N passed, N failed" line that CI reads.
@@ -113,6 +144,11 @@ deps:
 .PHONY: clean format
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(HEADERS)
+
+# scripts/abi-check: the shared library exports exactly docs/api.md's symbol list.
+.PHONY: abi-check
+abi-check: $(BUILD)/libcxrgaze.so
+	scripts/abi-check $(BUILD)/libcxrgaze.so
 
 clean:
 	rm -rf build build-san build-fuzz build-valgrind

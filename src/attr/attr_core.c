@@ -38,7 +38,7 @@ int attr_methods_parse(const char *list, attr_method *methods, int *n, cx_error 
             return cx_fail(err, "bad method list \"%s\" (expected e.g. sl,gc,dl)", list);
         memcpy(name, s, len);
         name[len] = 0;
-        attr_method m;
+        attr_method m = ATTR_SL; // set by the parse (gcc, inlining it, cannot tell)
         if (attr_method_parse(name, &m, err)) return -1;
         for (int i = 0; i < *n; i++)
             if (methods[i] == m) return cx_fail(err, "method \"%s\" listed twice in \"%s\"", name, list);
