@@ -49,7 +49,7 @@ static int wrap_label(cairo_t *cr, rp_ticks *t, int i, const char *label, double
         if (n > 0) {
             snprintf(joined, sizeof joined, "%s %s", tick_line(t, i, n - 1), w);
             if (rp_text_width(cr, joined) <= width && strlen(joined) < RP_TICK_CHARS) {
-                snprintf(tick_line(t, i, n - 1), RP_TICK_CHARS, "%s", joined);
+                memcpy(tick_line(t, i, n - 1), joined, strlen(joined) + 1); // fits: checked
                 continue;
             }
         }
