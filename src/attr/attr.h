@@ -34,6 +34,8 @@ int attr_methods_parse(const char *list, attr_method *methods, int *n, cx_error 
 typedef enum { ATTR_BASELINE_ZERO = 0, ATTR_BASELINE_BLACK, ATTR_BASELINE_BLUR } attr_baseline;
 typedef enum { ATTR_UPSAMPLE_BILINEAR = 0, ATTR_UPSAMPLE_NEAREST } attr_upsample;
 const char *attr_baseline_name(attr_baseline b);
+// A baseline set (bits 1u << attr_baseline, e.g. gs_baselines) as names joined by sep: "zero+blur".
+void attr_baselines_text(unsigned set, const char *sep, char *buf, size_t cap);
 int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err);
 
 // Presets: where the per-method settings start. cxrgaze: this project's defaults (METHODS.md §2).

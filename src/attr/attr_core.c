@@ -92,6 +92,15 @@ const char *attr_baseline_name(attr_baseline b) {
     return (unsigned)b <= ATTR_BASELINE_BLUR ? baseline_names[b] : "?";
 }
 
+void attr_baselines_text(unsigned set, const char *sep, char *buf, size_t cap) {
+    size_t at = 0;
+    buf[0] = 0;
+    for (int b = ATTR_BASELINE_ZERO; b <= ATTR_BASELINE_BLUR && at < cap; b++)
+        if (set & (1u << b))
+            at += (size_t)snprintf(buf + at, cap - at, "%s%s", at ? sep : "",
+                                   attr_baseline_name((attr_baseline)b));
+}
+
 int attr_baseline_parse(const char *name, attr_baseline *b, cx_error *err) {
     for (int i = 0; i <= ATTR_BASELINE_BLUR; i++)
         if (!strcmp(name, baseline_names[i])) {

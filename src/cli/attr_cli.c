@@ -69,13 +69,9 @@ static void preset_flags(const attr_options *o, const attr_options *d, char *buf
         ADD("%s", o->dl_captum_compat ? " --captum-compat" : " (DL without --captum-compat)");
     if (o->gs_samples != d->gs_samples) ADD(" --gs-samples %d", o->gs_samples);
     if (o->gs_baselines != d->gs_baselines) {
-        ADD(" --gs-baselines ");
-        const char *sep = "";
-        for (int b = 0; b <= ATTR_BASELINE_BLUR; b++)
-            if (o->gs_baselines & (1u << b)) {
-                ADD("%s%s", sep, attr_baseline_name((attr_baseline)b));
-                sep = ",";
-            }
+        char set[64];
+        attr_baselines_text(o->gs_baselines, ",", set, sizeof set);
+        ADD(" --gs-baselines %s", set);
     }
     if (o->gs_stdev != d->gs_stdev) ADD(" --gs-stdev %g", o->gs_stdev);
     if (o->nt_samples != d->nt_samples) ADD(" --nt-samples %d", o->nt_samples);

@@ -142,13 +142,8 @@ int study_map_index_read(const char *attr_dir, const pack *pk, study_map_index *
 
 // __metadata__ "options": every setting that shapes the maps, one line.
 static void options_line(const attr_options *o, char *buf, size_t cap) {
-    char gsb[64] = ""; // the GS baseline set, "zero+blur"
-    for (int b = ATTR_BASELINE_ZERO; b <= ATTR_BASELINE_BLUR; b++)
-        if (o->gs_baselines & (1u << b)) {
-            size_t len = strlen(gsb);
-            snprintf(gsb + len, sizeof gsb - len, "%s%s", len ? "+" : "",
-                     attr_baseline_name((attr_baseline)b));
-        }
+    char gsb[64]; // the GS baseline set, "zero+blur"
+    attr_baselines_text(o->gs_baselines, "+", gsb, sizeof gsb);
     snprintf(buf, cap,
              "preset=%s baseline=%s blur_sigma=%g upsample=%s gc_relu=%d gc_layer=%s lc_layer=%s "
              "lc_steps=%d captum_compat=%d gs_samples=%d gs_baselines=%s gs_stdev=%g nt_samples=%d "
