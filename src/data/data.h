@@ -247,10 +247,16 @@ int truth_render(const truth_set *t, const char *dicom_id, const img_fit_geom *g
 //                     regions U8 [Ng,4,S,S]      CX_REGIONS order, 1 = inside
 //                     region_present U8 [Ng,4]   0 = mask missing for this image
 //                     truth U16 [N,S,S]          optional: bit c = planted finding of label c
+//                     annotations U8 [Na,S,S]    optional: expert annotation masks, 1 = inside,
+//                                                one per (image, label), sorted by (row, label)
+//                     annotation_row I32 [Na]    the pack row of each mask's image
+//                     annotation_label I32 [Na]  index into the annotation_labels metadata list
 //     __metadata__: format "cxrgaze-pack-1", size, labels (comma-separated), regions, splits,
 //                   uncertain, labeler, views, seed, gaze_test_fraction, gaze_sigma_px,
 //                   gaze_weight, source_mimic, source_egd, source_images, source_truth,
-//                   cxrgaze_version
+//                   cxrgaze_version; with annotations: annotation_labels (comma-separated; the 14
+//                   CX_LABELS first, then names without a CX label, e.g. an unmapped NIH finding),
+//                   source_annotations
 //   index.csv:   row,dicom_id,subject_id,study_id,split,has_gaze,gaze_row,view
 //   summary.json: images per split, positives per label, images with gaze, skipped inputs (named),
 //                 table rows left out and why, EGD row counts, size mismatches, timings.
@@ -272,6 +278,13 @@ typedef struct pack {
     const uint8_t *regions;        // [Ng,4,S,S]
     const uint8_t *region_present; // [Ng,4]
     const uint16_t *truth;         // [N,S,S] or NULL when the pack has none
+    // Expert annotations (localisation ground truth); n_annot 0 and NULLs when the pack has none.
+    int64_t n_annot;               // Na: (image, label) pairs with a mask
+    const uint8_t *annot_mask;     // [Na,S,S] 1 = inside the annotation (0/1 only)
+    const int32_t *annot_row;      // [Na] pack row, ascending; labels ascending within a row
+    const int32_t *annot_label;    // [Na] index into annot_labels
+    int n_annot_labels;            // >= CX_N_LABELS when the pack has annotations
+    char **annot_labels;           // [n_annot_labels]: CX_LABELS, then extra names (malloc'd)
     // From index.csv, per row (malloc'd strings):
     char **dicom_id, **subject_id, **study_id, **view;
 } pack;
@@ -294,6 +307,12 @@ typedef struct pack_contents {
     const uint8_t *regions;        // [Ng,4,S,S]
     const uint8_t *region_present; // [Ng,4]
     const uint16_t *truth;         // [N,S,S] or NULL
+    int64_t n_annot;               // annotations as in `pack` (0: none written)
+    const uint8_t *annot_mask;     // [Na,S,S]
+    const int32_t *annot_row;      // [Na] sorted by (row, label), unique pairs
+    const int32_t *annot_label;    // [Na] < n_annot_labels
+    int n_annot_labels;            // names; the first CX_N_LABELS must be CX_LABELS
+    const char *const *annot_labels;
     const image_record *ids;       // [N]
     int n_meta;
     const char *meta_key[32], *meta_val[32];
@@ -311,6 +330,9 @@ int pack_target_ok(const char *dir, cx_error *err);
 // the file and the tensor (or line and column).
 int pack_open(pack *p, const char *dir, cx_error *err);
 void pack_close(pack *p);
+// The annotation mask of (row, label) (label: an annot_labels index; a CX label index is the
+// same index), or NULL when the pack has none for the pair. Binary search.
+const uint8_t *pack_annotation(const pack *p, int64_t row, int label);
 // Rows of one split, ascending; *rows malloc'd (free()), returns the count.
 int64_t pack_split_rows(const pack *p, int split, int64_t **rows);
 
@@ -320,6 +342,8 @@ typedef struct prepare_opts {
     const char *egd_dir;     // EGD-CXR root, optional
     const char *images;      // a folder or a text file listing PNG/JPEG paths, optional
     const char *truth_dir;   // synth ground truth (truth/findings.csv), optional
+    const char *annotations; // expert annotations (NIH BBox_List_2017.csv, CheXlocalize polygon
+                             // or COCO-RLE JSON; annotations.c), optional
     const char *out_dir;     // DATA
     int size;                // S (default 224)
     double gaze_test_fraction; // default 0.3

@@ -127,6 +127,28 @@ static int replace_dir(const char *tmp, const char *dir, cx_error *err) {
     return 0;
 }
 
+// The annotations a writer is given obey what pack_open checks (a bug upstream is refused here,
+// not written into a pack that later fails to open).
+static int check_annotations_out(const pack_contents *c, cx_error *err) {
+    if (c->n_annot_labels < CX_N_LABELS)
+        return cx_fail(err, "pack_write: %d annotation labels, expected at least %d",
+                       c->n_annot_labels, CX_N_LABELS);
+    for (int i = 0; i < c->n_annot_labels; i++)
+        if ((i < CX_N_LABELS && strcmp(c->annot_labels[i], CX_LABELS[i])) ||
+            !c->annot_labels[i][0] || strchr(c->annot_labels[i], ','))
+            return cx_fail(err, "pack_write: annotation label %d '%s' is not allowed", i,
+                           c->annot_labels[i]);
+    for (int64_t a = 0; a < c->n_annot; a++) {
+        int32_t r = c->annot_row[a], l = c->annot_label[a];
+        int sorted = a == 0 || r > c->annot_row[a - 1] ||
+                     (r == c->annot_row[a - 1] && l > c->annot_label[a - 1]);
+        if (r < 0 || r >= c->n || l < 0 || l >= c->n_annot_labels || !sorted)
+            return cx_fail(err, "pack_write: annotation %lld (row %d, label %d) out of range or "
+                           "not sorted by (row, label)", (long long)a, r, l);
+    }
+    return 0;
+}
+
 int pack_write(const pack_contents *c, const char *dir, const char *summary_json,
                cx_error *err) {
     char tmp[4200], path[4300], buf[1024];
@@ -143,6 +165,23 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
     st_writer_add(w, "gaze", ST_F32, 3, (int64_t[]){G, S, S}, G ? (const void *)c->gaze : dummy);
     st_writer_add(w, "gaze_row", ST_I32, 1, (int64_t[]){N}, c->gaze_row);
     if (c->truth) st_writer_add(w, "truth", ST_U16, 3, (int64_t[]){N, S, S}, c->truth);
+    const int64_t A = c->n_annot;
+    char *annot_names = NULL;
+    if (A) {
+        if (check_annotations_out(c, err)) {
+            st_writer_free(w);
+            cx_remove_tree(tmp);
+            return -1;
+        }
+        st_writer_add(w, "annotation_row", ST_I32, 1, (int64_t[]){A}, c->annot_row);
+        st_writer_add(w, "annotation_label", ST_I32, 1, (int64_t[]){A}, c->annot_label);
+        st_writer_add(w, "annotations", ST_U8, 3, (int64_t[]){A, S, S}, c->annot_mask);
+        size_t cap = 1;
+        for (int i = 0; i < c->n_annot_labels; i++) cap += strlen(c->annot_labels[i]) + 1;
+        annot_names = cx_malloc(cap);
+        join_names(annot_names, cap, (const char *const *)c->annot_labels, c->n_annot_labels);
+        st_writer_meta(w, "annotation_labels", annot_names);
+    }
     st_writer_add(w, "images", ST_U8, 3, (int64_t[]){N, S, S}, c->images);
     st_writer_add(w, "label_mask", ST_U8, 2, (int64_t[]){N, CX_N_LABELS}, c->label_mask);
     st_writer_add(w, "split", ST_U8, 1, (int64_t[]){N}, c->split);
@@ -166,6 +205,7 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
     snprintf(path, sizeof path, "%s/pack.safetensors", tmp);
     int rc = st_writer_write(w, path, err);
     st_writer_free(w);
+    free(annot_names);
     if (!rc) {
         snprintf(path, sizeof path, "%s/index.csv", tmp);
         rc = write_index(c, path, err);
@@ -270,6 +310,68 @@ static int check_values(pack *p, cx_error *err) {
     return 0;
 }
 
+// __metadata__ annotation_labels: the 14 CX_LABELS, then extra names.
+static int read_annotation_labels(pack *p, cx_error *err) {
+    const char *list = st_meta(&p->st, "annotation_labels");
+    if (!list) return cx_fail(err, "%s: annotations without __metadata__ annotation_labels",
+                              p->st.path);
+    int n = 1;
+    for (const char *c = list; *c; c++) n += *c == ',';
+    p->annot_labels = cx_calloc((size_t)n, sizeof *p->annot_labels);
+    const char *at = list;
+    for (int i = 0; i < n; i++) {
+        size_t len = strcspn(at, ",");
+        p->annot_labels[i] = cx_malloc(len + 1);
+        memcpy(p->annot_labels[i], at, len);
+        p->annot_labels[i][len] = 0;
+        p->n_annot_labels = i + 1;
+        at += len + (at[len] == ',');
+        if (!len || (i < CX_N_LABELS && strcmp(p->annot_labels[i], CX_LABELS[i])))
+            return cx_fail(err, "%s: __metadata__ annotation_labels: name %d is '%s', expected %s",
+                           p->st.path, i, p->annot_labels[i],
+                           i < CX_N_LABELS ? CX_LABELS[i] : "a non-empty name");
+    }
+    if (n < CX_N_LABELS)
+        return cx_fail(err, "%s: __metadata__ annotation_labels has %d names, expected at least %d",
+                       p->st.path, n, CX_N_LABELS);
+    return 0;
+}
+
+// Rows in range and sorted by (row, label) without repeats (pack_annotation's binary search
+// relies on it); masks 0/1.
+static int check_annotations(pack *p, cx_error *err) {
+    const int64_t npix = (int64_t)p->size * p->size;
+    for (int64_t a = 0; a < p->n_annot; a++) {
+        int32_t r = p->annot_row[a], l = p->annot_label[a];
+        int sorted = a == 0 || r > p->annot_row[a - 1] ||
+                     (r == p->annot_row[a - 1] && l > p->annot_label[a - 1]);
+        if (r < 0 || r >= p->n || l < 0 || l >= p->n_annot_labels || !sorted)
+            return cx_fail(err,
+                           "%s: annotation %lld: row %d, label %d (expected row < %lld, label < "
+                           "%d, sorted by (row, label) without repeats)",
+                           p->st.path, (long long)a, r, l, (long long)p->n, p->n_annot_labels);
+    }
+    for (int64_t i = 0; i < p->n_annot * npix; i++)
+        if (p->annot_mask[i] > 1)
+            return cx_fail(err, "%s: tensor \"annotations\": element %lld is %d, expected 0/1",
+                           p->st.path, (long long)i, p->annot_mask[i]);
+    return 0;
+}
+
+const uint8_t *pack_annotation(const pack *p, int64_t row, int label) {
+    int64_t lo = 0, hi = p->n_annot; // first index with (annot_row, annot_label) >= (row, label)
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int less = p->annot_row[mid] < row ||
+                   (p->annot_row[mid] == row && p->annot_label[mid] < label);
+        if (less) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < p->n_annot && p->annot_row[lo] == row && p->annot_label[lo] == label)
+        return p->annot_mask + (size_t)lo * p->size * p->size;
+    return NULL;
+}
+
 int pack_open(pack *p, const char *dir, cx_error *err) {
     memset(p, 0, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "%s", dir);
@@ -323,6 +425,15 @@ int pack_open(pack *p, const char *dir, cx_error *err) {
     if (st_find(&p->st, "truth")) {
         EXPECT("truth", ST_U16, 3, truth, N, S, S);
     }
+    const st_tensor *an = st_find(&p->st, "annotations");
+    if (an && an->ndim >= 1 && an->shape[0] > 0) {
+        const int64_t A = an->shape[0];
+        EXPECT("annotations", ST_U8, 3, annot_mask, A, S, S);
+        EXPECT("annotation_row", ST_I32, 1, annot_row, A);
+        EXPECT("annotation_label", ST_I32, 1, annot_label, A);
+        p->n_annot = A;
+        if (read_annotation_labels(p, err) || check_annotations(p, err)) goto fail;
+    }
 #undef EXPECT
     if (check_values(p, err)) goto fail;
     if (read_index(p, err)) goto fail;
@@ -343,6 +454,8 @@ void pack_close(pack *p) {
     free(p->subject_id);
     free(p->study_id);
     free(p->view);
+    for (int i = 0; i < p->n_annot_labels; i++) free(p->annot_labels[i]);
+    free(p->annot_labels);
     st_close(&p->st);
     memset(p, 0, sizeof *p);
 }

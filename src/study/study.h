@@ -633,6 +633,16 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
 int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n,
                            unsigned *which, cx_error *err);
 
+// ==== localisation against expert annotations (localize*.c) ====================================
+// (METHODS.md §4, CheXlocalize) -- filled in by the localisation work.
+
+
+
+// ==== faithfulness: deletion and insertion (faithfulness*.c) ====================================
+// (METHODS.md §4, Petsiuk et al. 2018) -- filled in by the faithfulness work.
+
+
+
 // ==== the demo pipeline (demo.c): every stage above on synthetic data ==========================
 // `cxrgaze demo` as a function: synth -> prepare -> train DenseNet-121 (gaze_lambda 0) and
 // DenseNet-Aug (1) -> evaluate both -> attribute the study's six methods on held-out images with
