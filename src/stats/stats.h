@@ -217,6 +217,24 @@ void stats_center_bias_map(float *map, int h, int w);
 // Mean map: out[p] = mean over k of maps[k*n_pix + p] (maps [n,n_pix], e.g. training gaze).
 void stats_mean_map(const float *maps, size_t n, size_t n_pix, float *out);
 
+// ---- gaze metrics without the centre bias (fixation_metrics.c; METHODS.md §4) ----------------
+// Shuffled AUC (Borji et al. 2013; pysaliency's AUC with nonfixations="shuffled"): positives are
+// the map at this image's fixated pixels (fix nonzero), negatives the map at the fixated pixels
+// of the other images, each pixel weighted by other_count[p] = how many other images fixated it
+// (a pixel fixated in this image and in others is both). Ties count 1/2. A centre-bias map scores
+// about 0.5 when every image's fixations share that bias. NaN without positives or negatives, or
+// for a non-finite value at a sampled pixel.
+double stats_sauc(const float *map, const uint8_t *fix, const uint32_t *other_count, size_t n);
+// count[p] = number of the n_maps binary fixation maps [n_maps, n_pix] fixated at p. For one
+// image's shuffled negatives: the counts of all images minus its own fixation map.
+void stats_fixation_counts(const uint8_t *fix, size_t n_maps, size_t n_pix, uint32_t *count);
+// Information gain of map over baseline in bits per fixation (Kümmerer et al. 2015; the MIT
+// benchmark's InfoGain.m): both divided by their sums (densities), then the mean over fixated
+// pixels of log2(eps + map) - log2(eps + baseline), eps DBL_EPSILON. Maps non-negative, normalised
+// by the caller as for the other metrics (InfoGain.m min-maxes both first). NaN without fixations
+// or when a map sums to 0.
+double stats_info_gain(const float *map, const float *baseline, const uint8_t *fix, size_t n);
+
 // ==== region analysis (regions.c) =============================================================
 // masks: [n_regions, n_pix] (nonzero = pixel in region). p[r] = map mass in region r / total
 // map mass (map >= 0). A region with no pixels is absent: p[r] = NaN. Total mass 0: all NaN,
