@@ -5,23 +5,14 @@
 #include <string.h>
 
 #include "data/data.h"
-
-// The resize's filter along one axis, as Pillow computes it for Image.resize(BILINEAR)
-// (libImaging/Resample.c precompute_coeffs): output pixel o averages input pixels
-// lo[o] .. lo[o]+n[o]-1 with a triangle of half-width max(1, in/out) input px centred at
-// (o + 0.5) * in/out, weights normalised to sum 1 (renormalised where cut by the border).
-typedef struct axis_filter {
-    int out, maxn;
-    int *lo, *n;
-    double *w; // [out, maxn]
-} axis_filter;
+#include "data/gaze_internal.h"
 
 static double triangle(double x) {
     x = fabs(x);
     return x < 1.0 ? 1.0 - x : 0.0;
 }
 
-static void axis_filter_init(axis_filter *f, int in, int out) {
+void axis_filter_init(axis_filter *f, int in, int out) {
     double scale = (double)in / out, fscale = scale > 1.0 ? scale : 1.0;
     double support = 1.0 * fscale;
     f->out = out;
@@ -44,10 +35,19 @@ static void axis_filter_init(axis_filter *f, int in, int out) {
     }
 }
 
-static void axis_filter_free(axis_filter *f) {
+void axis_filter_free(axis_filter *f) {
     free(f->lo);
     free(f->n);
     free(f->w);
+}
+
+void axis_filter_apply(const axis_filter *f, const double *profile, double *out) {
+    for (int o = 0; o < f->out; o++) {
+        const double *w = f->w + (size_t)o * f->maxn;
+        double s = 0;
+        for (int k = 0; k < f->n[o]; k++) s += w[k] * profile[f->lo[o] + k];
+        out[o] = s;
+    }
 }
 
 // scipy.ndimage.gaussian_filter1d of a unit impulse at pixel c of a line of len pixels, mode
@@ -70,12 +70,7 @@ static void resized_profile(double *out, double *profile, const axis_filter *f, 
     // [a, b) also holds the mirror images' support: a mirror term is non-zero only where
     // c - radius < 0 (then a = 0) or c + radius >= len (then b = len).
     for (int i = a; i < b; i++) profile[i] = blurred_impulse(i, c, len, sigma, radius);
-    for (int o = 0; o < f->out; o++) {
-        const double *w = f->w + (size_t)o * f->maxn;
-        double s = 0;
-        for (int k = 0; k < f->n[o]; k++) s += w[k] * profile[f->lo[o] + k];
-        out[o] = s;
-    }
+    axis_filter_apply(f, profile, out);
 }
 
 static int fixation_valid(const egd_fixation *f, const img_fit_geom *g) {
