@@ -176,6 +176,124 @@ void egd_free(egd_data *d);
 int egd_region_mask_path(const egd_data *d, const char *dicom_id, int region, char *out,
                          size_t cap);
 
+// ==== REFLACX ===================================================================================
+// REFLACX 1.0.0 (Lanfredi et al., Scientific Data 2022; docs/reflacx.md): readings of MIMIC-CXR
+// images by 5 radiologists. Under main_data/: metadata_phase_{1,2,3}.csv (one row per reading:
+// id, split, eye_tracking_data_discarded, image, dicom_id, subject_id, image_size_x,
+// image_size_y, then label columns that differ between phases) and one folder per reading
+// {id}/ with fixations.csv, anomaly_location_ellipses.csv and chest_bounding_box.csv.
+// Discarded readings (eye_tracking_data_discarded True: their folder has no fixations) are
+// skipped and counted. Column sources: docs/reflacx.md.
+
+// Bounds (real REFLACX: 3,052 metadata rows; a few hundred fixations and a handful of ellipses per
+// reading): beyond them a table is refused with file:line, never read until memory runs out.
+#define REFLACX_MAX_READINGS 100000             // rows of one metadata table
+#define REFLACX_MAX_FIXATIONS_PER_READING 100000
+#define REFLACX_MAX_FIXATIONS 20000000          // all readings together (~1 GB)
+#define REFLACX_MAX_ELLIPSES_PER_READING 10000
+#define REFLACX_MAX_LABELS 64                   // label names over all phases (real: ~27)
+#define REFLACX_N_PHASES 3
+
+// One row of {id}/fixations.csv (create_main_table.py's names).
+typedef struct reflacx_fixation {
+    double t_start, t_end; // timestamp_{start,end}_fixation: s from the dictation's start
+    float x, y;            // x_position, y_position (or position_x, position_y): image px
+    float ppd_x, ppd_y;    // angular_resolution_{x,y}_pixels_per_degree: image px per degree
+    float shown[4];        // {x,y}{min,max}_shown_from_image: the part of the image on screen
+                           // (xmin, ymin, xmax, ymax; image px)
+} reflacx_fixation;
+
+// One row of {id}/anomaly_location_ellipses.csv: the ellipse inscribed in the box.
+typedef struct reflacx_ellipse {
+    float xmin, ymin, xmax, ymax; // image px
+    float certainty;              // 1 Unlikely .. 5 Consistent with
+    uint64_t labels;              // bit k: label_names[k] of reflacx_data is True for it
+} reflacx_ellipse;
+
+// Which spelling of the position columns a fixations.csv used.
+typedef enum { REFLACX_POS_X_POSITION, REFLACX_POS_POSITION_X } reflacx_pos_spelling;
+extern const char *const REFLACX_POS_NAMES[2]; // "x_position/y_position", "position_x/position_y"
+
+typedef struct reflacx_reading {
+    char id[32];          // e.g. "P102R108074" (its folder under main_data/)
+    int phase;            // 1..3
+    int split;            // SPLIT_* (MIMIC's split names)
+    char dicom_id[64];
+    char subject_id[24];
+    char *image;          // metadata `image`: the MIMIC-CXR DICOM path (malloc'd)
+    int width, height;    // image_size_x, image_size_y (px)
+    float label[REFLACX_MAX_LABELS]; // [k]: the cell of label_names[k], NaN when
+                          // this phase has no such column or the cell is empty. Certainty labels
+                          // 0..5 (0 = not chosen); True/False columns (Support devices, Quality
+                          // issue) 1/0. "Other" (free text) is not kept.
+    float chest_box[4];   // chest_bounding_box.csv: xmin, ymin, xmax, ymax (image px)
+    reflacx_pos_spelling pos_spelling;
+    int64_t fix_begin, fix_count; // reflacx_data.fix[fix_begin ..), file order
+    int64_t ell_begin, ell_count; // reflacx_data.ell[ell_begin ..), file order
+} reflacx_reading;
+
+typedef struct reflacx_stats {
+    int64_t metadata_rows[REFLACX_N_PHASES]; // 0 for a phase whose table is absent
+    int64_t discarded;           // eye_tracking_data_discarded True: skipped (not in reading[])
+    int64_t readings;            // kept
+    int64_t fixation_rows;       // rows of the kept readings' fixations.csv
+    int64_t fixations_incomplete; // a row with an empty position, resolution, window or
+                                  // timestamp cell: skipped (no position to draw)
+    int64_t ellipses;
+    int64_t spelling[2];         // readings whose fixations.csv used REFLACX_POS_*
+} reflacx_stats;
+
+typedef struct reflacx_data {
+    reflacx_reading *reading; // [n_reading], phase 1, 2, 3 then metadata row order
+    int64_t n_reading;
+    reflacx_fixation *fix;    // [n_fix]
+    int64_t n_fix;
+    reflacx_ellipse *ell;     // [n_ell]
+    int64_t n_ell;
+    int n_labels;             // label names of all phases' metadata and ellipse tables
+    char *label_names[REFLACX_MAX_LABELS];     // as spelled in the headers (malloc'd)
+    int label_cx[REFLACX_MAX_LABELS];          // its CX_LABELS index, -1 = none (docs/reflacx.md)
+    uint8_t label_in_phase[REFLACX_MAX_LABELS]; // bit p-1: metadata_phase_p.csv has the column
+    cx_strmap by_id;          // reading id -> index into reading
+    reflacx_stats st;
+    char dir[4096];           // the main_data folder
+} reflacx_data;
+
+// The CX_LABELS index a REFLACX label name stands for (table in docs/reflacx.md), or -1.
+int reflacx_label_cx(const char *name);
+// Reads dir/main_data (or dir itself when it holds the metadata tables): every
+// metadata_phase_{1,2,3}.csv present (.csv or .csv.gz; at least one), then each kept reading's
+// folder. Errors name file:line and column; a reading folder missing one of its three files is
+// an error naming the file.
+int reflacx_read(const char *dir, reflacx_data *out, cx_error *err);
+void reflacx_free(reflacx_data *d);
+
+// Heatmap of one reading, the authors' recipe (generate_heatmaps.py, create_heatmap): fixation k
+// is a 2-D Gaussian density (scipy multivariate_normal pdf, normalisation 1/(2 pi sx sy)) centred
+// at (x, y), sx = sigma_deg * ppd_x, sy = sigma_deg * ppd_y image px, drawn only over its shown
+// window [round(xmin), round(xmax)) x [round(ymin), round(ymax)) (clipped to the image; the
+// authors' numpy slice needs it inside), weighted by t_end - t_start, summed over fixations and
+// divided by its sum over the image. Then the image's geometry g (Pillow bilinear resize +
+// centre crop), computed directly at S x S: pdf and window are separable, so each fixation is an
+// outer product of two resized 1-D profiles (as gaze_heatmap). Exactly the full-resolution
+// recipe followed by the resize, at O(W + H) per fixation.
+// REFLACX_NORM_SUM: that map (it sums to 1 at full resolution, not after the resize);
+// REFLACX_NORM_MAX: the same divided by its maximum over S x S (in [0,1], the pack's gaze range).
+// heat [S,S]; fixmap [S,S] (may be NULL): 1 where a fixation's pixel centre lands (positions
+// inside the image). Returns the fixations that contribute (weight > 0, window meets the image);
+// none -> heat all zeros.
+typedef enum { REFLACX_NORM_SUM, REFLACX_NORM_MAX } reflacx_norm;
+int64_t reflacx_heatmap(float *heat, uint8_t *fixmap, const reflacx_fixation *fix, int64_t n_fix,
+                        const img_fit_geom *g, double sigma_deg, reflacx_norm norm);
+
+// Union of the reading's ellipses with certainty >= min_certainty and any of the label bits in
+// labels (bit k = label_names[k]), at S x S through g: a target pixel is inside when its centre,
+// mapped to image px, lies inside an ellipse. mask [S,S] 0/1. Returns the ellipses drawn.
+int64_t reflacx_ellipse_mask(uint8_t *mask, const reflacx_data *d, const reflacx_reading *r,
+                             uint64_t labels, double min_certainty, const img_fit_geom *g);
+// The label bits of every name standing for CX label c (0 when none).
+uint64_t reflacx_cx_label_bits(const reflacx_data *d, int c);
+
 // ==== gaze heatmap =============================================================================
 typedef enum { GAZE_WEIGHT_COUNT, GAZE_WEIGHT_DURATION } gaze_weight;
 
