@@ -1,5 +1,5 @@
-// data/reflacx: REFLACX 1.0.0 reader: metadata_phase_{1,2,3}.csv (whole tables), each kept
-// reading's fixations.csv, anomaly_location_ellipses.csv and chest_bounding_box.csv (streamed,
+// data/reflacx: REFLACX 1.0.0 reader: metadata_phase_{1,2,3}.csv and, for each kept reading,
+// its fixations.csv, anomaly_location_ellipses.csv and chest_bounding_box.csv (all streamed,
 // bounded). Format and column sources: docs/reflacx.md. Heatmaps and masks: reflacx_heat.c.
 #include <math.h>
 #include <stdlib.h>
@@ -80,96 +80,89 @@ static int parse_side(const char *s, int *out) {
     return 0;
 }
 
-static int read_metadata(reflacx_data *d, int phase, const char *path, cx_error *err) {
-    csv_table *t = csv_table_read(path, err);
-    if (!t) return -1;
+// Streamed, so a table of any size is refused at REFLACX_MAX_READINGS rows, never held whole.
+typedef struct meta_ctx {
+    reflacx_data *d;
+    int phase;
+    int64_t rows, cap;
     int col[M_NCORE];
-    int lab_col[CSV_MAX_FIELDS], lab_idx[CSV_MAX_FIELDS], n_lab = 0;
-    if (csv_require_cols(t, meta_cols, M_NCORE, col, err)) goto fail;
+    int n_lab;
+    int lab_col[CSV_MAX_FIELDS], lab_idx[CSV_MAX_FIELDS]; // label columns -> label_names index
+    const char *path;
+} meta_ctx;
+
+static int meta_header(void *vctx, int nfields, const char *const *fields, cx_error *err) {
+    meta_ctx *c = vctx;
+    if (csv_header_require(c->path, nfields, fields, meta_cols, M_NCORE, c->col, err)) return -1;
     // Label columns: every other column except the free-text "Other".
-    for (int c = 0; c < csv_ncols(t); c++) {
-        const char *name = csv_colname(t, c);
+    for (int i = 0; i < nfields; i++) {
         int core = 0;
-        for (int k = 0; k < M_NCORE; k++) core |= col[k] == c;
-        if (core || !strcmp(name, "Other")) continue;
-        int k = label_index(d, name, path, err);
-        if (k < 0) goto fail;
-        d->label_in_phase[k] |= (uint8_t)(1u << (phase - 1));
-        lab_col[n_lab] = c;
-        lab_idx[n_lab++] = k;
+        for (int k = 0; k < M_NCORE; k++) core |= c->col[k] == i;
+        if (core || !strcmp(fields[i], "Other")) continue;
+        int k = label_index(c->d, fields[i], c->path, err);
+        if (k < 0) return -1;
+        c->d->label_in_phase[k] |= (uint8_t)(1u << (c->phase - 1));
+        c->lab_col[c->n_lab] = i;
+        c->lab_idx[c->n_lab++] = k;
     }
-    int64_t n = csv_nrows(t);
-    if (n > REFLACX_MAX_READINGS) {
-        cx_fail(err, "%s:%ld: more than %d readings (REFLACX_MAX_READINGS; real REFLACX has "
-                "3,052 in all): not a metadata table?", path,
-                (long)csv_row_line(t, REFLACX_MAX_READINGS), REFLACX_MAX_READINGS);
-        goto fail;
-    }
-    d->st.metadata_rows[phase - 1] = n;
-    d->reading = cx_realloc(d->reading, (size_t)(d->n_reading + n + 1) * sizeof *d->reading);
-    for (int64_t r = 0; r < n; r++) {
-        long line = (long)csv_row_line(t, r);
-#define BAD(c, name, what)                                                                     \
-    do {                                                                                       \
-        cx_fail(err, "%s:%ld: column '%s': expected %s, got '%s'", path, line, name, what,      \
-                csv_get(t, r, c));                                                             \
-        goto fail;                                                                             \
-    } while (0)
-#define CORE(k) csv_get(t, r, col[k])
-        int discarded;
-        if (parse_bool(CORE(M_DISCARDED), &discarded))
-            BAD(col[M_DISCARDED], meta_cols[M_DISCARDED], "True or False");
-        if (discarded) {
-            d->st.discarded++;
-            continue;
-        }
-        reflacx_reading *rd = &d->reading[d->n_reading];
-        memset(rd, 0, sizeof *rd);
-        rd->phase = phase;
-        if (!data_id_ok(CORE(M_ID), sizeof rd->id))
-            BAD(col[M_ID], "id", "a reading id (its folder name: no '/', < 32 chars)");
-        if (strmap_get(&d->by_id, CORE(M_ID)) >= 0)
-            BAD(col[M_ID], "id", "an id not seen before (in any phase)");
-        snprintf(rd->id, sizeof rd->id, "%s", CORE(M_ID));
-        if ((rd->split = split_from_name(CORE(M_SPLIT))) < 0)
-            BAD(col[M_SPLIT], "split", "train, validate or test");
-        if (!CORE(M_IMAGE)[0]) BAD(col[M_IMAGE], "image", "the image's path");
-        if (!data_id_ok(CORE(M_DICOM), sizeof rd->dicom_id))
-            BAD(col[M_DICOM], "dicom_id", "a DICOM id (no '/', < 64 chars)");
-        snprintf(rd->dicom_id, sizeof rd->dicom_id, "%s", CORE(M_DICOM));
-        if (!data_digits_ok(CORE(M_SUBJECT), sizeof rd->subject_id))
-            BAD(col[M_SUBJECT], "subject_id", "a numeric subject id");
-        snprintf(rd->subject_id, sizeof rd->subject_id, "%s", CORE(M_SUBJECT));
-        if (parse_side(CORE(M_SIZE_X), &rd->width))
-            BAD(col[M_SIZE_X], "image_size_x", "a width in px, 1 .. IMG_MAX_SIDE");
-        if (parse_side(CORE(M_SIZE_Y), &rd->height))
-            BAD(col[M_SIZE_Y], "image_size_y", "a height in px, 1 .. IMG_MAX_SIDE");
-        for (int k = 0; k < REFLACX_MAX_LABELS; k++) rd->label[k] = NAN;
-        for (int j = 0; j < n_lab; j++) {
-            const char *v = csv_get(t, r, lab_col[j]);
-            double x;
-            int b, pr = csv_parse_double_or_nan(v, &x);
-            if (pr == CSV_NUM_BAD) {
-                if (parse_bool(v, &b))
-                    BAD(lab_col[j], csv_colname(t, lab_col[j]),
-                        "a certainty (0 .. 5), True, False or empty");
-                x = b;
-            } else if (pr == CSV_NUM_OK && (x < 0 || x > 1000)) {
-                BAD(lab_col[j], csv_colname(t, lab_col[j]), "a certainty (0 .. 5)");
-            }
-            rd->label[lab_idx[j]] = (float)x;
-        }
-#undef CORE
-#undef BAD
-        rd->image = cx_strdup(csv_get(t, r, col[M_IMAGE]));
-        strmap_put(&d->by_id, rd->id, d->n_reading);
-        d->n_reading++;
-    }
-    csv_table_free(t);
     return 0;
-fail:
-    csv_table_free(t);
-    return -1;
+}
+
+static int meta_row(void *vctx, int64_t line, int nfields, const char *const *f, cx_error *err) {
+    (void)line;
+    (void)nfields;
+    meta_ctx *c = vctx;
+    reflacx_data *d = c->d;
+    if (c->rows++ >= REFLACX_MAX_READINGS)
+        return cx_fail(err, "more than %d readings (REFLACX_MAX_READINGS; real REFLACX has "
+                       "3,052 in all): not a metadata table?", REFLACX_MAX_READINGS);
+    d->st.metadata_rows[c->phase - 1]++;
+#define CORE(k) f[c->col[k]]
+#define BAD(k, what) \
+    return cx_fail(err, "column '%s': expected %s, got '%s'", meta_cols[k], what, CORE(k))
+    int discarded;
+    if (parse_bool(CORE(M_DISCARDED), &discarded)) BAD(M_DISCARDED, "True or False");
+    if (discarded) {
+        d->st.discarded++;
+        return 0;
+    }
+    if (d->n_reading == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        d->reading = cx_realloc(d->reading, (size_t)c->cap * sizeof *d->reading);
+    }
+    reflacx_reading *rd = &d->reading[d->n_reading];
+    memset(rd, 0, sizeof *rd);
+    rd->phase = c->phase;
+    if (!data_id_ok(CORE(M_ID), sizeof rd->id))
+        BAD(M_ID, "a reading id (its folder name: no '/', < 32 chars)");
+    if (strmap_get(&d->by_id, CORE(M_ID)) >= 0) BAD(M_ID, "an id not seen before (any phase)");
+    snprintf(rd->id, sizeof rd->id, "%s", CORE(M_ID));
+    if ((rd->split = split_from_name(CORE(M_SPLIT))) < 0) BAD(M_SPLIT, "train, validate or test");
+    if (!CORE(M_IMAGE)[0]) BAD(M_IMAGE, "the image's path");
+    if (!data_id_ok(CORE(M_DICOM), sizeof rd->dicom_id))
+        BAD(M_DICOM, "a DICOM id (no '/', < 64 chars)");
+    snprintf(rd->dicom_id, sizeof rd->dicom_id, "%s", CORE(M_DICOM));
+    if (!data_digits_ok(CORE(M_SUBJECT), sizeof rd->subject_id))
+        BAD(M_SUBJECT, "a numeric subject id");
+    snprintf(rd->subject_id, sizeof rd->subject_id, "%s", CORE(M_SUBJECT));
+    if (parse_side(CORE(M_SIZE_X), &rd->width)) BAD(M_SIZE_X, "a width in px, 1 .. 30000");
+    if (parse_side(CORE(M_SIZE_Y), &rd->height)) BAD(M_SIZE_Y, "a height in px, 1 .. 30000");
+#undef BAD
+#undef CORE
+    for (int k = 0; k < REFLACX_MAX_LABELS; k++) rd->label[k] = NAN;
+    for (int j = 0; j < c->n_lab; j++) {
+        const char *v = f[c->lab_col[j]];
+        double x;
+        int b, pr = csv_parse_double_or_nan(v, &x);
+        if ((pr == CSV_NUM_BAD && parse_bool(v, &b)) || (pr == CSV_NUM_OK && (x < 0 || x > 5)))
+            return cx_fail(err, "column '%s': expected a certainty (0 .. 5), True, False or "
+                           "empty, got '%s'", d->label_names[c->lab_idx[j]], v);
+        rd->label[c->lab_idx[j]] = pr == CSV_NUM_BAD ? (float)b : (float)x;
+    }
+    rd->image = cx_strdup(f[c->col[M_IMAGE]]);
+    strmap_put(&d->by_id, rd->id, d->n_reading);
+    d->n_reading++;
+    return 0;
 }
 
 // ---- {id}/fixations.csv ---------------------------------------------------------------------------
@@ -379,13 +372,24 @@ int reflacx_read(const char *dir, reflacx_data *d, cx_error *err) {
     if (!cx_is_dir(d->dir)) return cx_fail(err, "%s: REFLACX directory not found", dir);
     const char *main_data = d->dir;
     int phases = 0;
+    meta_ctx *mc = cx_calloc(1, sizeof *mc); // ~32 KB of column maps: off the stack
     for (int p = 1; p <= REFLACX_N_PHASES; p++) {
         char name[32];
         snprintf(name, sizeof name, "metadata_phase_%d", p);
         if (data_find_table(main_data, name, path, sizeof path, NULL)) continue;
         phases++;
-        if (read_metadata(d, p, path, err)) goto fail;
+        int64_t cap = mc->cap; // of d->reading, which grows over the phases
+        memset(mc, 0, sizeof *mc);
+        mc->d = d;
+        mc->phase = p;
+        mc->cap = cap;
+        mc->path = path;
+        if (csv_stream(path, meta_header, meta_row, mc, err)) {
+            free(mc);
+            goto fail;
+        }
     }
+    free(mc);
     if (!phases) {
         cx_fail(err, "%s: no REFLACX metadata table (expected metadata_phase_1.csv, _2 or _3, "
                 ".csv or .csv.gz)", main_data);

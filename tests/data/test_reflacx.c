@@ -387,6 +387,26 @@ static void fixation_bound(void **state) {
     expect_error(root, want, 2);
 }
 
+// A metadata table beyond REFLACX_MAX_READINGS rows is refused at the first row past it (all
+// rows discarded here, so no reading folder is needed to get there).
+static void metadata_bound(void **state) {
+    (void)state;
+    const char *root = copy_tree("reflacx_meta_bound");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/main_data/metadata_phase_2.csv", root);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("id,split,eye_tracking_data_discarded,image,dicom_id,subject_id,image_size_x,"
+          "image_size_y\n", f);
+    for (int r = 0; r <= REFLACX_MAX_READINGS; r++)
+        fprintf(f, "P2R%06d,train,True,p/p1/s5/d.dcm,d,1,600,500\n", r);
+    fclose(f);
+    char line[64];
+    snprintf(line, sizeof line, "metadata_phase_2.csv:%d:", REFLACX_MAX_READINGS + 2);
+    const char *want[] = {line, "REFLACX_MAX_READINGS"};
+    expect_error(root, want, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_the_tree),
@@ -396,6 +416,7 @@ int main(void) {
         cmocka_unit_test(missing_file_named),
         cmocka_unit_test(bad_cells_named),
         cmocka_unit_test(fixation_bound),
+        cmocka_unit_test(metadata_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
