@@ -456,6 +456,13 @@ typedef struct prepare_summary {
                                     // decoded size is used; a sign of swapped or wrong files)
     char skipped[PREPARE_MAX_SKIP_LIST][512]; // the first few reasons (name the file)
     int64_t truth_findings;
+    // --annotations: shapes read, empty entries in the file, (image, label) masks packed, masks
+    // that came out empty at S x S (cropped away or too small: not packed), image ids of the file
+    // matching no packed image (the first few named), masks per CX label and of extra labels.
+    const char *annot_format;
+    int64_t annot_read, annot_empty, annot_masks, annot_vanished, annot_keys, annot_unmatched;
+    int64_t annot_per_label[CX_N_LABELS], annot_extra;
+    char annot_unmatched_names[5][64];
     int threads;                    // OpenMP threads used for the images
     double seconds;                 // wall time of the whole call, and its parts:
     double seconds_tables;          //   reading and joining the tables, splits, truth
