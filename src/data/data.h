@@ -488,6 +488,9 @@ void prepare_summary_print(const prepare_summary *s, FILE *out);
 //   truth/          findings.csv (dicom_id,label,x0,y0,x1,y1,mask; frontal images; bbox in original
 //                   px, x1/y1 exclusive; mask relative to truth/), masks/*.png (0/255, original
 //                   size), labels.csv (subject_id,study_id + 14 noise-free 0/1 labels per study)
+//                   and the findings as expert annotations (synth_annot.c): BBox_List_2017.csv
+//                   (NIH boxes, 1024 frame), chexlocalize_polygons.json (boxes as polygons),
+//                   chexlocalize_rle.json (the exact masks, united per image and label)
 // The same seed gives the same bytes whatever the thread count (one RNG stream per image).
 typedef struct synth_opts {
     const char *out_dir;
