@@ -109,10 +109,11 @@ void annot_rle_paint(const uint32_t *runs, int64_t n, int w, int h, uint8_t *mas
 // CheXlocalize's annotation_to_segmentation.py create_mask: PIL Image.new('1', (w, h)) and
 // ImageDraw.Draw(...).polygon(points, outline=1, fill=1). With outline equal to fill Pillow draws
 // the filled polygon only (ImageDraw.polygon), by libImaging/Draw.c's scan-line filler as in
-// Pillow 9 (Debian 12): vertices rounded to integers (half away from zero); each integer row y
-// from the lowest to the highest vertex takes every non-horizontal edge's x at y (float), an
-// edge's lower end counted twice, sorted; pixels ROUND_UP(x[i]) .. ROUND_DOWN(x[i+1]) of each
-// pair are set; horizontal edges are drawn as lines. Pixel (x, y) has its centre at (x, y).
+// Pillow 9.2-11.0 (Debian 12: 9.4): vertices truncated to integers; each integer row y from the
+// lowest to the highest vertex takes every non-horizontal edge's x at y (float), an edge's lower
+// end counted twice, corners joined (join_corner), sorted; pixels ROUND_UP(x[i]) ..
+// ROUND_DOWN(x[i+1]) of each pair are set; horizontal edges are drawn as lines. Pixel (x, y) has
+// its centre at (x, y). Identical to Pillow 9.4 on simple outlines (docs/annotations.md).
 static int round_up(float f) { return (int)(f >= 0 ? floor(f + 0.5f) : -floor(fabsf(f) + 0.5f)); }
 static int round_down(float f) { return (int)(f >= 0 ? ceil(f - 0.5f) : -ceil(fabsf(f) - 0.5f)); }
 
@@ -133,23 +134,31 @@ static int float_cmp(const void *a, const void *b) {
     return (d > 0) - (d < 0);
 }
 
-static float edge_x(const edge *d, int y) { return (float)(y - d->y0) * d->dx + (float)d->x0; }
+// The edge's crossing at row y in float, the product rounded before the sum as in Pillow's
+// generic x86-64 build (volatile: no fused multiply-add under -march=native).
+static float edge_x(const edge *d, int y) {
+    volatile float prod = (float)(y - d->y0) * d->dx;
+    return prod + (float)d->x0;
+}
 
-// Pillow's "connect discontiguous corners": where a sloped edge ends at row y in a corner with an
-// earlier sloped edge that also ends there, the crossing moves to one pixel beyond the
-// neighbouring row's crossings when it lies more than a pixel outside both.
-static void join_corner(const edge *const *t, int64_t i, int y, float *x) {
+// Pillow 9.2-11.0's "connect discontiguous corners" (python-pillow/Pillow #5980 with #6303, as
+// Debian 12's 9.4 has it): when edge i's crossing at row y is an integer and an earlier edge of
+// the same slope sign starts (or ends) at row y too, with the same crossing, a crossing is moved
+// out to the next row's (the previous row's on the last row) extent of the two edges. As Pillow
+// does, the value written is xx[k], k being the earlier edge's index among the sloped edges, not
+// necessarily its crossing's slot (fixed in Pillow 11.1).
+static void join_corner(const edge *const *t, int64_t i, int y, int ymax, float *xx, int64_t j) {
     const edge *d = t[i];
-    if ((y != d->ymin && y != d->ymax) || d->dx == 0) return;
+    if (d->dx == 0 || roundf(xx[j - 1]) != xx[j - 1]) return;
     for (int64_t k = 0; k < i; k++) {
         const edge *o = t[k];
-        if ((y != o->ymin && y != o->ymax) || o->dx == 0) continue;
-        if (roundf(*x) != roundf(edge_x(o, y))) continue;
-        int off = y == d->ymax ? -1 : 1;
-        if (y + off < o->ymin || y + off > o->ymax) continue;
+        if ((d->dx > 0 && o->dx <= 0) || (d->dx < 0 && o->dx >= 0)) continue;
+        int joined = (y == d->ymin && y == o->ymin) || (y == d->ymax && y == o->ymax);
+        if (!joined || xx[j - 1] != edge_x(o, y)) continue;
+        int off = y == ymax ? -1 : 1;
         float adj = edge_x(d, y + off), adj_o = edge_x(o, y + off);
-        if (*x > adj + 1 && *x > adj_o + 1) *x = roundf(fmaxf(adj, adj_o)) + 1;
-        else if (*x < adj - 1 && *x < adj_o - 1) *x = roundf(fminf(adj, adj_o)) - 1;
+        if (y == d->ymax) xx[k] = d->dx > 0 ? fmaxf(adj, adj_o) + 1 : fminf(adj, adj_o) - 1;
+        else xx[k] = d->dx > 0 ? fminf(adj, adj_o) : fmaxf(adj, adj_o) + 1;
         return;
     }
 }
@@ -193,7 +202,7 @@ void annot_polygon_fill(const double *xy, int64_t n, int w, int h, uint8_t *mask
                 xx[j] = xx[j - 1];
                 j++;
             } else {
-                join_corner(t, i, y, &xx[j - 1]);
+                join_corner(t, i, y, ymax, xx, j);
             }
         }
         qsort(xx, (size_t)j, sizeof *xx, float_cmp);
