@@ -133,6 +133,9 @@ static void nih_boxes_real_images(void **state) {
     if (pack_open(&p, o.out_dir, &err)) fail_msg("%s", err.msg);
     assert_int_equal(p.n_annot_labels, CX_N_LABELS + 1);
     assert_string_equal(p.annot_labels[CX_N_LABELS], "Hernia");
+    const char *src = st_meta(&p.st, "source_annotations");
+    assert_non_null(src);
+    assert_non_null(strstr(src, "annot_nih.csv"));
     const int S = 224;
     for (int64_t r = 0; r < p.n; r++) {
         int is4296 = !strcmp(p.dicom_id[r], "00004296_000.png");
@@ -148,6 +151,55 @@ static void nih_boxes_real_images(void **state) {
                     fail_msg("%s: pixel (%d, %d) is %d", p.dicom_id[r], u, v, m[v * S + u]);
     }
     pack_close(&p);
+}
+
+// Coordinates through a resize and a crop, by hand. An image 1024 x 768 at S = 96: shorter side
+// 768 -> 96 (scale 0.125), width 1024 -> 128, crop_x = 16. NIH box 200, 100, 300, 200 in the 1024
+// frame = x [200, 500), y [75, 225) original px (y scaled by 768/1024): target u inside iff
+// (u + 0.5 + 16) / 0.125 in [200, 500): u + 16.5 in [25, 62.5), u = 9..45; v + 0.5 in
+// [9.375, 28.125), v = 9..27.
+// An image 100 x 80 at S = 40 (scale 0.5, width 50, crop_x 5) with an RLE and a polygon in a
+// 200 x 160 frame (twice the image): the frame's left half (x < 100, ones in the first 100
+// columns: column-major runs 0, 16000, 16000) is the image's x < 50; target pixel u covers
+// original [2(u + 5), 2(u + 6)): fully inside for u <= 19, outside from u = 20.
+static void coordinates_by_hand(void **state) {
+    (void)state;
+    annot_set a;
+    cx_error err;
+    const char *csv = write_text("annot_geom.csv", "Image Index,Finding Label,Bbox [x,y,w,h]\n"
+                                                   "wide.png,Pneumothorax,200,100,300,200\n");
+    if (annot_read(csv, &a, &err)) fail_msg("%s", err.msg);
+    img_fit_geom g;
+    img_fit_geom_init(&g, 1024, 768, 96);
+    assert_int_equal(g.crop_x, 16);
+    uint8_t *m = malloc(96 * 96);
+    assert_int_equal(annot_render(&a, 0, LB_PNEUMOTHORAX, &g, m, &err), (45 - 9 + 1) * (27 - 9 + 1));
+    for (int v = 0; v < 96; v++)
+        for (int u = 0; u < 96; u++)
+            if (m[v * 96 + u] != (u >= 9 && u <= 45 && v >= 9 && v <= 27))
+                fail_msg("box: pixel (%d, %d) is %d", u, v, m[v * 96 + u]);
+    annot_free(&a);
+    free(m);
+    const char *js = write_text(
+        "annot_frames.json",
+        "{\"half\": {\"img_size\": [160, 200],"
+        " \"Edema\": [[[0, 0], [99, 0], [99, 159], [0, 159]]],"
+        " \"Consolidation\": {\"size\": [160, 200], \"counts\": [0, 16000, 16000]}}}");
+    if (annot_read(js, &a, &err)) fail_msg("%s", err.msg);
+    assert_string_equal(a.format, "chexlocalize-mixed");
+    img_fit_geom_init(&g, 100, 80, 40);
+    assert_int_equal(g.crop_x, 5);
+    m = malloc(40 * 40);
+    const int labels[2] = {LB_CONSOLIDATION, LB_EDEMA};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(annot_render(&a, 0, labels[k], &g, m, &err), 20 * 40);
+        for (int v = 0; v < 40; v++)
+            for (int u = 0; u < 40; u++)
+                if (m[v * 40 + u] != (u < 20))
+                    fail_msg("%s: pixel (%d, %d) is %d", CX_LABELS[labels[k]], u, v, m[v * 40 + u]);
+    }
+    free(m);
+    annot_free(&a);
 }
 
 // Header spellings, and errors naming file:line and the field.
@@ -309,6 +361,7 @@ int main(void) {
         cmocka_unit_test(rle_hand_encoded),
         cmocka_unit_test(polygons_match_pil),
         cmocka_unit_test(nih_boxes_real_images),
+        cmocka_unit_test(coordinates_by_hand),
         cmocka_unit_test(header_quirks_and_errors),
         cmocka_unit_test(label_map),
         cmocka_unit_test(synth_rle_equals_truth),
