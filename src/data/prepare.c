@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <omp.h>
 
-#include "data/data.h"
+#include "data/prepare_internal.h"
 
 void prepare_opts_default(prepare_opts *o) {
     memset(o, 0, sizeof *o);
@@ -71,10 +71,7 @@ typedef struct row_result {
     int size_mismatch;       // decoded size differs from the metadata's Rows x Columns
     uint8_t region_missing[CX_N_REGIONS];
     int truth_findings;
-    int n_annot;             // annotation masks of this image (labels ascending)
-    int *annot_label;        // [n_annot] (malloc'd)
-    uint8_t *annot_mask;     // [n_annot,S,S] (malloc'd)
-    int annot_vanished;      // (image, label) pairs whose mask is empty at S x S
+    annot_row annot;         // this image's annotation masks (prepare_annot.c)
 } row_result;
 
 typedef struct prep_ctx {
@@ -131,28 +128,6 @@ static void gaze_row_work(prep_ctx *c, const image_record *r, const img_fit_geom
     }
 }
 
-// The image's annotation masks (one per label, empty ones dropped), through its geometry.
-static int annot_row_work(prep_ctx *c, const image_record *r, const img_fit_geom *g,
-                          row_result *res, cx_error *e) {
-    int64_t key = annot_match(c->an, r->dicom_id);
-    if (key < 0) return 0;
-    const int64_t SS = (int64_t)g->size * g->size;
-    int *labels = cx_malloc((size_t)c->an->n_labels * sizeof *labels);
-    int n = annot_key_labels(c->an, key, labels);
-    res->annot_label = labels;
-    res->annot_mask = cx_malloc((size_t)(n ? n : 1) * (size_t)SS);
-    for (int j = 0; j < n; j++) {
-        int64_t inside = annot_render(c->an, key, labels[j], g,
-                                      res->annot_mask + res->n_annot * SS, e);
-        if (inside < 0) return -1;
-        if (inside == 0) res->annot_vanished++;
-        else labels[res->n_annot++] = labels[j];
-    }
-#pragma omp atomic write
-    c->key_used[key] = 1;
-    return 0;
-}
-
 static void set_fatal(prep_ctx *c, const cx_error *e) {
 #pragma omp critical(prepare_fatal)
     if (!c->fatal) {
@@ -189,7 +164,8 @@ static void process_row(prep_ctx *c, int64_t i, row_result *res) {
         }
         res->truth_findings = n;
     }
-    if (c->an && annot_row_work(c, r, &g, res, &e)) { // a bad annotation file stops prepare
+    if (c->an && prepare_annot_image(c->an, c->key_used, r->dicom_id, &g, &res->annot, &e)) {
+        // a bad annotation file stops prepare
         set_fatal(c, &e);
         return;
     }
@@ -201,77 +177,6 @@ static json_t *counts_json(const char *const *names, const int64_t *v, int n) {
     json_t *o = json_object();
     for (int i = 0; i < n; i++) json_object_set_new(o, names[i], json_integer(v[i]));
     return o;
-}
-
-// The kept rows' annotation masks in pack order: rows ascending, labels ascending within a row.
-typedef struct kept_annot {
-    int64_t n;
-    uint8_t *mask;  // [n,S,S]
-    int32_t *row;   // [n]
-    int32_t *label; // [n]
-} kept_annot;
-
-static void kept_annot_free(kept_annot *ka) {
-    free(ka->mask);
-    free(ka->row);
-    free(ka->label);
-}
-
-static void collect_annotations(const prep_ctx *c, const row_result *res, kept_annot *ka,
-                                prepare_summary *s) {
-    const int64_t N = c->l->n, SS = (int64_t)c->o->size * c->o->size;
-    int64_t total = 0;
-    for (int64_t i = 0; i < N; i++) total += res[i].ok ? res[i].n_annot : 0;
-    ka->mask = cx_malloc((size_t)(total ? total * SS : 1));
-    ka->row = cx_malloc((size_t)(total ? total : 1) * sizeof *ka->row);
-    ka->label = cx_malloc((size_t)(total ? total : 1) * sizeof *ka->label);
-    int64_t row = 0;
-    for (int64_t i = 0; i < N; i++) {
-        if (!res[i].ok) continue;
-        for (int j = 0; j < res[i].n_annot; j++) {
-            memcpy(ka->mask + ka->n * SS, res[i].annot_mask + j * SS, (size_t)SS);
-            ka->row[ka->n] = (int32_t)row;
-            int lb = ka->label[ka->n++] = res[i].annot_label[j];
-            if (lb < CX_N_LABELS) s->annot_per_label[lb]++;
-            else s->annot_extra++;
-        }
-        s->annot_vanished += res[i].annot_vanished;
-        row++;
-    }
-    s->annot_masks = ka->n;
-    s->annot_format = c->an->format;
-    s->annot_read = c->an->n_read;
-    s->annot_empty = c->an->n_empty;
-    s->annot_keys = c->an->n_keys;
-    for (int64_t k = 0; k < c->an->n_keys; k++) {
-        if (c->key_used[k]) continue;
-        if (s->annot_unmatched < 5)
-            snprintf(s->annot_unmatched_names[s->annot_unmatched], 64, "%s", c->an->keys[k]);
-        s->annot_unmatched++;
-    }
-}
-
-static json_t *annotations_json(const prepare_summary *s, const annot_set *an,
-                                const kept_annot *ka, const prepare_opts *o) {
-    json_t *a = json_object(), *per = json_object(), *un = json_array();
-    int64_t *count = cx_calloc((size_t)an->n_labels, sizeof *count);
-    for (int64_t i = 0; i < ka->n; i++) count[ka->label[i]]++;
-    for (int lb = 0; lb < an->n_labels; lb++)
-        if (count[lb]) json_object_set_new(per, an->labels[lb], json_integer(count[lb]));
-    free(count);
-    for (int64_t k = 0; k < s->annot_unmatched && k < 5; k++)
-        json_array_append_new(un, json_string(s->annot_unmatched_names[k]));
-    json_object_set_new(a, "file", json_string(o->annotations));
-    json_object_set_new(a, "format", json_string(s->annot_format));
-    json_object_set_new(a, "shapes_read", json_integer(s->annot_read));
-    json_object_set_new(a, "empty_entries_in_file", json_integer(s->annot_empty));
-    json_object_set_new(a, "image_ids", json_integer(s->annot_keys));
-    json_object_set_new(a, "image_ids_unmatched", json_integer(s->annot_unmatched));
-    json_object_set_new(a, "unmatched_first", un);
-    json_object_set_new(a, "masks", json_integer(s->annot_masks));
-    json_object_set_new(a, "masks_empty_at_size", json_integer(s->annot_vanished));
-    json_object_set_new(a, "masks_per_label", per);
-    return a;
 }
 
 static char *summary_json(const prepare_summary *s, const image_list *l, const row_result *res,
@@ -314,7 +219,7 @@ static char *summary_json(const prepare_summary *s, const image_list *l, const r
     json_object_set_new(j, "size_differs_from_metadata", json_integer(s->size_mismatch));
     json_object_set_new(j, "skipped", sk);
     if (o->truth_dir) json_object_set_new(j, "truth_findings", json_integer(s->truth_findings));
-    if (an) json_object_set_new(j, "annotations", annotations_json(s, an, ka, o));
+    if (an) json_object_set_new(j, "annotations", prepare_annot_json(s, an, ka, o->annotations));
     json_object_set_new(j, "threads", json_integer(s->threads));
     json_object_set_new(j, "seconds_tables", json_real(s->seconds_tables));
     json_object_set_new(j, "seconds_images", json_real(s->seconds_images));
@@ -615,7 +520,12 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     kept_rows k = {0};
     kept_annot ka = {0};
     keep_rows(&c, res, &k, s);
-    if (have_annot) collect_annotations(&c, res, &ka, s);
+    if (have_annot) {
+        const annot_row **rows = cx_malloc((size_t)N * sizeof *rows);
+        for (int64_t i = 0; i < N; i++) rows[i] = res[i].ok ? &res[i].annot : NULL;
+        prepare_annot_collect(&an, key_used, rows, N, S, &ka, s);
+        free(rows);
+    }
     if (k.n == 0)
         cx_fail(err, "none of the %lld selected images could be read (first: %s)", (long long)N,
                 res[0].reason ? res[0].reason : "?");
@@ -627,8 +537,7 @@ done:
     s->seconds = cx_now_s() - t0;
     for (int64_t i = 0; res && i < l.n; i++) {
         free(res[i].reason);
-        free(res[i].annot_label);
-        free(res[i].annot_mask);
+        annot_row_free(&res[i].annot);
     }
     free(key_used);
     if (have_annot) annot_free(&an);
@@ -680,24 +589,7 @@ void prepare_summary_print(const prepare_summary *s, FILE *out) {
             fprintf(out, "region mask %s missing or unreadable for %lld gaze images\n",
                     CX_REGIONS[r], (long long)s->regions_missing[r]);
     if (s->truth_findings) fprintf(out, "planted findings: %lld\n", (long long)s->truth_findings);
-    if (s->annot_format) {
-        fprintf(out,
-                "annotations (%s): %lld shapes read (%lld empty entries), %lld (image, label) "
-                "masks packed, %lld empty at %s size, %lld of %lld image ids match no image%s",
-                s->annot_format, (long long)s->annot_read, (long long)s->annot_empty,
-                (long long)s->annot_masks, (long long)s->annot_vanished, "the packed",
-                (long long)s->annot_unmatched, (long long)s->annot_keys,
-                s->annot_unmatched ? " (first:" : "\n");
-        for (int64_t k = 0; k < s->annot_unmatched && k < 5; k++)
-            fprintf(out, " %s%s", s->annot_unmatched_names[k],
-                    k + 1 == s->annot_unmatched || k == 4 ? ")\n" : ",");
-        for (int c = 0; c < CX_N_LABELS; c++)
-            if (s->annot_per_label[c])
-                fprintf(out, "  %-27s %8lld masks\n", CX_LABELS[c], (long long)s->annot_per_label[c]);
-        if (s->annot_extra)
-            fprintf(out, "  %-27s %8lld masks\n", "(labels without a CX label)",
-                    (long long)s->annot_extra);
-    }
+    if (s->annot_format) prepare_annot_print(s, out);
     if (s->size_mismatch)
         fprintf(out, "images whose decoded size differs from metadata Rows x Columns: %lld\n",
                 (long long)s->size_mismatch);
