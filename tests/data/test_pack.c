@@ -154,6 +154,22 @@ static void annotations_round_trip(void **state) {
     assert_null(pack_annotation(&p, 4, 0));
     assert_null(pack_annotation(&p, 5, 1));               // past the last row
     pack_close(&p);
+    // a pack whose annotation_row is out of order on disk (patched in place): refused on open
+    char path[4200];
+    snprintf(path, sizeof path, "%s/pack.safetensors", dir);
+    st_file f;
+    if (st_open(&f, path, &err)) fail_msg("%s", err.msg);
+    long off = (long)((const char *)st_find(&f, "annotation_row")->data - (const char *)f.map);
+    st_close(&f);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    int32_t swapped[2] = {4, 3};
+    assert_int_equal(fseek(fp, off + 2 * (long)sizeof(int32_t), SEEK_SET), 0);
+    assert_int_equal(fwrite(swapped, sizeof swapped, 1, fp), 1);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "annotation 3: row 3, label 1"));
+    assert_non_null(strstr(err.msg, "sorted by (row, label)"));
     // not sorted by (row, label): refused by the writer
     int32_t unsorted[NA] = {0, 0, 4, 3};
     c.annot_row = unsorted;
