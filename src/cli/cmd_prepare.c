@@ -45,6 +45,10 @@ int cmd_prepare(int argc, char **argv) {
             "images; a folder gives every .png/.jpg/.jpeg in it (masks too: use a LIST)"),
         CLI_FLAG_STRING("truth", "DIR", &o.truth_dir, NULL,
                         "planted ground truth of `cxrgaze synth` (findings.csv)"),
+        CLI_FLAG_STRING("annotations", "FILE", &o.annotations, NULL,
+                        "expert annotations packed as per-image, per-label masks: NIH "
+                        "BBox_List_2017.csv, CheXlocalize polygon JSON or COCO-RLE JSON (told "
+                        "by content; docs/annotations.md)"),
         CLI_FLAG_STRING("out", "DATA", &o.out_dir, NULL, "output pack directory (required)"),
         CLI_FLAG_INT("size", "S", &o.size, 8, 4096, "224", "model input size in pixels"),
         CLI_FLAG_DOUBLE("gaze-test-fraction", "F", &o.gaze_test_fraction, 0, 1, "0.3",

@@ -42,6 +42,9 @@ static const char ABOUT[] =
     "truth/)\n"
     "  truth/masks/<dicom_id>_<k>.png      0/255 at the image's size\n"
     "  truth/labels.csv                    subject_id,study_id + 14 noise-free 0/1 labels\n"
+    "  truth/BBox_List_2017.csv            the findings as NIH boxes (1024 frame),\n"
+    "  truth/chexlocalize_polygons.json    as CheXlocalize polygons (their boxes) and\n"
+    "  truth/chexlocalize_rle.json         as COCO RLE (exact masks): `prepare --annotations`\n"
     "The tree is written under DIR.tmp.<pid> and renamed to DIR when complete. The same seed\n"
     "gives the same bytes for any --threads.";
 

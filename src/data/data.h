@@ -353,6 +353,86 @@ void truth_free(truth_set *t);
 int truth_render(const truth_set *t, const char *dicom_id, const img_fit_geom *g, uint16_t *out,
                  cx_error *err);
 
+// ==== expert annotations (annotations.c, annotations_raster.c; docs/annotations.md) =============
+// Localisation ground truth (METHODS.md §4) from one file, its format told by its content (a JSON
+// object, else CSV):
+//   NIH ChestX-ray14 BBox_List_2017.csv: Image Index, Finding Label, x, y, w, h (the header may
+//     read "Bbox [x,y,w,h]" and end in empty columns; rows may or may not); boxes in pixels of
+//     the released NIH_BOX_FRAME x NIH_BOX_FRAME PNG, scaled by W / 1024, H / 1024 to an image of
+//     another size;
+//   CheXlocalize polygons {id: {"img_size": [h, w], "<Pathology>": [[[x, y], ...], ...]}}, filled
+//     as CheXlocalize does (PIL ImageDraw.polygon) in the img_size frame;
+//   CheXlocalize COCO-RLE {id: {"<Pathology>": {"size": [h, w], "counts": "<compressed>" or
+//     [runs]}}} (column-major runs starting with 0s); an all-zero mask means "not present" and is
+//     dropped (counted in n_empty), as CheXlocalize writes every pathology for every image.
+// A JSON file may mix polygons and RLE (told apart per value). Finding names map to CX_LABELS by
+// ANNOT_LABEL_MAP (then by CX name, case-insensitive); other names become extra labels after the
+// 14. Several shapes of one (image, label) are united.
+#define NIH_BOX_FRAME 1024 // NIH boxes are in pixels of the released 1024 x 1024 PNG
+
+typedef struct annot_label_alias {
+    const char *name; // as the annotation set writes it ("Effusion", "Airspace Opacity")
+    int label;        // CX_LABELS index
+} annot_label_alias;
+extern const annot_label_alias ANNOT_LABEL_MAP[];
+extern const int ANNOT_LABEL_MAP_N;
+int annot_label_cx(const char *name); // CX_LABELS index of an annotation name, -1 if unmapped
+
+typedef enum { ANNOT_BOX, ANNOT_POLYGON, ANNOT_RLE } annot_kind;
+typedef struct annot_shape {
+    int kind;               // ANNOT_*
+    int label;              // index into annot_set.labels
+    int64_t key;            // index into annot_set.keys
+    int64_t pos;            // order in the file
+    int frame_w, frame_h;   // the shape's coordinate frame (NIH_BOX_FRAME, img_size, size)
+    double box[4];          // ANNOT_BOX: x, y, w, h in the frame
+    int64_t n;              // polygon points or RLE runs
+    double *pts;            // ANNOT_POLYGON: [n, 2] x, y (pixel centres at integers)
+    uint32_t *runs;         // ANNOT_RLE: [n] run lengths
+} annot_shape;
+
+typedef struct annot_set {
+    char path[4096];
+    const char *format;     // "nih-bbox", "chexlocalize-polygons", "chexlocalize-rle", "...-mixed"
+    char **keys;            // [n_keys] image ids as the file writes them, in file order
+    int64_t n_keys;
+    annot_shape *s;         // [n] sorted by (key, label, file order)
+    int64_t n;
+    int64_t *first;         // [n_keys + 1]: shapes of key k are s[first[k] .. first[k+1])
+    char **labels;          // [n_labels]: CX_LABELS, then extra names in order of appearance
+    int n_labels;
+    int64_t n_read;         // shapes read (boxes, polygons, non-empty RLE masks)
+    int64_t n_empty;        // empty RLE masks / polygon lists (no shape)
+    cx_strmap by_key, by_stem, extra;
+} annot_set;
+
+// Reads one file; errors name file:line and the column (CSV) or file: "id": "pathology" and the
+// field (JSON).
+int annot_read(const char *path, annot_set *a, cx_error *err);
+void annot_free(annot_set *a);
+// The key matching a pack image: its dicom_id equal to a key, or equal after stripping a file
+// extension (1-5 letters/digits, at least one letter: ".png", not a UID's ".123") from either
+// side. -1 when none.
+int64_t annot_match(const annot_set *a, const char *dicom_id);
+// The distinct labels of key, ascending, into labels[a->n_labels]; returns their count.
+int annot_key_labels(const annot_set *a, int64_t key, int *labels);
+// out [S,S] 0/1: the union of key's shapes of label, through the image's fit geometry g (the
+// same resize + crop as its pixels): boxes as the target pixels whose centre maps inside,
+// polygons and RLE rasterised in their frame and brought over by img_fit_mask (coverage >= 0.5).
+// Returns the pixels inside, or -1 with err.
+int64_t annot_render(const annot_set *a, int64_t key, int label, const img_fit_geom *g,
+                     uint8_t *out, cx_error *err);
+
+// COCO RLE (pycocotools' compressed string form) and the polygon filler, public for synth and
+// tests. annot_rle_from_string: runs must sum to npix (*runs malloc'd). annot_rle_to_string:
+// mask [h, w] row-major (non-zero = inside), malloc'd string. annot_rle_paint sets 1 where the
+// runs say so (mask [h, w], not cleared). annot_polygon_fill: xy [n, 2], sets 1 inside.
+int annot_rle_from_string(const char *s, int64_t npix, uint32_t **runs, int64_t *n,
+                          cx_error *err);
+char *annot_rle_to_string(const uint8_t *mask, int w, int h);
+void annot_rle_paint(const uint32_t *runs, int64_t n, int w, int h, uint8_t *mask);
+void annot_polygon_fill(const double *xy, int64_t n, int w, int h, uint8_t *mask);
+
 // ==== dataset pack ==============================================================================
 // A directory DATA written by `cxrgaze prepare` (under DATA.tmp.<pid>, renamed when complete):
 //   pack.safetensors: images U8 [N,S,S]          grayscale, resized + centre-cropped
@@ -494,6 +574,13 @@ typedef struct prepare_summary {
                                     // decoded size is used; a sign of swapped or wrong files)
     char skipped[PREPARE_MAX_SKIP_LIST][512]; // the first few reasons (name the file)
     int64_t truth_findings;
+    // --annotations: shapes read, empty entries in the file, (image, label) masks packed, masks
+    // that came out empty at S x S (cropped away or too small: not packed), image ids of the file
+    // matching no packed image (the first few named), masks per CX label and of extra labels.
+    const char *annot_format;
+    int64_t annot_read, annot_empty, annot_masks, annot_vanished, annot_keys, annot_unmatched;
+    int64_t annot_per_label[CX_N_LABELS], annot_extra;
+    char annot_unmatched_names[5][64];
     int threads;                    // OpenMP threads used for the images
     double seconds;                 // wall time of the whole call, and its parts:
     double seconds_tables;          //   reading and joining the tables, splits, truth
@@ -519,6 +606,9 @@ void prepare_summary_print(const prepare_summary *s, FILE *out);
 //   truth/          findings.csv (dicom_id,label,x0,y0,x1,y1,mask; frontal images; bbox in original
 //                   px, x1/y1 exclusive; mask relative to truth/), masks/*.png (0/255, original
 //                   size), labels.csv (subject_id,study_id + 14 noise-free 0/1 labels per study)
+//                   and the findings as expert annotations (synth_annot.c): BBox_List_2017.csv
+//                   (NIH boxes, 1024 frame), chexlocalize_polygons.json (boxes as polygons),
+//                   chexlocalize_rle.json (the exact masks, united per image and label)
 // The same seed gives the same bytes whatever the thread count (one RNG stream per image).
 typedef struct synth_opts {
     const char *out_dir;

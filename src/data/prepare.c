@@ -9,7 +9,7 @@
 #include <jansson.h>
 #include <omp.h>
 
-#include "data/data.h"
+#include "data/prepare_internal.h"
 
 void prepare_opts_default(prepare_opts *o) {
     memset(o, 0, sizeof *o);
@@ -71,6 +71,7 @@ typedef struct row_result {
     int size_mismatch;       // decoded size differs from the metadata's Rows x Columns
     uint8_t region_missing[CX_N_REGIONS];
     int truth_findings;
+    annot_row annot;         // this image's annotation masks (prepare_annot.c)
 } row_result;
 
 typedef struct prep_ctx {
@@ -78,6 +79,8 @@ typedef struct prep_ctx {
     const image_list *l;
     const egd_data *e;
     const truth_set *t; // NULL without --truth
+    const annot_set *an; // NULL without --annotations
+    uint8_t *key_used;  // [an->n_keys] 1 = matched a decoded image
     int64_t *grow;      // [N] provisional gaze row, -1 none
     uint8_t *images;    // [N,S,S]
     uint16_t *truth;    // [N,S,S] or NULL
@@ -125,6 +128,15 @@ static void gaze_row_work(prep_ctx *c, const image_record *r, const img_fit_geom
     }
 }
 
+static void set_fatal(prep_ctx *c, const cx_error *e) {
+#pragma omp critical(prepare_fatal)
+    if (!c->fatal) {
+        c->fatal_err = *e;
+#pragma omp atomic write
+        c->fatal = 1;
+    }
+}
+
 static void process_row(prep_ctx *c, int64_t i, row_result *res) {
     const image_record *r = &c->l->r[i];
     const int S = c->o->size;
@@ -147,15 +159,15 @@ static void process_row(prep_ctx *c, int64_t i, row_result *res) {
     if (c->t) {
         int n = truth_render(c->t, r->dicom_id, &g, c->truth + i * SS, &e);
         if (n < 0) { // a broken truth file is the generator's bug, not a skippable image
-#pragma omp critical(prepare_fatal)
-            if (!c->fatal) {
-                c->fatal_err = e;
-#pragma omp atomic write
-                c->fatal = 1;
-            }
+            set_fatal(c, &e);
             return;
         }
         res->truth_findings = n;
+    }
+    if (c->an && prepare_annot_image(c->an, c->key_used, r->dicom_id, &g, &res->annot, &e)) {
+        // a bad annotation file stops prepare
+        set_fatal(c, &e);
+        return;
     }
     if (c->grow[i] >= 0) gaze_row_work(c, r, &g, c->grow[i], res);
     res->ok = 1;
@@ -168,7 +180,7 @@ static json_t *counts_json(const char *const *names, const int64_t *v, int n) {
 }
 
 static char *summary_json(const prepare_summary *s, const image_list *l, const row_result *res,
-                          const prepare_opts *o) {
+                          const prepare_opts *o, const annot_set *an, const kept_annot *ka) {
     json_t *j = json_object();
     json_object_set_new(j, "images", json_integer(s->n_images));
     json_object_set_new(j, "images_per_split", counts_json(CX_SPLITS, s->per_split, CX_N_SPLITS));
@@ -207,6 +219,7 @@ static char *summary_json(const prepare_summary *s, const image_list *l, const r
     json_object_set_new(j, "size_differs_from_metadata", json_integer(s->size_mismatch));
     json_object_set_new(j, "skipped", sk);
     if (o->truth_dir) json_object_set_new(j, "truth_findings", json_integer(s->truth_findings));
+    if (an) json_object_set_new(j, "annotations", prepare_annot_json(s, an, ka, o->annotations));
     json_object_set_new(j, "threads", json_integer(s->threads));
     json_object_set_new(j, "seconds_tables", json_real(s->seconds_tables));
     json_object_set_new(j, "seconds_images", json_real(s->seconds_images));
@@ -218,7 +231,8 @@ static char *summary_json(const prepare_summary *s, const image_list *l, const r
 
 // Reads and selects everything before any pixel is touched.
 static int gather(const prepare_opts *o, image_list *l, egd_data *e, int *have_egd, truth_set *t,
-                  int *have_truth, prepare_summary *s, cx_error *err) {
+                  int *have_truth, annot_set *an, int *have_annot, prepare_summary *s,
+                  cx_error *err) {
     if (o->mimic_dir &&
         mimic_read(o->mimic_dir, o->views, o->labeler, o->uncertain, l, &s->mimic, err))
         return -1;
@@ -234,6 +248,10 @@ static int gather(const prepare_opts *o, image_list *l, egd_data *e, int *have_e
     if (o->truth_dir) {
         if (truth_read(o->truth_dir, t, err)) return -1;
         *have_truth = 1;
+    }
+    if (o->annotations) {
+        if (annot_read(o->annotations, an, err)) return -1;
+        *have_annot = 1;
     }
     if (l->n == 0)
         return cx_fail(err,
@@ -416,10 +434,11 @@ static void keep_rows(prep_ctx *c, const row_result *res, kept_rows *k, prepare_
 }
 
 // The pack of the kept rows, with the options as metadata and the summary as JSON.
-static int write_pack(const prep_ctx *c, const kept_rows *k, const row_result *res,
-                      prepare_summary *s, double t0, cx_error *err) {
+static int write_pack(const prep_ctx *c, const kept_rows *k, const kept_annot *ka,
+                      const row_result *res, prepare_summary *s, double t0, cx_error *err) {
     const prepare_opts *o = c->o;
-    char seed[32], frac[32], sigma[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX], b4[PATH_MAX];
+    char seed[32], frac[32], sigma[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX], b4[PATH_MAX],
+        b5[PATH_MAX];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(frac, sizeof frac, "%g", o->gaze_test_fraction);
     snprintf(sigma, sizeof sigma, "%g", o->gaze_sigma_px);
@@ -428,6 +447,9 @@ static int write_pack(const prep_ctx *c, const kept_rows *k, const row_result *r
         .label_mask = k->mask, .split = k->split, .gaze_row = k->gaze_row, .gaze = c->gaze,
         .fixations = c->fixations, .regions = c->regions, .region_present = c->present,
         .truth = c->truth, .ids = k->ids, .n_meta = 11,
+        .n_annot = ka->n, .annot_mask = ka->mask, .annot_row = ka->row, .annot_label = ka->label,
+        .n_annot_labels = c->an ? c->an->n_labels : 0,
+        .annot_labels = c->an ? (const char *const *)c->an->labels : NULL,
         .meta_key = {"uncertain", "labeler", "views", "seed", "gaze_test_fraction",
                      "gaze_sigma_px", "gaze_weight", "source_mimic", "source_egd",
                      "source_images", "source_truth"},
@@ -437,9 +459,13 @@ static int write_pack(const prep_ctx *c, const kept_rows *k, const row_result *r
                      o->gaze_weight == GAZE_WEIGHT_DURATION ? "duration" : "count",
                      abs_or(o->mimic_dir, b1), abs_or(o->egd_dir, b2),
                      abs_or(o->images, b3), abs_or(o->truth_dir, b4)}};
+    if (c->an) {
+        pc.meta_key[pc.n_meta] = "source_annotations";
+        pc.meta_val[pc.n_meta++] = abs_or(o->annotations, b5);
+    }
     double t_write = cx_now_s();
     s->seconds = t_write - t0;
-    char *js = summary_json(s, c->l, res, o);
+    char *js = summary_json(s, c->l, res, o, c->an, ka);
     int rc = pack_write(&pc, o->out_dir, js, err);
     free(js);
     s->seconds_write = cx_now_s() - t_write;
@@ -453,14 +479,18 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     image_list l = {0};
     egd_data e;
     truth_set t;
+    annot_set an;
     memset(&e, 0, sizeof e);
     memset(&t, 0, sizeof t);
-    int have_egd = 0, have_truth = 0, rc = -1;
+    memset(&an, 0, sizeof an);
+    int have_egd = 0, have_truth = 0, have_annot = 0, rc = -1;
+    uint8_t *key_used = NULL;
     row_result *res = NULL;
     int64_t *grow = NULL;
     pixel_scratch px = {0};
     uint8_t *present = NULL;
-    if (gather(o, &l, &e, &have_egd, &t, &have_truth, s, err)) goto done;
+    if (gather(o, &l, &e, &have_egd, &t, &have_truth, &an, &have_annot, s, err)) goto done;
+    if (have_annot) key_used = cx_calloc((size_t)(an.n_keys ? an.n_keys : 1), 1);
     s->seconds_tables = cx_now_s() - t0;
     double t_images = cx_now_s();
 
@@ -480,6 +510,7 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     present = cx_malloc((size_t)((G ? G : 1) * CX_N_REGIONS));
     res = cx_calloc((size_t)N, sizeof *res);
     prep_ctx c = {.o = o, .l = &l, .e = have_egd ? &e : NULL, .t = have_truth ? &t : NULL,
+                  .an = have_annot ? &an : NULL, .key_used = key_used,
                   .grow = grow, .images = px.p[PX_IMAGES], .truth = px.p[PX_TRUTH],
                   .gaze = px.p[PX_GAZE], .fixations = px.p[PX_FIXATIONS],
                   .regions = px.p[PX_REGIONS], .present = present};
@@ -487,16 +518,29 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     s->seconds_images = cx_now_s() - t_images;
     if (decoded) goto done;
     kept_rows k = {0};
+    kept_annot ka = {0};
     keep_rows(&c, res, &k, s);
+    if (have_annot) {
+        const annot_row **rows = cx_malloc((size_t)N * sizeof *rows);
+        for (int64_t i = 0; i < N; i++) rows[i] = res[i].ok ? &res[i].annot : NULL;
+        prepare_annot_collect(&an, key_used, rows, N, S, &ka, s);
+        free(rows);
+    }
     if (k.n == 0)
         cx_fail(err, "none of the %lld selected images could be read (first: %s)", (long long)N,
                 res[0].reason ? res[0].reason : "?");
     else
-        rc = write_pack(&c, &k, res, s, t0, err);
+        rc = write_pack(&c, &k, &ka, res, s, t0, err);
     kept_rows_free(&k);
+    kept_annot_free(&ka);
 done:
     s->seconds = cx_now_s() - t0;
-    for (int64_t i = 0; res && i < l.n; i++) free(res[i].reason);
+    for (int64_t i = 0; res && i < l.n; i++) {
+        free(res[i].reason);
+        annot_row_free(&res[i].annot);
+    }
+    free(key_used);
+    if (have_annot) annot_free(&an);
     free(res);
     free(grow);
     pixel_scratch_unmap(&px);
@@ -545,6 +589,7 @@ void prepare_summary_print(const prepare_summary *s, FILE *out) {
             fprintf(out, "region mask %s missing or unreadable for %lld gaze images\n",
                     CX_REGIONS[r], (long long)s->regions_missing[r]);
     if (s->truth_findings) fprintf(out, "planted findings: %lld\n", (long long)s->truth_findings);
+    if (s->annot_format) prepare_annot_print(s, out);
     if (s->size_mismatch)
         fprintf(out, "images whose decoded size differs from metadata Rows x Columns: %lld\n",
                 (long long)s->size_mismatch);

@@ -286,6 +286,7 @@ static int write_tables_and_commit(const synth_plan *p, const char *root,
              write_mimic_tables(p, dir, err)) ? -1 : 0;
     if (rc == 0) rc = (cx_pathf(dir, sizeof dir, err, "%s/truth", root) ||
                       write_truth(p, bbox, dir, err)) ? -1 : 0;
+    if (rc == 0) rc = synth_write_annotations(p, bbox, dir, err);
     if (rc == 0) rc = (cx_pathf(dir, sizeof dir, err, "%s/egd-cxr", root) ||
                       synth_write_master_sheet(p, dir, err)) ? -1 : 0;
     if (rc == 0) rc = synth_write_bboxes(p, dir, err);

@@ -200,6 +200,9 @@ void synth_pads(int w, int h, int *top, int *bottom, int *left, int *right);
 int synth_write_bytes(const char *path, const void *data, size_t n, cx_error *err);
 
 // synth_egd.c: master_sheet.csv, bounding_boxes.csv, transcripts, region mask PNGs.
+// synth_annot.c: truth/BBox_List_2017.csv, chexlocalize_polygons.json, chexlocalize_rle.json.
+int synth_write_annotations(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS][4],
+                            const char *truth_dir, cx_error *err);
 int synth_write_master_sheet(const synth_plan *p, const char *egd_dir, cx_error *err);
 int synth_write_bboxes(const synth_plan *p, const char *egd_dir, cx_error *err);
 int synth_write_transcript(const synth_plan *p, int64_t egd, const synth_reading *r,

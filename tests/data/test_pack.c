@@ -115,6 +115,79 @@ static void round_trip(void **state) {
     pack_close(&p);
 }
 
+// Expert annotations: written, read back, looked up by (row, label) (hits and misses, an extra
+// label past the 14); unsorted or non-0/1 ones refused with a message naming what is wrong.
+static void annotations_round_trip(void **state) {
+    (void)state;
+    static arrays a;
+    fill(&a);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_annotations"));
+    enum { NA = 4 };
+    static uint8_t masks[NA * S * S];
+    for (int i = 0; i < NA * S * S; i++) masks[i] = (uint8_t)((i / S + i / (S * S)) % 2);
+    int32_t row[NA] = {0, 0, 3, 4}, label[NA] = {LB_EDEMA, CX_N_LABELS, LB_ATELECTASIS, 1};
+    const char *names[CX_N_LABELS + 1];
+    for (int c = 0; c < CX_N_LABELS; c++) names[c] = CX_LABELS[c];
+    names[CX_N_LABELS] = "Hernia";
+    pack_contents c = contents(&a, 1);
+    c.n_annot = NA;
+    c.annot_mask = masks;
+    c.annot_row = row;
+    c.annot_label = label;
+    c.n_annot_labels = CX_N_LABELS + 1;
+    c.annot_labels = names;
+    cx_error err = {0};
+    if (pack_write(&c, dir, NULL, &err)) fail_msg("%s", err.msg);
+    pack p;
+    if (pack_open(&p, dir, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(p.n_annot, NA);
+    assert_int_equal(p.n_annot_labels, CX_N_LABELS + 1);
+    assert_string_equal(p.annot_labels[CX_N_LABELS], "Hernia");
+    for (int k = 0; k < NA; k++) {
+        const uint8_t *m = pack_annotation(&p, row[k], label[k]);
+        assert_ptr_equal(m, p.annot_mask + (size_t)k * S * S);
+        assert_memory_equal(m, masks + k * S * S, S * S);
+    }
+    assert_null(pack_annotation(&p, 0, LB_CARDIOMEGALY)); // row with others, label absent
+    assert_null(pack_annotation(&p, 1, LB_EDEMA));        // row without any
+    assert_null(pack_annotation(&p, 4, 0));
+    assert_null(pack_annotation(&p, 5, 1));               // past the last row
+    pack_close(&p);
+    // a pack whose annotation_row is out of order on disk (patched in place): refused on open
+    char path[4200];
+    snprintf(path, sizeof path, "%s/pack.safetensors", dir);
+    st_file f;
+    if (st_open(&f, path, &err)) fail_msg("%s", err.msg);
+    long off = (long)((const char *)st_find(&f, "annotation_row")->data - (const char *)f.map);
+    st_close(&f);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    int32_t swapped[2] = {4, 3};
+    assert_int_equal(fseek(fp, off + 2 * (long)sizeof(int32_t), SEEK_SET), 0);
+    assert_int_equal(fwrite(swapped, sizeof swapped, 1, fp), 1);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "annotation 3: row 3, label 1"));
+    assert_non_null(strstr(err.msg, "sorted by (row, label)"));
+    // not sorted by (row, label): refused by the writer
+    int32_t unsorted[NA] = {0, 0, 4, 3};
+    c.annot_row = unsorted;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "not sorted by (row, label)"));
+    // a mask value other than 0/1: written, refused on open naming the tensor
+    c.annot_row = row;
+    masks[S * S + 3] = 2;
+    if (pack_write(&c, dir, NULL, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "tensor \"annotations\": element"));
+    masks[S * S + 3] = 0;
+    // the first 14 names must be CX_LABELS
+    names[3] = "Oedema";
+    assert_int_equal(pack_write(&c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "annotation label 3 'Oedema'"));
+}
+
 static void bad_packs_refused(void **state) {
     (void)state;
     static arrays a;
@@ -254,6 +327,7 @@ static void stale_temporaries_removed(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
+        cmocka_unit_test(annotations_round_trip),
         cmocka_unit_test(bad_packs_refused),
         cmocka_unit_test(replacing_directories),
         cmocka_unit_test(stale_temporaries_removed),
