@@ -56,15 +56,16 @@ static int check_transfer_syntax(DcmFileFormat &ff, const char *name, cx_error *
     if (ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() || uid.empty())
         return 0; // a bare data set: DCMTK detected the (uncompressed) encoding itself
     DcmXfer xfer(uid.c_str());
-    bool j2k = uid.compare(0, 22, "1.2.840.10008.1.2.4.9") == 0 ||
-               uid.compare(0, 22, "1.2.840.10008.1.2.4.20") == 0;
-    if (xfer.getXfer() == EXS_Unknown)
+    if (xfer.getXfer() == EXS_Unknown) // HTJ2K (.201-.203) is unknown to DCMTK 3.6.7
         return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
-                       uid.c_str(), j2k ? "JPEG 2000" : "unknown to DCMTK 3.6");
+                       uid.c_str(),
+                       uid.compare(0, 21, "1.2.840.10008.1.2.4.2") == 0
+                           ? "High-Throughput JPEG 2000"
+                           : "unknown to DCMTK 3.6");
     if (xfer.isEncapsulated() &&
         !DcmCodecList::canChangeCoding(xfer.getXfer(), EXS_LittleEndianExplicit))
         return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
-                       uid.c_str(), j2k ? "JPEG 2000" : xfer.getXferName());
+                       uid.c_str(), xfer.getXferName());
     return 0;
 }
 
