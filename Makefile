@@ -184,6 +184,7 @@ FUZZ_MAXLEN_pack := 16384
 FUZZ_MAXLEN_model := 196608
 FUZZ_MAXLEN_image := 16384
 FUZZ_MAXLEN_truth := 8192
+FUZZ_MAXLEN_dicom := 16384
 
 .PHONY: fuzz fuzz-build
 fuzz-build:

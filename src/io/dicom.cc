@@ -40,6 +40,46 @@ static void dicom_init_once() {
     (void)done;
 }
 
+// A memory stream that lets DCMTK load long elements lazily, as its file streams do: an element
+// longer than DCM_MaxReadLength (4096 bytes) is skipped while parsing and read again from the
+// buffer on first use (through the factory). DCMTK allocates an element's declared length when
+// it loads it; with the skip, a corrupt length (up to 4 GiB) in a short file ends the parse at
+// the end of the data instead of allocating it (found by fuzz_dicom).
+class MemStream;
+class MemStreamFactory : public DcmInputStreamFactory {
+  public:
+    MemStreamFactory(const uint8_t *buf, size_t n, offile_off_t at) : buf_(buf), n_(n), at_(at) {}
+    DcmInputStream *create() const override;
+    DcmInputStreamFactory *clone() const override { return new MemStreamFactory(*this); }
+    DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+  private:
+    const uint8_t *buf_;
+    size_t n_;
+    offile_off_t at_;
+};
+
+class MemStream : public DcmInputBufferStream {
+  public:
+    MemStream(const uint8_t *buf, size_t n, offile_off_t at = 0) : buf_(buf), n_(n) {
+        setBuffer(buf, (offile_off_t)n);
+        setEos();
+        plain_ = currentProducer();
+        if (at > 0) skip(at);
+    }
+    DcmInputStreamFactory *newFactory() const override {
+        // After a deflate filter is installed, positions are not offsets into buf: load now.
+        return currentProducer() == plain_ ? new MemStreamFactory(buf_, n_, tell()) : NULL;
+    }
+
+  private:
+    const uint8_t *buf_;
+    size_t n_;
+    const DcmProducer *plain_;
+};
+
+DcmInputStream *MemStreamFactory::create() const { return new MemStream(buf_, n_, at_); }
+
 int img_is_dicom(const uint8_t *b, size_t n) {
     // Part 10 file: 128-byte preamble, then "DICM". A bare data set (no preamble, no meta
     // header, as some old archives store it) starts with a group 0x0002 or 0x0008 tag, little
@@ -51,10 +91,15 @@ int img_is_dicom(const uint8_t *b, size_t n) {
 // The transfer syntax a file declares in its meta header, refused before any decoding when
 // DCMTK has no decoder for it. JPEG 2000 (1.2.840.10008.1.2.4.90-.93, HTJ2K .201-.203) is the
 // common case: DCMTK's free toolkit has no JPEG 2000 codec.
-static int check_transfer_syntax(DcmFileFormat &ff, const char *name, cx_error *err) {
+static int check_transfer_syntax(const uint8_t *buf, size_t n, const char *name, cx_error *err) {
+    DcmMetaInfo meta;
+    MemStream in(buf, n);
+    meta.transferInit();
+    OFCondition rd = meta.read(in);
+    meta.transferEnd();
     OFString uid;
-    if (ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() || uid.empty())
-        return 0; // a bare data set: DCMTK detected the (uncompressed) encoding itself
+    if (rd.bad() || meta.findAndGetOFString(DCM_TransferSyntaxUID, uid).bad() || uid.empty())
+        return 0; // a bare data set (DCMTK detects its encoding) or a damaged header (read fails)
     DcmXfer xfer(uid.c_str());
     if (xfer.getXfer() == EXS_Unknown) // HTJ2K (.201-.203) is unknown to DCMTK 3.6.7
         return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
@@ -66,6 +111,10 @@ static int check_transfer_syntax(DcmFileFormat &ff, const char *name, cx_error *
         !DcmCodecList::canChangeCoding(xfer.getXfer(), EXS_LittleEndianExplicit))
         return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
                        uid.c_str(), xfer.getXferName());
+    // Deflate would defeat the lazy loading (MemStream): declared lengths would be allocated.
+    if (xfer.getXfer() == EXS_DeflatedLittleEndianExplicit)
+        return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s: not used for "
+                            "radiographs)", name, uid.c_str(), xfer.getXferName());
     return 0;
 }
 
@@ -124,14 +173,12 @@ static int decode(const uint8_t *buf, size_t n, const char *name, img_gray *out,
     dicom_init_once();
     if (!dcmDataDict.isDictionaryLoaded())
         return cx_fail(err, "%s: DCMTK's data dictionary is not loaded (DCMDICTPATH?)", name);
-    DcmInputBufferStream in;
-    in.setBuffer(buf, (offile_off_t)n);
-    in.setEos();
+    if (check_transfer_syntax(buf, n, name, err) != 0) return -1;
+    MemStream in(buf, n);
     DcmFileFormat ff;
     ff.transferInit();
     OFCondition rd = ff.read(in);
     ff.transferEnd();
-    if (check_transfer_syntax(ff, name, err) != 0) return -1;
     DcmDataset *ds = ff.getDataset();
     if (rd.bad()) { // name the element where reading stopped: the last one the data set got
         unsigned long k = ds->card();

@@ -227,10 +227,10 @@ int img_encode_jpeg_gray_mem(const uint8_t *data, int w, int h, int quality, uin
 // transform (Rescale Slope/Intercept or Modality LUT), then VOI: the file's first window (Window
 // Center/Width, linear function of PS3.3 C.11.2.1.2), else its first VOI LUT, else a linear
 // min-max window over the image's modality values; MONOCHROME1 inverted (bone bright, as in the
-// JPEG releases). Transfer syntaxes: uncompressed, deflated, RLE, JPEG baseline/extended/
-// lossless, JPEG-LS; the others (JPEG 2000) are refused naming the UID. Multi-frame objects are
-// refused. Errors name the file and the DICOM tag. Reentrant. img_decode_gray_mem and so
-// img_load_gray/img_load_fit/img_info take DICOM through these (magic bytes, not the name).
+// JPEG releases). Transfer syntaxes: uncompressed (little/big endian), RLE, JPEG baseline/
+// extended/lossless, JPEG-LS; the others (JPEG 2000, deflate) are refused naming the UID, and so
+// are multi-frame objects. Errors name the file and the DICOM tag. Reentrant. img_decode_gray_mem
+// and so img_load_gray/img_load_fit/img_info take DICOM through these (by content, not name).
 // 1 when buf looks like DICOM: "DICM" at offset 128, or a bare data set (group 0002/0008 first).
 int img_is_dicom(const uint8_t *buf, size_t n);
 int img_decode_dicom_mem(const uint8_t *buf, size_t n, const char *name, img_gray *out,
