@@ -180,10 +180,11 @@ static int decode(const uint8_t *buf, size_t n, const char *name, img_gray *out,
     OFCondition rd = ff.read(in);
     ff.transferEnd();
     DcmDataset *ds = ff.getDataset();
-    if (rd.bad()) { // name the element where reading stopped: the last one the data set got
-        unsigned long k = ds->card();
+    if (rd.bad()) { // name the element where reading stopped: the last one read
+        DcmItem *part = ds->card() > 0 ? static_cast<DcmItem *>(ds) : ff.getMetaInfo();
+        unsigned long k = part->card();
         if (k == 0) return cx_fail(err, "%s: not a DICOM file or corrupt: %s", name, rd.text());
-        DcmTag tag = ds->getElement(k - 1)->getTag();
+        DcmTag tag = part->getElement(k - 1)->getTag();
         return cx_fail(err, "%s: truncated or corrupt DICOM file at (%04X,%04X) %s: %s", name,
                        tag.getGTag(), tag.getETag(), tag.getTagName(), rd.text());
     }

@@ -21,6 +21,7 @@ Compressed twins (decoded pixels must equal the uncompressed file's exactly), ma
 Run from the repository root: /usr/bin/python3 tests/ref/dicom_ref.py
 """
 import os
+import struct
 import subprocess
 import sys
 
@@ -142,6 +143,15 @@ def write_bad():
     short = dataset(f"{OUT}/bad_short_pixels.dcm", 93, "MONOCHROME2", 8, 8, False,
                     np.zeros((40, W)))
     short.save_as(f"{OUT}/bad_short_pixels.dcm", write_like_original=False)
+    # A declared length of 0xFFFFFFF0 in a 3.6 kB file, in the meta header's first element and in
+    # the pixel data: the parse must end at the end of the data, never allocate 4 GiB (fuzz_dicom).
+    with open(f"{OUT}/m2_u8_minmax.dcm", "rb") as f:
+        data = f.read()
+    for name, tag in (("bad_huge_meta", b"\x02\x00\x01\x00OB\0\0"),
+                      ("bad_huge_pixels", b"\xe0\x7f\x10\x00OB\0\0")):
+        at = data.index(tag) + 8
+        with open(f"{OUT}/{name}.dcm", "wb") as f:
+            f.write(data[:at] + struct.pack("<I", 0xFFFFFFF0) + data[at + 4:])
     # Truncated inside the pixel data.
     with open(f"{OUT}/m2_u12_window.dcm", "rb") as f:
         data = f.read()
