@@ -78,7 +78,9 @@ class MemStream : public DcmInputBufferStream {
     const DcmProducer *plain_;
 };
 
-DcmInputStream *MemStreamFactory::create() const { return new MemStream(buf_, n_, at_); }
+DcmInputStream *MemStreamFactory::create() const {
+    return new MemStream(buf_, n_, at_);
+}
 
 int img_is_dicom(const uint8_t *b, size_t n) {
     // Part 10 file: 128-byte preamble, then "DICM". A bare data set (no preamble, no meta
@@ -102,19 +104,20 @@ static int check_transfer_syntax(const uint8_t *buf, size_t n, const char *name,
         return 0; // a bare data set (DCMTK detects its encoding) or a damaged header (read fails)
     DcmXfer xfer(uid.c_str());
     if (xfer.getXfer() == EXS_Unknown) // HTJ2K (.201-.203) is unknown to DCMTK 3.6.7
-        return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
-                       uid.c_str(),
-                       uid.compare(0, 21, "1.2.840.10008.1.2.4.2") == 0
-                           ? "High-Throughput JPEG 2000"
-                           : "unknown to DCMTK 3.6");
+        return cx_fail(
+            err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name, uid.c_str(),
+            uid.compare(0, 21, "1.2.840.10008.1.2.4.2") == 0 ? "High-Throughput JPEG 2000"
+                                                             : "unknown to DCMTK 3.6");
     if (xfer.isEncapsulated() &&
         !DcmCodecList::canChangeCoding(xfer.getXfer(), EXS_LittleEndianExplicit))
         return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s)", name,
                        uid.c_str(), xfer.getXferName());
     // Deflate would defeat the lazy loading (MemStream): declared lengths would be allocated.
     if (xfer.getXfer() == EXS_DeflatedLittleEndianExplicit)
-        return cx_fail(err, "%s: (0002,0010) unsupported transfer syntax %s (%s: not used for "
-                            "radiographs)", name, uid.c_str(), xfer.getXferName());
+        return cx_fail(err,
+                       "%s: (0002,0010) unsupported transfer syntax %s (%s: not used for "
+                       "radiographs)",
+                       name, uid.c_str(), xfer.getXferName());
     return 0;
 }
 
@@ -125,15 +128,19 @@ static int check_image_attributes(DcmDataset *ds, const char *name, cx_error *er
     if (ds->findAndGetOFString(DCM_PhotometricInterpretation, pi).bad() || pi.empty())
         return cx_fail(err, "%s: (0028,0004) PhotometricInterpretation missing", name);
     if (pi != "MONOCHROME1" && pi != "MONOCHROME2")
-        return cx_fail(err, "%s: (0028,0004) PhotometricInterpretation is %s, expected "
-                            "MONOCHROME1/2", name, pi.c_str());
+        return cx_fail(err,
+                       "%s: (0028,0004) PhotometricInterpretation is %s, expected "
+                       "MONOCHROME1/2",
+                       name, pi.c_str());
     Uint16 spp = 1, rows = 0, cols = 0, bits = 0;
     if (ds->findAndGetUint16(DCM_SamplesPerPixel, spp).good() && spp != 1)
         return cx_fail(err, "%s: (0028,0002) SamplesPerPixel is %u, expected 1", name, spp);
     Sint32 frames = 1;
     if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames != 1)
-        return cx_fail(err, "%s: (0028,0008) NumberOfFrames is %ld, expected 1 (a multi-frame "
-                            "object is not one radiograph)", name, (long)frames);
+        return cx_fail(err,
+                       "%s: (0028,0008) NumberOfFrames is %ld, expected 1 (a multi-frame "
+                       "object is not one radiograph)",
+                       name, (long)frames);
     if (ds->findAndGetUint16(DCM_Rows, rows).bad())
         return cx_fail(err, "%s: (0028,0010) Rows missing", name);
     if (ds->findAndGetUint16(DCM_Columns, cols).bad())
@@ -141,8 +148,10 @@ static int check_image_attributes(DcmDataset *ds, const char *name, cx_error *er
     // Rows and Columns are 16-bit, so only the pixel count can pass the limits (io.h).
     if (rows == 0 || cols == 0 || rows > IMG_MAX_SIDE || cols > IMG_MAX_SIDE ||
         (uint64_t)rows * cols > IMG_MAX_PIXELS)
-        return cx_fail(err, "%s: (0028,0010/0011) image size %ux%u refused (limits: %d px per "
-                            "side, %u pixels)", name, cols, rows, IMG_MAX_SIDE, IMG_MAX_PIXELS);
+        return cx_fail(err,
+                       "%s: (0028,0010/0011) image size %ux%u refused (limits: %d px per "
+                       "side, %u pixels)",
+                       name, cols, rows, IMG_MAX_SIDE, IMG_MAX_PIXELS);
     if (ds->findAndGetUint16(DCM_BitsAllocated, bits).bad() || (bits != 8 && bits != 16))
         return cx_fail(err, "%s: (0028,0100) BitsAllocated is %u, expected 8 or 16", name, bits);
     DcmElement *pixel_data = NULL;
@@ -152,9 +161,11 @@ static int check_image_attributes(DcmDataset *ds, const char *name, cx_error *er
     // (Encapsulated pixel data have an undefined length; their codec checks the frame.)
     uint64_t need = (uint64_t)rows * cols * (bits / 8);
     if (!DcmXfer(ds->getOriginalXfer()).isEncapsulated() && pixel_data->getLength() < need)
-        return cx_fail(err, "%s: (7FE0,0010) PixelData has %lu bytes, expected %llu (%ux%u, %u "
-                            "bits)", name, (unsigned long)pixel_data->getLength(),
-                       (unsigned long long)need, cols, rows, bits);
+        return cx_fail(err,
+                       "%s: (7FE0,0010) PixelData has %lu bytes, expected %llu (%ux%u, %u "
+                       "bits)",
+                       name, (unsigned long)pixel_data->getLength(), (unsigned long long)need, cols,
+                       rows, bits);
     return 0;
 }
 

@@ -6,9 +6,9 @@
 
 #include "io/io.h"
 
-static const char *const CASES[] = {"m2_u8_minmax",          "m2_u12_window",
-                                    "m1_u12_minmax",         "m2_s12_rescale_window",
-                                    "m1_u16_rescale_window", "m2_s16_rescale_minmax"};
+static const char *const CASES[] = {
+    "m2_u8_minmax",          "m2_u12_window",         "m1_u12_minmax", "m2_s12_rescale_window",
+    "m1_u16_rescale_window", "m2_s16_rescale_minmax", "m2_u12_voilut"};
 enum { N_CASES = sizeof CASES / sizeof CASES[0], W = 64, H = 48 };
 
 static const char *dicom_path(const char *name, const char *suffix) {
@@ -31,12 +31,15 @@ static img_gray load_ok(const char *path) {
 // The standard's display value y is real (PS3.3 C.11.2.1.2 defines no rounding); DCMTK converts
 // it to 8 bits by a cast (dcmimgle/dimoopxt.h, window()), so it gives floor(y) where the
 // fixture's y is exact, and a double rounding step away can land on the other side of an
-// integer: every pixel must be floor(y) or ceil(y), |out - y| < 1.
+// integer: every pixel must be floor(y) or ceil(y), |out - y| < 1. A VOI LUT's output range is
+// scaled to 8 bits by DCMTK's own rounding (the standard leaves it to the display): there only
+// |out - y| < 1 holds, not floor.
 static void decodes_to_the_standard_display_values(void **state) {
     (void)state;
     st_file f;
     cx_error err = {0};
-    if (st_open(&f, "tests/fixtures/dicom/dicom_expected.safetensors", &err)) fail_msg("%s", err.msg);
+    if (st_open(&f, "tests/fixtures/dicom/dicom_expected.safetensors", &err))
+        fail_msg("%s", err.msg);
     float want[W * H];
     for (int c = 0; c < N_CASES; c++) {
         const st_tensor *t;
@@ -57,7 +60,8 @@ static void decodes_to_the_standard_display_values(void **state) {
         // Not a vacuous match: the windows span the whole grey range, and floor is the rule.
         assert_int_equal(lo, 0);
         assert_int_equal(hi, 255);
-        if (exact < W * H * 99 / 100) fail_msg("%s: only %d of %d pixels are floor(y)", CASES[c], exact, W * H);
+        if (!strstr(CASES[c], "voilut") && exact < W * H * 99 / 100)
+            fail_msg("%s: only %d of %d pixels are floor(y)", CASES[c], exact, W * H);
         img_gray_free(&im);
     }
     st_close(&f);

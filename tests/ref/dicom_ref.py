@@ -13,6 +13,7 @@ Expected values follow the standard, computed here in numpy:
     w = max - min + 1 (DCMTK's DicomImage::setMinMaxWindow(0), dcmimgle/dimopxt.h
     getMinMaxWindow), which the linear function turns into y = 255 (m - min) / (max - min)
   - MONOCHROME1 (PS3.3 C.7.6.3.1.2: minimum value is displayed white): y -> 255 - y.
+  - VOI LUT (PS3.3 C.11.2.1.1): y = LUT[clamp(x - first, 0, n - 1)] * 255 / (2^bits - 1).
 The safetensors hold y as real numbers (F32 [48, 64], one tensor per case): the standard defines
 no rounding to integers, the test accepts floor(y) or ceil(y).
 
@@ -27,7 +28,8 @@ import sys
 
 import numpy as np
 import pydicom
-from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.sequence import Sequence
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian
 
@@ -115,6 +117,26 @@ def write_case(n, case):
     return y.astype(np.float32)
 
 
+def write_voi_lut_case(n):
+    """MONOCHROME2 16/12 unsigned with a VOI LUT Sequence (PS3.3 C.11.2.1.1): 3000 entries from
+    stored value 500, 12-bit output (a square-root curve). y = LUT[clamp(x - 500, 0, 2999)]
+    scaled from the LUT's output range 0..4095 to 0..255."""
+    name = "m2_u12_voilut"
+    path = f"{OUT}/{name}.dcm"
+    stored = pixels(0, 4095, seed=n)
+    ds = dataset(path, n, "MONOCHROME2", 16, 12, False, stored)
+    first, count, bits = 500, 3000, 12
+    lut = np.round(np.sqrt(np.arange(count) / (count - 1)) * (2**bits - 1)).astype(np.uint16)
+    item = Dataset()
+    item.LUTDescriptor = [count, first, bits]
+    item.LUTData = lut.tolist()
+    item["LUTData"].VR = "US"
+    ds.VOILUTSequence = Sequence([item])
+    ds.save_as(path, write_like_original=False)
+    y = lut[np.clip(stored - first, 0, count - 1)] * 255.0 / (2**bits - 1)
+    return name, y.astype(np.float32)
+
+
 def compress(name):
     src = f"{OUT}/{name}.dcm"
     for tool, args, suffix in (("dcmcjpeg", ["+e1"], "jpegll"), ("dcmcrle", [], "rle"),
@@ -169,6 +191,7 @@ def main():
         # pydicom reads back what it wrote (a check of the writer, not of cxrgaze)
         back = pydicom.dcmread(f"{OUT}/{case[0]}.dcm")
         assert back.Rows == H and back.Columns == W
+    name, expected[name] = write_voi_lut_case(len(CASES) + 1)
     write_bad()
     write_safetensors(f"{OUT}/dicom_expected.safetensors", expected)
     print(f"wrote {len(CASES)} cases to {OUT}")
