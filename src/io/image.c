@@ -14,10 +14,11 @@
 
 typedef enum { FMT_UNKNOWN, FMT_JPEG, FMT_PNG, FMT_DICOM } img_format;
 
+// DICOM first: its 128-byte preamble may hold anything, a PNG or JPEG signature included.
 static img_format sniff(const uint8_t *b, size_t n) {
+    if (img_is_dicom(b, n)) return FMT_DICOM; // dicom.cc
     if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return FMT_JPEG;
     if (n >= 8 && png_sig_cmp(b, 0, 8) == 0) return FMT_PNG;
-    if (img_is_dicom(b, n)) return FMT_DICOM; // dicom.cc
     return FMT_UNKNOWN;
 }
 

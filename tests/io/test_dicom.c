@@ -125,6 +125,29 @@ static void bare_data_set_decodes(void **state) {
     img_gray_free(&file);
 }
 
+// The 128-byte preamble is free for other applications (PS3.10 7.1): one starting with a PNG or
+// JPEG signature is still a DICOM file (found by fuzz_dicom: the PNG decoder took it).
+static void preamble_with_png_signature_is_dicom(void **state) {
+    (void)state;
+    cx_error err = {0};
+    char *buf;
+    size_t n;
+    const char *path = dicom_path("m2_u8_minmax", "");
+    assert_int_equal(cx_read_file(path, &buf, &n, &err), 0);
+    img_gray file = load_ok(path), dual;
+    static const uint8_t sigs[2][8] = {{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'},
+                                       {0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 'J', 'F'}};
+    for (int k = 0; k < 2; k++) {
+        memcpy(buf, sigs[k], 8);
+        if (img_decode_gray_mem((const uint8_t *)buf, n, "dual", 0, &dual, &err))
+            fail_msg("%s", err.msg);
+        assert_memory_equal(dual.px, file.px, W * H);
+        img_gray_free(&dual);
+    }
+    free(buf);
+    img_gray_free(&file);
+}
+
 // img_info and img_load_fit (the prepare path) take DICOM through the same decoder.
 static void info_and_fit(void **state) {
     (void)state;
@@ -178,6 +201,7 @@ int main(void) {
         cmocka_unit_test(monochrome1_is_inverted),
         cmocka_unit_test(compressed_equal_uncompressed),
         cmocka_unit_test(bare_data_set_decodes),
+        cmocka_unit_test(preamble_with_png_signature_is_dicom),
         cmocka_unit_test(info_and_fit),
         cmocka_unit_test(bad_files_refused),
     };
