@@ -46,7 +46,7 @@ CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp $(PICFLAGS) $(WARN) $(SANFLAGS) -
 CXXFLAGS += $(filter-out -std=gnu11,$(CFLAGS)) -std=c++17
 # DCMTK: its pkg-config file is unusable on Debian 12 (it requires sndfile.pc), and lists every
 # DCMTK library; these are the ones dicom.cc calls (their own dependencies come with them).
-DCMTK_LIBS := -ldcmjpls -ldcmjpeg -ldcmimage -ldcmimgle -ldcmdata -loflog -lofstd
+DCMTK_LIBS := -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd
 LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(DCMTK_LIBS) $(MPI_LIBS) \
            -lstdc++ -lm -lpthread
 LDFLAGS += -fopenmp $(SANFLAGS)
