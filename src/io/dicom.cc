@@ -173,7 +173,7 @@ static int check_image_attributes(DcmDataset *ds, const char *name, cx_error *er
 // (linear function, C.11.2.1.2), else its first VOI LUT, else a window over the image's own
 // modality values from min to max (DCMTK's setMinMaxWindow(0): centre (min+max+1)/2, width
 // max-min+1, which the linear function maps to round-down of 255 (x-min)/(max-min)): 12-16-bit
-// data scaled linearly to 8 bits, as the JPEG releases, without their histogram equalisation.
+// data scaled linearly to 8 bits, with no histogram equalisation or other contrast step.
 static bool apply_voi(DicomImage &img) {
     if (img.getWindowCount() > 0 && img.setWindow(0)) return true;
     if (img.getVoiLutCount() > 0 && img.setVoiLut(0)) return true;
