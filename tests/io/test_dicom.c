@@ -31,9 +31,9 @@ static img_gray load_ok(const char *path) {
 // The standard's display value y is real (PS3.3 C.11.2.1.2 defines no rounding); DCMTK converts
 // it to 8 bits by a cast (dcmimgle/dimoopxt.h, window()), so it gives floor(y) where the
 // fixture's y is exact, and a double rounding step away can land on the other side of an
-// integer: every pixel must be floor(y) or ceil(y), |out - y| < 1. A VOI LUT's output range is
-// scaled to 8 bits by DCMTK's own rounding (the standard leaves it to the display): there only
-// |out - y| < 1 holds, not floor.
+// integer: every pixel must be floor(y) or ceil(y), |out - y| < 1. A VOI LUT's output range, and
+// a presentation LUT, are scaled to 8 bits by DCMTK's own rounding (through an intermediate LUT
+// index): there only |out - y| < 1 holds, not floor.
 static void decodes_to_the_standard_display_values(void **state) {
     (void)state;
     st_file f;

@@ -13,7 +13,8 @@ Expected values follow the standard, computed here in numpy:
     w = max - min + 1 (DCMTK's DicomImage::setMinMaxWindow(0), dcmimgle/dimopxt.h
     getMinMaxWindow), which the linear function turns into y = 255 (m - min) / (max - min)
   - MONOCHROME1 (PS3.3 C.7.6.3.1.2: minimum value is displayed white): y -> 255 - y.
-  - VOI LUT (PS3.3 C.11.2.1.1): y = LUT[clamp(x - first, 0, n - 1)] * 255 / (2^bits - 1).
+  - VOI LUT (PS3.3 C.11.2.1.1): y = LUT[clamp(x - first, 0, n - 1)] * 255 / (2^bits - 1)
+  - Presentation LUT Shape INVERSE (PS3.3 C.11.6.1.2): y -> 255 - y, as MONOCHROME1.
 The safetensors hold y as real numbers (F32 [48, 64], one tensor per case): the standard defines
 no rounding to integers, the test accepts floor(y) or ceil(y).
 
@@ -137,6 +138,20 @@ def write_voi_lut_case(n):
     return name, y.astype(np.float32)
 
 
+def write_presentation_lut_case(n):
+    """MONOCHROME2 8-bit with Presentation LUT Shape INVERSE (PS3.3 C.11.6.1.2: the output is
+    inverted, as MONOCHROME1 is) and no window: y = 255 - 255 (x - min) / (max - min)."""
+    name = "m2_u8_plut_inverse"
+    path = f"{OUT}/{name}.dcm"
+    stored = pixels(3, 250, seed=n)
+    ds = dataset(path, n, "MONOCHROME2", 8, 8, False, stored)
+    ds.PresentationLUTShape = "INVERSE"
+    ds.save_as(path, write_like_original=False)
+    m = stored.astype(np.float64)
+    y = 255.0 - linear_window(m, (m.min() + m.max() + 1) / 2, m.max() - m.min() + 1)
+    return name, y.astype(np.float32)
+
+
 def compress(name):
     src = f"{OUT}/{name}.dcm"
     for tool, args, suffix in (("dcmcjpeg", ["+e1"], "jpegll"), ("dcmcrle", [], "rle"),
@@ -192,6 +207,7 @@ def main():
         back = pydicom.dcmread(f"{OUT}/{case[0]}.dcm")
         assert back.Rows == H and back.Columns == W
     name, expected[name] = write_voi_lut_case(len(CASES) + 1)
+    name, expected[name] = write_presentation_lut_case(len(CASES) + 2)
     write_bad()
     write_safetensors(f"{OUT}/dicom_expected.safetensors", expected)
     print(f"wrote {len(CASES)} cases to {OUT}")
