@@ -10,6 +10,9 @@
 ifeq ($(origin CC),default)
   CC    := gcc
 endif
+ifeq ($(origin CXX),default)
+  CXX   := g++
+endif
 SAN     ?= 0
 WERROR  ?= 0
 OPT     ?= -O2
@@ -39,16 +42,22 @@ WARN    := -Wall -Wextra -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werro
 PICFLAGS ?= -fPIC -fvisibility=hidden
 CFLAGS  += -std=gnu11 $(OPT) $(MARCH) -fopenmp $(PICFLAGS) $(WARN) $(SANFLAGS) -Isrc -Iinclude \
            $(PKG_CFLAGS) $(MPI_CFLAGS)
-LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(MPI_LIBS) -lm -lpthread
+# C++ (src/*/*.cc: only io/dicom.cc, DCMTK behind a C function): the same flags but the standard.
+CXXFLAGS += $(filter-out -std=gnu11,$(CFLAGS)) -std=c++17
+# DCMTK: its pkg-config file is unusable on Debian 12 (it requires sndfile.pc), and lists every
+# DCMTK library; these are the ones dicom.cc calls (their own dependencies come with them).
+DCMTK_LIBS := -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd
+LDLIBS  += -ldnnl -lturbojpeg -ljpeg $(PKG_LIBS) -lcsv -ljansson -lz $(DCMTK_LIBS) $(MPI_LIBS) \
+           -lstdc++ -lm -lpthread
 LDFLAGS += -fopenmp $(SANFLAGS)
 
 # MODULES=... restricts the library and the tests to some modules (for iterating on one module
 # while another is mid-edit); NOCLI=1 skips the command-line binary.
 MODULES  ?= util io nn stats data model train attr study report api
-LIB_SRC  := $(sort $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c)))
+LIB_SRC  := $(sort $(foreach m,$(MODULES),$(wildcard src/$(m)/*.c src/$(m)/*.cc)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(foreach m,$(MODULES) $(if $(NOCLI),,cli),$(wildcard tests/$(m)/test_*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_OBJ  := $(patsubst %.cc,$(BUILD)/obj/%.o,$(LIB_SRC:%.c=$(BUILD)/obj/%.o))
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 # tests/api/ link the shared library (the exported C API only); the others the static one.
@@ -72,6 +81,10 @@ $(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.cc Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	@$(CXX) $(CXXFLAGS) -MMD -MP -c $< -o $@
 # Tests build command lines and scratch paths in fixed buffers under tests/out (a cut one fails the
 # test loudly); the library's own paths are sized by need or checked (cx_pathf), warned about here.
 $(BUILD)/obj/tests/%.o: CFLAGS += -Itests -Wno-format-truncation
@@ -171,17 +184,18 @@ FUZZ_MAXLEN_pack := 16384
 FUZZ_MAXLEN_model := 196608
 FUZZ_MAXLEN_image := 16384
 FUZZ_MAXLEN_truth := 8192
+FUZZ_MAXLEN_dicom := 16384
 
 .PHONY: fuzz fuzz-build
 fuzz-build:
-	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) OPT="-O1 -g" WERROR=0 \
+	@$(MAKE) --no-print-directory CC=clang CXX=clang++ BUILD=$(FUZZ_BUILD) OPT="-O1 -g" WERROR=0 \
 	  SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN) -D_Float16=__fp16 -Wno-unknown-warning-option" \
 	  MODULES="util io nn data model train" $(FUZZ_BUILD)/libcxrgaze.a
 	@mkdir -p $(FUZZ_BUILD)/fuzz
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "  FUZZ    $(FUZZ_BUILD)/fuzz/fuzz_$$t"; \
 	  clang -std=gnu11 -O1 -g -march=native -fopenmp -Isrc -Itests/fuzz $(MPI_CFLAGS) \
-	    -fsanitize=fuzzer $(FUZZ_SAN) -D_Float16=__fp16 tests/fuzz/fuzz_$$t.c \
+	    -fsanitize=fuzzer $(FUZZ_SAN) -fsanitize-link-c++-runtime -D_Float16=__fp16 tests/fuzz/fuzz_$$t.c \
 	    $(FUZZ_BUILD)/libcxrgaze.a $(LDLIBS) -o $(FUZZ_BUILD)/fuzz/fuzz_$$t; done
 
 fuzz: fuzz-build

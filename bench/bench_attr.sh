@@ -11,7 +11,7 @@ build=${2:-build}
 threads=${3:-2}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-libs="-ldnnl -lturbojpeg -ljpeg $(pkg-config --libs libpng cairo) -lcsv -ljansson -lz -lm -lpthread"
+libs="-ldnnl -lturbojpeg -ljpeg $(pkg-config --libs libpng cairo) -lcsv -ljansson -lz -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd -lstdc++ -lm -lpthread"
 mpi=$(command -v mpicc >/dev/null 2>&1 && mpicc --showme:link 2>/dev/null || true)
 gcc -std=gnu11 -O2 -march=native -fopenmp -Isrc bench/bench_attr.c "$build/libcxrgaze.a" \
     -fopenmp $libs $mpi -o "$out/bench_attr"

@@ -36,7 +36,7 @@ int main(int argc, char **argv) {
     return argc < 2 || st_writer_write(w, argv[1], &err);
 }
 C
-libs="-ldnnl -lturbojpeg -ljpeg $(pkg-config --libs libpng cairo) -lcsv -ljansson -lz -lm -lpthread"
+libs="-ldnnl -lturbojpeg -ljpeg $(pkg-config --libs libpng cairo) -lcsv -ljansson -lz -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd -lstdc++ -lm -lpthread"
 mpi=$(command -v mpicc >/dev/null 2>&1 && mpicc --showme:link 2>/dev/null || true)
 gcc -std=gnu11 -O1 -fopenmp -Isrc "$out/mkin.c" build/libcxrgaze.a $libs $mpi -o "$out/mkin"
 "$out/mkin" "$out/x.safetensors"

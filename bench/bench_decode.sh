@@ -15,7 +15,7 @@ TMP=${TMPDIR:-/tmp}/cxrgaze-bench-decode
 mkdir -p "$TMP"
 make --no-print-directory BUILD="$BUILD" MODULES="util io" NOCLI=1 "$BUILD/libcxrgaze.a" >/dev/null
 gcc -std=gnu11 -O2 -march=native -Isrc bench/decode_bench.c "$BUILD/libcxrgaze.a" -fopenmp \
-    -lturbojpeg -lpng -lz -lcsv -ljansson -lm -o "$TMP/decode_bench"
+    -lturbojpeg -lpng -lz -lcsv -ljansson -ldcmjpls -ldcmjpeg -ldcmimgle -ldcmdata -loflog -lofstd -lstdc++ -lm -o "$TMP/decode_bench"
 IMG="$TMP/cxr_3056x2544_n$NOISE.jpg"
 if [ ! -f "$IMG" ]; then
   $PY - "$IMG" "$NOISE" <<'PYEOF'

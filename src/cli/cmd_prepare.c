@@ -40,9 +40,10 @@ int cmd_prepare(int argc, char **argv) {
                         "EGD-CXR root (master_sheet.csv, fixations.csv, ...)"),
         CLI_FLAG_STRING(
             "images", "DIR|LIST", &o.images, NULL,
-            "also pack a folder of PNG/JPEG radiographs (or a text file listing paths, "
+            "also pack a folder of PNG/JPEG/DICOM radiographs (or a text file listing paths, "
             "one a line, # comments, relative to the list's folder) as unlabelled test "
-            "images; a folder gives every .png/.jpg/.jpeg in it (masks too: use a LIST)"),
+            "images; a folder gives every .png/.jpg/.jpeg/.dcm/.dicom in it (masks too: use "
+            "a LIST); DICOM through DCMTK's display pipeline (docs/dicom.md)"),
         CLI_FLAG_STRING("truth", "DIR", &o.truth_dir, NULL,
                         "planted ground truth of `cxrgaze synth` (findings.csv)"),
         CLI_FLAG_STRING("annotations", "FILE", &o.annotations, NULL,

@@ -324,8 +324,8 @@ int64_t splits_assign(image_list *l, double gaze_test_fraction, uint64_t seed);
 int splits_check_disjoint(const image_list *l, cx_error *err);
 
 // ==== plain image folders and planted ground truth ==============================================
-// Appends unlabelled images (label_mask all 0, split test, no gaze): the PNG/JPEG files of a
-// folder (.png .jpg .jpeg, any case; sorted by name), or the paths listed in a text file (one per
+// Appends unlabelled images (label_mask all 0, split test, no gaze): the PNG/JPEG/DICOM files of
+// a folder (.png .jpg .jpeg .dcm .dicom, any case; sorted by name), or the paths listed in a text file (one per
 // line; blank lines and '#' comments skipped; relative paths are relative to the list's folder).
 // dicom_id = subject_id = the file name; a name seen twice is an error naming both paths.
 int images_list_read(const char *dir_or_list, image_list *out, cx_error *err);
@@ -538,7 +538,7 @@ int64_t pack_split_rows(const pack *p, int split, int64_t **rows);
 typedef struct prepare_opts {
     const char *mimic_dir;   // MIMIC-CXR-JPG root (tables + files/); NULL with images only
     const char *egd_dir;     // EGD-CXR root, optional
-    const char *images;      // a folder or a text file listing PNG/JPEG paths, optional
+    const char *images;      // a folder or a text file listing PNG/JPEG/DICOM paths, optional
     const char *truth_dir;   // synth ground truth (truth/findings.csv), optional
     const char *annotations; // expert annotations (NIH BBox_List_2017.csv, CheXlocalize polygon
                              // or COCO-RLE JSON; annotations.c), optional

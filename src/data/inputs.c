@@ -13,7 +13,8 @@
 static int has_image_ext(const char *name) {
     const char *dot = strrchr(name, '.');
     return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-                   !strcasecmp(dot, ".jpeg"));
+                   !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".dcm") ||
+                   !strcasecmp(dot, ".dicom"));
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -65,7 +66,8 @@ int images_list_read(const char *src, image_list *out, cx_error *err) {
             free(names[i]);
         }
         free(names);
-        if (!rc && n == 0) rc = cx_fail(err, "%s: no .png/.jpg/.jpeg files in the folder", src);
+        if (!rc && n == 0)
+            rc = cx_fail(err, "%s: no .png/.jpg/.jpeg/.dcm/.dicom files in the folder", src);
     } else {
         char *text;
         size_t len;
@@ -90,7 +92,8 @@ int images_list_read(const char *src, image_list *out, cx_error *err) {
             if (*p == '/') snprintf(full, sizeof full, "%s", p);
             else cx_path_join(full, sizeof full, base, p);
             if (!has_image_ext(full)) {
-                rc = cx_fail(err, "%s:%d: expected a .png/.jpg/.jpeg path, got '%s'", src, line, p);
+                rc = cx_fail(err, "%s:%d: expected a .png/.jpg/.jpeg/.dcm/.dicom path, got '%s'",
+                             src, line, p);
                 break;
             }
             rc = add_image(out, &seen, full, err);

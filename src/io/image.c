@@ -12,9 +12,11 @@
 #define IMG_MAX_FILE ((size_t)1 << 30) // 1 GiB: no radiograph file is larger
 #define PNG_MAX_RAW ((size_t)1 << 30)  // interlaced PNGs are decoded whole: bound that buffer
 
-typedef enum { FMT_UNKNOWN, FMT_JPEG, FMT_PNG } img_format;
+typedef enum { FMT_UNKNOWN, FMT_JPEG, FMT_PNG, FMT_DICOM } img_format;
 
+// DICOM first: its 128-byte preamble may hold anything, a PNG or JPEG signature included.
 static img_format sniff(const uint8_t *b, size_t n) {
+    if (img_is_dicom(b, n)) return FMT_DICOM; // dicom.cc
     if (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return FMT_JPEG;
     if (n >= 8 && png_sig_cmp(b, 0, 8) == 0) return FMT_PNG;
     return FMT_UNKNOWN;
@@ -255,8 +257,10 @@ int img_decode_gray_mem(const uint8_t *buf, size_t n, const char *name, int min_
         return jpeg_decode(buf, n, name, min_short_side, out, err);
     case FMT_PNG:
         return png_decode(buf, n, name, PNG_GRAY_OUT, out, NULL, err);
+    case FMT_DICOM:
+        return img_decode_dicom_mem(buf, n, name, out, err);
     default:
-        return cx_fail(err, "%s: not a JPEG or PNG file (unknown magic bytes)", name);
+        return cx_fail(err, "%s: not a JPEG or PNG file, nor DICOM (unknown magic bytes)", name);
     }
 }
 
@@ -321,8 +325,19 @@ int img_info(const char *path, int *w, int *h, int *channels, cx_error *err) {
             *w = g.w;
             *h = g.h;
         }
+    } else if (fmt == FMT_DICOM) { // the size after the checks of a whole decode: 1 channel
+        free(buf);
+        buf = NULL;
+        img_gray g;
+        rc = img_load_gray(path, 0, &g, err);
+        if (rc == 0) {
+            *w = g.w;
+            *h = g.h;
+            ch = 1;
+            img_gray_free(&g);
+        }
     } else {
-        rc = cx_fail(err, "%s: not a JPEG or PNG file (unknown magic bytes)", path);
+        rc = cx_fail(err, "%s: not a JPEG or PNG file, nor DICOM (unknown magic bytes)", path);
     }
     free(buf);
     if (rc == 0 && channels) *channels = ch;

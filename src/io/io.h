@@ -1,5 +1,5 @@
-// io: safetensors read (mmap) and write, CSV(.gz) tables, JPEG/PNG decode and encode, resize.
-// Depends on util, libjansson, libcsv, zlib, libjpeg-turbo, libpng.
+// io: safetensors read (mmap) and write, CSV(.gz) tables, JPEG/PNG/DICOM decode, JPEG/PNG encode,
+// resize. Depends on util, libjansson, libcsv, zlib, libjpeg-turbo, libpng, DCMTK (dicom.cc).
 #ifndef CX_IO_H
 #define CX_IO_H
 
@@ -221,5 +221,19 @@ int img_write_jpeg_gray(const char *path, const uint8_t *data, int w, int h, int
 int img_encode_jpeg_gray_mem(const uint8_t *data, int w, int h, int quality, uint8_t **out,
                              size_t *n, cx_error *err);
 // ---- end synth addition ----
+
+// ==== DICOM (dicom.cc, through DCMTK; docs/dicom.md) ============================================
+// A single-frame MONOCHROME1/2 radiograph to 8-bit gray by DCMTK's display pipeline: modality
+// transform (Rescale Slope/Intercept or Modality LUT), then VOI: the file's first window (Window
+// Center/Width, linear function of PS3.3 C.11.2.1.2), else its first VOI LUT, else a linear
+// min-max window over the image's modality values; MONOCHROME1 inverted (bone bright, as in the
+// JPEG releases). Transfer syntaxes: uncompressed (little/big endian), RLE, JPEG baseline/
+// extended/lossless, JPEG-LS; the others (JPEG 2000, deflate) are refused naming the UID, and so
+// are multi-frame objects. Errors name the file and the DICOM tag. Reentrant. img_decode_gray_mem
+// and so img_load_gray/img_load_fit/img_info take DICOM through these (by content, not name).
+// 1 when buf looks like DICOM: "DICM" at offset 128, or a bare data set (group 0002/0008 first).
+int img_is_dicom(const uint8_t *buf, size_t n);
+int img_decode_dicom_mem(const uint8_t *buf, size_t n, const char *name, img_gray *out,
+                         cx_error *err);
 
 #endif
