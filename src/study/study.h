@@ -598,11 +598,16 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 // [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
 // maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
-// nss,auc_judd>,map_constant,ref_constant; undefined values are written as nan.
+// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share]; undefined values are written as
+// nan. With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
+// inside): A's map i against mask i by stats_localise (METHODS.md §4: Otsu on uint8(255 m), the
+// pointing game's peak by stats_map_peak, mass share), NaN for a constant map.
 typedef struct study_map_metrics_settings {
     const char *maps, *reference;     // safetensors files A and B (required)
     const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd need it)
+    const char *masks;                // annotation masks (NULL: none; adds iou, hit, mass_share)
     const char *maps_tensor, *reference_tensor, *fixations_tensor; // NULL: each file's first
+    const char *masks_tensor;         // NULL: the masks file's first
     unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
                                       // fixations)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
@@ -621,6 +626,7 @@ typedef struct study_map_metrics_result {
     stats_map_metrics *rows;          // [n]; metrics not in `which` are NaN
     int64_t n_map_constant, n_ref_constant; // constant maps in A and in B
     int64_t first_constant;           // first pair with a constant map, or -1
+    stats_localisation *loc;          // [n] with masks (NaN for a constant map), else NULL
 } study_map_metrics_result;
 int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_result *r,
                       cx_error *err);
@@ -632,6 +638,14 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
                             unsigned which, cx_error *err);
 int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n,
                            unsigned *which, cx_error *err);
+// The same with the localisation columns: written when loc is not NULL; read into *loc
+// (malloc'd; NULL when the file has none, as files written before them), all three or none.
+int study_map_metrics_write_loc(const char *path, const stats_map_metrics *rows,
+                                const stats_localisation *loc, int64_t n, unsigned which,
+                                cx_error *err);
+int study_map_metrics_read_loc(const char *path, stats_map_metrics **rows,
+                               stats_localisation **loc, int64_t *n, unsigned *which,
+                               cx_error *err);
 
 // ==== localisation against expert annotations (localize*.c) ====================================
 // `cxrgaze localize` as a function (METHODS.md §4, CheXlocalize, Saporta et al. 2022). The pack's
