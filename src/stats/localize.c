@@ -66,25 +66,39 @@ int64_t stats_map_peak(const float *raw, size_t n, stats_map_sign sign) {
 
 void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,
                     uint8_t *work, stats_localisation *out) {
-    uint8_t *m8 = NULL;
+    // B as 0/1 bytes in work (m8 first, then compared in place), then branch-free counts.
+    uint8_t *b = work ? work : cx_malloc(n ? n : 1);
     int t = -1;
     if (threshold < 0) {
-        m8 = work ? work : cx_malloc(n ? n : 1);
-        stats_map_to_u8(m, n, m8);
-        t = stats_otsu_u8(m8, n);
+        stats_map_to_u8(m, n, b);
+        t = stats_otsu_u8(b, n);
+        for (size_t i = 0; i < n; i++) b[i] = b[i] > t;
+    } else {
+        for (size_t i = 0; i < n; i++) b[i] = m[i] > threshold;
     }
     int64_t inter = 0, uni = 0, in_mask = 0;
-    double mass_in = 0, mass = 0;
+    double mass_in, mass;
     for (size_t i = 0; i < n; i++) {
-        int b = m8 ? m8[i] > t : m[i] > threshold;
         int a = annot[i] != 0;
-        inter += a & b;
-        uni += a | b;
-        in_mask += b;
-        mass += m[i];
-        if (a) mass_in += m[i];
+        inter += a & b[i];
+        uni += a | b[i];
+        in_mask += b[i];
     }
-    if (m8 && !work) free(m8);
+    // Mass in double, four running sums each (one chain of dependent adds is latency-bound).
+    double sum[4] = {0}, sum_in[4] = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) {
+            sum[k] += m[i + k];
+            sum_in[k] += annot[i + k] ? m[i + k] : 0.0f;
+        }
+    for (; i < n; i++) {
+        sum[0] += m[i];
+        sum_in[0] += annot[i] ? m[i] : 0.0f;
+    }
+    mass = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    mass_in = (sum_in[0] + sum_in[1]) + (sum_in[2] + sum_in[3]);
+    if (!work) free(b);
     out->threshold = t;
     out->n_mask = in_mask;
     out->iou = uni ? (double)inter / (double)uni : NAN;

@@ -241,7 +241,7 @@ typedef struct stats_localisation {
     int64_t n_mask;    // pixels in B
 } stats_localisation;
 // One map m [n] in [0,1] against one annotation [n]. threshold < 0: Otsu on m8; else B = m >
-// threshold. peak: stats_map_peak of the raw map. work: n bytes of scratch, or NULL (allocated).
+// threshold. peak: stats_map_peak of the raw map. work: n bytes of scratch (B), or NULL.
 // A constant map (stats_map_normalise returned 1) has no defined score: callers leave it out and
 // count it, as compare does.
 void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,

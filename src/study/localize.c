@@ -253,25 +253,43 @@ static void summary_row(const loc_run *L, const study_localize_result *r, int64_
     }
 }
 
-// Rows per (model, source): labels in CX_LABELS order, then "all".
+// Rows per (model, source): labels in CX_LABELS order, then "all". The rows' bootstraps run in
+// parallel (each seeded with the run's seed on its own: the result does not depend on the
+// thread count).
 static void summarise(const loc_run *L, study_localize_result *r) {
-    double *buf = cx_malloc(sizeof(double) * (size_t)(r->n_items ? r->n_items : 1));
-    int64_t *cluster = cx_malloc(sizeof(int64_t) * (size_t)(r->n_items ? r->n_items : 1));
     size_t groups = (size_t)r->n_models * ATTR_NMETHODS + 2; // + gaze, centre bias
-    r->rows = cx_malloc(sizeof *r->rows * groups * (CX_N_LABELS + 1));
+    size_t cap = groups * (CX_N_LABELS + 1);
+    r->rows = cx_malloc(sizeof *r->rows * cap);
+    int64_t *task_lo = cx_malloc(sizeof(int64_t) * cap), *task_hi = cx_malloc(sizeof(int64_t) * cap);
+    int *task_label = cx_malloc(sizeof(int) * cap);
     for (int64_t lo = 0, hi; lo < r->n_items; lo = hi) {
         for (hi = lo + 1; hi < r->n_items && r->items[hi].source == r->items[lo].source &&
                           !strcmp(r->items[hi].model, r->items[lo].model);
              hi++) {
         }
-        int has[CX_N_LABELS] = {0};
+        int has[CX_N_LABELS + 1] = {0};
         for (int64_t j = lo; j < hi; j++) has[r->items[j].label] = 1;
-        for (int c = 0; c < CX_N_LABELS; c++)
-            if (has[c]) summary_row(L, r, lo, hi, c, buf, cluster, &r->rows[r->n_rows++]);
-        summary_row(L, r, lo, hi, STUDY_ALL_LABELS, buf, cluster, &r->rows[r->n_rows++]);
+        has[CX_N_LABELS] = 1; // "all"
+        for (int c = 0; c <= CX_N_LABELS; c++)
+            if (has[c]) {
+                task_lo[r->n_rows] = lo, task_hi[r->n_rows] = hi;
+                task_label[r->n_rows++] = c < CX_N_LABELS ? c : STUDY_ALL_LABELS;
+            }
     }
-    free(buf);
-    free(cluster);
+    size_t nbuf = (size_t)(r->n_items ? r->n_items : 1);
+#pragma omp parallel
+    {
+        double *buf = cx_malloc(sizeof(double) * nbuf);
+        int64_t *cluster = cx_malloc(sizeof(int64_t) * nbuf);
+#pragma omp for schedule(dynamic, 1)
+        for (int64_t t = 0; t < r->n_rows; t++)
+            summary_row(L, r, task_lo[t], task_hi[t], task_label[t], buf, cluster, &r->rows[t]);
+        free(buf);
+        free(cluster);
+    }
+    free(task_lo);
+    free(task_hi);
+    free(task_label);
 }
 
 static int write_files(const char *dir, const study_localize_result *r, cx_error *err) {
