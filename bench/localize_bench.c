@@ -18,7 +18,8 @@ enum { N_GAZE = 100 };
 
 static void write_inputs(const char *dir, int n_img, int S) {
     size_t npix = (size_t)S * S;
-    uint8_t *images = cx_calloc((size_t)n_img * npix, 1), *mask = cx_calloc((size_t)n_img * CX_N_LABELS, 1);
+    uint8_t *images = cx_calloc((size_t)n_img * npix, 1),
+            *mask = cx_calloc((size_t)n_img * CX_N_LABELS, 1);
     uint8_t *split = cx_malloc((size_t)n_img), *fix = cx_calloc(N_GAZE * npix, 1);
     uint8_t *regions = cx_calloc(N_GAZE * 4 * npix, 1), *present = cx_calloc(N_GAZE * 4, 1);
     float *labels = cx_calloc((size_t)n_img * CX_N_LABELS, sizeof(float));
@@ -34,7 +35,8 @@ static void write_inputs(const char *dir, int n_img, int S) {
     for (int i = 0; i < n_img; i++) {
         split[i] = SPLIT_TEST;
         gaze_row[i] = i < N_GAZE ? i : -1;
-        for (int c = 0; c < CX_N_LABELS; c++) mask[i * CX_N_LABELS + c] = 1;
+        for (int c = 0; c < CX_N_LABELS; c++)
+            mask[i * CX_N_LABELS + c] = 1;
         snprintf(ids[i].dicom_id, sizeof ids[i].dicom_id, "img%05d", i);
         snprintf(ids[i].subject_id, sizeof ids[i].subject_id, "1%07d", i / 2);
         snprintf(ids[i].study_id, sizeof ids[i].study_id, "5%07d", i);
@@ -44,25 +46,43 @@ static void write_inputs(const char *dir, int n_img, int S) {
             int64_t a = 2 * (int64_t)i + k;
             arow[a] = i, alabel[a] = k ? 3 : 1;
             labels[i * CX_N_LABELS + alabel[a]] = 1;
-            int y0 = S / 8 + (int)(cx_rng_uniform(&rng) * S / 2), x0 = S / 8 + (int)(cx_rng_uniform(&rng) * S / 2);
+            int y0 = S / 8 + (int)(cx_rng_uniform(&rng) * S / 2),
+                x0 = S / 8 + (int)(cx_rng_uniform(&rng) * S / 2);
             double cy = y0 + S / 8.0 + S / 10.0 * (cx_rng_uniform(&rng) - 0.5), cx = x0 + S / 8.0;
             for (int y = 0; y < S; y++)
                 for (int x = 0; x < S; x++) {
                     size_t q = (size_t)y * S + x;
                     amask[a * npix + q] = y >= y0 && y < y0 + S / 4 && x >= x0 && x < x0 + S / 4;
                     double d2 = (y - cy) * (y - cy) + (x - cx) * (x - cx);
-                    maps[a * npix + q] = (float)(exp(-d2 / (2.0 * S * S / 100)) + 0.2 * cx_rng_uniform(&rng));
-                    if (i < N_GAZE && k == 0) gaze[i * npix + q] = (float)exp(-d2 / (2.0 * S * S / 64));
+                    maps[a * npix + q] =
+                        (float)(exp(-d2 / (2.0 * S * S / 100)) + 0.2 * cx_rng_uniform(&rng));
+                    if (i < N_GAZE && k == 0)
+                        gaze[i * npix + q] = (float)exp(-d2 / (2.0 * S * S / 64));
                 }
         }
     }
     const char *names[CX_N_LABELS];
-    for (int c = 0; c < CX_N_LABELS; c++) names[c] = CX_LABELS[c];
-    pack_contents pc = {.n = n_img, .n_gaze = N_GAZE, .size = S, .images = images, .labels = labels,
-                        .label_mask = mask, .split = split, .gaze_row = gaze_row, .gaze = gaze,
-                        .fixations = fix, .regions = regions, .region_present = present, .ids = ids,
-                        .n_annot = na, .annot_mask = amask, .annot_row = arow,
-                        .annot_label = alabel, .n_annot_labels = CX_N_LABELS, .annot_labels = names};
+    for (int c = 0; c < CX_N_LABELS; c++)
+        names[c] = CX_LABELS[c];
+    pack_contents pc = {.n = n_img,
+                        .n_gaze = N_GAZE,
+                        .size = S,
+                        .images = images,
+                        .labels = labels,
+                        .label_mask = mask,
+                        .split = split,
+                        .gaze_row = gaze_row,
+                        .gaze = gaze,
+                        .fixations = fix,
+                        .regions = regions,
+                        .region_present = present,
+                        .ids = ids,
+                        .n_annot = na,
+                        .annot_mask = amask,
+                        .annot_row = arow,
+                        .annot_label = alabel,
+                        .n_annot_labels = CX_N_LABELS,
+                        .annot_labels = names};
     char p[4200];
     cx_error err;
     snprintf(p, sizeof p, "%s/data", dir);
@@ -73,7 +93,8 @@ static void write_inputs(const char *dir, int n_img, int S) {
     FILE *f = fopen(p, "w");
     fprintf(f, "map_row,dicom_id,target,label,positive,probability\n");
     for (int64_t a = 0; a < na; a++)
-        fprintf(f, "%lld,img%05d,%d,%s,1,0.5\n", (long long)a, arow[a], alabel[a], CX_LABELS[alabel[a]]);
+        fprintf(f, "%lld,img%05d,%d,%s,1,0.5\n", (long long)a, arow[a], alabel[a],
+                CX_LABELS[alabel[a]]);
     fclose(f);
     st_writer *w = st_writer_new();
     st_writer_add(w, "sl", ST_F32, 3, (int64_t[]){na, S, S}, maps);

@@ -36,8 +36,9 @@ int cmd_localize(int argc, char **argv) {
         CLI_FLAG_STRING("data", "DATA", &o.data_dir, NULL,
                         "dataset pack with annotations (cxrgaze prepare --annotations)"),
         CLI_FLAG_APPEND("attributions", "DIR", o.attr_dir, &o.n_models, STUDY_LOCALIZE_MAX_MODELS,
-                        NULL, "cxrgaze attribute --data output (maps.csv, <method>.safetensors); "
-                              "repeat for more models"),
+                        NULL,
+                        "cxrgaze attribute --data output (maps.csv, <method>.safetensors); "
+                        "repeat for more models"),
         CLI_FLAG_FOR_NEXT("name", "NAME", o.name, &o.n_models, STUDY_LOCALIZE_MAX_MODELS,
                           ": the directory name", "display name of the next --attributions"),
         CLI_FLAG_STRING("out", "DIR", &o.out_dir, NULL, "output directory (created)"),

@@ -45,8 +45,11 @@ static void build_grid(const study_localize_row *rows, int64_t n, loc_grid *g) {
         const char *abbr = rb_source_abbr(g->source[s]);
         if (g->source[s] >= ATTR_NMETHODS || models <= 1)
             snprintf(g->name[s], sizeof g->name[s], "%s", abbr);
-        else
-            snprintf(g->name[s], sizeof g->name[s], "%.60s %s", g->model[s], abbr);
+        else {
+            char model[64]; // a copy: snprintf's source may not be part of its destination's object
+            memcpy(model, g->model[s], sizeof model);
+            snprintf(g->name[s], sizeof g->name[s], "%.60s %s", model, abbr);
+        }
     }
     for (int64_t i = 0; i < n; i++)
         if (rows[i].label >= 0) has[rows[i].label] = 1;
@@ -74,7 +77,8 @@ static void bar_chart(const rb_report *R, const loc_grid *g, int which, int file
         hi[LOC_MAX_SERIES][LOC_MAX_GROUPS];
     rp_series ser[LOC_MAX_SERIES];
     for (int s = 0; s < g->n_series; s++) {
-        for (int k = 0; k < g->n_groups; k++) val[s][k] = value(g->row[s][k], which, &lo[s][k], &hi[s][k]);
+        for (int k = 0; k < g->n_groups; k++)
+            val[s][k] = value(g->row[s][k], which, &lo[s][k], &hi[s][k]);
         ser[s] = (rp_series){g->name[s], val[s], lo[s], hi[s]};
     }
     const char *what = which ? "hit rate" : "mIoU";
@@ -102,17 +106,24 @@ static void bar_chart(const rb_report *R, const loc_grid *g, int which, int file
 static void cell_ci(rb_cells *c, const study_localize_row *r, int which) {
     double lo, hi, v = value(r, which, &lo, &hi);
     char a[32], b[32], e[32];
-    if (!isfinite(v)) rb_cell_add(c, RB_DASH);
-    else if (!isfinite(lo)) rb_cell_add(c, "%s", rb_value(a, sizeof a, "%.3f", v));
+    if (!isfinite(v))
+        rb_cell_add(c, RB_DASH);
+    else if (!isfinite(lo))
+        rb_cell_add(c, "%s", rb_value(a, sizeof a, "%.3f", v));
     else
-        rb_cell_add(c, "%s (%s" "\xe2\x80\x93" "%s)", rb_value(a, sizeof a, "%.3f", v),
-                    rb_value(b, sizeof b, "%.2f", lo), rb_value(e, sizeof e, "%.2f", hi));
+        rb_cell_add(c,
+                    "%s (%s"
+                    "\xe2\x80\x93"
+                    "%s)",
+                    rb_value(a, sizeof a, "%.3f", v), rb_value(b, sizeof b, "%.2f", lo),
+                    rb_value(e, sizeof e, "%.2f", hi));
 }
 
 // Pooled scores, one row per series.
 static void pooled_table(const rb_report *R, const loc_grid *g) {
-    const char *header[6] = {"map", "pairs (constant)", "mIoU (95% CI)", "hit rate (95% CI)",
-                             "mass share (95% CI)", "model"};
+    const char *header[6] = {
+        "map",  "pairs (constant)", "mIoU (95% CI)", "hit rate (95% CI)", "mass share (95% CI)",
+        "model"};
     rb_cells cells = {0};
     int all = g->n_groups - 1;
     for (int s = 0; s < g->n_series; s++) {
@@ -124,9 +135,16 @@ static void pooled_table(const rb_report *R, const loc_grid *g) {
         cell_ci(&cells, r, 0);
         cell_ci(&cells, r, 1);
         if (r && r->n && isfinite(r->mass_lo))
-            rb_cell_add(&cells, "%s (%s" "\xe2\x80\x93" "%s)", rb_value(a, sizeof a, "%.3f", r->mass_share),
-                        rb_value(b, sizeof b, "%.2f", r->mass_lo), rb_value(e, sizeof e, "%.2f", r->mass_hi));
-        else rb_cell_add(&cells, "%s", rb_value(a, sizeof a, "%.3f", r && r->n ? r->mass_share : NAN));
+            rb_cell_add(&cells,
+                        "%s (%s"
+                        "\xe2\x80\x93"
+                        "%s)",
+                        rb_value(a, sizeof a, "%.3f", r->mass_share),
+                        rb_value(b, sizeof b, "%.2f", r->mass_lo),
+                        rb_value(e, sizeof e, "%.2f", r->mass_hi));
+        else
+            rb_cell_add(&cells, "%s",
+                        rb_value(a, sizeof a, "%.3f", r && r->n ? r->mass_share : NAN));
         rb_cell_add(&cells, "%s", g->model[s]);
     }
     rp_doc_table(R->d, "Localisation, all labels pooled (localize.csv, label = all)", 6,
@@ -138,7 +156,8 @@ static void pooled_table(const rb_report *R, const loc_grid *g) {
 static void label_table(const rb_report *R, const loc_grid *g) {
     const char *header[LOC_MAX_SERIES + 1];
     header[0] = "label";
-    for (int s = 0; s < g->n_series; s++) header[s + 1] = g->name[s];
+    for (int s = 0; s < g->n_series; s++)
+        header[s + 1] = g->name[s];
     rb_cells cells = {0};
     for (int k = 0; k < g->n_groups; k++) {
         rb_cell_add(&cells, "%s", g->group_name[k]);
@@ -175,8 +194,10 @@ static void finding(const rb_report *R, const loc_grid *g) {
     const study_localize_row *b = g->row[best][all];
     char gz[160] = "", floor_[160] = "";
     if (gaze && gaze->n)
-        snprintf(gz, sizeof gz, "; radiologist gaze, on the %lld pairs with gaze: mIoU %.3f, hit "
-                                "rate %.3f", (long long)gaze->n, gaze->miou, gaze->hit_rate);
+        snprintf(gz, sizeof gz,
+                 "; radiologist gaze, on the %lld pairs with gaze: mIoU %.3f, hit "
+                 "rate %.3f",
+                 (long long)gaze->n, gaze->miou, gaze->hit_rate);
     if (cb && cb->n)
         snprintf(floor_, sizeof floor_, "; the centre-bias floor: mIoU %.3f, hit rate %.3f",
                  cb->miou, cb->hit_rate);
@@ -194,8 +215,10 @@ static void intro(rp_doc *d, const study_localize_row *rows, int64_t n) {
     for (int64_t i = 0; i < n && !m; i++)
         if (rows[i].source < ATTR_NMETHODS) m = &rows[i];
     char line[1200], thr[96];
-    if (m && isfinite(m->threshold)) snprintf(thr, sizeof thr, "a fixed threshold (m > %g)", m->threshold);
-    else snprintf(thr, sizeof thr, "Otsu's threshold on the 8-bit map uint8(255 m)");
+    if (m && isfinite(m->threshold))
+        snprintf(thr, sizeof thr, "a fixed threshold (m > %g)", m->threshold);
+    else
+        snprintf(thr, sizeof thr, "Otsu's threshold on the 8-bit map uint8(255 m)");
     snprintf(line, sizeof line,
              "Every saliency map whose image and target label carry an expert annotation is "
              "scored as CheXlocalize does (Saporta et al. 2022; METHODS.md section 4): the map m "
@@ -204,9 +227,10 @@ static void intro(rp_doc *d, const study_localize_row *rows, int64_t n) {
              "inside it. Gaze maps (min-max) are the human reference on the pairs with gaze; the "
              "centre-bias map (a Gaussian of sigma 0.25 S) is the floor any useful map must beat. "
              "CIs: bootstrap over patients. Constant maps are left out and counted.",
-             !m ? "the" : m->norm.sign == STATS_SIGN_ABS ? "absolute value of the"
-                 : m->norm.sign == STATS_SIGN_POSITIVE   ? "positive part of the"
-                                                         : "signed",
+             !m                                    ? "the"
+             : m->norm.sign == STATS_SIGN_ABS      ? "absolute value of the"
+             : m->norm.sign == STATS_SIGN_POSITIVE ? "positive part of the"
+                                                   : "signed",
              !m || m->norm.scale == STATS_SCALE_P98 ? "divided by Captum's 98% cumulative-sum "
                                                       "threshold and clipped to [0, 1]"
                                                     : "min-max scaled to [0, 1]",

@@ -28,8 +28,10 @@ int stats_otsu_u8(const uint8_t *img, size_t n) {
     for (size_t i = 0; i < n; i++)
         count[img[i]]++;
     int lo = 0, hi = 255;
-    while (!count[lo]) lo++;
-    while (!count[hi]) hi--;
+    while (!count[lo])
+        lo++;
+    while (!count[hi])
+        hi--;
     if (lo == hi) return lo;
     // Counts and value sums at and above each bin (class 2 of the cut below it).
     int64_t w2[257] = {0}, s2[257] = {0};
@@ -56,8 +58,10 @@ int64_t stats_map_peak(const float *raw, size_t n, stats_map_sign sign) {
     float best = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         float v = raw[i];
-        if (sign == STATS_SIGN_ABS) v = fabsf(v);
-        else if (sign == STATS_SIGN_POSITIVE) v = v > 0 ? v : 0;
+        if (sign == STATS_SIGN_ABS)
+            v = fabsf(v);
+        else if (sign == STATS_SIGN_POSITIVE)
+            v = v > 0 ? v : 0;
         if (!isfinite(v)) return -1;
         if (v > best) best = v, arg = (int64_t)i;
     }
@@ -72,9 +76,11 @@ void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n
     if (threshold < 0) {
         stats_map_to_u8(m, n, b);
         t = stats_otsu_u8(b, n);
-        for (size_t i = 0; i < n; i++) b[i] = b[i] > t;
+        for (size_t i = 0; i < n; i++)
+            b[i] = b[i] > t;
     } else {
-        for (size_t i = 0; i < n; i++) b[i] = m[i] > threshold;
+        for (size_t i = 0; i < n; i++)
+            b[i] = m[i] > threshold;
     }
     int64_t inter = 0, uni = 0, in_mask = 0;
     double mass_in, mass;

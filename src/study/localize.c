@@ -20,35 +20,39 @@ typedef struct loc_model {
     study_map_index index;
     int n_methods;
     study_method_maps file[ATTR_NMETHODS];
-    int64_t *map_of;       // [pk.n * CX_N_LABELS] map row of (row, label), or -1
+    int64_t *map_of; // [pk.n * CX_N_LABELS] map row of (row, label), or -1
 } loc_model;
 
 // One (map, annotation) pair to score: the map, how it is normalised and its item.
 typedef struct loc_job {
-    const float *map;      // raw [S,S]; NULL: the centre bias (already normalised, peak known)
-    int minmax;            // gaze: min-max; else the run's norm
-    const uint8_t *annot;  // [S,S]
+    const float *map;     // raw [S,S]; NULL: the centre bias (already normalised, peak known)
+    int minmax;           // gaze: min-max; else the run's norm
+    const uint8_t *annot; // [S,S]
 } loc_job;
 
 typedef struct loc_run {
     const study_localize_settings *s;
     pack pk;
     size_t npix;
-    int64_t *patient;      // [pk.n] patient number (subject_id), from 0
-    uint8_t *paired;       // [pk.n * CX_N_LABELS] 1: an annotated pair with a map somewhere
+    int64_t *patient; // [pk.n] patient number (subject_id), from 0
+    uint8_t *paired;  // [pk.n * CX_N_LABELS] 1: an annotated pair with a map somewhere
     loc_model model[STUDY_LOCALIZE_MAX_MODELS];
-    float *centre_bias;    // [S,S] min-max normalised
+    float *centre_bias; // [S,S] min-max normalised
     int64_t centre_peak;
-    loc_job *jobs;         // [n_items], parallel to r->items
+    loc_job *jobs; // [n_items], parallel to r->items
 } loc_run;
 
 static void dir_basename(const char *dir, char *out, size_t cap) {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s", dir);
     size_t n = strlen(tmp);
-    while (n > 1 && tmp[n - 1] == '/') tmp[--n] = 0;
+    while (n > 1 && tmp[n - 1] == '/')
+        tmp[--n] = 0;
     const char *b = strrchr(tmp, '/');
-    snprintf(out, cap, "%s", b ? b + 1 : tmp);
+    const char *base = b ? b + 1 : tmp;
+    size_t len = strlen(base) < cap ? strlen(base) : cap - 1; // a long name is cut
+    memcpy(out, base, len);
+    out[len] = 0;
 }
 
 typedef struct {
@@ -90,8 +94,10 @@ static int load_model(loc_run *L, int k, study_localize_result *r, uint8_t *empt
     const study_localize_settings *s = L->s;
     const pack *p = &L->pk;
     loc_model *m = &L->model[k];
-    if (s->name[k] && s->name[k][0]) snprintf(r->model[k], sizeof r->model[k], "%s", s->name[k]);
-    else dir_basename(s->attr_dir[k], r->model[k], sizeof r->model[k]);
+    if (s->name[k] && s->name[k][0])
+        snprintf(r->model[k], sizeof r->model[k], "%s", s->name[k]);
+    else
+        dir_basename(s->attr_dir[k], r->model[k], sizeof r->model[k]);
     char base[48]; // unique names: "X (2)" for a repeat
     snprintf(base, sizeof base, "%.47s", r->model[k]);
     for (int j = 0, repeat = 2; j < k; j++)
@@ -109,11 +115,13 @@ static int load_model(loc_run *L, int k, study_localize_result *r, uint8_t *empt
         if (rc == 0) m->n_methods++;
     }
     if (!m->n_methods)
-        return cx_fail(err, "%s: no <method>.safetensors map files (sl, gc, dl, lc, gs, nt, ig, oc)",
+        return cx_fail(err,
+                       "%s: no <method>.safetensors map files (sl, gc, dl, lc, gs, nt, ig, oc)",
                        s->attr_dir[k]);
     size_t cells = (size_t)(p->n ? p->n : 1) * CX_N_LABELS;
     m->map_of = cx_malloc(cells * sizeof(int64_t));
-    for (size_t q = 0; q < cells; q++) m->map_of[q] = -1;
+    for (size_t q = 0; q < cells; q++)
+        m->map_of[q] = -1;
     for (int64_t row = 0; row < m->index.n; row++) {
         int64_t i = m->index.pack_row[row];
         int c = m->index.target[row];
@@ -130,16 +138,21 @@ static int load_model(loc_run *L, int k, study_localize_result *r, uint8_t *empt
     return 0;
 }
 
-static void add_item(loc_run *L, study_localize_result *r, const char *model, int source,
-                     int64_t i, int c, loc_job job) {
+static void add_item(loc_run *L, study_localize_result *r, const char *model, int source, int64_t i,
+                     int c, loc_job job) {
     if ((r->n_items & (r->n_items - 1)) == 0) {
         size_t cap = (size_t)(r->n_items ? 2 * r->n_items : 1);
         r->items = cx_realloc(r->items, cap * sizeof *r->items);
         L->jobs = cx_realloc(L->jobs, cap * sizeof *L->jobs);
     }
     study_localize_item *it = &r->items[r->n_items];
-    *it = (study_localize_item){.source = source, .label = c, .pack_row = i, .otsu_t = -1,
-                                .iou = NAN, .hit = NAN, .mass_share = NAN};
+    *it = (study_localize_item){.source = source,
+                                .label = c,
+                                .pack_row = i,
+                                .otsu_t = -1,
+                                .iou = NAN,
+                                .hit = NAN,
+                                .mass_share = NAN};
     snprintf(it->model, sizeof it->model, "%s", model);
     snprintf(it->image, sizeof it->image, "%s", L->pk.dicom_id[i]);
     L->jobs[r->n_items++] = job;
@@ -214,11 +227,13 @@ static void summary_row(const loc_run *L, const study_localize_result *r, int64_
                         int c, double *buf, int64_t *cluster, study_localize_row *out) {
     const study_localize_settings *s = L->s;
     const study_localize_item *first = &r->items[lo];
-    *out = (study_localize_row){.source = first->source, .label = c,
-                                .threshold = s->threshold < 0 ? NAN : s->threshold,
-                                .norm = first->source >= ATTR_NMETHODS
-                                            ? (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}
-                                            : s->norm};
+    *out =
+        (study_localize_row){.source = first->source,
+                             .label = c,
+                             .threshold = s->threshold < 0 ? NAN : s->threshold,
+                             .norm = first->source >= ATTR_NMETHODS
+                                         ? (stats_map_norm){STATS_SIGN_SIGNED, STATS_SCALE_MINMAX}
+                                         : s->norm};
     snprintf(out->model, sizeof out->model, "%s", first->model);
     int64_t n = 0;
     for (int64_t j = lo; j < hi; j++) {
@@ -260,7 +275,8 @@ static void summarise(const loc_run *L, study_localize_result *r) {
     size_t groups = (size_t)r->n_models * ATTR_NMETHODS + 2; // + gaze, centre bias
     size_t cap = groups * (CX_N_LABELS + 1);
     r->rows = cx_malloc(sizeof *r->rows * cap);
-    int64_t *task_lo = cx_malloc(sizeof(int64_t) * cap), *task_hi = cx_malloc(sizeof(int64_t) * cap);
+    int64_t *task_lo = cx_malloc(sizeof(int64_t) * cap),
+            *task_hi = cx_malloc(sizeof(int64_t) * cap);
     int *task_label = cx_malloc(sizeof(int) * cap);
     for (int64_t lo = 0, hi; lo < r->n_items; lo = hi) {
         for (hi = lo + 1; hi < r->n_items && r->items[hi].source == r->items[lo].source &&
@@ -268,7 +284,8 @@ static void summarise(const loc_run *L, study_localize_result *r) {
              hi++) {
         }
         int has[CX_N_LABELS + 1] = {0};
-        for (int64_t j = lo; j < hi; j++) has[r->items[j].label] = 1;
+        for (int64_t j = lo; j < hi; j++)
+            has[r->items[j].label] = 1;
         has[CX_N_LABELS] = 1; // "all"
         for (int c = 0; c <= CX_N_LABELS; c++)
             if (has[c]) {
@@ -304,7 +321,8 @@ static int write_files(const char *dir, const study_localize_result *r, cx_error
 static void run_free(loc_run *L, int n_models) {
     for (int k = 0; k < n_models; k++) {
         loc_model *m = &L->model[k];
-        for (int q = 0; q < m->n_methods; q++) study_method_maps_close(&m->file[q]);
+        for (int q = 0; q < m->n_methods; q++)
+            study_method_maps_close(&m->file[q]);
         study_map_index_free(&m->index);
         free(m->map_of);
     }
@@ -325,8 +343,10 @@ int study_localize(const study_localize_settings *s, study_localize_result *r, c
     int rc = -1, loaded = 0;
     const pack *p = &L.pk;
     if (p->n_annot == 0) {
-        cx_fail(err, "%s: the pack holds no expert annotations (prepare --annotations FILE packs "
-                     "NIH boxes or CheXlocalize JSON)", s->data_dir);
+        cx_fail(err,
+                "%s: the pack holds no expert annotations (prepare --annotations FILE packs "
+                "NIH boxes or CheXlocalize JSON)",
+                s->data_dir);
         goto out;
     }
     L.npix = (size_t)p->size * p->size;
@@ -343,17 +363,19 @@ int study_localize(const study_localize_settings *s, study_localize_result *r, c
         }
     free(empty_seen);
     if (r->n_empty_annotations)
-        cx_warn("localize: %lld mapped (image, label) annotation(s) are empty masks and are left out",
-                (long long)r->n_empty_annotations);
+        cx_warn(
+            "localize: %lld mapped (image, label) annotation(s) are empty masks and are left out",
+            (long long)r->n_empty_annotations);
     L.centre_bias = cx_malloc(L.npix * sizeof(float));
     stats_center_bias_map(L.centre_bias, p->size, p->size);
     L.centre_peak = stats_map_peak(L.centre_bias, L.npix, STATS_SIGN_SIGNED);
     stats_minmax_normalise(L.centre_bias, L.npix);
     list_items(&L, s->n_models, r);
     if (r->n_pairs == 0) {
-        cx_fail(err, "localize: no map in %s%s explains an annotated (image, label) pair: the pack "
-                     "annotates %lld pairs; attribute those images and labels (e.g. --targets "
-                     "positive on the annotated split)",
+        cx_fail(err,
+                "localize: no map in %s%s explains an annotated (image, label) pair: the pack "
+                "annotates %lld pairs; attribute those images and labels (e.g. --targets "
+                "positive on the annotated split)",
                 s->attr_dir[0], s->n_models > 1 ? " (or the other directories)" : "",
                 (long long)p->n_annot);
         goto out;

@@ -9,29 +9,36 @@
 #include "io/io.h"
 #include "study/study.h"
 
+// clang-format off
 enum {
     LC_MODEL, LC_METHOD, LC_LABEL, LC_N, LC_MIOU, LC_MIOU_LO, LC_MIOU_HI, LC_HIT, LC_HIT_LO,
     LC_HIT_HI, LC_MASS, LC_MASS_LO, LC_MASS_HI, LC_N_CONSTANT, LC_THRESHOLD, LC_SIGN, LC_SCALE
 };
+// clang-format on
 const char *const study_localize_columns[STUDY_LOCALIZE_NCOLS] = {
-    [LC_MODEL] = "model",       [LC_METHOD] = "method",     [LC_LABEL] = "label",
-    [LC_N] = "n",               [LC_MIOU] = "miou",         [LC_MIOU_LO] = "miou_lo",
-    [LC_MIOU_HI] = "miou_hi",   [LC_HIT] = "hit_rate",      [LC_HIT_LO] = "hit_lo",
-    [LC_HIT_HI] = "hit_hi",     [LC_MASS] = "mass_share",   [LC_MASS_LO] = "mass_lo",
-    [LC_MASS_HI] = "mass_hi",   [LC_N_CONSTANT] = "n_constant", [LC_THRESHOLD] = "threshold",
-    [LC_SIGN] = "map_sign",     [LC_SCALE] = "map_scale"};
+    [LC_MODEL] = "model",         [LC_METHOD] = "method",
+    [LC_LABEL] = "label",         [LC_N] = "n",
+    [LC_MIOU] = "miou",           [LC_MIOU_LO] = "miou_lo",
+    [LC_MIOU_HI] = "miou_hi",     [LC_HIT] = "hit_rate",
+    [LC_HIT_LO] = "hit_lo",       [LC_HIT_HI] = "hit_hi",
+    [LC_MASS] = "mass_share",     [LC_MASS_LO] = "mass_lo",
+    [LC_MASS_HI] = "mass_hi",     [LC_N_CONSTANT] = "n_constant",
+    [LC_THRESHOLD] = "threshold", [LC_SIGN] = "map_sign",
+    [LC_SCALE] = "map_scale"};
 _Static_assert(LC_SCALE + 1 == STUDY_LOCALIZE_NCOLS, "localize.csv columns");
 
 enum { LI_MODEL, LI_METHOD, LI_IMAGE, LI_LABEL, LI_IOU, LI_HIT, LI_MASS, LI_CONSTANT, LI_OTSU_T };
 const char *const study_localize_item_columns[STUDY_LOCALIZE_ITEM_NCOLS] = {
-    [LI_MODEL] = "model", [LI_METHOD] = "method", [LI_IMAGE] = "image",
-    [LI_LABEL] = "label", [LI_IOU] = "iou",       [LI_HIT] = "hit",
+    [LI_MODEL] = "model",     [LI_METHOD] = "method",     [LI_IMAGE] = "image",
+    [LI_LABEL] = "label",     [LI_IOU] = "iou",           [LI_HIT] = "hit",
     [LI_MASS] = "mass_share", [LI_CONSTANT] = "constant", [LI_OTSU_T] = "otsu_t"};
 _Static_assert(LI_OTSU_T + 1 == STUDY_LOCALIZE_ITEM_NCOLS, "localize_items.csv columns");
 
 static void field_real(csv_writer *w, const char *fmt, double v) {
-    if (isnan(v)) csv_writer_field(w, "");
-    else csv_writer_fieldf(w, fmt, v);
+    if (isnan(v))
+        csv_writer_field(w, "");
+    else
+        csv_writer_fieldf(w, fmt, v);
 }
 
 static const char *label_text(int label) {
@@ -49,9 +56,10 @@ int study_localize_write(const char *path, const study_localize_row *rows, int64
         csv_writer_field(w, study_source_name(r->source));
         csv_writer_field(w, label_text(r->label));
         csv_writer_fieldf(w, "%lld", (long long)r->n);
-        const double v[] = {r->miou,     r->miou_lo, r->miou_hi,    r->hit_rate, r->hit_lo,
-                            r->hit_hi,   r->mass_share, r->mass_lo, r->mass_hi};
-        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) field_real(w, "%.6f", v[k]);
+        const double v[] = {r->miou,   r->miou_lo,    r->miou_hi, r->hit_rate, r->hit_lo,
+                            r->hit_hi, r->mass_share, r->mass_lo, r->mass_hi};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+            field_real(w, "%.6f", v[k]);
         csv_writer_fieldf(w, "%lld", (long long)r->n_constant);
         field_real(w, "%.6g", r->threshold);
         csv_writer_field(w, stats_map_sign_name(r->norm.sign));
@@ -91,7 +99,9 @@ typedef struct reader {
     cx_error *err;
 } reader;
 
-static const char *cell(const reader *rd, int col) { return csv_get(rd->t, rd->r, rd->idx[col]); }
+static const char *cell(const reader *rd, int col) {
+    return csv_get(rd->t, rd->r, rd->idx[col]);
+}
 
 static int bad(const reader *rd, int col, const char *expected) {
     return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
@@ -160,8 +170,9 @@ static int read_rows(const char *path, int ncols, const char *const *cols, size_
 
 static int parse_row(const reader *rd, void *out) {
     study_localize_row *r = out;
-    if (get_text(rd, LC_MODEL, r->model, sizeof r->model) || get_source(rd, LC_METHOD, &r->source) ||
-        get_label(rd, LC_LABEL, 1, &r->label) || get_int64(rd, LC_N, 0, INT64_MAX, &r->n) ||
+    if (get_text(rd, LC_MODEL, r->model, sizeof r->model) ||
+        get_source(rd, LC_METHOD, &r->source) || get_label(rd, LC_LABEL, 1, &r->label) ||
+        get_int64(rd, LC_N, 0, INT64_MAX, &r->n) ||
         get_int64(rd, LC_N_CONSTANT, 0, INT64_MAX, &r->n_constant) ||
         get_real(rd, LC_THRESHOLD, &r->threshold))
         return -1;
@@ -169,7 +180,8 @@ static int parse_row(const reader *rd, void *out) {
                    &r->hit_hi, &r->mass_share, &r->mass_lo, &r->mass_hi};
     for (int k = 0; k < 9; k++)
         if (get_real(rd, LC_MIOU + k, v[k])) return -1;
-    int sign = stats_map_sign_parse(cell(rd, LC_SIGN)), scale = stats_map_scale_parse(cell(rd, LC_SCALE));
+    int sign = stats_map_sign_parse(cell(rd, LC_SIGN)),
+        scale = stats_map_scale_parse(cell(rd, LC_SCALE));
     if (sign < 0) return bad(rd, LC_SIGN, "abs, positive or signed");
     if (scale < 0) return bad(rd, LC_SCALE, "p98 or minmax");
     r->norm = (stats_map_norm){(stats_map_sign)sign, (stats_map_scale)scale};
@@ -180,7 +192,8 @@ static int parse_item(const reader *rd, void *out) {
     study_localize_item *it = out;
     int64_t constant, t;
     if (get_text(rd, LI_MODEL, it->model, sizeof it->model) ||
-        get_source(rd, LI_METHOD, &it->source) || get_text(rd, LI_IMAGE, it->image, sizeof it->image) ||
+        get_source(rd, LI_METHOD, &it->source) ||
+        get_text(rd, LI_IMAGE, it->image, sizeof it->image) ||
         get_label(rd, LI_LABEL, 0, &it->label) || get_real(rd, LI_IOU, &it->iou) ||
         get_real(rd, LI_HIT, &it->hit) || get_real(rd, LI_MASS, &it->mass_share) ||
         get_int64(rd, LI_CONSTANT, 0, 1, &constant) || get_int64(rd, LI_OTSU_T, -1, 255, &t))

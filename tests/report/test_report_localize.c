@@ -33,7 +33,8 @@ static void report_has_a_localisation_section(void **state) {
     // The finding: sl, pooled over its 4 scored pairs; gaze on 3; the centre bias hits every time.
     assert_non_null(strstr(page, "the best saliency map, SL of m, reaches mIoU 0.583"));
     assert_non_null(strstr(page, "hit rate 0.750 over 4 annotated pairs"));
-    assert_non_null(strstr(page, "radiologist gaze, on the 3 pairs with gaze: mIoU 1.000, hit rate 1.000"));
+    assert_non_null(
+        strstr(page, "radiologist gaze, on the 3 pairs with gaze: mIoU 1.000, hit rate 1.000"));
     assert_non_null(strstr(page, "the centre-bias floor: mIoU 0.200, hit rate 1.000"));
     assert_non_null(strstr(page, "1 of 1 method maps beat the centre bias in mIoU"));
     // The pooled table: sl's row, pairs 4 (1 constant).

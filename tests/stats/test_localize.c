@@ -77,7 +77,8 @@ static void peak_before_the_clip(void **state) {
     (void)state;
     float raw[64], m[64];
     uint8_t annot_at_40[64] = {0}, annot_at_2[64] = {0};
-    for (int i = 0; i < 64; i++) raw[i] = 9.0f;
+    for (int i = 0; i < 64; i++)
+        raw[i] = 9.0f;
     raw[2] = 9.9f, raw[40] = 10.0f;
     annot_at_40[40] = 1, annot_at_2[2] = 1;
     assert_int_equal(stats_map_peak(raw, 64, STATS_SIGN_ABS), 40);
@@ -133,9 +134,9 @@ static void mass_share_and_fixed_threshold(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(otsu_against_skimage),  cmocka_unit_test(otsu_by_hand),
-        cmocka_unit_test(u8_truncates),          cmocka_unit_test(peak_before_the_clip),
-        cmocka_unit_test(peak_ties_and_signs),   cmocka_unit_test(mass_share_and_fixed_threshold),
+        cmocka_unit_test(otsu_against_skimage), cmocka_unit_test(otsu_by_hand),
+        cmocka_unit_test(u8_truncates),         cmocka_unit_test(peak_before_the_clip),
+        cmocka_unit_test(peak_ties_and_signs),  cmocka_unit_test(mass_share_and_fixed_threshold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

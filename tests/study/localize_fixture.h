@@ -34,12 +34,15 @@ static char loc_root[4096];
             fail_msg("%s: got %.9g, want %.9g", #got, g_, w_);                                     \
     } while (0)
 
-static void loc_path(char *out, const char *name) { cx_path_join(out, 4096, loc_root, name); }
+static void loc_path(char *out, const char *name) {
+    cx_path_join(out, 4096, loc_root, name);
+}
 
 // Box rows y0..y0+3, columns x0..x0+3 set to v in m [LS,LS].
 static void loc_box(float *m, int y0, int x0, float v) {
     for (int y = y0; y < y0 + 4; y++)
-        for (int x = x0; x < x0 + 4; x++) m[y * LS + x] = v;
+        for (int x = x0; x < x0 + 4; x++)
+            m[y * LS + x] = v;
 }
 
 // Writes <root>/data (the pack; annotations when with_annotations) and <root>/attr (maps.csv,
@@ -55,14 +58,16 @@ static void write_localize_fixture(const char *name, int with_annotations, int m
     static image_record ids[LN];
     memset(gaze, 0, sizeof gaze);
     for (int i = 0; i < LN; i++) {
-        for (int q = 0; q < LS * LS; q++) images[i * LS * LS + q] = (uint8_t)(q * 7 + i);
+        for (int q = 0; q < LS * LS; q++)
+            images[i * LS * LS + q] = (uint8_t)(q * 7 + i);
         for (int c = 0; c < CX_N_LABELS; c++) {
             labels[i * CX_N_LABELS + c] = c == L_CARDIO;
             label_mask[i * CX_N_LABELS + c] = 1;
         }
         split[i] = SPLIT_TEST;
         gaze_row[i] = i < 4 ? i : -1;
-        for (int k = 0; k < 4; k++) present[i * 4 + k] = 1;
+        for (int k = 0; k < 4; k++)
+            present[i * 4 + k] = 1;
         snprintf(ids[i].dicom_id, sizeof ids[i].dicom_id, "img%d", i);
         snprintf(ids[i].subject_id, sizeof ids[i].subject_id, "1000%d", i == 1 ? 0 : i);
         snprintf(ids[i].study_id, sizeof ids[i].study_id, "5000%d", i);
@@ -72,26 +77,39 @@ static void write_localize_fixture(const char *name, int with_annotations, int m
     }
     memset(fixations, 0, sizeof fixations);
     memset(regions, 1, sizeof regions);
-    for (int g = 0; g < 4; g++) loc_box(gaze + g * LS * LS, 4, 4, 1);
-    for (int q = 0; q < LS * LS; q++) gaze[3 * LS * LS + q] = 0.5f;
+    for (int g = 0; g < 4; g++)
+        loc_box(gaze + g * LS * LS, 4, 4, 1);
+    for (int q = 0; q < LS * LS; q++)
+        gaze[3 * LS * LS + q] = 0.5f;
     // Annotations, sorted by (row, label): (0,Cardio) (0,Mass) (1,Atel: empty) (1,Cardio)
     // (2,Cardio) (3,Cardio) (4,Edema).
     static const int32_t arow[7] = {0, 0, 1, 1, 2, 3, 4};
-    static const int32_t alabel[7] = {L_CARDIO, CX_N_LABELS, L_ATEL, L_CARDIO, L_CARDIO, L_CARDIO,
-                                      L_EDEMA};
+    static const int32_t alabel[7] = {L_CARDIO, CX_N_LABELS, L_ATEL, L_CARDIO,
+                                      L_CARDIO, L_CARDIO,    L_EDEMA};
     static uint8_t amask[7 * LS * LS];
     memset(amask, 0, sizeof amask);
     for (int a = 0; a < 7; a++)
         if (a != 2)
             for (int y = 4; y < 8; y++)
-                for (int x = 4; x < 8; x++) amask[a * LS * LS + y * LS + x] = 1;
+                for (int x = 4; x < 8; x++)
+                    amask[a * LS * LS + y * LS + x] = 1;
     static const char *names[CX_N_LABELS + 1];
-    for (int c = 0; c < CX_N_LABELS; c++) names[c] = CX_LABELS[c];
+    for (int c = 0; c < CX_N_LABELS; c++)
+        names[c] = CX_LABELS[c];
     names[CX_N_LABELS] = "Mass";
-    pack_contents pc = {.n = LN, .n_gaze = 4, .size = LS, .images = images, .labels = labels,
-                        .label_mask = label_mask, .split = split, .gaze_row = gaze_row,
-                        .gaze = gaze, .fixations = fixations, .regions = regions,
-                        .region_present = present, .ids = ids};
+    pack_contents pc = {.n = LN,
+                        .n_gaze = 4,
+                        .size = LS,
+                        .images = images,
+                        .labels = labels,
+                        .label_mask = label_mask,
+                        .split = split,
+                        .gaze_row = gaze_row,
+                        .gaze = gaze,
+                        .fixations = fixations,
+                        .regions = regions,
+                        .region_present = present,
+                        .ids = ids};
     if (with_annotations) {
         pc.n_annot = 7, pc.annot_mask = amask, pc.annot_row = arow, pc.annot_label = alabel;
         pc.n_annot_labels = CX_N_LABELS + 1, pc.annot_labels = names;
@@ -107,8 +125,8 @@ static void write_localize_fixture(const char *name, int with_annotations, int m
     FILE *f = fopen(p, "w");
     fprintf(f, "map_row,dicom_id,target,label,positive,probability\n");
     static const int img[8] = {0, 1, 2, 3, 4, 5, 1, 0};
-    static const int tgt[8] = {L_CARDIO, L_CARDIO, L_CARDIO, L_CARDIO, L_EDEMA, L_CARDIO, L_ATEL,
-                               L_CARDIO};
+    static const int tgt[8] = {L_CARDIO, L_CARDIO, L_CARDIO, L_CARDIO,
+                               L_EDEMA,  L_CARDIO, L_ATEL,   L_CARDIO};
     for (int r = 0; r < 8; r++)
         fprintf(f, "%d,img%d,%d,%s,1,0.5\n", r, img[r], tgt[r], CX_LABELS[tgt[r]]);
     fclose(f);

@@ -93,8 +93,8 @@ static void scores_by_hand(void **state) {
     assert_null(study_localize_find(rows, n, "-", STUDY_SOURCE_GAZE, L_EDEMA)); // img4: no gaze
     // Centre bias on all five pairs: its peak (7,7), the first of the four central pixels of
     // 16 x 16, is inside A: hit 1 everywhere; the same map and mask each time.
-    const study_localize_row *cb = study_localize_find(rows, n, "-", STUDY_SOURCE_CENTRE_BIAS,
-                                                       STUDY_ALL_LABELS);
+    const study_localize_row *cb =
+        study_localize_find(rows, n, "-", STUDY_SOURCE_CENTRE_BIAS, STUDY_ALL_LABELS);
     assert_non_null(cb);
     assert_int_equal(cb->n, 5);
     assert_close(cb->hit_rate, 1, 0, 0, "centre bias hit");
@@ -175,7 +175,8 @@ static void two_directories_and_a_fixed_threshold(void **state) {
         check_row(study_localize_find(r.rows, r.n_rows, r.model[k], ATTR_SL, STUDY_ALL_LABELS), 4,
                   1, 7.0 / 12, 0.75, 0.625, r.model[k]);
     assert_close(r.rows[0].threshold, 0.5, 0, 0, "threshold recorded");
-    for (int64_t j = 0; j < r.n_items; j++) assert_int_equal(r.items[j].otsu_t, -1);
+    for (int64_t j = 0; j < r.n_items; j++)
+        assert_int_equal(r.items[j].otsu_t, -1);
     study_localize_result_free(&r);
 }
 
@@ -199,7 +200,8 @@ static void errors(void **state) {
     loc_path(p, "attr/maps.csv");
     FILE *f = fopen(p, "w");
     fprintf(f, "map_row,dicom_id,target,label,positive,probability\n");
-    for (int k = 0; k < 8; k++) fprintf(f, "%d,img5,%d,%s,1,0.5\n", k, L_CARDIO, CX_LABELS[L_CARDIO]);
+    for (int k = 0; k < 8; k++)
+        fprintf(f, "%d,img5,%d,%s,1,0.5\n", k, L_CARDIO, CX_LABELS[L_CARDIO]);
     fclose(f);
     settings(&s);
     assert_int_equal(study_localize(&s, &r, &err), -1);
