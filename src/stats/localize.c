@@ -68,23 +68,23 @@ int64_t stats_map_peak(const float *raw, size_t n, stats_map_sign sign) {
     return arg;
 }
 
-void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,
-                    uint8_t *work, stats_localisation *out) {
-    // B as 0/1 bytes in work (m8 first, then compared in place), then branch-free counts.
-    uint8_t *b = work ? work : cx_malloc(n ? n : 1);
-    int t = -1;
-    if (threshold < 0) {
-        stats_map_to_u8(m, n, b);
-        t = stats_otsu_u8(b, n);
-        for (size_t i = 0; i < n; i++)
-            b[i] = b[i] > t;
-    } else {
+int stats_localise_binarise(const float *m, size_t n, double threshold, uint8_t *b) {
+    if (threshold >= 0) {
         for (size_t i = 0; i < n; i++)
             b[i] = m[i] > threshold;
+        return -1;
     }
+    stats_map_to_u8(m, n, b); // m8 first, then compared in place
+    int t = stats_otsu_u8(b, n);
+    for (size_t i = 0; i < n; i++)
+        b[i] = b[i] > t;
+    return t;
+}
+
+void stats_localise_mask(const float *m, const uint8_t *b, int threshold, int64_t peak,
+                         const uint8_t *annot, size_t n, stats_localisation *out) {
     int64_t inter = 0, uni = 0, in_mask = 0;
-    double mass_in, mass;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { // branch-free counts
         int a = annot[i] != 0;
         inter += a & b[i];
         uni += a | b[i];
@@ -102,12 +102,19 @@ void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n
         sum[0] += m[i];
         sum_in[0] += annot[i] ? m[i] : 0.0f;
     }
-    mass = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-    mass_in = (sum_in[0] + sum_in[1]) + (sum_in[2] + sum_in[3]);
-    if (!work) free(b);
-    out->threshold = t;
+    double mass = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    double mass_in = (sum_in[0] + sum_in[1]) + (sum_in[2] + sum_in[3]);
+    out->threshold = threshold;
     out->n_mask = in_mask;
     out->iou = uni ? (double)inter / (double)uni : NAN;
     out->hit = peak >= 0 && (size_t)peak < n ? (annot[peak] != 0) : NAN;
     out->mass_share = mass > 0 ? mass_in / mass : NAN;
+}
+
+void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,
+                    uint8_t *work, stats_localisation *out) {
+    uint8_t *b = work ? work : cx_malloc(n ? n : 1);
+    int t = stats_localise_binarise(m, n, threshold, b);
+    stats_localise_mask(m, b, t, peak, annot, n, out);
+    if (!work) free(b);
 }

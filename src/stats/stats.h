@@ -246,6 +246,12 @@ typedef struct stats_localisation {
 // count it, as compare does.
 void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,
                     uint8_t *work, stats_localisation *out);
+// Its two steps, for a map scored against many annotations (the centre bias): the binary mask
+// b [n] (0/1) of m, returning Otsu's t (threshold < 0) or -1; then the scores of b and m against
+// one annotation (threshold: what the first step returned, recorded in out).
+int stats_localise_binarise(const float *m, size_t n, double threshold, uint8_t *b);
+void stats_localise_mask(const float *m, const uint8_t *b, int threshold, int64_t peak,
+                         const uint8_t *annot, size_t n, stats_localisation *out);
 
 // ==== region analysis (regions.c) =============================================================
 // masks: [n_regions, n_pix] (nonzero = pixel in region). p[r] = map mass in region r / total

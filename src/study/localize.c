@@ -39,7 +39,9 @@ typedef struct loc_run {
     loc_model model[STUDY_LOCALIZE_MAX_MODELS];
     float *centre_bias; // [S,S] min-max normalised
     int64_t centre_peak;
-    loc_job *jobs; // [n_items], parallel to r->items
+    uint8_t *centre_mask; // [S,S] its binarised mask (the same for every pair)
+    int centre_t;         // Otsu's t of it (-1: a fixed threshold)
+    loc_job *jobs;        // [n_items], parallel to r->items
 } loc_run;
 
 static void dir_basename(const char *dir, char *out, size_t cap) {
@@ -203,18 +205,19 @@ static void score_items(loc_run *L, study_localize_result *r) {
         for (int64_t j = 0; j < r->n_items; j++) {
             const loc_job *job = &L->jobs[j];
             study_localize_item *it = &r->items[j];
-            const float *mm = L->centre_bias;
-            int64_t peak = L->centre_peak;
-            if (job->map) {
+            stats_localisation loc;
+            if (!job->map) { // the centre bias: normalised and binarised once
+                stats_localise_mask(L->centre_bias, L->centre_mask, L->centre_t, L->centre_peak,
+                                    job->annot, npix, &loc);
+            } else {
                 memcpy(m, job->map, npix * sizeof *m);
                 it->constant = job->minmax ? stats_minmax_normalise(m, npix)
                                            : stats_map_normalise(m, npix, norm, work);
-                peak = stats_map_peak(job->map, npix, job->minmax ? STATS_SIGN_SIGNED : norm.sign);
-                mm = m;
+                if (it->constant) continue;
+                int64_t peak =
+                    stats_map_peak(job->map, npix, job->minmax ? STATS_SIGN_SIGNED : norm.sign);
+                stats_localise(m, peak, job->annot, npix, threshold, m8, &loc);
             }
-            if (it->constant) continue;
-            stats_localisation loc;
-            stats_localise(mm, peak, job->annot, npix, threshold, m8, &loc);
             it->iou = loc.iou, it->hit = loc.hit, it->mass_share = loc.mass_share;
             it->otsu_t = loc.threshold;
         }
@@ -329,6 +332,7 @@ static void run_free(loc_run *L, int n_models) {
     free(L->patient);
     free(L->paired);
     free(L->centre_bias);
+    free(L->centre_mask);
     free(L->jobs);
     pack_close(&L->pk);
 }
@@ -370,6 +374,8 @@ int study_localize(const study_localize_settings *s, study_localize_result *r, c
     stats_center_bias_map(L.centre_bias, p->size, p->size);
     L.centre_peak = stats_map_peak(L.centre_bias, L.npix, STATS_SIGN_SIGNED);
     stats_minmax_normalise(L.centre_bias, L.npix);
+    L.centre_mask = cx_malloc(L.npix);
+    L.centre_t = stats_localise_binarise(L.centre_bias, L.npix, s->threshold, L.centre_mask);
     list_items(&L, s->n_models, r);
     if (r->n_pairs == 0) {
         cx_fail(err,
