@@ -68,7 +68,7 @@ def cases(rng):
     out.append((np.full((N, N), 0.5), box(0, 4, 0, 4)))
     # 9: skewed: exponential tail (a gradient-like map after min-max)
     m = rng.exponential(1.0, (N, N)) ** 2
-    out.append(((m - m.min()) / (m.max() - m.min()), box(0, 32, 0, 32) * 0 + blob(16, 16, 6).round().astype(np.uint8)))
+    out.append(((m - m.min()) / (m.max() - m.min()), (blob(16, 16, 6) > 0.5).astype(np.uint8)))
     # 10: an empty annotation and a map whose mask is empty too (all zero but a constant): IoU NaN
     out.append((np.zeros((N, N)), np.zeros((N, N), np.uint8)))
     return [(m.astype(np.float32), a.astype(np.uint8)) for m, a in out]
