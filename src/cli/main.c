@@ -10,6 +10,7 @@ typedef int (*cmd_fn)(int argc, char **argv);
 #define CMD(name) int cmd_##name(int argc, char **argv) __attribute__((weak));
 CMD(synth) CMD(prepare) CMD(train) CMD(eval) CMD(forward) CMD(attribute) CMD(compare)
 CMD(metrics) CMD(sanity) CMD(report) CMD(bench) CMD(demo)
+CMD(localize)
 #undef CMD
 
 static const struct {
@@ -24,6 +25,7 @@ static const struct {
     {"forward", cmd_forward, "run a model on an input tensor file, write logits"},
     {"attribute", cmd_attribute, "saliency maps: SL GC DL LC GS NT (+ IG, OC)"},
     {"compare", cmd_compare, "saliency vs radiologist gaze: SSIM and metrics, region analysis"},
+    {"localize", cmd_localize, "saliency vs expert annotations: mIoU, hit rate, mass share"},
     {"metrics", cmd_metrics, "SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd) for paired maps"},
     {"sanity", cmd_sanity, "Adebayo et al. weight-randomisation sanity checks"},
     {"report", cmd_report, "one self-contained HTML page + Markdown from run directories"},

@@ -28,7 +28,7 @@ typedef enum {
 } stats_status;
 const char *stats_status_name(stats_status s); // "ok", "empty", "one class", ...
 
-// ==== ranks and simple statistics (rank.c) ===================================================
+// ==== ranks and simple statistics (rank.c) ============================================
 // Midranks (average ranks, 1-based) of x[0..n): ties share the mean of their positions.
 void stats_midranks(const double *x, size_t n, double *rank);
 // Percentile q in [0,100] of x (any order, x is not modified), linear interpolation between
@@ -234,6 +234,42 @@ void stats_fixation_counts(const uint8_t *fix, size_t n_maps, size_t n_pix, uint
 // by the caller as for the other metrics (InfoGain.m min-maxes both first). NaN without fixations
 // or when a map sums to 0.
 double stats_info_gain(const float *map, const float *baseline, const uint8_t *fix, size_t n);
+=======
+// ==== localisation against expert annotations (localize.c) ====================================
+// METHODS.md §4 (CheXlocalize, Saporta et al. 2022). m is the 2-D map of §3 in [0,1]
+// (stats_map_normalise, or min-max for gaze); an annotation is a 0/1 mask (nonzero = inside).
+// m8 = uint8(255 m): the float32 product truncated, as CheXlocalize's numpy code.
+void stats_map_to_u8(const float *m, size_t n, uint8_t *m8);
+// Otsu's threshold t of an 8-bit image exactly as skimage.filters.threshold_otsu (0.19) on a
+// uint8 array: one histogram bin per integer from the image's min to its max, the cut maximising
+// the between-class variance w1 w2 (mu1 - mu2)^2, the first one on ties; foreground = values > t.
+// A constant image returns its value (so nothing is foreground); 0 for n = 0.
+int stats_otsu_u8(const uint8_t *img, size_t n);
+// The pointing game's peak: the index of the largest value of the raw map after the sign mode
+// (|v|, max(v,0) or v) and BEFORE the scale, the first in row-major order on ties (numpy's
+// argmax). Taken before the scale because p98 clips every pixel above its threshold to 1 (many
+// ties); the scales are monotone, so this is the argmax of the scaled map where it has no ties.
+// -1 when n = 0 or a value is not finite.
+int64_t stats_map_peak(const float *raw, size_t n, stats_map_sign sign);
+typedef struct stats_localisation {
+    double iou;        // |B & A| / |B | A| (B the binarised map, A the annotation); NaN: both empty
+    double hit;        // 1: the peak pixel is inside A, 0: outside, NaN: no peak (peak < 0)
+    double mass_share; // sum of m inside A / sum of m; NaN when m sums to 0
+    int threshold;     // Otsu's t on m8 (B = m8 > t); -1 with a fixed threshold (B = m > it)
+    int64_t n_mask;    // pixels in B
+} stats_localisation;
+// One map m [n] in [0,1] against one annotation [n]. threshold < 0: Otsu on m8; else B = m >
+// threshold. peak: stats_map_peak of the raw map. work: n bytes of scratch (B), or NULL.
+// A constant map (stats_map_normalise returned 1) has no defined score: callers leave it out and
+// count it, as compare does.
+void stats_localise(const float *m, int64_t peak, const uint8_t *annot, size_t n, double threshold,
+                    uint8_t *work, stats_localisation *out);
+// Its two steps, for a map scored against many annotations (the centre bias): the binary mask
+// b [n] (0/1) of m, returning Otsu's t (threshold < 0) or -1; then the scores of b and m against
+// one annotation (threshold: what the first step returned, recorded in out).
+int stats_localise_binarise(const float *m, size_t n, double threshold, uint8_t *b);
+void stats_localise_mask(const float *m, const uint8_t *b, int threshold, int64_t peak,
+                         const uint8_t *annot, size_t n, stats_localisation *out);
 
 // ==== region analysis (regions.c) =============================================================
 // masks: [n_regions, n_pix] (nonzero = pixel in region). p[r] = map mass in region r / total

@@ -40,6 +40,10 @@ int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err) {
     return *which ? 0 : -1;
 }
 
+// What a tensor holds: maps (a float), fixations (U8, BOOL or a float), annotation masks (any
+// integer, BOOL or float).
+enum { PICK_MAPS = 0, PICK_FIXATIONS, PICK_MASKS };
+
 // The tensor named `name` (or the file's first) as a [n,h,w] map stack; 2-D tensors are n = 1.
 static int pick_maps(const st_file *f, const char *name, int fixations, const st_tensor **out,
                      int64_t dims[3], cx_error *err) {
@@ -53,7 +57,8 @@ static int pick_maps(const st_file *f, const char *name, int fixations, const st
     }
     int floating =
         t->dtype == ST_F32 || t->dtype == ST_F16 || t->dtype == ST_BF16 || t->dtype == ST_F64;
-    if (!floating && !(fixations && (t->dtype == ST_U8 || t->dtype == ST_BOOL)))
+    if (!floating && !(fixations == PICK_FIXATIONS && (t->dtype == ST_U8 || t->dtype == ST_BOOL)) &&
+        fixations != PICK_MASKS)
         return cx_fail(err, "%s: tensor \"%s\" has dtype %s, expected %s", f->path, t->name,
                        st_dtype_name(t->dtype), fixations ? "U8, BOOL or a float" : "a float");
     if (t->ndim == 3) {
@@ -105,6 +110,22 @@ static uint8_t *fixation_bits(const st_file *f, const st_tensor *t, size_t count
     return bits;
 }
 
+// Annotation masks [n*npix] as 0/1 bytes (nonzero = inside): an integer or BOOL element is
+// nonzero when any of its bytes is; a float one through st_read_f32.
+static uint8_t *mask_bits(const st_file *f, const st_tensor *t, size_t count, cx_error *err) {
+    if (t->dtype == ST_F32 || t->dtype == ST_F16 || t->dtype == ST_BF16 || t->dtype == ST_F64)
+        return fixation_bits(f, t, count, err);
+    uint8_t *bits = cx_malloc(count + 1);
+    const uint8_t *src = t->data;
+    size_t size = st_dtype_size(t->dtype);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t any = 0;
+        for (size_t b = 0; b < size; b++) any |= src[i * size + b];
+        bits[i] = any != 0;
+    }
+    return bits;
+}
+
 static int dims_mismatch(const st_file *f, const st_tensor *t, const int64_t d[3],
                          const st_file *fa, const st_tensor *ta, const int64_t da[3], int fixations,
                          cx_error *err) {
@@ -122,8 +143,20 @@ static int dims_mismatch(const st_file *f, const st_tensor *t, const int64_t d[3
 }
 
 // Every pair's metrics into r->rows (the parallel loop: one scratch buffer per thread).
+// Localisation of A's map i against annotation mask i (stats_localise, Otsu): m is A's map
+// normalised by norm into the scratch m [npix], m8 npix bytes.
+static void localise_pair(const float *a, const uint8_t *mask, size_t npix, stats_map_norm norm,
+                          float *m, uint8_t *m8, stats_localisation *out) {
+    memcpy(m, a, npix * sizeof *m);
+    if (stats_map_normalise(m, npix, norm, NULL)) {
+        *out = (stats_localisation){.iou = NAN, .hit = NAN, .mass_share = NAN, .threshold = -1};
+        return;
+    }
+    stats_localise(m, stats_map_peak(a, npix, norm.sign), mask, npix, -1, m8, out);
+}
+
 static void measure(const study_map_metrics_settings *s, const float *ma, const float *mb,
-                    const uint8_t *fixbits, study_map_metrics_result *r) {
+                    const uint8_t *fixbits, const uint8_t *maskbits, study_map_metrics_result *r) {
     const int64_t n = r->n;
     const size_t npix = (size_t)r->h * (size_t)r->w;
     cx_progress prog;
@@ -131,18 +164,23 @@ static void measure(const study_map_metrics_settings *s, const float *ma, const 
     int64_t done = 0;
 #pragma omp parallel
     {
-        float *work = cx_malloc(2 * npix * sizeof *work); // this thread's normalised copies
+        float *work = cx_malloc(3 * npix * sizeof *work); // this thread's normalised copies
+        uint8_t *m8 = maskbits ? cx_malloc(npix) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics_ex(ma + (size_t)i * npix, mb + (size_t)i * npix,
                                  fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w, r->which,
                                  s->emd_size, s->norm, work, &r->rows[i]);
+            if (maskbits)
+                localise_pair(ma + (size_t)i * npix, maskbits + (size_t)i * npix, npix, s->norm,
+                              work + 2 * npix, m8, &r->loc[i]);
             int64_t d;
 #pragma omp atomic capture
             d = ++done;
             if (s->progress && omp_get_thread_num() == 0) cx_progress_update(&prog, d, NULL);
         }
         free(work);
+        free(m8);
     }
     if (s->progress) {
         cx_progress_update(&prog, n, NULL);
@@ -159,14 +197,15 @@ static void measure(const study_map_metrics_settings *s, const float *ma, const 
 int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_result *r,
                       cx_error *err) {
     *r = (study_map_metrics_result){.first_constant = -1};
-    st_file fa = {0}, fb = {0}, ff = {0};
+    st_file fa = {0}, fb = {0}, ff = {0}, fm = {0};
     int rc = -1;
     float *own_a = NULL, *own_b = NULL;
-    uint8_t *fixbits = NULL;
-    const st_tensor *ta, *tb, *tf = NULL;
-    int64_t da[3], db[3], df[3];
+    uint8_t *fixbits = NULL, *maskbits = NULL;
+    const st_tensor *ta, *tb, *tf = NULL, *tm = NULL;
+    int64_t da[3], db[3], df[3], dm[3];
     if (st_open(&fa, s->maps, err)) return -1;
-    if (st_open(&fb, s->reference, err) || (s->fixations && st_open(&ff, s->fixations, err)))
+    if (st_open(&fb, s->reference, err) || (s->fixations && st_open(&ff, s->fixations, err)) ||
+        (s->masks && st_open(&fm, s->masks, err)))
         goto out;
     if (pick_maps(&fa, s->maps_tensor, 0, &ta, da, err) ||
         pick_maps(&fb, s->reference_tensor, 0, &tb, db, err))
@@ -179,6 +218,13 @@ int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_res
         if (pick_maps(&ff, s->fixations_tensor, 1, &tf, df, err)) goto out;
         if (memcmp(da, df, sizeof da)) {
             dims_mismatch(&ff, tf, df, &fa, ta, da, 1, err);
+            goto out;
+        }
+    }
+    if (s->masks) {
+        if (pick_maps(&fm, s->masks_tensor, PICK_MASKS, &tm, dm, err)) goto out;
+        if (memcmp(da, dm, sizeof da)) {
+            dims_mismatch(&fm, tm, dm, &fa, ta, da, 1, err);
             goto out;
         }
     }
@@ -198,33 +244,55 @@ int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_res
     if (s->fixations &&
         !(fixbits = fixation_bits(&ff, tf, (size_t)r->n * (size_t)r->h * (size_t)r->w, err)))
         goto out;
+    if (s->masks) {
+        if (!(maskbits = mask_bits(&fm, tm, (size_t)r->n * (size_t)r->h * (size_t)r->w, err)))
+            goto out;
+        r->loc = cx_malloc((r->n ? (size_t)r->n : 1) * sizeof *r->loc);
+    }
     r->rows = cx_malloc((r->n ? (size_t)r->n : 1) * sizeof *r->rows);
-    measure(s, ma, mb, fixbits, r);
+    measure(s, ma, mb, fixbits, maskbits, r);
     if (r->n_map_constant || r->n_ref_constant)
         cx_warn("metrics: %lld constant map(s) in %s (map-sign %s, map-scale %s) and %lld in %s "
                 "(first at index %lld) became all zeros; see the map_constant/ref_constant columns",
                 (long long)r->n_map_constant, fa.path, stats_map_sign_name(s->norm.sign),
                 stats_map_scale_name(s->norm.scale), (long long)r->n_ref_constant, fb.path,
                 (long long)r->first_constant);
-    rc = s->out ? study_map_metrics_write(s->out, r->rows, r->n, r->which, err) : 0;
+    rc = s->out ? study_map_metrics_write_loc(s->out, r->rows, r->loc, r->n, r->which, err) : 0;
 out:
-    free(own_a), free(own_b), free(fixbits);
+    free(own_a), free(own_b), free(fixbits), free(maskbits);
     if (rc) study_map_metrics_result_free(r);
     if (fa.map) st_close(&fa);
     if (fb.map) st_close(&fb);
     if (ff.map) st_close(&ff);
+    if (fm.map) st_close(&fm);
     return rc;
 }
 
 void study_map_metrics_result_free(study_map_metrics_result *r) {
     free(r->rows);
+    free(r->loc);
     r->rows = NULL;
+    r->loc = NULL;
     r->n = 0;
 }
 
 // ---- m.csv -------------------------------------------------------------------------------------
+// The localisation columns of m.csv (with --masks), after ref_constant.
+static const char *const loc_columns[3] = {"iou", "hit", "mass_share"};
+
+static void field_nan(csv_writer *w, const char *fmt, double v) {
+    if (isnan(v)) csv_writer_field(w, "nan");
+    else csv_writer_fieldf(w, fmt, v);
+}
+
 int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int64_t n,
                             unsigned which, cx_error *err) {
+    return study_map_metrics_write_loc(path, rows, NULL, n, which, err);
+}
+
+int study_map_metrics_write_loc(const char *path, const stats_map_metrics *rows,
+                                const stats_localisation *loc, int64_t n, unsigned which,
+                                cx_error *err) {
     csv_writer *w = csv_writer_open(path, err);
     if (!w) return -1;
     csv_writer_field(w, "index");
@@ -233,6 +301,7 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
             csv_writer_field(w, stats_metric_name(column_order[k]));
     csv_writer_field(w, "map_constant");
     csv_writer_field(w, "ref_constant");
+    for (int k = 0; loc && k < 3; k++) csv_writer_field(w, loc_columns[k]);
     csv_writer_end_row(w);
     for (int64_t i = 0; i < n; i++) {
         csv_writer_fieldf(w, "%lld", (long long)i);
@@ -246,6 +315,11 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
         }
         csv_writer_fieldf(w, "%d", rows[i].map_constant);
         csv_writer_fieldf(w, "%d", rows[i].ref_constant);
+        if (loc) {
+            field_nan(w, "%.9g", loc[i].iou);
+            field_nan(w, "%.0f", loc[i].hit);
+            field_nan(w, "%.9g", loc[i].mass_share);
+        }
         csv_writer_end_row(w);
     }
     return csv_writer_commit(w, err);
@@ -302,13 +376,37 @@ bad_index:
                    (long long)csv_row_line(t, i), (long long)i, s);
 }
 
+// The localisation columns of row i (cols[3]) into *l: a number or nan; hit 0, 1 or nan.
+static int read_loc(const csv_table *t, int64_t i, const int cols[3], stats_localisation *l,
+                    cx_error *err) {
+    double *v[3] = {&l->iou, &l->hit, &l->mass_share};
+    *l = (stats_localisation){.threshold = -1};
+    for (int k = 0; k < 3; k++) {
+        const char *s = csv_get(t, i, cols[k]);
+        *v[k] = NAN;
+        if ((strcmp(s, "nan") && strcmp(s, "-nan") && csv_parse_double(s, v[k]) != CSV_NUM_OK) ||
+            (k == 1 && !isnan(l->hit) && l->hit != 0 && l->hit != 1))
+            return cx_fail(err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(t),
+                           (long long)csv_row_line(t, i), loc_columns[k],
+                           k == 1 ? "0, 1 or nan" : "a number or nan", s);
+    }
+    return 0;
+}
+
 int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n, unsigned *which,
                            cx_error *err) {
+    return study_map_metrics_read_loc(path, rows, NULL, n, which, err);
+}
+
+int study_map_metrics_read_loc(const char *path, stats_map_metrics **rows,
+                               stats_localisation **loc, int64_t *n, unsigned *which,
+                               cx_error *err) {
     *rows = NULL, *n = 0, *which = 0;
+    if (loc) *loc = NULL;
     csv_table *t = csv_table_read(path, err);
     if (!t) return -1;
     static const char *const fixed[3] = {"index", "map_constant", "ref_constant"};
-    int idx[3], cols[1 + N_METRICS + 2];
+    int idx[3], cols[1 + N_METRICS + 2], lcols[3], n_loc = 0;
     if (csv_require_cols(t, fixed, 3, idx, err)) {
         csv_table_free(t);
         return -1;
@@ -318,11 +416,20 @@ int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *
         cols[1 + k] = csv_col(t, stats_metric_name(column_order[k]));
         if (cols[1 + k] >= 0) *which |= stats_metric_bit(column_order[k]);
     }
+    for (int k = 0; k < 3; k++) n_loc += (lcols[k] = csv_col(t, loc_columns[k])) >= 0;
+    if (n_loc && n_loc < 3 && loc) {
+        csv_table_free(t);
+        *which = 0;
+        return cx_fail(err, "%s: the localisation columns come together: iou, hit, mass_share",
+                       path);
+    }
     int64_t nr = csv_nrows(t);
     stats_map_metrics *r = cx_malloc((nr ? (size_t)nr : 1) * sizeof *r);
+    stats_localisation *l = loc && n_loc ? cx_malloc((nr ? (size_t)nr : 1) * sizeof *l) : NULL;
     for (int64_t i = 0; i < nr; i++) {
-        if (read_row(t, i, cols, &r[i], err)) {
+        if (read_row(t, i, cols, &r[i], err) || (l && read_loc(t, i, lcols, &l[i], err))) {
             free(r);
+            free(l);
             csv_table_free(t);
             *which = 0;
             return -1;
@@ -330,5 +437,6 @@ int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *
     }
     csv_table_free(t);
     *rows = r, *n = nr;
+    if (loc) *loc = l;
     return 0;
 }

@@ -598,11 +598,16 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 // [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
 // maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
-// nss,auc_judd>,map_constant,ref_constant; undefined values are written as nan.
+// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share]; undefined values are written as
+// nan. With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
+// inside): A's map i against mask i by stats_localise (METHODS.md §4: Otsu on uint8(255 m), the
+// pointing game's peak by stats_map_peak, mass share), NaN for a constant map.
 typedef struct study_map_metrics_settings {
     const char *maps, *reference;     // safetensors files A and B (required)
     const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd need it)
+    const char *masks;                // annotation masks (NULL: none; adds iou, hit, mass_share)
     const char *maps_tensor, *reference_tensor, *fixations_tensor; // NULL: each file's first
+    const char *masks_tensor;         // NULL: the masks file's first
     unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
                                       // fixations)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
@@ -621,6 +626,7 @@ typedef struct study_map_metrics_result {
     stats_map_metrics *rows;          // [n]; metrics not in `which` are NaN
     int64_t n_map_constant, n_ref_constant; // constant maps in A and in B
     int64_t first_constant;           // first pair with a constant map, or -1
+    stats_localisation *loc;          // [n] with masks (NaN for a constant map), else NULL
 } study_map_metrics_result;
 int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_result *r,
                       cx_error *err);
@@ -632,11 +638,109 @@ int study_map_metrics_write(const char *path, const stats_map_metrics *rows, int
                             unsigned which, cx_error *err);
 int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *n,
                            unsigned *which, cx_error *err);
+// The same with the localisation columns: written when loc is not NULL; read into *loc
+// (malloc'd; NULL when the file has none, as files written before them), all three or none.
+int study_map_metrics_write_loc(const char *path, const stats_map_metrics *rows,
+                                const stats_localisation *loc, int64_t n, unsigned which,
+                                cx_error *err);
+int study_map_metrics_read_loc(const char *path, stats_map_metrics **rows,
+                               stats_localisation **loc, int64_t *n, unsigned *which,
+                               cx_error *err);
 
 // ==== localisation against expert annotations (localize*.c) ====================================
-// (METHODS.md §4, CheXlocalize) -- filled in by the localisation work.
+// `cxrgaze localize` as a function (METHODS.md §4, CheXlocalize, Saporta et al. 2022). The pack's
+// expert annotations (pack_annotation) are the ground truth. For every map of every attribution
+// directory (maps.csv + <method>.safetensors) whose (image, target) has an annotation, the first
+// such map per pair: the map through stats_map_normalise(norm), binarised by Otsu's threshold on
+// m8 = uint8(255 m) (threshold < 0) or by m > threshold, then IoU with the annotation, hit (the
+// pointing game: stats_map_peak, the raw maximum after the sign mode, first in row-major order)
+// and the mass share inside it (stats_localise). The annotated pairs are the union over the
+// directories (the same pairs when every directory explains the same images and targets). Gaze
+// (model "-", method "gaze": the image's gaze map, min-max) is scored on the pairs whose image has
+// gaze, and the centre-bias map (stats_center_bias_map, sigma 0.25 S, min-max: compare's
+// baseline; model "-", method "centre_bias") on every pair, as the floor. A constant map (or gaze
+// map) has no score: it is left out of every mean and CI and counted (n_constant); an empty
+// annotation mask is no annotation (counted in n_empty_annotations, warned). Per (model, method,
+// label) and pooled (label "all"): mIoU, hit rate and mean mass share with percentile-bootstrap 95%
+// CIs over patients (subject_id; stats_bootstrap_mean_ci_clustered, one seed for every row).
+// Files in out_dir (localize_files.c, a writer and a reader each): localize.csv, localize_items.csv.
+#define STUDY_LOCALIZE_MAX_MODELS 8
 
+typedef struct study_localize_settings {
+    const char *data_dir;   // the pack, with annotations (required)
+    int n_models;           // 1..STUDY_LOCALIZE_MAX_MODELS attribution directories
+    const char *attr_dir[STUDY_LOCALIZE_MAX_MODELS];
+    const char *name[STUDY_LOCALIZE_MAX_MODELS]; // display names (NULL: the directory's name)
+    const char *out_dir;    // where the files go (created); NULL: nothing written
+    double threshold;       // < 0 (default -1): Otsu on m8; else the mask is m > threshold
+    stats_map_norm norm;    // {abs, p98}: attribution -> [0,1] (METHODS.md §3)
+    int n_bootstrap;        // patient-bootstrap resamples (1000; 0: no CIs)
+    uint64_t seed;          // bootstrap seed (0)
+} study_localize_settings;
+void study_localize_settings_default(study_localize_settings *s);
 
+// localize_items.csv: one row per scored (map, annotation) pair.
+typedef struct study_localize_item {
+    char model[64];            // "-" for gaze and the centre bias
+    int source;                // a method, STUDY_SOURCE_GAZE or STUDY_SOURCE_CENTRE_BIAS
+    char image[64];            // dicom_id
+    int label;                 // CX_LABELS index (the map's target)
+    int constant;              // 1: the map is constant: scores NaN (empty cells), left out
+    int otsu_t;                // Otsu's threshold on m8 (-1: a fixed threshold, or constant)
+    double iou, hit, mass_share; // stats_localisation (hit 1/0)
+    int64_t pack_row;          // the image's pack row (-1 when read back from the file)
+} study_localize_item;
+
+// localize.csv: one row per (model, method, label) with a scored pair, labels in CX_LABELS order
+// and "all" last; NaN is an empty cell.
+typedef struct study_localize_row {
+    char model[64];
+    int source;
+    int label;                 // CX_LABELS index or STUDY_ALL_LABELS
+    int64_t n;                 // pairs scored (map not constant)
+    int64_t n_constant;        // pairs left out: the map is constant
+    double miou, miou_lo, miou_hi;             // mean IoU and its patient-bootstrap 95% CI
+    double hit_rate, hit_lo, hit_hi;           // share of hits and its CI
+    double mass_share, mass_lo, mass_hi;       // mean mass share and its CI
+    double threshold;          // the run's fixed threshold; NaN: Otsu
+    stats_map_norm norm;       // the run's map normalisation (gaze and centre bias: min-max)
+} study_localize_row;
+
+typedef struct study_localize_result {
+    int64_t n_pairs;           // annotated (image, label) pairs with a map in some directory
+    int64_t n_gaze_pairs;      // of them, pairs whose image has gaze
+    int64_t n_empty_annotations; // mapped pairs whose annotation mask is empty (left out)
+    int n_models;
+    char model[STUDY_LOCALIZE_MAX_MODELS][64]; // display names, in settings order
+    study_localize_item *items;
+    int64_t n_items;
+    study_localize_row *rows;
+    int64_t n_rows;
+} study_localize_result;
+// Runs the stage. Errors: a pack without annotations, maps of another size than the pack's
+// images, no annotated pair in any directory, a file. On error r holds nothing.
+int study_localize(const study_localize_settings *s, study_localize_result *r, cx_error *err);
+void study_localize_result_free(study_localize_result *r);
+// The row of (model, source, label), or NULL.
+const study_localize_row *study_localize_find(const study_localize_row *rows, int64_t n,
+                                              const char *model, int source, int label);
+
+// The files (atomic writers; readers refuse a missing column or a bad cell with file:line and
+// column, take columns by name in any order, and ignore extra columns). *rows malloc'd (free()).
+// localize.csv: model,method,label,n,miou,miou_lo,miou_hi,hit_rate,hit_lo,hit_hi,mass_share,
+//   mass_lo,mass_hi,n_constant,threshold,map_sign,map_scale (values %.6f; threshold empty: Otsu).
+// localize_items.csv: model,method,image,label,iou,hit,mass_share,constant,otsu_t.
+#define STUDY_LOCALIZE_NCOLS 17
+extern const char *const study_localize_columns[STUDY_LOCALIZE_NCOLS];
+#define STUDY_LOCALIZE_ITEM_NCOLS 9
+extern const char *const study_localize_item_columns[STUDY_LOCALIZE_ITEM_NCOLS];
+int study_localize_write(const char *path, const study_localize_row *rows, int64_t n,
+                         cx_error *err);
+int study_localize_read(const char *path, study_localize_row **rows, int64_t *n, cx_error *err);
+int study_localize_items_write(const char *path, const study_localize_item *items, int64_t n,
+                               cx_error *err);
+int study_localize_items_read(const char *path, study_localize_item **items, int64_t *n,
+                              cx_error *err);
 
 // ==== faithfulness: deletion and insertion (faithfulness*.c) ====================================
 // (METHODS.md §4, Petsiuk et al. 2018) -- filled in by the faithfulness work.

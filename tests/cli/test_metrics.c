@@ -8,6 +8,7 @@
 
 #include "io/io.h"
 #include "stats/stats.h"
+#include "study/study.h"
 
 enum { N = 5, H = 20, W = 24 };
 static float maps_a[N * H * W], maps_b[N * H * W];
@@ -234,8 +235,89 @@ static void bad_input(void **state) {
     assert_int_equal(run_cmd("--help >/dev/null", errf), 0);
 }
 
+// --masks: three 8 x 8 maps against box annotations, scores by hand. Map 0 = box A (rows 2-4,
+// columns 2-4) at 5, zero elsewhere: abs-p98 gives 1 on A, Otsu (m8 0/255) the first cut 0: IoU 1,
+// hit 1, mass 1. Map 1 = A shifted 1 right, negative (-3): IoU 6/12 = 0.5, peak (2,3) inside:
+// hit 1, mass 6/9. Map 2: constant: nan. Masks as I32 (values 7: nonzero = inside) and as F32.
+static void masks_by_hand(void **state) {
+    (void)state;
+    enum { M = 3, S8 = 8 };
+    static float a[M * S8 * S8], b[M * S8 * S8], fm[M * S8 * S8];
+    static int32_t im[M * S8 * S8];
+    for (int k = 0; k < M; k++)
+        for (int y = 0; y < S8; y++)
+            for (int x = 0; x < S8; x++) {
+                int q = (k * S8 + y) * S8 + x, in_a = y >= 2 && y <= 4 && x >= 2 && x <= 4;
+                a[q] = k == 0 ? (in_a ? 5.0f : 0) : k == 1 ? (y >= 2 && y <= 4 && x >= 3 && x <= 5 ? -3.0f : 0) : 1.0f;
+                b[q] = (float)(x + y);
+                im[q] = in_a ? 7 : 0;
+                fm[q] = in_a ? 0.5f : 0;
+            }
+    int64_t shape[3] = {M, S8, S8};
+    cx_error err;
+    st_writer *w = st_writer_new();
+    st_writer_add(w, "maps", ST_F32, 3, shape, a);
+    assert_int_equal(st_writer_write(w, test_out_path("masks_a.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "ref", ST_F32, 3, shape, b);
+    assert_int_equal(st_writer_write(w, test_out_path("masks_b.safetensors"), &err), 0);
+    st_writer_free(w);
+    w = st_writer_new();
+    st_writer_add(w, "fmask", ST_F32, 3, shape, fm);
+    st_writer_add(w, "imask", ST_I32, 3, shape, im);
+    assert_int_equal(st_writer_write(w, test_out_path("masks_m.safetensors"), &err), 0);
+    st_writer_free(w);
+    const char *tensors[2] = {"imask", "fmask"};
+    for (int t = 0; t < 2; t++) {
+        char args[8192], errf[4096], out[4096], pa[4096], pb[4096], pm[4096];
+        // test_out_path returns one static buffer: copy each path.
+        snprintf(errf, sizeof errf, "%s", test_out_path("masks_err.txt"));
+        snprintf(out, sizeof out, "%s", test_out_path("masks.csv"));
+        snprintf(pa, sizeof pa, "%s", test_out_path("masks_a.safetensors"));
+        snprintf(pb, sizeof pb, "%s", test_out_path("masks_b.safetensors"));
+        snprintf(pm, sizeof pm, "%s", test_out_path("masks_m.safetensors"));
+        snprintf(args, sizeof args,
+                 "--maps %s --reference %s --masks %s --masks-tensor %s --metrics cc --out %s", pa,
+                 pb, pm, tensors[t], out);
+        assert_int_equal(run_cmd(args, errf), 0);
+        stats_map_metrics *rows;
+        stats_localisation *loc;
+        int64_t n;
+        unsigned which;
+        if (study_map_metrics_read_loc(out, &rows, &loc, &n, &which, &err)) fail_msg("%s", err.msg);
+        assert_int_equal(n, M);
+        assert_non_null(loc);
+        assert_close(loc[0].iou, 1, 0, 0, "iou 0");
+        assert_close(loc[0].hit, 1, 0, 0, "hit 0");
+        assert_close(loc[0].mass_share, 1, 0, 0, "mass 0");
+        assert_close(loc[1].iou, 0.5, 1e-9, 0, "iou 1");
+        assert_close(loc[1].hit, 1, 0, 0, "hit 1");
+        assert_close(loc[1].mass_share, 6.0 / 9, 1e-8, 0, "mass 1");
+        assert_true(isnan(loc[2].iou) && isnan(loc[2].hit) && isnan(loc[2].mass_share));
+        assert_int_equal(rows[2].map_constant, 1);
+        free(rows);
+        free(loc);
+    }
+    // An m.csv without the columns (written before them) still reads, without localisation.
+    char old[4096];
+    snprintf(old, sizeof old, "%s", test_out_path("masks_old.csv"));
+    FILE *f = fopen(old, "w");
+    fprintf(f, "index,cc,map_constant,ref_constant\n0,0.5,0,0\n");
+    fclose(f);
+    stats_map_metrics *rows;
+    stats_localisation *loc;
+    int64_t n;
+    unsigned which;
+    if (study_map_metrics_read_loc(old, &rows, &loc, &n, &which, &err)) fail_msg("%s", err.msg);
+    assert_null(loc);
+    assert_int_equal(n, 1);
+    free(rows);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(csv_matches_library),
-                                       cmocka_unit_test(bad_input)};
+                                       cmocka_unit_test(bad_input),
+                                       cmocka_unit_test(masks_by_hand)};
     return cmocka_run_group_tests_name("cli/metrics", tests, NULL, NULL);
 }
