@@ -28,7 +28,7 @@ typedef enum {
 } stats_status;
 const char *stats_status_name(stats_status s); // "ok", "empty", "one class", ...
 
-// ==== ranks and simple statistics (rank.c) ============================================
+// ==== ranks and simple statistics (rank.c) ===================================================
 // Midranks (average ranks, 1-based) of x[0..n): ties share the mean of their positions.
 void stats_midranks(const double *x, size_t n, double *rank);
 // Percentile q in [0,100] of x (any order, x is not modified), linear interpolation between
@@ -234,7 +234,7 @@ void stats_fixation_counts(const uint8_t *fix, size_t n_maps, size_t n_pix, uint
 // by the caller as for the other metrics (InfoGain.m min-maxes both first). NaN without fixations
 // or when a map sums to 0.
 double stats_info_gain(const float *map, const float *baseline, const uint8_t *fix, size_t n);
-=======
+
 // ==== localisation against expert annotations (localize.c) ====================================
 // METHODS.md §4 (CheXlocalize, Saporta et al. 2022). m is the 2-D map of §3 in [0,1]
 // (stats_map_normalise, or min-max for gaze); an annotation is a 0/1 mask (nonzero = inside).
