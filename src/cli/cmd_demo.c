@@ -13,7 +13,8 @@ static const char ABOUT[] =
     "prepare -> train DenseNet-121 (--gaze-lambda 0) and DenseNet-Aug (--gaze-lambda 1) ->\n"
     "eval (AUROC with DeLong and bootstrap CIs, DeLong test) -> attribute (SL GC DL LC GS NT\n"
     "on held-out images with gaze) -> compare (SSIM and metrics vs gaze, regions, planted\n"
-    "findings) -> sanity (weight randomisation) -> report. Ends by printing the report's\n"
+    "findings) -> localize (IoU and hit rate against the planted findings' masks, packed as\n"
+    "expert annotations) -> sanity (weight randomisation) -> report. Ends by printing the report's\n"
     "path. Sized to finish in about 10 minutes on 2 cores.";
 
 int cmd_demo(int argc, char **argv) {
@@ -45,12 +46,16 @@ int cmd_demo(int argc, char **argv) {
     double t0 = cx_now_s();
     char report[STUDY_DEMO_PATH_MAX + 16];
     snprintf(report, sizeof report, "%s/report.html", s.out);
-    const char *dirs[5];
-    for (int i = 0; i < 5; i++) dirs[i] = res.report_dirs[i];
-    cx_info("== demo: report\n$ cxrgaze report --out '%s' '%s' '%s' '%s' '%s' '%s'", report,
-            dirs[0], dirs[1], dirs[2], dirs[3], dirs[4]);
+    const char *dirs[STUDY_DEMO_MAX_DIRS];
+    char line[STUDY_DEMO_MAX_DIRS * (STUDY_DEMO_PATH_MAX + 3) + 1];
+    size_t at = 0;
+    for (int i = 0; i < res.n_report_dirs; i++) {
+        dirs[i] = res.report_dirs[i];
+        at += (size_t)snprintf(line + at, sizeof line - at, " '%s'", dirs[i]);
+    }
+    cx_info("== demo: report\n$ cxrgaze report --out '%s'%s", report, line);
     int rc = report_compare_figures(res.compare_dir, &res.compare, &err) ||
-             report_build(report, 5, dirs, &err);
+             report_build(report, res.n_report_dirs, dirs, &err);
     study_demo_result_free(&res);
     if (rc) return cli_error(cmd, &err);
     cx_info("== demo: report done in %.1f s", cx_now_s() - t0);

@@ -24,7 +24,9 @@ void study_demo_settings_default(study_demo_settings *s) {
 typedef struct demo_paths {
     char synth[STUDY_DEMO_PATH_MAX], mimic[STUDY_DEMO_PATH_MAX], egd[STUDY_DEMO_PATH_MAX],
         truth[STUDY_DEMO_PATH_MAX], data[STUDY_DEMO_PATH_MAX], eval[STUDY_DEMO_PATH_MAX],
-        compare[STUDY_DEMO_PATH_MAX], sanity[STUDY_DEMO_PATH_MAX], runs[STUDY_DEMO_PATH_MAX];
+        compare[STUDY_DEMO_PATH_MAX], sanity[STUDY_DEMO_PATH_MAX], runs[STUDY_DEMO_PATH_MAX],
+        annotations[STUDY_DEMO_PATH_MAX], localize[STUDY_DEMO_PATH_MAX],
+        faithfulness[STUDY_DEMO_PATH_MAX];
     char run[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX], model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX],
         eval_model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX], attr[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX];
 } demo_paths;
@@ -47,7 +49,10 @@ static int demo_paths_make(const char *o, demo_paths *p, cx_error *err) {
         demo_path(p->egd, err, "%s/egd-cxr", p->synth) || demo_path(p->truth, err, "%s/truth", p->synth) ||
         demo_path(p->data, err, "%s/data", o) || demo_path(p->eval, err, "%s/eval", o) ||
         demo_path(p->compare, err, "%s/compare", o) || demo_path(p->sanity, err, "%s/sanity", o) ||
-        demo_path(p->runs, err, "%s/runs", o))
+        demo_path(p->runs, err, "%s/runs", o) ||
+        demo_path(p->annotations, err, "%s/chexlocalize_rle.json", p->truth) ||
+        demo_path(p->localize, err, "%s/localize", o) ||
+        demo_path(p->faithfulness, err, "%s/faithfulness", o))
         return -1;
     for (int m = 0; m < DEMO_N_MODELS; m++)
         if (demo_path(p->run[m], err, "%s/%s", p->runs, DEMO_MODEL_DIR[m]) ||
@@ -99,6 +104,7 @@ static int demo_prepare(const study_demo_settings *s, const demo_paths *p, cx_er
     o.mimic_dir = p->mimic;
     o.egd_dir = p->egd;
     o.truth_dir = p->truth;
+    o.annotations = p->annotations; // the planted findings' masks as expert annotations
     o.out_dir = p->data;
     o.size = s->size;
     o.seed = s->seed;
@@ -106,9 +112,10 @@ static int demo_prepare(const study_demo_settings *s, const demo_paths *p, cx_er
     o.gaze_sigma_px = 150.0 * (s->size * 5 / 2) / 3056.0;
     o.progress = 1;
     step_begin("dataset pack",
-               "prepare --mimic '%s' --egd '%s' --truth '%s' --out '%s' --size %d --seed %llu "
-               "--gaze-sigma %.1f",
-               p->mimic, p->egd, p->truth, p->data, s->size, (unsigned long long)s->seed,
+               "prepare --mimic '%s' --egd '%s' --truth '%s' --annotations '%s' --out '%s' "
+               "--size %d --seed %llu --gaze-sigma %.1f",
+               p->mimic, p->egd, p->truth, p->annotations, p->data, s->size,
+               (unsigned long long)s->seed,
                o.gaze_sigma_px);
     double t0 = cx_now_s();
     prepare_summary sum;
@@ -215,6 +222,29 @@ static int demo_compare(const study_demo_settings *s, const demo_paths *p, study
     return step_end("saliency vs gaze", study_compare(&c, res, err), t0);
 }
 
+static int demo_localize(const study_demo_settings *s, const demo_paths *p, cx_error *err) {
+    study_localize_settings l;
+    study_localize_settings_default(&l);
+    l.data_dir = p->data;
+    l.n_models = DEMO_N_MODELS;
+    for (int m = 0; m < DEMO_N_MODELS; m++) {
+        l.attr_dir[m] = p->attr[m];
+        l.name[m] = DEMO_MODEL_NAME[m];
+    }
+    l.out_dir = p->localize;
+    l.seed = s->seed;
+    const char *label = "localisation vs annotations";
+    step_begin(label,
+               "localize --data '%s' --attributions '%s' --name DenseNet --attributions '%s' "
+               "--name DenseNet-Aug --out '%s' --seed %llu",
+               p->data, p->attr[0], p->attr[1], p->localize, (unsigned long long)s->seed);
+    double t0 = cx_now_s();
+    study_localize_result res;
+    int rc = study_localize(&l, &res, err);
+    if (rc == 0) study_localize_result_free(&res);
+    return step_end(label, rc, t0);
+}
+
 static int demo_sanity(const study_demo_settings *s, const demo_paths *p, cx_error *err) {
     study_sanity_settings q;
     study_sanity_default(&q); // the study's six methods, both modes
@@ -250,10 +280,13 @@ int study_demo(const study_demo_settings *s, study_demo_result *r, cx_error *err
     for (int m = 0; m < DEMO_N_MODELS && !rc; m++) rc = demo_train(s, p, m, err);
     rc = rc || demo_evaluate(s, p, err);
     for (int m = 0; m < DEMO_N_MODELS && !rc; m++) rc = demo_attribute(s, p, m, err);
-    rc = rc || demo_compare(s, p, &r->compare, err) || demo_sanity(s, p, err);
+    rc = rc || demo_compare(s, p, &r->compare, err) || demo_localize(s, p, err) ||
+         demo_sanity(s, p, err);
     if (!rc) {
-        const char *dirs[5] = {p->data, p->eval, p->compare, p->sanity, p->runs};
-        for (int i = 0; i < 5; i++) memcpy(r->report_dirs[i], dirs[i], STUDY_DEMO_PATH_MAX);
+        const char *dirs[] = {p->data, p->eval, p->compare, p->localize, p->sanity, p->runs};
+        r->n_report_dirs = (int)(sizeof dirs / sizeof dirs[0]);
+        for (int i = 0; i < r->n_report_dirs; i++)
+            memcpy(r->report_dirs[i], dirs[i], STUDY_DEMO_PATH_MAX);
         memcpy(r->compare_dir, p->compare, STUDY_DEMO_PATH_MAX);
     } else {
         study_compare_result_free(&r->compare);

@@ -768,10 +768,13 @@ typedef struct study_demo_settings {
     int threads;            // recorded in run.json (the caller sets cx_set_threads); 0: all cores
 } study_demo_settings;
 void study_demo_settings_default(study_demo_settings *s);
-// The directories the demo writes, for the report (data, eval, compare, sanity, runs).
+// The directories the demo writes, for the report (data, eval, compare, localize, faithfulness,
+// sanity, runs).
 #define STUDY_DEMO_PATH_MAX 4096
+#define STUDY_DEMO_MAX_DIRS 8
 typedef struct study_demo_result {
-    char report_dirs[5][STUDY_DEMO_PATH_MAX];
+    char report_dirs[STUDY_DEMO_MAX_DIRS][STUDY_DEMO_PATH_MAX];
+    int n_report_dirs;
     char compare_dir[STUDY_DEMO_PATH_MAX];
     study_compare_result compare; // for report_compare_figures
     double seconds;               // the stages' wall time
