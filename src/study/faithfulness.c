@@ -440,8 +440,9 @@ int study_faithfulness(const study_faith_settings *s, study_faith_result *r, cx_
                     stats_map_scale_name(s->norm.scale));
     summarise(&u, r);
     if (s->out && write_files(s, r, err)) goto done;
-    cx_info("faithfulness: %lld perturbed images in %.1f s (%.1f maps/s, %.1f img/s)",
-            (long long)r->n_forward, r->seconds, u.n / fmax(r->seconds, 1e-9),
+    cx_info("faithfulness: %lld perturbed images in %.1f s (%.1f maps/s counting each method's "
+            "and random's map, %.1f img/s)",
+            (long long)r->n_forward, r->seconds, (double)u.n * r->n_methods / fmax(r->seconds, 1e-9),
             r->n_forward / fmax(r->seconds, 1e-9));
     rc = 0;
 done:
