@@ -724,6 +724,7 @@ typedef struct study_faith_result {
     int64_t n_curves;
     int64_t n_forward;         // perturbed images run through the network
     double seconds;            // wall time of the perturbation and inference
+    double forward_seconds;    // of which inside the network's forward passes
 } study_faith_result;
 // Runs the stage. On error r holds nothing (nothing to free) and err says why.
 int study_faithfulness(const study_faith_settings *s, study_faith_result *r, cx_error *err);
