@@ -227,8 +227,8 @@ static int run_open(const study_faith_settings *s, faith_run *u, study_faith_res
 // Scratch of one map: its grey image, blurred copy, a map and an order.
 typedef struct faith_scratch {
     float *gray, *blur, *map, *work; // [P] each
-    double *blur_work;                     // [P]
-    int64_t *order;                        // [P]
+    double *blur_work;               // [P]
+    int64_t *order;                  // [P]
 } faith_scratch;
 
 // The pixel order of source slot m for map i into sc->order; 1 when the map is constant.
