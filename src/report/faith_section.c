@@ -118,8 +118,9 @@ static void auc_table(const rb_report *R, const char *model, const study_faith_r
         rb_cells_free(&c);
         return;
     }
-    rp_doc_table(R->d, "Deletion and insertion AUC, all labels pooled (trapezoid rule over the share "
-                       "of pixels; CIs resample patients)",
+    rp_doc_table(R->d,
+                 "Deletion and insertion AUC, all labels pooled (trapezoid rule over the share "
+                 "of pixels; CIs resample patients)",
                  4, nr, header, (const char *const *)c.v);
     rb_cells_free(&c);
     if (!rnd || !best_del || !best_ins) return;

@@ -53,13 +53,15 @@ void study_faith_blur(const float *img, int S, double sigma, float *out, double 
     for (int y = 0; y < S; y++) // axis 0: down the columns
         for (int x = 0; x < S; x++) {
             double acc = 0;
-            for (int d = -r; d <= r; d++) acc += w[d + r] * img[(size_t)reflect_index(y + d, S) * S + x];
+            for (int d = -r; d <= r; d++)
+                acc += w[d + r] * img[(size_t)reflect_index(y + d, S) * S + x];
             tmp[(size_t)y * S + x] = acc;
         }
     for (int y = 0; y < S; y++) // axis 1: along the rows
         for (int x = 0; x < S; x++) {
             double acc = 0;
-            for (int d = -r; d <= r; d++) acc += w[d + r] * tmp[(size_t)y * S + reflect_index(x + d, S)];
+            for (int d = -r; d <= r; d++)
+                acc += w[d + r] * tmp[(size_t)y * S + reflect_index(x + d, S)];
             out[(size_t)y * S + x] = (float)acc;
         }
     if (!work) free(tmp);
@@ -184,7 +186,8 @@ static int64_t patient_of(const pack *pk, int64_t row) {
 static int run_open(const study_faith_settings *s, faith_run *u, study_faith_result *r,
                     cx_error *err) {
     if (!s->model || !s->data || !s->attr_dir)
-        return cx_fail(err, "faithfulness: a model, a pack and an attribution directory are needed");
+        return cx_fail(err,
+                       "faithfulness: a model, a pack and an attribution directory are needed");
     if (s->steps < 1 || s->steps > STUDY_FAITH_MAX_STEPS || s->batch < 1)
         return cx_fail(err, "faithfulness: steps %d (1..%d), batch %d (>= 1)", s->steps,
                        STUDY_FAITH_MAX_STEPS, s->batch);
@@ -212,7 +215,8 @@ static int run_open(const study_faith_settings *s, faith_run *u, study_faith_res
         if (rc == 0) r->method[u->n_files++] = m;
     }
     if (u->n_files == 0)
-        return cx_fail(err, "%s: no <method>.safetensors map files (sl, gc, dl, lc, gs, nt, ig, oc)",
+        return cx_fail(err,
+                       "%s: no <method>.safetensors map files (sl, gc, dl, lc, gs, nt, ig, oc)",
                        s->attr_dir);
     r->method[u->n_files] = STUDY_FAITH_RANDOM;
     r->n_methods = u->n_files + 1;
@@ -461,7 +465,8 @@ int study_faithfulness(const study_faith_settings *s, study_faith_result *r, cx_
     if (s->out && write_files(s, r, err)) goto done;
     cx_info("faithfulness: %lld perturbed images in %.1f s (%.1f maps/s counting each method's "
             "and random's map, %.1f img/s; the forward passes alone %.1f s, %.1f img/s)",
-            (long long)r->n_forward, r->seconds, (double)u.n * r->n_methods / fmax(r->seconds, 1e-9),
+            (long long)r->n_forward, r->seconds,
+            (double)u.n * r->n_methods / fmax(r->seconds, 1e-9),
             r->n_forward / fmax(r->seconds, 1e-9), r->forward_seconds,
             r->n_forward / fmax(r->forward_seconds, 1e-9));
     rc = 0;

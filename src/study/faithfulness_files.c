@@ -10,7 +10,19 @@
 static const char *const faith_cols[] = {"model",         "method", "label",  "n",
                                          "deletion_auc",  "del_lo", "del_hi", "insertion_auc",
                                          "ins_lo",        "ins_hi"};
-enum { F_MODEL, F_METHOD, F_LABEL, F_N, F_DEL, F_DEL_LO, F_DEL_HI, F_INS, F_INS_LO, F_INS_HI, F_NCOLS };
+enum {
+    F_MODEL,
+    F_METHOD,
+    F_LABEL,
+    F_N,
+    F_DEL,
+    F_DEL_LO,
+    F_DEL_HI,
+    F_INS,
+    F_INS_LO,
+    F_INS_HI,
+    F_NCOLS
+};
 _Static_assert(sizeof faith_cols / sizeof *faith_cols == F_NCOLS, "faithfulness.csv columns");
 
 static const char *const curve_cols[] = {"model", "method", "kind", "step", "fraction",

@@ -659,7 +659,11 @@ int study_map_metrics_read(const char *path, stats_map_metrics **rows, int64_t *
 #define STUDY_FAITH_MAX_STEPS 1024
 const char *study_faith_method_name(int method); // attr_method_name, or "random"
 int study_faith_method_parse(const char *name);  // -1: unknown
-typedef enum { STUDY_FAITH_DELETION = 0, STUDY_FAITH_INSERTION, STUDY_FAITH_N_KINDS } study_faith_kind;
+typedef enum {
+    STUDY_FAITH_DELETION = 0,
+    STUDY_FAITH_INSERTION,
+    STUDY_FAITH_N_KINDS
+} study_faith_kind;
 const char *study_faith_kind_name(study_faith_kind k); // "deletion", "insertion"
 
 typedef struct study_faith_settings {

@@ -251,7 +251,8 @@ static void curves_against_direct_forward(void **state) {
         assert_int_equal(row->n, n);
         assert_close(row->deletion_auc, sd / n, 0, 1e-12, "mean deletion AUC");
         assert_close(row->insertion_auc, si / n, 0, 1e-12, "mean insertion AUC");
-        assert_true(row->del_lo <= row->deletion_auc + 1e-12 && row->deletion_auc <= row->del_hi + 1e-12);
+        assert_true(row->del_lo <= row->deletion_auc + 1e-12 &&
+                    row->deletion_auc <= row->del_hi + 1e-12);
         if (row->label == STUDY_ALL_LABELS) pooled++, assert_int_equal(n, N_MAPS);
     }
     assert_int_equal(pooled, 2);
