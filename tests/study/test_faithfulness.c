@@ -5,7 +5,8 @@
 // with the model file's own mean/std); the stage's AUCs and means from its own curves; batch
 // size not changing a probability; the files round-trip. The oracle: on a model trained
 // here (DenseNet-121, a 64 px pack whose labels are bright discs), occlusion maps have a lower
-// mean deletion AUC and a higher mean insertion AUC than the random order.
+// mean deletion AUC and a higher mean insertion AUC than the random order, and the reversed
+// occlusion map (least important pixels first) the opposite: random sits between.
 #include "cli/train_pack.h"
 #include "stats/fixture.h"
 
@@ -399,27 +400,62 @@ static void occlusion_beats_random_on_trained_model(void **state) {
     study_attr_result ar;
     if (study_attribute(&a, &ar, &err)) fail_msg("%s", err.msg);
     study_attr_result_free(&ar);
+    // The anti-map: occlusion's |map| reversed (least important pixels first), stored as the "ig"
+    // file of the directory: its deletion AUC must lie above random's.
+    study_method_maps mm;
+    study_map_index ix;
+    pack pk;
+    if (pack_open(&pk, tpack, &err) || study_map_index_read(oc_dir, &pk, &ix, &err) ||
+        study_method_maps_open(oc_dir, ATTR_OC, ix.n, TS, &mm, &err))
+        fail_msg("%s", err.msg);
+    float *anti = cx_malloc(sizeof(float) * (size_t)ix.n * TS * TS);
+    int32_t *tg = cx_malloc(sizeof(int32_t) * (size_t)ix.n);
+    for (int64_t i = 0; i < ix.n; i++) {
+        const float *m = mm.maps + (size_t)i * TS * TS;
+        float hi = 0;
+        for (int p = 0; p < TS * TS; p++) hi = fmaxf(hi, fabsf(m[p]));
+        for (int p = 0; p < TS * TS; p++) anti[(size_t)i * TS * TS + p] = hi - fabsf(m[p]);
+        tg[i] = ix.target[i];
+    }
+    attr_options ao;
+    attr_options_default(&ao);
+    study_method_file af = {.method = ATTR_IG, .shape = {ix.n, TS, TS}, .values = anti,
+                            .target = tg, .model = model, .opt = &ao};
+    if (study_method_file_write(oc_dir, &af, &err)) fail_msg("%s", err.msg);
+    study_method_maps_close(&mm);
+    study_map_index_free(&ix);
+    pack_close(&pk);
+    free(anti), free(tg);
     study_faith_settings s;
     study_faith_settings_default(&s);
     s.model = model, s.data = tpack, s.attr_dir = oc_dir, s.steps = 8, s.n_bootstrap = 0;
     s.limit = 30;
     study_faith_result r;
     if (study_faithfulness(&s, &r, &err)) fail_msg("%s", err.msg);
-    const study_faith_row *oc = NULL, *rnd = NULL;
+    const study_faith_row *oc = NULL, *rnd = NULL, *inv = NULL;
     for (int64_t q = 0; q < r.n_rows; q++)
         if (r.rows[q].label == STUDY_ALL_LABELS) {
             if (r.rows[q].method == ATTR_OC) oc = &r.rows[q];
+            if (r.rows[q].method == ATTR_IG) inv = &r.rows[q];
             if (r.rows[q].method == STUDY_FAITH_RANDOM) rnd = &r.rows[q];
         }
     assert_non_null(oc);
     assert_non_null(rnd);
-    cx_info("trained model: %lld maps; deletion AUC oc %.4f random %.4f; insertion oc %.4f "
-            "random %.4f",
-            (long long)oc->n, oc->deletion_auc, rnd->deletion_auc, oc->insertion_auc,
-            rnd->insertion_auc);
+    assert_non_null(inv);
+    cx_info("trained model: %lld maps; deletion AUC oc %.4f random %.4f anti-map %.4f; insertion "
+            "oc %.4f random %.4f anti-map %.4f",
+            (long long)oc->n, oc->deletion_auc, rnd->deletion_auc, inv->deletion_auc,
+            oc->insertion_auc, rnd->insertion_auc, inv->insertion_auc);
     assert_int_equal(oc->n, 30);
     assert_true(oc->deletion_auc < rnd->deletion_auc);
+    assert_true(rnd->deletion_auc < inv->deletion_auc); // random sits between
     assert_true(oc->insertion_auc > rnd->insertion_auc);
+    assert_true(rnd->insertion_auc > inv->insertion_auc);
+    // Deleting in the reversed order is inserting in the original one, read backwards: step k of
+    // the one is step K - k of the other (exact for distinct map values; ties, e.g. p98's clipped
+    // top, are broken by pixel index both ways, so only close).
+    assert_close(inv->deletion_auc, oc->insertion_auc, 0, 0.02, "reversed deletion = insertion");
+    assert_close(inv->insertion_auc, oc->deletion_auc, 0, 0.02, "reversed insertion = deletion");
     study_faith_result_free(&r);
 }
 
