@@ -194,6 +194,9 @@ static int run_open(const study_faith_settings *s, faith_run *u, study_faith_res
     if (model_load_ex(s->model, s->model_flags, &u->net, &u->meta, err)) return -1;
     if (pack_open(&u->pk, s->data, err)) return -1;
     u->have_pack = 1;
+    if (u->meta.input_size && u->meta.input_size != u->pk.size)
+        cx_warn("%s was trained at %d px, the pack %s is %d px", s->model, u->meta.input_size,
+                s->data, u->pk.size);
     if (study_map_index_read(s->attr_dir, &u->pk, &u->index, err)) return -1;
     u->n = s->limit > 0 && s->limit < u->index.n ? s->limit : u->index.n;
     if (u->n == 0) return cx_fail(err, "%s/maps.csv: no maps", s->attr_dir);
