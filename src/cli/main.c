@@ -9,8 +9,8 @@ typedef int (*cmd_fn)(int argc, char **argv);
 // Weak: a subcommand whose file is not part of this build is reported as absent, not called.
 #define CMD(name) int cmd_##name(int argc, char **argv) __attribute__((weak));
 CMD(synth) CMD(prepare) CMD(train) CMD(eval) CMD(forward) CMD(attribute) CMD(compare)
-CMD(metrics) CMD(sanity) CMD(report) CMD(bench) CMD(demo)
-CMD(localize)
+CMD(metrics) CMD(sanity) CMD(localize) CMD(faithfulness) CMD(report) CMD(bench)
+CMD(demo)
 #undef CMD
 
 static const struct {
@@ -28,6 +28,7 @@ static const struct {
     {"localize", cmd_localize, "saliency vs expert annotations: mIoU, hit rate, mass share"},
     {"metrics", cmd_metrics, "SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd) for paired maps"},
     {"sanity", cmd_sanity, "Adebayo et al. weight-randomisation sanity checks"},
+    {"faithfulness", cmd_faithfulness, "deletion / insertion curves and AUCs of saliency maps"},
     {"report", cmd_report, "one self-contained HTML page + Markdown from run directories"},
     {"bench", cmd_bench, "training / inference / input-gradient speed and peak memory"},
     {"demo", cmd_demo, "everything above on synthetic data, ending with a report"},
@@ -39,7 +40,7 @@ static void usage(FILE *out) {
                  "usage: cxrgaze <command> [flags]   (cxrgaze <command> --help for its flags)\n\n"
                  "commands:\n", CX_VERSION);
     for (int i = 0; i < N_COMMANDS; i++)
-        if (commands[i].fn) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].fn) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n%s\n", CLI_EXIT_STATUS_HELP);
 }
 

@@ -13,6 +13,7 @@ static void build_body(const rb_report *R) {
     rb_section_auroc(R);
     rb_section_compare(R);
     rb_section_localize(R);
+    rb_section_faithfulness(R);
     rb_section_sanity(R);
     int more = 0;
     for (int i = 0; i < R->n_dirs && !more; i++) more = cx_is_dir(R->dirs[i]);

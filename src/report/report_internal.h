@@ -1,6 +1,6 @@
 // report: helpers shared by the report's section files (report_build.c, report_files.c,
 // report_json.c, report_auroc.c, report_more.c, report_sections.c, compare_section.c,
-// compare_tables.c, ssim_table.c, localize_section.c). Private to report/.
+// compare_tables.c, ssim_table.c, localize_section.c, faith_section.c). Private to report/.
 #ifndef CX_REPORT_INTERNAL_H
 #define CX_REPORT_INTERNAL_H
 
@@ -70,6 +70,7 @@ void rb_embed(const rb_report *R, const char *png, const char *caption);
 void rb_section_auroc(const rb_report *R);
 void rb_section_compare(const rb_report *R);
 void rb_section_localize(const rb_report *R); // localize_section.c: localize.csv
+void rb_section_faithfulness(const rb_report *R); // faith_section.c
 void rb_section_sanity(const rb_report *R);
 void rb_section_data(const rb_report *R);     // collapsed: counts per split, label x split
 void rb_section_training(const rb_report *R); // collapsed: curves and logs

@@ -743,7 +743,123 @@ int study_localize_items_read(const char *path, study_localize_item **items, int
                               cx_error *err);
 
 // ==== faithfulness: deletion and insertion (faithfulness*.c) ====================================
-// (METHODS.md §4, Petsiuk et al. 2018) -- filled in by the faithfulness work.
+// (METHODS.md §4, Petsiuk et al. 2018, RISE.) `cxrgaze faithfulness` as a function: for every map
+// of an attribution directory (maps.csv + <method>.safetensors; map i explains target c of pack
+// image i), the target's probability sigmoid(logit_c) as the image's pixels are replaced, in the
+// map's order, by a blurred copy (deletion) or put back into the blurred copy (insertion), in K
+// equal steps; AUC by the trapezoid rule over [0,1]. Pixels are ranked by the map after
+// stats_map_normalise(norm), descending, ties by pixel index; a map that is constant after it
+// ranks nothing and is left out (counted). Every method in the directory is scored, plus "random":
+// a seeded random pixel order per map. All perturbed images of many maps go through the engine in
+// batches (NN_EVAL plan, the model's own grey-to-input function). Files (faithfulness_files.c):
+//   faithfulness.csv        model,method,label,n,deletion_auc,del_lo,del_hi,insertion_auc,ins_lo,
+//                           ins_hi: mean AUCs per label and pooled ("all"), patient-bootstrap 95%
+//                           CIs (pack subject_id); methods in attr_method order, random last
+//   faithfulness_curves.csv model,method,kind,step,fraction,probability: mean curve over the maps
+//                           (kind deletion | insertion, fraction = step / K)
+//   faithfulness_items.csv  model,method,image,label,deletion_auc,insertion_auc: one row per map
+#define STUDY_FAITH_RANDOM ATTR_NMETHODS // the "method" of the random-order baseline
+#define STUDY_FAITH_N_SOURCES (ATTR_NMETHODS + 1)
+#define STUDY_FAITH_MAX_STEPS 1024
+const char *study_faith_method_name(int method); // attr_method_name, or "random"
+int study_faith_method_parse(const char *name);  // -1: unknown
+typedef enum {
+    STUDY_FAITH_DELETION = 0,
+    STUDY_FAITH_INSERTION,
+    STUDY_FAITH_N_KINDS
+} study_faith_kind;
+const char *study_faith_kind_name(study_faith_kind k); // "deletion", "insertion"
+
+typedef struct study_faith_settings {
+    const char *model;       // model file (required)
+    unsigned model_flags;    // MODEL_LOAD_* (0)
+    const char *data;        // dataset pack directory (required)
+    const char *attr_dir;    // attribute stage's output (required)
+    const char *name;        // model column (NULL or "": the attribution directory's name)
+    const char *out;         // output directory (created); NULL: nothing written
+    int steps;               // K (16), 1..STUDY_FAITH_MAX_STEPS
+    nn_precision precision;  // NN_FP32
+    int batch;               // perturbed images per forward pass (32)
+    int64_t limit;           // the first N maps of maps.csv (0: all)
+    stats_map_norm norm;     // the map that ranks pixels ({0}: abs, p98)
+    uint64_t seed;           // random orders (map i: stream i) and the bootstrap (0)
+    int n_bootstrap;         // 1000 (0: no CI)
+    int progress;            // 1: a progress bar on stderr
+} study_faith_settings;
+void study_faith_settings_default(study_faith_settings *s);
+
+// faithfulness_items.csv: one map of one method.
+typedef struct study_faith_item {
+    char model[64];
+    int method;              // attr_method or STUDY_FAITH_RANDOM
+    char image[64];          // dicom_id
+    int label;               // the map's target, CX_LABELS index
+    double deletion_auc, insertion_auc;
+} study_faith_item;
+
+// faithfulness.csv: mean AUCs of one (model, method, label) with patient-bootstrap 95% CIs.
+typedef struct study_faith_row {
+    char model[64];
+    int method;
+    int label;               // CX_LABELS index or STUDY_ALL_LABELS
+    int64_t n;               // maps
+    double deletion_auc, del_lo, del_hi, insertion_auc, ins_lo, ins_hi; // NaN: empty cell
+} study_faith_row;
+
+// faithfulness_curves.csv: mean probability at one step.
+typedef struct study_faith_curve {
+    char model[64];
+    int method;
+    study_faith_kind kind;
+    int step;                // 0..K
+    double fraction;         // step / K: share of the pixels replaced (deletion) or put back
+    double probability;      // mean sigmoid(logit of the target) over the method's maps
+} study_faith_curve;
+
+typedef struct study_faith_result {
+    char model[64];
+    int steps, S;
+    int64_t n_maps;                      // maps scored per method (after --limit)
+    int n_methods;                       // the directory's methods, then random
+    int method[STUDY_FAITH_N_SOURCES];
+    int64_t n_constant[STUDY_FAITH_N_SOURCES]; // maps left out: constant after normalisation
+    double *prob;        // [n_methods, n_maps, 2, K+1] probabilities (NaN: a constant map)
+    study_faith_item *items;   // method-major, maps in maps.csv order (constant maps left out)
+    int64_t n_items;
+    study_faith_row *rows;     // per method: labels in CX_LABELS order, then "all"
+    int64_t n_rows;
+    study_faith_curve *curves; // per method, deletion then insertion, steps ascending
+    int64_t n_curves;
+    int64_t n_forward;         // perturbed images run through the network
+    double seconds;            // wall time of the perturbation and inference
+    double forward_seconds;    // of which inside the network's forward passes
+} study_faith_result;
+// Runs the stage. On error r holds nothing (nothing to free) and err says why.
+int study_faithfulness(const study_faith_settings *s, study_faith_result *r, cx_error *err);
+void study_faith_result_free(study_faith_result *r);
+
+// The pieces, for tests and the C API.
+// Gaussian blur of img [S,S] with sigma (pixels): separable, rows (axis 0) then columns,
+// scipy.ndimage.gaussian_filter's defaults (mode "reflect": d c b a | a b c d | d c b a,
+// truncate 4: radius = (int)(4 sigma + 0.5)), in double. work: S*S doubles (NULL: allocated).
+void study_faith_blur(const float *img, int S, double sigma, float *out, double *work);
+// Pixel order of map [n]: by value descending, ties by index ascending (NaN last).
+void study_faith_order(const float *map, int64_t n, int64_t *order);
+// Pixels changed at step k of K: round(k * n / K), halves up.
+int64_t study_faith_count(int k, int K, int64_t n);
+// Trapezoid rule over [0,1] of y[0..K] at x = k / K.
+double study_faith_auc(const double *y, int K);
+
+// The files in dir (writers atomic; readers take the columns by name, refuse a missing column or a
+// bad cell naming file:line and column, and fill *rows (malloc'd, free()) and *n).
+int study_faith_write(const char *dir, const study_faith_row *rows, int64_t n, cx_error *err);
+int study_faith_read(const char *dir, study_faith_row **rows, int64_t *n, cx_error *err);
+int study_faith_curves_write(const char *dir, const study_faith_curve *c, int64_t n,
+                             cx_error *err);
+int study_faith_curves_read(const char *dir, study_faith_curve **c, int64_t *n, cx_error *err);
+int study_faith_items_write(const char *dir, const study_faith_item *it, int64_t n,
+                            cx_error *err);
+int study_faith_items_read(const char *dir, study_faith_item **it, int64_t *n, cx_error *err);
 
 
 
