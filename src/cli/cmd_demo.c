@@ -14,8 +14,9 @@ static const char ABOUT[] =
     "eval (AUROC with DeLong and bootstrap CIs, DeLong test) -> attribute (SL GC DL LC GS NT\n"
     "on held-out images with gaze) -> compare (SSIM and metrics vs gaze, regions, planted\n"
     "findings) -> localize (IoU and hit rate against the planted findings' masks, packed as\n"
-    "expert annotations) -> sanity (weight randomisation) -> report. Ends by printing the report's\n"
-    "path. Sized to finish in about 10 minutes on 2 cores.";
+    "expert annotations) -> faithfulness (deletion / insertion curves, 16 steps) -> sanity\n"
+    "(weight randomisation) -> report. Ends by printing the report's path. Sized to finish in\n"
+    "about 10 minutes on 2 cores.";
 
 int cmd_demo(int argc, char **argv) {
     static const char cmd[] = "demo";
@@ -31,6 +32,8 @@ int cmd_demo(int argc, char **argv) {
         CLI_FLAG_INT("batch", "B", &s.batch, 2, 256, "16", "training batch"),
         CLI_FLAG_INT("maps", "N", &s.maps, 1, 100000, "30",
                      "held-out images with gaze explained per model"),
+        CLI_FLAG_INT("faith-maps", "N", &s.faith_maps, 1, 1000000, "24",
+                     "maps per model in the faithfulness curves"),
         CLI_FLAG_PRECISION(&s.precision, "bf16", "fp32 | bf16"),
         CLI_FLAG_SEED("seed", &s.seed, "1", "seed of every step"),
         CLI_FLAG_THREADS_INTO(&s.threads, ": all cores", "worker threads, 1-1024"),

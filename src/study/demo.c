@@ -15,7 +15,7 @@ static const double DEMO_GAZE_LAMBDA[DEMO_N_MODELS] = {0.0, 1.0};
 
 void study_demo_settings_default(study_demo_settings *s) {
     *s = (study_demo_settings){.out = "demo-out", .images = 1200, .gaze_images = 300,
-                               .size = 128, .epochs = 6, .batch = 16, .maps = 30,
+                               .size = 128, .epochs = 6, .batch = 16, .maps = 30, .faith_maps = 24,
                                .sanity_images = 4, .precision = NN_BF16, .seed = 1};
 }
 
@@ -28,7 +28,8 @@ typedef struct demo_paths {
         annotations[STUDY_DEMO_PATH_MAX], localize[STUDY_DEMO_PATH_MAX],
         faithfulness[STUDY_DEMO_PATH_MAX];
     char run[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX], model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX],
-        eval_model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX], attr[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX];
+        eval_model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX], attr[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX],
+        faith_model[DEMO_N_MODELS][STUDY_DEMO_PATH_MAX];
 } demo_paths;
 
 static int demo_path(char *out, cx_error *err, const char *fmt, ...)
@@ -58,7 +59,8 @@ static int demo_paths_make(const char *o, demo_paths *p, cx_error *err) {
         if (demo_path(p->run[m], err, "%s/%s", p->runs, DEMO_MODEL_DIR[m]) ||
             demo_path(p->model[m], err, "%s/best.safetensors", p->run[m]) ||
             demo_path(p->eval_model[m], err, "%s/%s", p->eval, DEMO_MODEL_NAME[m]) ||
-            demo_path(p->attr[m], err, "%s/attr/%s", o, DEMO_MODEL_DIR[m]))
+            demo_path(p->attr[m], err, "%s/attr/%s", o, DEMO_MODEL_DIR[m]) ||
+            demo_path(p->faith_model[m], err, "%s/%s", p->faithfulness, DEMO_MODEL_DIR[m]))
             return -1;
     return 0;
 }
@@ -245,6 +247,33 @@ static int demo_localize(const study_demo_settings *s, const demo_paths *p, cx_e
     return step_end(label, rc, t0);
 }
 
+static int demo_faithfulness(const study_demo_settings *s, const demo_paths *p, int m,
+                             cx_error *err) {
+    study_faith_settings f;
+    study_faith_settings_default(&f);
+    f.model = p->model[m];
+    f.data = p->data;
+    f.attr_dir = p->attr[m];
+    f.name = DEMO_MODEL_NAME[m];
+    f.out = p->faith_model[m];
+    f.steps = 16;
+    f.precision = s->precision;
+    f.limit = s->faith_maps;
+    f.seed = s->seed;
+    f.progress = 1;
+    const char *label = "faithfulness (deletion / insertion)";
+    step_begin(label,
+               "faithfulness --model '%s' --data '%s' --attributions '%s' --name %s --out '%s' "
+               "--steps 16 --precision %s --limit %d --seed %llu",
+               p->model[m], p->data, p->attr[m], DEMO_MODEL_NAME[m], p->faith_model[m],
+               nn_precision_name(s->precision), s->faith_maps, (unsigned long long)s->seed);
+    double t0 = cx_now_s();
+    study_faith_result res;
+    int rc = study_faithfulness(&f, &res, err);
+    if (rc == 0) study_faith_result_free(&res);
+    return step_end(label, rc, t0);
+}
+
 static int demo_sanity(const study_demo_settings *s, const demo_paths *p, cx_error *err) {
     study_sanity_settings q;
     study_sanity_default(&q); // the study's six methods, both modes
@@ -280,10 +309,12 @@ int study_demo(const study_demo_settings *s, study_demo_result *r, cx_error *err
     for (int m = 0; m < DEMO_N_MODELS && !rc; m++) rc = demo_train(s, p, m, err);
     rc = rc || demo_evaluate(s, p, err);
     for (int m = 0; m < DEMO_N_MODELS && !rc; m++) rc = demo_attribute(s, p, m, err);
-    rc = rc || demo_compare(s, p, &r->compare, err) || demo_localize(s, p, err) ||
-         demo_sanity(s, p, err);
+    rc = rc || demo_compare(s, p, &r->compare, err) || demo_localize(s, p, err);
+    for (int m = 0; m < DEMO_N_MODELS && !rc; m++) rc = demo_faithfulness(s, p, m, err);
+    rc = rc || demo_sanity(s, p, err);
     if (!rc) {
-        const char *dirs[] = {p->data, p->eval, p->compare, p->localize, p->sanity, p->runs};
+        const char *dirs[] = {p->data,         p->eval,   p->compare, p->localize,
+                              p->faithfulness, p->sanity, p->runs};
         r->n_report_dirs = (int)(sizeof dirs / sizeof dirs[0]);
         for (int i = 0; i < r->n_report_dirs; i++)
             memcpy(r->report_dirs[i], dirs[i], STUDY_DEMO_PATH_MAX);

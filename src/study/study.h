@@ -878,6 +878,7 @@ typedef struct study_demo_settings {
     int size;               // model input size S (128); synthetic images are 2.5 S
     int epochs, batch;      // per model (6, 16)
     int maps;               // held-out images with gaze explained per model (30)
+    int faith_maps;         // maps per model in the faithfulness curves (24: the first of maps.csv)
     int sanity_images;      // images of the sanity checks (4)
     nn_precision precision; // training and saliency (NN_BF16)
     uint64_t seed;          // of every stage (1)
