@@ -449,6 +449,12 @@ void annot_polygon_fill(const double *xy, int64_t n, int w, int h, uint8_t *mask
 //                                                one per (image, label), sorted by (row, label)
 //                     annotation_row I32 [Na]    the pack row of each mask's image
 //                     annotation_label I32 [Na]  index into the annotation_labels metadata list
+//                     reading_gaze F32 [Nr,S,S]  optional: one radiologist reading's heatmap in
+//                                                [0,1] (several readings per image: REFLACX, and
+//                                                EGD's reading of the same image), sorted by row
+//                     reading_fixations U8 [Nr,S,S] 1 where a fixation of the reading landed
+//                     reading_row I32 [Nr]       the pack row of each reading's image, ascending
+//                     reading_source U8 [Nr]     READING_EGD or READING_REFLACX
 //     __metadata__: format "cxrgaze-pack-1", size, labels (comma-separated), regions, splits,
 //                   uncertain, labeler, views, seed, gaze_test_fraction, gaze_sigma_px,
 //                   gaze_weight, source_mimic, source_egd, source_images, source_truth,
@@ -456,9 +462,14 @@ void annot_polygon_fill(const double *xy, int64_t n, int w, int h, uint8_t *mask
 //                   CX_LABELS first, then names without a CX label, e.g. an unmapped NIH finding),
 //                   source_annotations
 //   index.csv:   row,dicom_id,subject_id,study_id,split,has_gaze,gaze_row,view
+//   readings.csv (with readings only): reading,row,dicom_id,source,reading_id (source "egd" or
+//                "reflacx"; reading_id the dataset's id: REFLACX's reading folder, EGD's dicom_id)
 //   summary.json: images per split, positives per label, images with gaze, skipped inputs (named),
 //                 table rows left out and why, EGD row counts, size mismatches, timings.
 #define PACK_FORMAT "cxrgaze-pack-1"
+// Where a reading in the pack comes from.
+enum { READING_EGD = 0, READING_REFLACX = 1, CX_N_READING_SOURCES };
+extern const char *const CX_READING_SOURCES[]; // [CX_N_READING_SOURCES] "egd", "reflacx"
 
 typedef struct pack {
     char dir[4096];
@@ -483,6 +494,13 @@ typedef struct pack {
     const int32_t *annot_label;    // [Na] index into annot_labels
     int n_annot_labels;            // >= CX_N_LABELS when the pack has annotations
     char **annot_labels;           // [n_annot_labels]: CX_LABELS, then extra names (malloc'd)
+    // Radiologist readings, one per (image, reader); n_readings 0 and NULLs when none.
+    int64_t n_readings;            // Nr
+    const float *reading_gaze;     // [Nr,S,S] in [0,1]
+    const uint8_t *reading_fixations; // [Nr,S,S] 0/1
+    const int32_t *reading_row;    // [Nr] pack row, ascending
+    const uint8_t *reading_source; // [Nr] READING_*
+    char **reading_id;             // [Nr] from readings.csv (malloc'd)
     // From index.csv, per row (malloc'd strings):
     char **dicom_id, **subject_id, **study_id, **view;
 } pack;
@@ -511,6 +529,12 @@ typedef struct pack_contents {
     const int32_t *annot_label;    // [Na] < n_annot_labels
     int n_annot_labels;            // names; the first CX_N_LABELS must be CX_LABELS
     const char *const *annot_labels;
+    int64_t n_readings;            // readings as in `pack` (0: none written)
+    const float *reading_gaze;     // [Nr,S,S]
+    const uint8_t *reading_fixations; // [Nr,S,S]
+    const int32_t *reading_row;    // [Nr] ascending
+    const uint8_t *reading_source; // [Nr]
+    const char *const *reading_id; // [Nr]
     const image_record *ids;       // [N]
     int n_meta;
     const char *meta_key[32], *meta_val[32];
@@ -531,6 +555,9 @@ void pack_close(pack *p);
 // The annotation mask of (row, label) (label: an annot_labels index; a CX label index is the
 // same index), or NULL when the pack has none for the pair. Binary search.
 const uint8_t *pack_annotation(const pack *p, int64_t row, int label);
+// The readings of image `row`: *first gets the index of its first reading (rows are ascending);
+// returns how many (0: none).
+int64_t pack_readings(const pack *p, int64_t row, int64_t *first);
 // Rows of one split, ascending; *rows malloc'd (free()), returns the count.
 int64_t pack_split_rows(const pack *p, int split, int64_t **rows);
 

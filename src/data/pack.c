@@ -75,6 +75,26 @@ static void join_names(char *out, size_t cap, const char *const *names, int n) {
         at += (size_t)snprintf(out + at, cap - at, "%s%s", i ? "," : "", names[i]);
 }
 
+const char *const CX_READING_SOURCES[] = {"egd", "reflacx"};
+_Static_assert(sizeof CX_READING_SOURCES / sizeof *CX_READING_SOURCES == CX_N_READING_SOURCES,
+               "one name per reading source");
+
+static int write_readings(const pack_contents *c, const char *path, cx_error *err) {
+    csv_writer *w = csv_writer_open(path, err);
+    if (!w) return -1;
+    static const char *const head[5] = {"reading", "row", "dicom_id", "source", "reading_id"};
+    csv_writer_row(w, 5, head);
+    for (int64_t i = 0; i < c->n_readings; i++) {
+        csv_writer_fieldf(w, "%lld", (long long)i);
+        csv_writer_fieldf(w, "%d", (int)c->reading_row[i]);
+        csv_writer_field(w, c->ids[c->reading_row[i]].dicom_id);
+        csv_writer_field(w, CX_READING_SOURCES[c->reading_source[i]]);
+        csv_writer_field(w, c->reading_id[i]);
+        csv_writer_end_row(w);
+    }
+    return csv_writer_commit(w, err);
+}
+
 static int write_index(const pack_contents *c, const char *path, cx_error *err) {
     csv_writer *w = csv_writer_open(path, err);
     if (!w) return -1;
@@ -149,6 +169,18 @@ static int check_annotations_out(const pack_contents *c, cx_error *err) {
     return 0;
 }
 
+static int check_readings_out(const pack_contents *c, cx_error *err) {
+    for (int64_t i = 0; i < c->n_readings; i++)
+        if (c->reading_row[i] < 0 || c->reading_row[i] >= c->n ||
+            (i && c->reading_row[i] < c->reading_row[i - 1]) ||
+            c->reading_source[i] >= CX_N_READING_SOURCES || !c->reading_id[i] ||
+            !c->reading_id[i][0])
+            return cx_fail(err, "pack_write: reading %lld (row %d, source %d) out of range, "
+                           "not sorted by row, or without an id", (long long)i,
+                           c->reading_row[i], c->reading_source[i]);
+    return 0;
+}
+
 int pack_write(const pack_contents *c, const char *dir, const char *summary_json,
                cx_error *err) {
     char tmp[4200], path[4300], buf[1024];
@@ -165,7 +197,16 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
     st_writer_add(w, "gaze", ST_F32, 3, (int64_t[]){G, S, S}, G ? (const void *)c->gaze : dummy);
     st_writer_add(w, "gaze_row", ST_I32, 1, (int64_t[]){N}, c->gaze_row);
     if (c->truth) st_writer_add(w, "truth", ST_U16, 3, (int64_t[]){N, S, S}, c->truth);
-    const int64_t A = c->n_annot;
+    const int64_t A = c->n_annot, R = c->n_readings;
+    if (R && check_readings_out(c, err)) {
+        st_writer_free(w);
+        cx_remove_tree(tmp);
+        return -1;
+    }
+    if (R) {
+        st_writer_add(w, "reading_gaze", ST_F32, 3, (int64_t[]){R, S, S}, c->reading_gaze);
+        st_writer_add(w, "reading_row", ST_I32, 1, (int64_t[]){R}, c->reading_row);
+    }
     char *annot_names = NULL;
     if (A) {
         if (check_annotations_out(c, err)) {
@@ -181,6 +222,11 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
         annot_names = cx_malloc(cap);
         join_names(annot_names, cap, (const char *const *)c->annot_labels, c->n_annot_labels);
         st_writer_meta(w, "annotation_labels", annot_names);
+    }
+    if (R) {
+        st_writer_add(w, "reading_fixations", ST_U8, 3, (int64_t[]){R, S, S},
+                      c->reading_fixations);
+        st_writer_add(w, "reading_source", ST_U8, 1, (int64_t[]){R}, c->reading_source);
     }
     st_writer_add(w, "images", ST_U8, 3, (int64_t[]){N, S, S}, c->images);
     st_writer_add(w, "label_mask", ST_U8, 2, (int64_t[]){N, CX_N_LABELS}, c->label_mask);
@@ -209,6 +255,10 @@ int pack_write(const pack_contents *c, const char *dir, const char *summary_json
     if (!rc) {
         snprintf(path, sizeof path, "%s/index.csv", tmp);
         rc = write_index(c, path, err);
+    }
+    if (!rc && R) {
+        snprintf(path, sizeof path, "%s/readings.csv", tmp);
+        rc = write_readings(c, path, err);
     }
     if (!rc && summary_json) {
         snprintf(path, sizeof path, "%s/summary.json", tmp);
@@ -358,6 +408,80 @@ static int check_annotations(pack *p, cx_error *err) {
     return 0;
 }
 
+// Rows ascending and in range, sources known, heatmaps in [0,1], fixation maps 0/1.
+static int check_readings(pack *p, cx_error *err) {
+    const int64_t npix = (int64_t)p->size * p->size;
+    for (int64_t i = 0; i < p->n_readings; i++) {
+        int32_t r = p->reading_row[i];
+        if (r < 0 || r >= p->n || (i && r < p->reading_row[i - 1]) ||
+            p->reading_source[i] >= CX_N_READING_SOURCES)
+            return cx_fail(err,
+                           "%s: reading %lld: row %d, source %d (expected rows ascending below "
+                           "%lld, source < %d)",
+                           p->st.path, (long long)i, r, p->reading_source[i], (long long)p->n,
+                           CX_N_READING_SOURCES);
+    }
+    for (int64_t i = 0; i < p->n_readings * npix; i++) {
+        if (!(p->reading_gaze[i] >= 0.0f && p->reading_gaze[i] <= 1.0f))
+            return cx_fail(err, "%s: tensor \"reading_gaze\": element %lld is %g, expected [0,1]",
+                           p->st.path, (long long)i, p->reading_gaze[i]);
+        if (p->reading_fixations[i] > 1)
+            return cx_fail(err, "%s: tensor \"reading_fixations\": element %lld is %d, expected "
+                           "0/1", p->st.path, (long long)i, p->reading_fixations[i]);
+    }
+    return 0;
+}
+
+// readings.csv: one row per reading, agreeing with the tensors.
+static int read_readings(pack *p, cx_error *err) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/readings.csv", p->dir);
+    csv_table *t = csv_table_read(path, err);
+    if (!t) return -1;
+    static const char *const names[5] = {"reading", "row", "dicom_id", "source", "reading_id"};
+    int col[5], rc = -1;
+    if (csv_require_cols(t, names, 5, col, err)) goto done;
+    if (csv_nrows(t) != p->n_readings) {
+        cx_fail(err, "%s: %lld rows, but pack.safetensors holds %lld readings", path,
+                (long long)csv_nrows(t), (long long)p->n_readings);
+        goto done;
+    }
+    p->reading_id = cx_calloc((size_t)p->n_readings, sizeof(char *));
+    for (int64_t i = 0; i < p->n_readings; i++) {
+        int64_t k, row;
+        long line = (long)csv_row_line(t, i);
+        const char *src = csv_get(t, i, col[3]);
+        if (csv_parse_int64(csv_get(t, i, col[0]), &k) != CSV_NUM_OK || k != i ||
+            csv_parse_int64(csv_get(t, i, col[1]), &row) != CSV_NUM_OK ||
+            row != p->reading_row[i] || strcmp(csv_get(t, i, col[2]), p->dicom_id[row]) ||
+            strcmp(src, CX_READING_SOURCES[p->reading_source[i]]) || !csv_get(t, i, col[4])[0]) {
+            cx_fail(err, "%s:%ld: reading %lld disagrees with pack.safetensors (expected reading "
+                    "%lld, row %d, dicom_id %s, source %s, a reading_id)", path, line,
+                    (long long)i, (long long)i, (int)p->reading_row[i],
+                    p->dicom_id[p->reading_row[i]], CX_READING_SOURCES[p->reading_source[i]]);
+            goto done;
+        }
+        p->reading_id[i] = cx_strdup(csv_get(t, i, col[4]));
+    }
+    rc = 0;
+done:
+    csv_table_free(t);
+    return rc;
+}
+
+int64_t pack_readings(const pack *p, int64_t row, int64_t *first) {
+    int64_t lo = 0, hi = p->n_readings; // first reading with reading_row >= row
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (p->reading_row[mid] < row) lo = mid + 1;
+        else hi = mid;
+    }
+    *first = lo;
+    int64_t n = 0;
+    while (lo + n < p->n_readings && p->reading_row[lo + n] == row) n++;
+    return n;
+}
+
 const uint8_t *pack_annotation(const pack *p, int64_t row, int label) {
     int64_t lo = 0, hi = p->n_annot; // first index with (annot_row, annot_label) >= (row, label)
     while (lo < hi) {
@@ -434,9 +558,20 @@ int pack_open(pack *p, const char *dir, cx_error *err) {
         p->n_annot = A;
         if (read_annotation_labels(p, err) || check_annotations(p, err)) goto fail;
     }
+    const st_tensor *rg = st_find(&p->st, "reading_gaze");
+    if (rg && rg->ndim >= 1 && rg->shape[0] > 0) {
+        const int64_t R = rg->shape[0];
+        EXPECT("reading_gaze", ST_F32, 3, reading_gaze, R, S, S);
+        EXPECT("reading_fixations", ST_U8, 3, reading_fixations, R, S, S);
+        EXPECT("reading_row", ST_I32, 1, reading_row, R);
+        EXPECT("reading_source", ST_U8, 1, reading_source, R);
+        p->n_readings = R;
+        if (check_readings(p, err)) goto fail;
+    }
 #undef EXPECT
     if (check_values(p, err)) goto fail;
     if (read_index(p, err)) goto fail;
+    if (p->n_readings && read_readings(p, err)) goto fail;
     return 0;
 fail:
     pack_close(p);
@@ -454,6 +589,8 @@ void pack_close(pack *p) {
     free(p->subject_id);
     free(p->study_id);
     free(p->view);
+    for (int64_t i = 0; p->reading_id && i < p->n_readings; i++) free(p->reading_id[i]);
+    free(p->reading_id);
     for (int i = 0; i < p->n_annot_labels; i++) free(p->annot_labels[i]);
     free(p->annot_labels);
     st_close(&p->st);

@@ -188,6 +188,65 @@ static void annotations_round_trip(void **state) {
     assert_non_null(strstr(err.msg, "annotation label 3 'Oedema'"));
 }
 
+// Radiologist readings (several per image): written with readings.csv, read back, found per row;
+// unsorted rows and a heatmap value outside [0,1] refused.
+static void readings_round_trip(void **state) {
+    (void)state;
+    static arrays a;
+    fill(&a);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_readings"));
+    enum { NR = 5 };
+    static float heat[NR * S * S];
+    static uint8_t fix[NR * S * S];
+    for (int i = 0; i < NR * S * S; i++) heat[i] = (float)(i % 9) / 8.0f, fix[i] = i % 5 == 0;
+    int32_t row[NR] = {1, 1, 1, 3, 4};
+    uint8_t source[NR] = {READING_EGD, READING_REFLACX, READING_REFLACX, READING_REFLACX,
+                          READING_REFLACX};
+    const char *ids[NR] = {"dcm-1", "P102R108074", "P102R108075", "P300R000001", "P300R000002"};
+    pack_contents c = contents(&a, 0);
+    c.n_readings = NR, c.reading_gaze = heat, c.reading_fixations = fix, c.reading_row = row;
+    c.reading_source = source, c.reading_id = ids;
+    cx_error err = {0};
+    if (pack_write(&c, dir, NULL, &err)) fail_msg("%s", err.msg);
+    pack p;
+    if (pack_open(&p, dir, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(p.n_readings, NR);
+    assert_memory_equal(p.reading_gaze, heat, sizeof heat);
+    assert_memory_equal(p.reading_fixations, fix, sizeof fix);
+    for (int i = 0; i < NR; i++) {
+        assert_int_equal(p.reading_source[i], source[i]);
+        assert_string_equal(p.reading_id[i], ids[i]);
+    }
+    int64_t first;
+    assert_int_equal(pack_readings(&p, 1, &first), 3), assert_int_equal(first, 0);
+    assert_int_equal(pack_readings(&p, 3, &first), 1), assert_int_equal(first, 3);
+    assert_int_equal(pack_readings(&p, 4, &first), 1), assert_int_equal(first, 4);
+    assert_int_equal(pack_readings(&p, 0, &first), 0);
+    assert_int_equal(pack_readings(&p, 2, &first), 0);
+    pack_close(&p);
+    // A pack without readings has none (and no readings.csv is needed).
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_no_readings"));
+    c = contents(&a, 0);
+    if (pack_write(&c, dir, NULL, &err) || pack_open(&p, dir, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(p.n_readings, 0);
+    assert_null(p.reading_gaze);
+    pack_close(&p);
+    // Refused: rows not ascending (writer); a heatmap value above 1 (reader).
+    c.n_readings = NR, c.reading_gaze = heat, c.reading_fixations = fix, c.reading_source = source;
+    c.reading_id = ids;
+    int32_t unsorted[NR] = {1, 3, 1, 3, 4};
+    c.reading_row = unsorted;
+    assert_int_equal(pack_write(&c, dir, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "reading 2 (row 1"));
+    c.reading_row = row;
+    heat[7] = 1.5f;
+    snprintf(dir, sizeof dir, "%s", test_out_path("pack_bad_reading"));
+    if (pack_write(&c, dir, NULL, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(pack_open(&p, dir, &err), -1);
+    assert_non_null(strstr(err.msg, "tensor \"reading_gaze\": element 7 is 1.5"));
+}
+
 static void bad_packs_refused(void **state) {
     (void)state;
     static arrays a;
@@ -328,6 +387,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(annotations_round_trip),
+        cmocka_unit_test(readings_round_trip),
         cmocka_unit_test(bad_packs_refused),
         cmocka_unit_test(replacing_directories),
         cmocka_unit_test(stale_temporaries_removed),

@@ -21,21 +21,33 @@ static void tiny_demo_through_the_readers(void **state) {
     study_demo_settings_default(&s);
     s.out = out;
     s.images = 160, s.gaze_images = 60, s.size = 64, s.epochs = 1, s.batch = 8, s.maps = 3;
-    s.sanity_images = 2;
+    s.sanity_images = 2, s.faith_maps = 2;
     s.precision = NN_FP32;
     s.seed = 5;
     study_demo_result r;
     cx_error err = {{0}};
     if (study_demo(&s, &r, &err)) fail_msg("study_demo: %s", err.msg);
 
-    // The directories handed to the report, all under `out`.
-    for (int i = 0; i < 5; i++) {
+    // The directories handed to the report, all under `out`: data, eval, compare, localize,
+    // faithfulness, sanity, runs.
+    assert_int_equal(r.n_report_dirs, 7);
+    for (int i = 0; i < r.n_report_dirs; i++) {
         assert_true(cx_is_dir(r.report_dirs[i]));
         assert_int_equal(strncmp(r.report_dirs[i], out, strlen(out)), 0);
     }
     pack pk;
     if (pack_open(&pk, r.report_dirs[0], &err)) fail_msg("%s", err.msg);
     assert_int_equal(pk.size, 64);
+    // The planted findings' masks are the pack's expert annotations: each one is the image's
+    // planted truth bit of its label.
+    assert_true(pk.n_annot > 0);
+    for (int64_t a = 0; a < pk.n_annot; a++) {
+        int c = pk.annot_label[a];
+        assert_true(c < CX_N_LABELS);
+        const uint16_t *t = pk.truth + (size_t)pk.annot_row[a] * 64 * 64;
+        for (int q = 0; q < 64 * 64; q++)
+            assert_int_equal(pk.annot_mask[(size_t)a * 64 * 64 + q], (t[q] >> c) & 1);
+    }
 
     // eval: two models in one table, DeLong p against the first.
     study_auroc_table t;
@@ -73,13 +85,53 @@ static void tiny_demo_through_the_readers(void **state) {
     study_sanity_row *rows;
     int n_rows;
     char path[4200];
-    snprintf(path, sizeof path, "%s/sanity.csv", r.report_dirs[3]);
+    snprintf(path, sizeof path, "%s/sanity.csv", r.report_dirs[5]);
     if (study_sanity_csv_read(path, &rows, &n_rows, &err)) fail_msg("%s", err.msg);
     const char *steps[SANITY_MAX_STEPS];
     int n_steps = attr_sanity_steps(steps, SANITY_MAX_STEPS);
     assert_int_equal(n_rows, 6 * SANITY_NMODES * n_steps);
     for (int i = 0; i < n_rows; i++) assert_true(rows[i].n <= s.sanity_images);
     free(rows);
+
+    // localize: the pooled row of every (model, method) and of gaze and the centre bias, each
+    // with an mIoU in [0,1] where it scored a pair.
+    study_localize_row *lr;
+    int64_t n_lr;
+    snprintf(path, sizeof path, "%s/localize.csv", r.report_dirs[3]);
+    if (study_localize_read(path, &lr, &n_lr, &err)) fail_msg("%s", err.msg);
+    static const char *const names[2] = {"DenseNet", "DenseNet-Aug"};
+    study_attr_settings six; // the demo's methods: attribute's default six
+    study_attr_settings_default(&six);
+    assert_int_equal(six.n_methods, 6);
+    for (int m = 0; m < 2; m++)
+        for (int k = 0; k < six.n_methods; k++) {
+            const study_localize_row *row =
+                study_localize_find(lr, n_lr, names[m], six.methods[k], STUDY_ALL_LABELS);
+            assert_non_null(row);
+            assert_true(row->n + row->n_constant >= 1);
+            if (row->n) assert_true(row->miou >= 0 && row->miou <= 1);
+        }
+    assert_non_null(study_localize_find(lr, n_lr, "-", STUDY_SOURCE_CENTRE_BIAS, STUDY_ALL_LABELS));
+    free(lr);
+
+    // faithfulness: per model, the pooled rows of the six methods and the random order, from at
+    // most faith_maps maps each.
+    for (int m = 0; m < 2; m++) {
+        study_faith_row *fr;
+        int64_t n_fr;
+        snprintf(path, sizeof path, "%s/%s", r.report_dirs[4], models[m]);
+        if (study_faith_read(path, &fr, &n_fr, &err)) fail_msg("%s", err.msg);
+        int pooled = 0;
+        for (int64_t i = 0; i < n_fr; i++) {
+            if (fr[i].label != STUDY_ALL_LABELS) continue;
+            pooled++;
+            assert_string_equal(fr[i].model, names[m]);
+            assert_true(fr[i].n >= 1 && fr[i].n <= s.faith_maps);
+            assert_true(fr[i].deletion_auc >= 0 && fr[i].deletion_auc <= 1);
+        }
+        assert_int_equal(pooled, 7);
+        free(fr);
+    }
     pack_close(&pk);
     study_demo_result_free(&r);
 }
