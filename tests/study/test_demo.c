@@ -39,15 +39,26 @@ static void tiny_demo_through_the_readers(void **state) {
     if (pack_open(&pk, r.report_dirs[0], &err)) fail_msg("%s", err.msg);
     assert_int_equal(pk.size, 64);
     // The planted findings' masks are the pack's expert annotations: each one is the image's
-    // planted truth bit of its label.
+    // planted truth bit of its label. Not always bit for bit: the RLE file unites the findings of
+    // one label at full size before the resize's coverage >= 1/2 cut, the truth tensor cuts each
+    // finding first and then unites them, so where two findings touch (devices: a line and a
+    // tube) a pixel or two at 64 px may differ.
     assert_true(pk.n_annot > 0);
+    int64_t exact = 0;
     for (int64_t a = 0; a < pk.n_annot; a++) {
         int c = pk.annot_label[a];
         assert_true(c < CX_N_LABELS);
         const uint16_t *t = pk.truth + (size_t)pk.annot_row[a] * 64 * 64;
-        for (int q = 0; q < 64 * 64; q++)
-            assert_int_equal(pk.annot_mask[(size_t)a * 64 * 64 + q], (t[q] >> c) & 1);
+        int differ = 0, area = 0;
+        for (int q = 0; q < 64 * 64; q++) {
+            differ += pk.annot_mask[(size_t)a * 64 * 64 + q] != ((t[q] >> c) & 1);
+            area += (t[q] >> c) & 1;
+        }
+        assert_true(area > 0);
+        assert_true(differ <= 2 + area / 50);
+        exact += differ == 0;
     }
+    assert_true(exact * 10 >= pk.n_annot * 9); // nearly all masks are the truth bit exactly
 
     // eval: two models in one table, DeLong p against the first.
     study_auroc_table t;
