@@ -155,7 +155,7 @@ static int text_write(text *t, const char *path, cx_error *err) {
 
 // ---- one image's readings -------------------------------------------------------------------
 // The reading's ellipses: each visible finding with the reader's sensitivity, its box jittered
-// by the reader's spread; certainty mostly 3-5, sometimes 1-2. cert[k] gets the highest
+// by the reader's spread; certainty 3-5, one in five 1-2. cert[k] gets the highest
 // certainty per phase label (the metadata cell).
 static void write_ellipses(const synth_plan *p, synth_rfx_reading *g, const int (*bbox)[4],
                            cx_rng *r, text *t) {
@@ -171,7 +171,7 @@ static void write_ellipses(const synth_plan *p, synth_rfx_reading *g, const int 
         const int *b = bbox[f];
         if (b[2] <= b[0] || cx_rng_uniform(r) >= rd->sensitivity) continue;
         double u = cx_rng_uniform(r);
-        int cert = u < 0.1 ? 1 + (int)cx_rng_below(r, 2) : 3 + (int)cx_rng_below(r, 3);
+        int cert = u < 0.2 ? 1 + (int)cx_rng_below(r, 2) : 3 + (int)cx_rng_below(r, 3);
         int lab = label_pos(g->phase, kind_label(st->find[f].kind, g->phase));
         double bw = b[2] - b[0], bh = b[3] - b[1], j = 0.5 * rd->spread * im->s;
         double e[4] = {b[0] - 0.05 * bw + j * cx_rng_normal(r), b[1] - 0.05 * bh + j * cx_rng_normal(r),
