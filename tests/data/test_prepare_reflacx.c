@@ -9,22 +9,25 @@
 // recipe in test_reflacx.c) applied independently here, the EGD-only pack, closed-form min-max.
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "tiny_trees.h"
 
 #include "data/data.h"
 
 enum { S = 48, N_IMG = 48, N_GAZE = 12 };
 
-static char syn_a[4096], syn_b[4096], syn_c[4096], pk_rfx[4096], pk_egd[4096], pk_ann[4096],
-    pk_ann_rfx[4096], pk_same[4096];
+static char syn_a[4096], syn_b[4096], syn_c[4096], syn_d[4096], pk_rfx[4096], pk_egd[4096],
+    pk_ann[4096], pk_ann_rfx[4096], pk_same[4096], pk_none[4096];
 
+static uint64_t synth_seed = 11;
 static void synth(char *out, const char *name, int threads, int reflacx) {
     char uniq[256];
     snprintf(uniq, sizeof uniq, "%s.%ld", name, (long)getpid());
     snprintf(out, 4096, "%s", test_out_path(uniq));
     synth_opts o;
     synth_opts_default(&o);
-    o.out_dir = out, o.n_images = N_IMG, o.n_gaze_images = N_GAZE, o.size = 256, o.seed = 11;
+    o.out_dir = out, o.n_images = N_IMG, o.n_gaze_images = N_GAZE, o.size = 256, o.seed = synth_seed;
     o.overwrite = 1, o.progress = 0, o.reflacx = reflacx;
     cx_set_threads(threads);
     synth_summary s;
@@ -35,6 +38,7 @@ static void synth(char *out, const char *name, int threads, int reflacx) {
 
 // prepare from tree `syn` (--mimic, --egd when egd, --reflacx when rfx, --annotations when ann).
 // Half of the gaze patients to test; certainty: the ellipse threshold (0: the default, 3).
+static const char *rfx_from; // REFLACX tree of another synth run (NULL: syn's own)
 static void prepare(char *out, const char *name, const char *syn, int egd, int rfx, int ann,
                     double certainty) {
     char uniq[256], mimic[4200], egd_dir[4200], rdir[4200], annf[4200];
@@ -42,7 +46,7 @@ static void prepare(char *out, const char *name, const char *syn, int egd, int r
     snprintf(out, 4096, "%s", test_out_path(uniq));
     snprintf(mimic, sizeof mimic, "%s/mimic-cxr-jpg", syn);
     snprintf(egd_dir, sizeof egd_dir, "%s/egd-cxr", syn);
-    snprintf(rdir, sizeof rdir, "%s/reflacx", syn);
+    snprintf(rdir, sizeof rdir, "%s/reflacx", rfx_from ? rfx_from : syn);
     snprintf(annf, sizeof annf, "%s/truth/chexlocalize_rle.json", syn);
     prepare_opts o;
     prepare_opts_default(&o);
@@ -68,7 +72,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char *dirs[] = {syn_a, syn_b, syn_c, pk_rfx, pk_egd, pk_ann, pk_ann_rfx, pk_same};
+    char *dirs[] = {syn_a, syn_b, syn_c, syn_d, pk_rfx, pk_egd, pk_ann, pk_ann_rfx, pk_same,
+                    pk_none};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
         if (dirs[i][0]) rm_tree(dirs[i]);
     return 0;
@@ -450,11 +455,73 @@ static void no_flag_same_bytes(void **state) {
     free(b);
 }
 
+static int64_t json_int(const json_t *o, const char *key) {
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v)) fail_msg("summary.json: reflacx.%s missing", key);
+    return (int64_t)json_integer_value(v);
+}
+
+// summary.json's counts against the files and the pack; readings of images not in the pack are
+// counted and packed nowhere (a MIMIC tree of another seed: no dicom_id in common).
+static void summary_counts(void **state) {
+    (void)state;
+    reflacx_data d;
+    read_rfx(&d);
+    pack p;
+    cx_error err = {0};
+    if (pack_open(&p, pk_rfx, &err)) fail_msg("%s", err.msg);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/summary.json", pk_rfx);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    assert_non_null(j);
+    const json_t *r = json_object_get(j, "reflacx");
+    assert_non_null(r);
+    assert_int_equal(json_int(r, "readings_discarded"), 2);
+    assert_int_equal(json_int(r, "readings_read"), d.n_reading);
+    assert_int_equal(json_int(r, "readings_matched"), d.n_reading);
+    assert_int_equal(json_int(r, "readings_unmatched"), 0);
+    assert_int_equal(json_int(r, "readings_packed"), d.n_reading);
+    assert_int_equal(json_int(r, "annotations_from_ellipses"), p.n_annot);
+    int64_t imgs = 0, multi = 0, with_egd = 0;
+    for (int64_t row = 0; row < p.n; row++) {
+        int64_t first, n = pack_readings(&p, row, &first);
+        imgs += n > 0, multi += n >= 2, with_egd += n > 0 && p.reading_source[first] == READING_EGD;
+    }
+    assert_int_equal(json_int(r, "images"), imgs);
+    assert_int_equal(json_int(r, "images_with_2_or_more_readings"), multi);
+    assert_int_equal(json_int(r, "images_with_egd_reading"), with_egd);
+    json_decref(j);
+    pack_close(&p);
+
+    synth_seed = 12;
+    synth(syn_d, "rfx_syn_d", 2, 0);
+    synth_seed = 11;
+    rfx_from = syn_a;
+    prepare(pk_none, "rfx_pk_none", syn_d, 1, 1, 0, 0);
+    rfx_from = NULL;
+    snprintf(path, sizeof path, "%s/summary.json", pk_none);
+    j = json_load_file(path, 0, &je);
+    assert_non_null(j);
+    r = json_object_get(j, "reflacx");
+    assert_int_equal(json_int(r, "readings_matched"), 0);
+    assert_int_equal(json_int(r, "readings_unmatched"), d.n_reading);
+    assert_int_equal(json_int(r, "readings_packed"), 0);
+    json_decref(j);
+    if (pack_open(&p, pk_none, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(p.n_readings, 0);
+    assert_int_equal(p.n_annot, 0);
+    assert_int_equal(p.n_gaze, N_GAZE);
+    pack_close(&p);
+    reflacx_free(&d);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(synth_layout),     cmocka_unit_test(synth_deterministic),
         cmocka_unit_test(synth_readers_on_findings),
         cmocka_unit_test(prepare_readings), cmocka_unit_test(prepare_ellipses),
+        cmocka_unit_test(summary_counts),
         cmocka_unit_test(no_flag_same_bytes)};
     return cmocka_run_group_tests_name("data/prepare_reflacx", tests, setup, teardown);
 }
