@@ -222,19 +222,22 @@ json_t *prepare_reflacx_json(const prepare_summary *s, const char *dir, double c
     json_object_set_new(j, "ellipse_certainty_min", json_real(certainty));
     json_object_set_new(j, "annotations_from_ellipses", json_integer(s->rfx_annot));
     json_object_set_new(j, "annotations_empty_at_size", json_integer(s->rfx_annot_vanished));
+    json_object_set_new(j, "gaze_test_patients", json_integer(s->egd_test_patients));
     return j;
 }
 
 void prepare_reflacx_print(const prepare_summary *s, FILE *out) {
     fprintf(out,
             "REFLACX: %lld metadata rows: %lld readings read, %lld discarded (no eye tracking); "
-            "%lld matched pack images, %lld of images not in the pack; %lld packed (rows that "
+            "%lld matched selected images, %lld of images not selected; %lld packed (rows that "
             "decoded) on %lld images (%lld with >= 2 readings, %lld also read in EGD); %lld "
-            "(image, label) annotations from ellipses (%lld empty at the packed size)",
+            "(image, label) annotations from ellipses (%lld empty at the packed size); %lld gaze "
+            "patients (EGD or REFLACX) moved to test",
             (long long)s->rfx_metadata_rows, (long long)s->rfx_read, (long long)s->rfx_discarded,
             (long long)s->rfx_matched, (long long)s->rfx_unmatched, (long long)s->rfx_packed,
             (long long)s->rfx_images, (long long)s->rfx_multi, (long long)s->rfx_with_egd,
-            (long long)s->rfx_annot, (long long)s->rfx_annot_vanished);
+            (long long)s->rfx_annot, (long long)s->rfx_annot_vanished,
+            (long long)s->egd_test_patients);
     if (s->rfx_size_mismatch)
         fprintf(out, "; %lld readings whose image_size_x/y differ from the decoded image",
                 (long long)s->rfx_size_mismatch);
