@@ -16,7 +16,8 @@ int prepare_reflacx_match(const char *dir, image_list *l, prep_reflacx *rx, cx_e
     const reflacx_data *d = &rx->d;
     cx_strmap row;
     strmap_init(&row);
-    for (int64_t i = 0; i < l->n; i++) strmap_put(&row, l->r[i].dicom_id, i);
+    for (int64_t i = 0; i < l->n; i++)
+        strmap_put(&row, l->r[i].dicom_id, i);
     rx->row_of = cx_malloc((size_t)(d->n_reading ? d->n_reading : 1) * sizeof *rx->row_of);
     int rc = 0;
     for (int64_t j = 0; j < d->n_reading && !rc; j++) {
@@ -35,7 +36,8 @@ int prepare_reflacx_match(const char *dir, image_list *l, prep_reflacx *rx, cx_e
         rx->matched++;
     }
     strmap_free(&row);
-    for (int c = 0; c < CX_N_LABELS; c++) rx->cx_bits[c] = reflacx_cx_label_bits(d, c);
+    for (int c = 0; c < CX_N_LABELS; c++)
+        rx->cx_bits[c] = reflacx_cx_label_bits(d, c);
     return rc;
 }
 
@@ -53,7 +55,8 @@ int prepare_reflacx_slots(prep_reflacx *rx, const image_list *l, int S, const ch
     rx->reading_of = cx_malloc((size_t)(n ? n : 1) * sizeof *rx->reading_of);
     int64_t *fill = cx_calloc((size_t)(N ? N : 1), sizeof *fill);
     for (int64_t i = 0; i < N; i++)
-        if (l->r[i].n_reflacx > 0 && l->r[i].egd >= 0) rx->reading_of[rx->first[i] + fill[i]++] = -1;
+        if (l->r[i].n_reflacx > 0 && l->r[i].egd >= 0)
+            rx->reading_of[rx->first[i] + fill[i]++] = -1;
     for (int64_t j = 0; j < rx->d.n_reading; j++) {
         int64_t i = rx->row_of[j];
         if (i >= 0) rx->reading_of[rx->first[i] + fill[i]++] = j;
@@ -80,12 +83,14 @@ static void annot_merge(annot_row *a, const int *label, const uint8_t *mask, int
         memset(dst, 0, (size_t)SS);
         if (take_a) {
             nl[k] = a->label[i];
-            for (int64_t p = 0; p < SS; p++) dst[p] |= a->mask[i * SS + p];
+            for (int64_t p = 0; p < SS; p++)
+                dst[p] |= a->mask[i * SS + p];
             i++;
         }
         if (take_b) {
             nl[k] = label[j];
-            for (int64_t p = 0; p < SS; p++) dst[p] |= mask[j * SS + p];
+            for (int64_t p = 0; p < SS; p++)
+                dst[p] |= mask[j * SS + p];
             j++;
         }
         k++;
@@ -128,7 +133,8 @@ void prepare_reflacx_image(const prep_reflacx *rx, int64_t i, const img_fit_geom
         if (p == 0 || v < lo) lo = v;
         if (p == 0 || v > hi) hi = v;
     }
-    for (int64_t p = 0; p < SS; p++) gaze[p] = hi > lo ? (gaze[p] - lo) / (hi - lo) : 0.0f;
+    for (int64_t p = 0; p < SS; p++)
+        gaze[p] = hi > lo ? (gaze[p] - lo) / (hi - lo) : 0.0f;
     // ellipses: per CX label, the union over the readings
     int label[CX_N_LABELS], n = 0;
     uint8_t *mask = cx_malloc((size_t)(CX_N_LABELS * SS)), *one = cx_malloc((size_t)SS);
@@ -141,9 +147,11 @@ void prepare_reflacx_image(const prep_reflacx *rx, int64_t i, const img_fit_geom
             int64_t j = rx->reading_of[k];
             if (j < 0) continue;
             drawn += reflacx_ellipse_mask(one, d, &d->reading[j], rx->cx_bits[c], min_certainty, g);
-            for (int64_t p = 0; p < SS; p++) m[p] |= one[p];
+            for (int64_t p = 0; p < SS; p++)
+                m[p] |= one[p];
         }
-        for (int64_t p = 0; p < SS; p++) inside += m[p];
+        for (int64_t p = 0; p < SS; p++)
+            inside += m[p];
         if (drawn && !inside) out->annot_vanished++;
         if (inside) label[n++] = c;
     }
@@ -199,7 +207,8 @@ void prepare_reflacx_free(prep_reflacx *rx) {
 
 void prepare_reflacx_stats(const prep_reflacx *rx, prepare_summary *s) {
     const reflacx_stats *st = &rx->d.st;
-    for (int p = 0; p < REFLACX_N_PHASES; p++) s->rfx_metadata_rows += st->metadata_rows[p];
+    for (int p = 0; p < REFLACX_N_PHASES; p++)
+        s->rfx_metadata_rows += st->metadata_rows[p];
     s->rfx_discarded = st->discarded;
     s->rfx_read = st->readings;
     s->rfx_matched = rx->matched;

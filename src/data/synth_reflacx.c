@@ -14,16 +14,38 @@
 #include "data/synth_internal.h"
 
 // Label columns per phase, sorted as the authors' `labels_list = sorted(...)` (docs/reflacx.md).
-static const char *const PHASE1_LABELS[] = {
-    "Airway wall thickening", "Atelectasis", "Consolidation", "Emphysema",
-    "Enlarged cardiac silhouette", "Fibrosis", "Fracture", "Groundglass opacity", "Mass", "Nodule",
-    "Pleural effusion", "Pleural thickening", "Pneumothorax", "Pulmonary edema", "Quality issue",
-    "Support devices", "Wide mediastinum"};
-static const char *const PHASE2_LABELS[] = {
-    "Abnormal mediastinal contour", "Acute fracture", "Atelectasis", "Consolidation",
-    "Enlarged cardiac silhouette", "Enlarged hilum", "Groundglass opacity", "Hiatal hernia",
-    "High lung volume / emphysema", "Interstitial lung disease", "Lung nodule or mass",
-    "Pleural abnormality", "Pneumothorax", "Pulmonary edema", "Support devices"};
+static const char *const PHASE1_LABELS[] = {"Airway wall thickening",
+                                            "Atelectasis",
+                                            "Consolidation",
+                                            "Emphysema",
+                                            "Enlarged cardiac silhouette",
+                                            "Fibrosis",
+                                            "Fracture",
+                                            "Groundglass opacity",
+                                            "Mass",
+                                            "Nodule",
+                                            "Pleural effusion",
+                                            "Pleural thickening",
+                                            "Pneumothorax",
+                                            "Pulmonary edema",
+                                            "Quality issue",
+                                            "Support devices",
+                                            "Wide mediastinum"};
+static const char *const PHASE2_LABELS[] = {"Abnormal mediastinal contour",
+                                            "Acute fracture",
+                                            "Atelectasis",
+                                            "Consolidation",
+                                            "Enlarged cardiac silhouette",
+                                            "Enlarged hilum",
+                                            "Groundglass opacity",
+                                            "Hiatal hernia",
+                                            "High lung volume / emphysema",
+                                            "Interstitial lung disease",
+                                            "Lung nodule or mass",
+                                            "Pleural abnormality",
+                                            "Pneumothorax",
+                                            "Pulmonary edema",
+                                            "Support devices"};
 #define N_PHASE1 ((int)(sizeof PHASE1_LABELS / sizeof *PHASE1_LABELS))
 #define N_PHASE2 ((int)(sizeof PHASE2_LABELS / sizeof *PHASE2_LABELS))
 _Static_assert(N_PHASE1 <= SYNTH_RFX_MAX_LABELS && N_PHASE2 <= SYNTH_RFX_MAX_LABELS,
@@ -39,20 +61,33 @@ static const char *const *phase_labels(int phase, int *n) {
 static const char *kind_label(int kind, int phase) {
     int p1 = phase == 1;
     switch (kind) {
-    case SK_CARDIOMEGALY: return "Enlarged cardiac silhouette";
-    case SK_WIDE_MEDIASTINUM: return p1 ? "Wide mediastinum" : "Abnormal mediastinal contour";
-    case SK_EFFUSION: return p1 ? "Pleural effusion" : "Pleural abnormality";
-    case SK_OPACITY: return "Groundglass opacity";
+    case SK_CARDIOMEGALY:
+        return "Enlarged cardiac silhouette";
+    case SK_WIDE_MEDIASTINUM:
+        return p1 ? "Wide mediastinum" : "Abnormal mediastinal contour";
+    case SK_EFFUSION:
+        return p1 ? "Pleural effusion" : "Pleural abnormality";
+    case SK_OPACITY:
+        return "Groundglass opacity";
     case SK_PNEUMONIA:
-    case SK_CONSOLIDATION: return "Consolidation";
-    case SK_EDEMA: return "Pulmonary edema";
-    case SK_NODULE: return p1 ? "Nodule" : "Lung nodule or mass";
-    case SK_DEVICE: return "Support devices";
-    case SK_PNEUMOTHORAX: return "Pneumothorax";
-    case SK_FRACTURE: return p1 ? "Fracture" : "Acute fracture";
-    case SK_ATELECTASIS: return "Atelectasis";
-    case SK_PLEURAL_THICK: return p1 ? "Pleural thickening" : "Pleural abnormality";
-    default: return NULL;
+    case SK_CONSOLIDATION:
+        return "Consolidation";
+    case SK_EDEMA:
+        return "Pulmonary edema";
+    case SK_NODULE:
+        return p1 ? "Nodule" : "Lung nodule or mass";
+    case SK_DEVICE:
+        return "Support devices";
+    case SK_PNEUMOTHORAX:
+        return "Pneumothorax";
+    case SK_FRACTURE:
+        return p1 ? "Fracture" : "Acute fracture";
+    case SK_ATELECTASIS:
+        return "Atelectasis";
+    case SK_PLEURAL_THICK:
+        return p1 ? "Pleural thickening" : "Pleural abnormality";
+    default:
+        return NULL;
     }
 }
 
@@ -65,7 +100,9 @@ static int label_pos(int phase, const char *name) {
 }
 
 // ---- the plan -----------------------------------------------------------------------------
-static double unif(cx_rng *r, double lo, double hi) { return lo + (hi - lo) * cx_rng_uniform(r); }
+static double unif(cx_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * cx_rng_uniform(r);
+}
 
 void synth_rfx_plan_make(synth_plan *p) {
     synth_rfx_plan *x = cx_calloc(1, sizeof *x);
@@ -73,7 +110,8 @@ void synth_rfx_plan_make(synth_plan *p) {
     cx_rng_seed(&r, p->o->seed, 6);
     for (int k = 0; k < SYNTH_RFX_READERS; k++) {
         synth_rfx_reader *rd = &x->reader[k];
-        rd->off_x = (float)(0.03 * cx_rng_normal(&r)), rd->off_y = (float)(0.03 * cx_rng_normal(&r));
+        rd->off_x = (float)(0.03 * cx_rng_normal(&r)),
+        rd->off_y = (float)(0.03 * cx_rng_normal(&r));
         rd->spread = (float)unif(&r, 0.01, 0.04);
         rd->pace = (float)unif(&r, 0.7, 1.4);
         rd->sensitivity = (float)unif(&r, 0.75, 0.95);
@@ -88,11 +126,14 @@ void synth_rfx_plan_make(synth_plan *p) {
         // EGD images: one in three read by several readers, one in three by one; other frontal
         // images: one in eight each.
         int multi, single;
-        if (im->egd >= 0) multi = n_egd % 3 == 0, single = n_egd % 3 == 1, n_egd++;
-        else multi = n_front % 8 == 0, single = n_front % 8 == 4, n_front++;
+        if (im->egd >= 0)
+            multi = n_egd % 3 == 0, single = n_egd % 3 == 1, n_egd++;
+        else
+            multi = n_front % 8 == 0, single = n_front % 8 == 4, n_front++;
         if (!multi && !single) continue;
         int order[SYNTH_RFX_READERS], nr = multi ? 3 + (int)cx_rng_below(&r, 3) : 1;
-        for (int k = 0; k < SYNTH_RFX_READERS; k++) order[k] = k;
+        for (int k = 0; k < SYNTH_RFX_READERS; k++)
+            order[k] = k;
         for (int k = SYNTH_RFX_READERS - 1; k > 0; k--) {
             int j = (int)cx_rng_below(&r, (uint64_t)k + 1), t = order[k];
             order[k] = order[j], order[j] = t;
@@ -165,7 +206,8 @@ static void write_ellipses(const synth_plan *p, synth_rfx_reading *g, const int 
     int n;
     const char *const *names = phase_labels(g->phase, &n);
     putf(t, "xmin,ymin,xmax,ymax,certainty");
-    for (int k = 0; k < n; k++) putf(t, ",%s", names[k]);
+    for (int k = 0; k < n; k++)
+        putf(t, ",%s", names[k]);
     putf(t, "\r\n");
     for (int f = 0; f < st->n_find; f++) {
         const int *b = bbox[f];
@@ -174,12 +216,14 @@ static void write_ellipses(const synth_plan *p, synth_rfx_reading *g, const int 
         int cert = u < 0.2 ? 1 + (int)cx_rng_below(r, 2) : 3 + (int)cx_rng_below(r, 3);
         int lab = label_pos(g->phase, kind_label(st->find[f].kind, g->phase));
         double bw = b[2] - b[0], bh = b[3] - b[1], j = 0.5 * rd->spread * im->s;
-        double e[4] = {b[0] - 0.05 * bw + j * cx_rng_normal(r), b[1] - 0.05 * bh + j * cx_rng_normal(r),
-                       b[2] + 0.05 * bw + j * cx_rng_normal(r), b[3] + 0.05 * bh + j * cx_rng_normal(r)};
+        double e[4] = {
+            b[0] - 0.05 * bw + j * cx_rng_normal(r), b[1] - 0.05 * bh + j * cx_rng_normal(r),
+            b[2] + 0.05 * bw + j * cx_rng_normal(r), b[3] + 0.05 * bh + j * cx_rng_normal(r)};
         if (e[2] < e[0] + 2) e[2] = e[0] + 2;
         if (e[3] < e[1] + 2) e[3] = e[1] + 2;
         putf(t, "%.0f,%.0f,%.0f,%.0f,%d", e[0], e[1], e[2], e[3], cert);
-        for (int k = 0; k < n; k++) putf(t, ",%s", k == lab ? "True" : "False");
+        for (int k = 0; k < n; k++)
+            putf(t, ",%s", k == lab ? "True" : "False");
         putf(t, "\r\n");
         if (lab >= 0 && cert > g->cert[lab]) g->cert[lab] = (int8_t)cert;
     }
@@ -227,11 +271,12 @@ static void write_fixations(const synth_plan *p, const synth_rfx_reading *g,
         double win[4] = {0, 0, im->w, im->h};
         if (cx_rng_uniform(r) < 0.1) { // zoomed in: 60% of each side around the fixation
             double ww = 0.6 * im->w, wh = 0.6 * im->h;
-            win[0] = fmin(fmax(x - ww / 2, 0), im->w - ww), win[1] = fmin(fmax(y - wh / 2, 0), im->h - wh);
+            win[0] = fmin(fmax(x - ww / 2, 0), im->w - ww),
+            win[1] = fmin(fmax(y - wh / 2, 0), im->h - wh);
             win[2] = win[0] + ww, win[3] = win[1] + wh;
         }
-        putf(t, "%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.4f,%.4f,%.4f,%d,%d,%.0f,%.0f,%.0f,%.0f\r\n", t0, t1,
-             x, y, x, y, unif(r, 0.8, 1.2), ppd_x, ppd_y, 2048, 4096, win[0], win[1], win[2],
+        putf(t, "%.3f,%.3f,%.0f,%.0f,%.0f,%.0f,%.4f,%.4f,%.4f,%d,%d,%.0f,%.0f,%.0f,%.0f\r\n", t0,
+             t1, x, y, x, y, unif(r, 0.8, 1.2), ppd_x, ppd_y, 2048, 4096, win[0], win[1], win[2],
              win[3]);
     }
 }
@@ -247,7 +292,9 @@ int synth_reflacx_image(const synth_plan *p, int64_t i, const char *root, uint8_
         cx_rng r;
         cx_rng_seed(&r, p->o->seed, (3ull << 40) + (uint64_t)k);
         rc = cx_pathf(dir, sizeof dir, err, "%s/reflacx/main_data/%s", root, g->id) ||
-             cx_mkdir_p(dir, err) ? -1 : 0;
+                     cx_mkdir_p(dir, err)
+                 ? -1
+                 : 0;
         if (rc) break;
         write_ellipses(p, g, bbox, &r, &t);
         snprintf(path, sizeof path, "%s/anomaly_location_ellipses.csv", dir);
@@ -282,12 +329,14 @@ int synth_reflacx_metadata(const synth_plan *p, const char *root, int64_t counts
         int n;
         const char *const *names = phase_labels(phase, &n);
         const char *cols[SYNTH_RFX_MAX_LABELS + 1];
-        for (int k = 0; k < n; k++) cols[k] = names[k];
+        for (int k = 0; k < n; k++)
+            cols[k] = names[k];
         cols[n] = "Other"; // free text, sorted in among the labels as the authors' sorted() does
         qsort(cols, (size_t)n + 1, sizeof *cols, cmp_str);
         putf(&t, "id,split,eye_tracking_data_discarded,image,dicom_id,subject_id,image_size_x,"
                  "image_size_y");
-        for (int k = 0; k <= n; k++) putf(&t, ",%s", cols[k]);
+        for (int k = 0; k <= n; k++)
+            putf(&t, ",%s", cols[k]);
         putf(&t, "\r\n");
         for (int64_t j = 0; j < x->n; j++) {
             const synth_rfx_reading *g = &x->rd[j];
@@ -302,12 +351,16 @@ int synth_reflacx_metadata(const synth_plan *p, const char *root, int64_t counts
                  CX_SPLITS[st->split], g->discarded ? "True" : "False", rel, im->dicom_id,
                  st->subject_id, im->w, im->h);
             for (int k = 0; k <= n; k++) {
-                if (!strcmp(cols[k], "Other")) putf(&t, ",");
-                else if (!strcmp(cols[k], "Quality issue")) putf(&t, ",False");
+                if (!strcmp(cols[k], "Other"))
+                    putf(&t, ",");
+                else if (!strcmp(cols[k], "Quality issue"))
+                    putf(&t, ",False");
                 else if (!strcmp(cols[k], "Support devices"))
                     putf(&t, ",%s", g->cert[label_pos(phase, cols[k])] ? "True" : "False");
-                else if (g->discarded) putf(&t, ",");
-                else putf(&t, ",%d", g->cert[label_pos(phase, cols[k])]);
+                else if (g->discarded)
+                    putf(&t, ",");
+                else
+                    putf(&t, ",%d", g->cert[label_pos(phase, cols[k])]);
             }
             putf(&t, "\r\n");
             counts[phase - 1]++;

@@ -31,7 +31,8 @@ static int run(const char *errfile, const char *fmt, ...) {
     char *argv[64];
     int argc = 0;
     argv[argc++] = (char *)cxrgaze();
-    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " ")) argv[argc++] = t;
+    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+        argv[argc++] = t;
     argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
@@ -75,13 +76,18 @@ static void synth_then_prepare(void **state) {
     char errf[4200], out[4200], path[4400];
     snprintf(errf, sizeof errf, "%s.err", g_syn);
     snprintf(out, sizeof out, "%s/pack", g_syn);
-    assert_int_equal(run(errf, "synth --out %s --images 40 --gaze-images 8 --size 128 --reflacx "
-                               "--quiet --force", g_syn), 0);
+    assert_int_equal(run(errf,
+                         "synth --out %s --images 40 --gaze-images 8 --size 128 --reflacx "
+                         "--quiet --force",
+                         g_syn),
+                     0);
     snprintf(path, sizeof path, "%s/reflacx/main_data/metadata_phase_3.csv", g_syn);
     assert_true(cx_path_exists(path));
-    assert_int_equal(run(errf, "prepare --mimic %s/mimic-cxr-jpg --egd %s/egd-cxr --reflacx "
-                               "%s/reflacx --reflacx-certainty 4 --out %s --size 32 --quiet",
-                         g_syn, g_syn, g_syn, out), 0);
+    assert_int_equal(run(errf,
+                         "prepare --mimic %s/mimic-cxr-jpg --egd %s/egd-cxr --reflacx "
+                         "%s/reflacx --reflacx-certainty 4 --out %s --size 32 --quiet",
+                         g_syn, g_syn, g_syn, out),
+                     0);
     pack p;
     cx_error err = {0};
     if (pack_open(&p, out, &err)) fail_msg("%s", err.msg);
@@ -101,12 +107,19 @@ static void synth_then_prepare(void **state) {
     assert_int_equal(json_integer_value(json_object_get(r, "readings_packed")), rfx);
     json_decref(j);
     // wrong uses: usage errors exit 2, a missing folder exits 1 naming it, no pack left
-    assert_int_equal(run(errf, "prepare --images x --reflacx %s/reflacx --out %s.x", g_syn, out), 2);
+    assert_int_equal(run(errf, "prepare --images x --reflacx %s/reflacx --out %s.x", g_syn, out),
+                     2);
     err_has(errf, "--reflacx needs --mimic");
-    assert_int_equal(run(errf, "prepare --mimic %s/mimic-cxr-jpg --reflacx %s/reflacx "
-                               "--reflacx-certainty 6 --out %s.x", g_syn, g_syn, out), 2);
-    assert_int_equal(run(errf, "prepare --mimic %s/mimic-cxr-jpg --reflacx %s/no-such --out %s.x "
-                               "--quiet", g_syn, g_syn, out), 1);
+    assert_int_equal(run(errf,
+                         "prepare --mimic %s/mimic-cxr-jpg --reflacx %s/reflacx "
+                         "--reflacx-certainty 6 --out %s.x",
+                         g_syn, g_syn, out),
+                     2);
+    assert_int_equal(run(errf,
+                         "prepare --mimic %s/mimic-cxr-jpg --reflacx %s/no-such --out %s.x "
+                         "--quiet",
+                         g_syn, g_syn, out),
+                     1);
     err_has(errf, "no-such");
     snprintf(path, sizeof path, "%s.x", out);
     assert_false(cx_path_exists(path));

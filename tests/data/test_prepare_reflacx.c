@@ -27,7 +27,8 @@ static void synth(char *out, const char *name, int threads, int reflacx) {
     snprintf(out, 4096, "%s", test_out_path(uniq));
     synth_opts o;
     synth_opts_default(&o);
-    o.out_dir = out, o.n_images = N_IMG, o.n_gaze_images = N_GAZE, o.size = 256, o.seed = synth_seed;
+    o.out_dir = out, o.n_images = N_IMG, o.n_gaze_images = N_GAZE, o.size = 256,
+    o.seed = synth_seed;
     o.overwrite = 1, o.progress = 0, o.reflacx = reflacx;
     cx_set_threads(threads);
     synth_summary s;
@@ -62,7 +63,7 @@ static void prepare(char *out, const char *name, const char *syn, int egd, int r
 static int setup(void **state) {
     (void)state;
     synth(syn_a, "rfx_syn_a", 2, 1);
-    synth(syn_b, "rfx_syn_b", 1, 1); // same seed, one thread
+    synth(syn_b, "rfx_syn_b", 1, 1);                    // same seed, one thread
     prepare(pk_rfx, "rfx_pk_rfx", syn_a, 1, 1, 0, 4.5); // certainty 5 only
     prepare(pk_egd, "rfx_pk_egd", syn_a, 1, 0, 0, 0);
     prepare(pk_ann, "rfx_pk_ann", syn_a, 1, 0, 1, 0);
@@ -72,8 +73,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    char *dirs[] = {syn_a, syn_b, syn_c, syn_d, pk_rfx, pk_egd, pk_ann, pk_ann_rfx, pk_same,
-                    pk_none};
+    char *dirs[] = {syn_a,  syn_b,  syn_c,      syn_d,   pk_rfx,
+                    pk_egd, pk_ann, pk_ann_rfx, pk_same, pk_none};
     for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
         if (dirs[i][0]) rm_tree(dirs[i]);
     return 0;
@@ -121,7 +122,8 @@ static void synth_layout(void **state) {
     reflacx_data d;
     read_rfx(&d);
     // all three phases, two discarded readings, every kept reading with fixations
-    for (int p = 0; p < 3; p++) assert_true(d.st.metadata_rows[p] > 0);
+    for (int p = 0; p < 3; p++)
+        assert_true(d.st.metadata_rows[p] > 0);
     assert_int_equal(d.st.discarded, 2);
     assert_int_equal(d.st.readings, d.n_reading);
     assert_int_equal(d.st.spelling[REFLACX_POS_X_POSITION], d.n_reading);
@@ -158,7 +160,8 @@ static void synth_layout(void **state) {
             int64_t k = strmap_get(&per, id);
             strmap_put(&per, id, k < 0 ? 1 : k + 1);
             int64_t ph = strmap_get(&phase_of, id);
-            if (ph >= 0 && ph != p) fail_msg("image %s in phases %lld and %d", id, (long long)ph, p);
+            if (ph >= 0 && ph != p)
+                fail_msg("image %s in phases %lld and %d", id, (long long)ph, p);
             strmap_put(&phase_of, id, p);
         }
         csv_table_free(t);
@@ -197,9 +200,11 @@ static void synth_layout(void **state) {
     // ellipses exist and carry mapped labels
     assert_true(d.n_ell > 0);
     uint64_t mapped = 0;
-    for (int c = 0; c < CX_N_LABELS; c++) mapped |= reflacx_cx_label_bits(&d, c);
+    for (int c = 0; c < CX_N_LABELS; c++)
+        mapped |= reflacx_cx_label_bits(&d, c);
     int64_t with_cx = 0;
-    for (int64_t k = 0; k < d.n_ell; k++) with_cx += (d.ell[k].labels & mapped) != 0;
+    for (int64_t k = 0; k < d.n_ell; k++)
+        with_cx += (d.ell[k].labels & mapped) != 0;
     assert_true(with_cx > 0);
     reflacx_free(&d);
 }
@@ -233,7 +238,8 @@ static void synth_readers_on_findings(void **state) {
         uint16_t *m = calloc(64 * 64, sizeof *m);
         if (truth_render(&t, r->dicom_id, &g, m, &err) < 0) fail_msg("%s", err.msg);
         double a = 0;
-        for (int p = 0; p < 64 * 64; p++) a += m[p] != 0;
+        for (int p = 0; p < 64 * 64; p++)
+            a += m[p] != 0;
         if (a == 0) {
             free(m);
             continue;
@@ -283,7 +289,8 @@ static void prepare_readings(void **state) {
         }
         assert_true(p.gaze_row[row] >= 0);
         n_multi += nr >= 2;
-        for (int64_t k = 0; k < SS; k++) mean[k] = 0;
+        for (int64_t k = 0; k < SS; k++)
+            mean[k] = 0;
         uint8_t *uni = calloc((size_t)SS, 1);
         for (int64_t k = first; k < first + nr; k++) {
             const float *rg = p.reading_gaze + k * SS;
@@ -310,12 +317,14 @@ static void prepare_readings(void **state) {
                 assert_memory_equal(rf, fm, (size_t)SS);
                 n_rfx++;
             }
-            for (int64_t x = 0; x < SS; x++) mean[x] += rg[x] / (double)nr, uni[x] |= rf[x];
+            for (int64_t x = 0; x < SS; x++)
+                mean[x] += rg[x] / (double)nr, uni[x] |= rf[x];
         }
         // EGD images with REFLACX readings have an EGD reading
         if (q.gaze_row[row] >= 0) assert_int_equal(p.reading_source[first], READING_EGD);
         double lo = mean[0], hi = mean[0];
-        for (int64_t x = 0; x < SS; x++) lo = fmin(lo, mean[x]), hi = fmax(hi, mean[x]);
+        for (int64_t x = 0; x < SS; x++)
+            lo = fmin(lo, mean[x]), hi = fmax(hi, mean[x]);
         assert_true(hi > lo);
         const float *gz = p.gaze + p.gaze_row[row] * SS;
         for (int64_t x = 0; x < SS; x++)
@@ -387,9 +396,11 @@ static void prepare_ellipses(void **state) {
                 img_fit_geom g;
                 img_fit_geom_init(&g, r->width, r->height, S);
                 reflacx_ellipse_mask(one, &d, r, bits, 4.5, &g);
-                for (int64_t x = 0; x < SS; x++) want[x] |= one[x], any |= one[x];
+                for (int64_t x = 0; x < SS; x++)
+                    want[x] |= one[x], any |= one[x];
                 reflacx_ellipse_mask(one, &d, r, bits, 3.0, &g);
-                for (int64_t x = 0; x < SS; x++) want3[x] |= one[x], any3 |= one[x];
+                for (int64_t x = 0; x < SS; x++)
+                    want3[x] |= one[x], any3 |= one[x];
             }
             const uint8_t *got = pack_annotation(&p, row, c);
             if (!any) {
@@ -400,10 +411,12 @@ static void prepare_ellipses(void **state) {
                 n_masks++;
             }
             // with --annotations: the union with the file's mask of (image, label)
-            const uint8_t *file = pack_annotation(&pa, row, c), *both = pack_annotation(&pb, row, c);
+            const uint8_t *file = pack_annotation(&pa, row, c),
+                          *both = pack_annotation(&pb, row, c);
             n_low += any3 && memcmp(want, want3, (size_t)SS);
             if (file)
-                for (int64_t x = 0; x < SS; x++) want3[x] |= file[x];
+                for (int64_t x = 0; x < SS; x++)
+                    want3[x] |= file[x];
             if (!any3 && !file) {
                 assert_null(both);
                 continue;
@@ -517,11 +530,12 @@ static void summary_counts(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(synth_layout),     cmocka_unit_test(synth_deterministic),
-        cmocka_unit_test(synth_readers_on_findings),
-        cmocka_unit_test(prepare_readings), cmocka_unit_test(prepare_ellipses),
-        cmocka_unit_test(summary_counts),
-        cmocka_unit_test(no_flag_same_bytes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(synth_layout),
+                                       cmocka_unit_test(synth_deterministic),
+                                       cmocka_unit_test(synth_readers_on_findings),
+                                       cmocka_unit_test(prepare_readings),
+                                       cmocka_unit_test(prepare_ellipses),
+                                       cmocka_unit_test(summary_counts),
+                                       cmocka_unit_test(no_flag_same_bytes)};
     return cmocka_run_group_tests_name("data/prepare_reflacx", tests, setup, teardown);
 }
