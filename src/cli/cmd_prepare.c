@@ -10,7 +10,8 @@ static const char USAGE[] = "usage: cxrgaze prepare --mimic DIR [--egd DIR] --ou
                             "       cxrgaze prepare --images DIR|LIST --out DATA [flags]";
 static const char ABOUT[] =
     "Reads MIMIC-CXR-JPG 2.0.0 tables (metadata, split, chexpert/negbio; .csv or .csv.gz)\n"
-    "and, optionally, EGD-CXR 1.0.0 (master_sheet, fixations, region masks); decodes and\n"
+    "and, optionally, EGD-CXR 1.0.0 (master_sheet, fixations, region masks) and REFLACX\n"
+    "1.0.0 (readings by several radiologists, ellipses); decodes and\n"
     "resizes every selected image (shorter side to S, centre crop S x S); computes static\n"
     "gaze heatmaps and region masks at S x S; assigns whole patients to splits; writes the\n"
     "pack DATA/{pack.safetensors,index.csv,summary.json} atomically.";
@@ -50,10 +51,18 @@ int cmd_prepare(int argc, char **argv) {
                         "expert annotations packed as per-image, per-label masks: NIH "
                         "BBox_List_2017.csv, CheXlocalize polygon JSON or COCO-RLE JSON (told "
                         "by content; docs/annotations.md)"),
+        CLI_FLAG_STRING("reflacx", "DIR", &o.reflacx_dir, NULL,
+                        "REFLACX 1.0.0 root (main_data/ below it; docs/reflacx.md): each "
+                        "reading's heatmap packed as a radiologist reading (with EGD's map as "
+                        "one more where both read an image); the image's gaze becomes the "
+                        "min-max of its readings' mean; anomaly ellipses become annotations"),
+        CLI_FLAG_DOUBLE("reflacx-certainty", "C", &o.reflacx_certainty, 0, 5, "3 (Possibly)",
+                        "ellipses of at least this certainty (1 Unlikely .. 5 Consistent with) "
+                        "become annotations"),
         CLI_FLAG_STRING("out", "DATA", &o.out_dir, NULL, "output pack directory (required)"),
         CLI_FLAG_INT("size", "S", &o.size, 8, 4096, "224", "model input size in pixels"),
         CLI_FLAG_DOUBLE("gaze-test-fraction", "F", &o.gaze_test_fraction, 0, 1, "0.3",
-                        "fraction of EGD patients moved to test"),
+                        "fraction of gaze patients (EGD or REFLACX) moved to test"),
         CLI_FLAG_CUSTOM("uncertain", "P", &o.uncertain, parse_uncertain,
                         "zeros; ignore masks them out; empty = negative",
                         "zeros | ones | ignore: use of uncertain (-1) labels"),
@@ -77,6 +86,8 @@ int cmd_prepare(int argc, char **argv) {
     if (o.egd_dir && !o.mimic_dir)
         return cli_usage_error(cmd,
                                "--egd needs --mimic (EGD images live in the MIMIC-CXR-JPG tree)");
+    if (o.reflacx_dir && !o.mimic_dir)
+        return cli_usage_error(cmd, "--reflacx needs --mimic (REFLACX reads MIMIC-CXR images)");
 
     prepare_summary s;
     cx_error err = {0};

@@ -45,6 +45,13 @@ static const char ABOUT[] =
     "  truth/BBox_List_2017.csv            the findings as NIH boxes (1024 frame),\n"
     "  truth/chexlocalize_polygons.json    as CheXlocalize polygons (their boxes) and\n"
     "  truth/chexlocalize_rle.json         as COCO RLE (exact masks): `prepare --annotations`\n"
+    "With --reflacx, also REFLACX 1.0.0's files (docs/reflacx.md; CRLF as the authors write):\n"
+    "  reflacx/main_data/metadata_phase_{1,2,3}.csv   one row per reading, phase label columns\n"
+    "  reflacx/main_data/<id>/fixations.csv, anomaly_location_ellipses.csv, chest_bounding_box.csv\n"
+    "  Phases 1-2: 3-5 of 5 synthetic readers per image (each with its own offset, spread and\n"
+    "  pace), two readings discarded (no fixations.csv); phase 3: one reader. One EGD image in\n"
+    "  three is read by several readers and one in three by one; other frontal images one in\n"
+    "  eight each. Ellipses around the planted findings (REFLACX names, certainty 1-5).\n"
     "The tree is written under DIR.tmp.<pid> and renamed to DIR when complete. The same seed\n"
     "gives the same bytes for any --threads.";
 
@@ -72,6 +79,9 @@ int cmd_synth(int argc, char **argv) {
         CLI_FLAG_SWITCH("no-findings", &o.plant_findings, 0, NULL,
                         "render every image without its planted findings (same ids, labels, truth "
                         "and noise: a counterfactual for checks)"),
+        CLI_FLAG_SWITCH("reflacx", &o.reflacx, 1, NULL,
+                        "also write reflacx/main_data/ (REFLACX readings of some frontal images, "
+                        "see above)"),
         CLI_FLAG_SWITCH("force", &o.overwrite, 1, NULL, "replace DIR if it exists"),
         CLI_FLAG_THREADS,
         CLI_FLAG_SWITCH("quiet", &o.progress, 0, NULL, "no progress bar"),
@@ -101,5 +111,11 @@ int cmd_synth(int argc, char **argv) {
         n += snprintf(line + n, sizeof line - (size_t)n, "%s%s %lld", l ? ", " : "", CX_LABELS[l],
                       (long long)s.positives[l]);
     cx_info("synth: positive studies (noise-free): %s", line);
+    if (o.reflacx)
+        cx_info("synth: REFLACX: %lld images, readings per phase %lld / %lld / %lld (%lld "
+                "discarded)",
+                (long long)s.reflacx_images, (long long)s.reflacx_readings[0],
+                (long long)s.reflacx_readings[1], (long long)s.reflacx_readings[2],
+                (long long)s.reflacx_discarded);
     return CLI_OK;
 }

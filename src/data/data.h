@@ -95,6 +95,7 @@ typedef struct image_record {
     int split;          // SPLIT_*: MIMIC's official one until splits_assign runs
     int rows, cols;     // from metadata (0 = unknown); the decoded JPEG header is authoritative
     int64_t egd;        // index into egd_data.img, -1 = no gaze
+    int n_reflacx;      // REFLACX readings of this image (prepare --reflacx); > 0 = gaze too
 } image_record;
 
 typedef struct image_list {
@@ -315,7 +316,9 @@ int64_t gaze_heatmap(float *heat, uint8_t *fixmap, const egd_fixation *fix, int6
                      const img_fit_geom *g, double sigma_px, gaze_weight weight);
 
 // ==== patient splits ==========================================================================
-// Whole patients go to one split. Rule: a seeded fraction of EGD patients (round(f * n), sorted
+// Whole patients go to one split. Gaze patients: those with an EGD image (egd >= 0) or a REFLACX
+// reading (n_reflacx > 0); "EGD patients" below means these. Rule: a seeded fraction of EGD
+// patients (round(f * n), sorted
 // ids shuffled with cx_rng stream 7) -> test; other EGD patients -> train; every other patient
 // -> MIMIC's official split (if a patient's rows disagree, the most held-out one wins:
 // test > validate > train). Sets r[i].split. Returns the number of EGD patients sent to test.
@@ -569,6 +572,8 @@ typedef struct prepare_opts {
     const char *truth_dir;   // synth ground truth (truth/findings.csv), optional
     const char *annotations; // expert annotations (NIH BBox_List_2017.csv, CheXlocalize polygon
                              // or COCO-RLE JSON; annotations.c), optional
+    const char *reflacx_dir; // REFLACX root (main_data/ below it), optional
+    double reflacx_certainty; // ellipses with certainty >= this become annotations (default 3)
     const char *out_dir;     // DATA
     int size;                // S (default 224)
     double gaze_test_fraction; // default 0.3
@@ -608,6 +613,12 @@ typedef struct prepare_summary {
     int64_t annot_read, annot_empty, annot_masks, annot_vanished, annot_keys, annot_unmatched;
     int64_t annot_per_label[CX_N_LABELS], annot_extra;
     char annot_unmatched_names[5][64];
+    // --reflacx: metadata rows, readings discarded / read / matched to a selected image / of images
+    // not selected, packed (their image decoded), pack images with readings, with >= 2 readings
+    // (EGD's counted), also read in EGD; (image, CX label) annotations from ellipses, ellipse
+    // masks empty at S x S; readings whose image_size_x/y differ from the decoded image.
+    int64_t rfx_metadata_rows, rfx_discarded, rfx_read, rfx_matched, rfx_unmatched, rfx_packed;
+    int64_t rfx_images, rfx_multi, rfx_with_egd, rfx_annot, rfx_annot_vanished, rfx_size_mismatch;
     int threads;                    // OpenMP threads used for the images
     double seconds;                 // wall time of the whole call, and its parts:
     double seconds_tables;          //   reading and joining the tables, splits, truth
@@ -636,6 +647,9 @@ void prepare_summary_print(const prepare_summary *s, FILE *out);
 //                   and the findings as expert annotations (synth_annot.c): BBox_List_2017.csv
 //                   (NIH boxes, 1024 frame), chexlocalize_polygons.json (boxes as polygons),
 //                   chexlocalize_rle.json (the exact masks, united per image and label)
+//   reflacx/        with synth_opts.reflacx: main_data/metadata_phase_{1,2,3}.csv and
+//                   main_data/<id>/{fixations,anomaly_location_ellipses,chest_bounding_box}.csv
+//                   (REFLACX 1.0.0's layout, docs/reflacx.md)
 // The same seed gives the same bytes whatever the thread count (one RNG stream per image).
 typedef struct synth_opts {
     const char *out_dir;
@@ -652,6 +666,7 @@ typedef struct synth_opts {
                                // (same ids, labels and noise: a counterfactual for tests)
     int overwrite;             // 1: replace an existing out_dir
     int progress;              // progress bar on stderr
+    int reflacx;               // 1: also reflacx/main_data/ (REFLACX readings; default 0)
 } synth_opts;
 void synth_opts_default(synth_opts *o);
 
@@ -659,6 +674,7 @@ typedef struct synth_summary {
     int64_t patients, studies, images, frontal, gaze_images, findings;
     int64_t fixation_rows, gaze_rows;
     int64_t positives[CX_N_LABELS]; // noise-free, per study
+    int64_t reflacx_images, reflacx_readings[3], reflacx_discarded; // --reflacx: per phase
     double seconds;                 // wall, whole run
     double seconds_images;          // wall, the parallel image phase (render, encode, write)
 } synth_summary;

@@ -21,6 +21,7 @@ void prepare_opts_default(prepare_opts *o) {
     o->seed = 0;
     o->gaze_sigma_px = 150.0;
     o->gaze_weight = GAZE_WEIGHT_COUNT;
+    o->reflacx_certainty = 3.0;
     o->progress = 1;
 }
 
@@ -72,6 +73,7 @@ typedef struct row_result {
     uint8_t region_missing[CX_N_REGIONS];
     int truth_findings;
     annot_row annot;         // this image's annotation masks (prepare_annot.c)
+    reflacx_row rfx;         // --reflacx counts (prepare_reflacx.c)
 } row_result;
 
 typedef struct prep_ctx {
@@ -80,6 +82,7 @@ typedef struct prep_ctx {
     const egd_data *e;
     const truth_set *t; // NULL without --truth
     const annot_set *an; // NULL without --annotations
+    const prep_reflacx *rx; // NULL without --reflacx
     uint8_t *key_used;  // [an->n_keys] 1 = matched a decoded image
     int64_t *grow;      // [N] provisional gaze row, -1 none
     uint8_t *images;    // [N,S,S]
@@ -169,7 +172,13 @@ static void process_row(prep_ctx *c, int64_t i, row_result *res) {
         set_fatal(c, &e);
         return;
     }
-    if (c->grow[i] >= 0) gaze_row_work(c, r, &g, c->grow[i], res);
+    if (c->grow[i] >= 0 && r->egd >= 0) gaze_row_work(c, r, &g, c->grow[i], res);
+    else if (c->grow[i] >= 0) // REFLACX only: no region masks
+        memset(c->present + c->grow[i] * CX_N_REGIONS, 0, CX_N_REGIONS);
+    if (c->rx && r->n_reflacx > 0)
+        prepare_reflacx_image(c->rx, i, &g, c->gaze + c->grow[i] * SS,
+                              c->fixations + c->grow[i] * SS, c->o->reflacx_certainty,
+                              &res->annot, &res->rfx);
     res->ok = 1;
 }
 
@@ -220,6 +229,9 @@ static char *summary_json(const prepare_summary *s, const image_list *l, const r
     json_object_set_new(j, "skipped", sk);
     if (o->truth_dir) json_object_set_new(j, "truth_findings", json_integer(s->truth_findings));
     if (an) json_object_set_new(j, "annotations", prepare_annot_json(s, an, ka, o->annotations));
+    if (o->reflacx_dir)
+        json_object_set_new(j, "reflacx",
+                            prepare_reflacx_json(s, o->reflacx_dir, o->reflacx_certainty));
     json_object_set_new(j, "threads", json_integer(s->threads));
     json_object_set_new(j, "seconds_tables", json_real(s->seconds_tables));
     json_object_set_new(j, "seconds_images", json_real(s->seconds_images));
@@ -231,8 +243,8 @@ static char *summary_json(const prepare_summary *s, const image_list *l, const r
 
 // Reads and selects everything before any pixel is touched.
 static int gather(const prepare_opts *o, image_list *l, egd_data *e, int *have_egd, truth_set *t,
-                  int *have_truth, annot_set *an, int *have_annot, prepare_summary *s,
-                  cx_error *err) {
+                  int *have_truth, annot_set *an, int *have_annot, prep_reflacx *rx,
+                  prepare_summary *s, cx_error *err) {
     if (o->mimic_dir &&
         mimic_read(o->mimic_dir, o->views, o->labeler, o->uncertain, l, &s->mimic, err))
         return -1;
@@ -241,6 +253,10 @@ static int gather(const prepare_opts *o, image_list *l, egd_data *e, int *have_e
         *have_egd = 1;
         s->egd = e->st;
         if (attach_egd(l, e, o, s, err)) return -1;
+    }
+    if (o->reflacx_dir) {
+        if (prepare_reflacx_match(o->reflacx_dir, l, rx, err)) return -1;
+        prepare_reflacx_stats(rx, s);
     }
     s->egd_test_patients = splits_assign(l, o->gaze_test_fraction, o->seed);
     if (splits_check_disjoint(l, err)) return -1;
@@ -268,6 +284,10 @@ static int check_opts(const prepare_opts *o, cx_error *err) {
     if (!o->mimic_dir && !o->images) return cx_fail(err, "nothing to read: give a MIMIC directory or images");
     if (o->egd_dir && !o->mimic_dir)
         return cx_fail(err, "EGD-CXR images live in the MIMIC-CXR-JPG tree: give its directory too");
+    if (o->reflacx_dir && !o->mimic_dir)
+        return cx_fail(err, "REFLACX reads MIMIC-CXR images: give the MIMIC-CXR-JPG directory too");
+    if (!(o->reflacx_certainty >= 0 && o->reflacx_certainty <= 5))
+        return cx_fail(err, "REFLACX certainty %g outside [0, 5]", o->reflacx_certainty);
     if (o->size < 8 || o->size > 4096) return cx_fail(err, "size %d outside [8, 4096]", o->size);
     if (!(o->gaze_test_fraction >= 0 && o->gaze_test_fraction <= 1))
         return cx_fail(err, "gaze test fraction %g outside [0, 1]", o->gaze_test_fraction);
@@ -420,6 +440,9 @@ static void keep_rows(prep_ctx *c, const row_result *res, kept_rows *k, prepare_
             s->fix_mismatch += res[i].fix_mismatch;
             for (int reg = 0; reg < CX_N_REGIONS; reg++) s->regions_missing[reg] += res[i].region_missing[reg];
         }
+        s->rfx_annot += res[i].rfx.annot;
+        s->rfx_annot_vanished += res[i].rfx.annot_vanished;
+        s->rfx_size_mismatch += res[i].rfx.size_mismatch;
         s->per_split[r->split]++;
         for (int j = 0; j < CX_N_LABELS; j++) {
             s->counted[j] += r->label_mask[j];
@@ -437,8 +460,8 @@ static void keep_rows(prep_ctx *c, const row_result *res, kept_rows *k, prepare_
 static int write_pack(const prep_ctx *c, const kept_rows *k, const kept_annot *ka,
                       const row_result *res, prepare_summary *s, double t0, cx_error *err) {
     const prepare_opts *o = c->o;
-    char seed[32], frac[32], sigma[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX], b4[PATH_MAX],
-        b5[PATH_MAX];
+    char seed[32], frac[32], sigma[32], cert[32], b1[PATH_MAX], b2[PATH_MAX], b3[PATH_MAX],
+        b4[PATH_MAX], b5[PATH_MAX], b6[PATH_MAX];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     snprintf(frac, sizeof frac, "%g", o->gaze_test_fraction);
     snprintf(sigma, sizeof sigma, "%g", o->gaze_sigma_px);
@@ -448,8 +471,8 @@ static int write_pack(const prep_ctx *c, const kept_rows *k, const kept_annot *k
         .fixations = c->fixations, .regions = c->regions, .region_present = c->present,
         .truth = c->truth, .ids = k->ids, .n_meta = 11,
         .n_annot = ka->n, .annot_mask = ka->mask, .annot_row = ka->row, .annot_label = ka->label,
-        .n_annot_labels = c->an ? c->an->n_labels : 0,
-        .annot_labels = c->an ? (const char *const *)c->an->labels : NULL,
+        .n_annot_labels = c->an ? c->an->n_labels : ka->n ? CX_N_LABELS : 0,
+        .annot_labels = c->an ? (const char *const *)c->an->labels : ka->n ? CX_LABELS : NULL,
         .meta_key = {"uncertain", "labeler", "views", "seed", "gaze_test_fraction",
                      "gaze_sigma_px", "gaze_weight", "source_mimic", "source_egd",
                      "source_images", "source_truth"},
@@ -462,6 +485,17 @@ static int write_pack(const prep_ctx *c, const kept_rows *k, const kept_annot *k
     if (c->an) {
         pc.meta_key[pc.n_meta] = "source_annotations";
         pc.meta_val[pc.n_meta++] = abs_or(o->annotations, b5);
+    }
+    if (c->rx) { // the readings (none written when no reading's image decoded)
+        const prep_reflacx *rx = c->rx;
+        pc.n_readings = rx->n_kept, pc.reading_gaze = rx->gaze, pc.reading_fixations = rx->fix;
+        pc.reading_row = rx->row, pc.reading_source = rx->source;
+        pc.reading_id = (const char *const *)rx->id;
+        snprintf(cert, sizeof cert, "%g", o->reflacx_certainty);
+        pc.meta_key[pc.n_meta] = "source_reflacx";
+        pc.meta_val[pc.n_meta++] = abs_or(o->reflacx_dir, b6);
+        pc.meta_key[pc.n_meta] = "reflacx_certainty";
+        pc.meta_val[pc.n_meta++] = cert;
     }
     double t_write = cx_now_s();
     s->seconds = t_write - t0;
@@ -484,12 +518,13 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     memset(&t, 0, sizeof t);
     memset(&an, 0, sizeof an);
     int have_egd = 0, have_truth = 0, have_annot = 0, rc = -1;
+    prep_reflacx rx = {0};
     uint8_t *key_used = NULL;
     row_result *res = NULL;
     int64_t *grow = NULL;
     pixel_scratch px = {0};
     uint8_t *present = NULL;
-    if (gather(o, &l, &e, &have_egd, &t, &have_truth, &an, &have_annot, s, err)) goto done;
+    if (gather(o, &l, &e, &have_egd, &t, &have_truth, &an, &have_annot, &rx, s, err)) goto done;
     if (have_annot) key_used = cx_calloc((size_t)(an.n_keys ? an.n_keys : 1), 1);
     s->seconds_tables = cx_now_s() - t0;
     double t_images = cx_now_s();
@@ -498,19 +533,20 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     const int64_t N = l.n, SS = (int64_t)S * S;
     grow = cx_malloc((size_t)N * sizeof *grow);
     int64_t G = 0;
-    for (int64_t i = 0; i < N; i++) grow[i] = l.r[i].egd >= 0 ? G++ : -1;
+    for (int64_t i = 0; i < N; i++) grow[i] = l.r[i].egd >= 0 || l.r[i].n_reflacx > 0 ? G++ : -1;
     char scratch_dir[4096]; // where pack_write will create its temporary directory
     cx_scratch_dir_for(scratch_dir, sizeof scratch_dir, o->out_dir);
     pixel_scratch_sizes(&px, N, G ? G : 1, SS, have_truth);
     if (check_disk(&px, N, G, S, scratch_dir, err)) goto done;
-    if (pixel_scratch_map(&px, scratch_dir, err)) { // a read-only or missing directory, say
+    if (pixel_scratch_map(&px, scratch_dir, err) || // a read-only or missing directory, say
+        (rx.have && prepare_reflacx_slots(&rx, &l, S, scratch_dir, err))) {
         cx_fail_wrap(err, "cannot write the pack %s", o->out_dir);
         goto done;
     }
     present = cx_malloc((size_t)((G ? G : 1) * CX_N_REGIONS));
     res = cx_calloc((size_t)N, sizeof *res);
     prep_ctx c = {.o = o, .l = &l, .e = have_egd ? &e : NULL, .t = have_truth ? &t : NULL,
-                  .an = have_annot ? &an : NULL, .key_used = key_used,
+                  .an = have_annot ? &an : NULL, .rx = rx.have ? &rx : NULL, .key_used = key_used,
                   .grow = grow, .images = px.p[PX_IMAGES], .truth = px.p[PX_TRUTH],
                   .gaze = px.p[PX_GAZE], .fixations = px.p[PX_FIXATIONS],
                   .regions = px.p[PX_REGIONS], .present = present};
@@ -520,11 +556,17 @@ int data_prepare(const prepare_opts *o, prepare_summary *s, cx_error *err) {
     kept_rows k = {0};
     kept_annot ka = {0};
     keep_rows(&c, res, &k, s);
-    if (have_annot) {
+    if (have_annot || rx.have) {
         const annot_row **rows = cx_malloc((size_t)N * sizeof *rows);
         for (int64_t i = 0; i < N; i++) rows[i] = res[i].ok ? &res[i].annot : NULL;
-        prepare_annot_collect(&an, key_used, rows, N, S, &ka, s);
+        prepare_annot_collect(have_annot ? &an : NULL, key_used, rows, N, S, &ka, s);
         free(rows);
+    }
+    if (rx.have) {
+        int *ok = cx_malloc((size_t)(N ? N : 1) * sizeof *ok);
+        for (int64_t i = 0; i < N; i++) ok[i] = res[i].ok;
+        prepare_reflacx_collect(&rx, &l, ok, S, s);
+        free(ok);
     }
     if (k.n == 0)
         cx_fail(err, "none of the %lld selected images could be read (first: %s)", (long long)N,
@@ -546,6 +588,7 @@ done:
     pixel_scratch_unmap(&px);
     free(present);
     if (have_egd) egd_free(&e);
+    prepare_reflacx_free(&rx);
     if (have_truth) truth_free(&t);
     image_list_free(&l);
     return rc;
@@ -590,6 +633,7 @@ void prepare_summary_print(const prepare_summary *s, FILE *out) {
                     CX_REGIONS[r], (long long)s->regions_missing[r]);
     if (s->truth_findings) fprintf(out, "planted findings: %lld\n", (long long)s->truth_findings);
     if (s->annot_format) prepare_annot_print(s, out);
+    if (s->rfx_metadata_rows) prepare_reflacx_print(s, out);
     if (s->size_mismatch)
         fprintf(out, "images whose decoded size differs from metadata Rows x Columns: %lld\n",
                 (long long)s->size_mismatch);

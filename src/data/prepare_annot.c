@@ -62,6 +62,7 @@ void prepare_annot_collect(const annot_set *an, const uint8_t *key_used,
         row++;
     }
     s->annot_masks = ka->n;
+    if (!an) return; // REFLACX ellipses only (prepare_reflacx.c counts them)
     s->annot_format = an->format;
     s->annot_read = an->n_read;
     s->annot_empty = an->n_empty;

@@ -40,7 +40,7 @@ int64_t splits_assign(image_list *l, double gaze_test_fraction, uint64_t seed) {
         }
         // test > validate > train: SPLIT_* codes are ordered that way
         if (r->split > p[k].official) p[k].official = r->split;
-        if (r->egd >= 0) p[k].has_gaze = 1;
+        if (r->egd >= 0 || r->n_reflacx > 0) p[k].has_gaze = 1;
         pat_of[i] = k;
     }
     // EGD patients in a canonical order (sorted ids), shuffled by the seed; the first

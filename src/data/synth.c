@@ -228,6 +228,8 @@ static int synth_one_image(const synth_plan *p, int64_t i, const char *root,
         rc = rc || cx_pathf(dir, sizeof dir, err, "%s/egd-cxr", root) ? -1 : 0;
         if (rc == 0) rc = synth_write_transcript(p, im->egd, &readings[im->egd], dir, err);
     }
+    if (rc == 0 && p->rfx && p->rfx->first[i + 1] > p->rfx->first[i])
+        rc = synth_reflacx_image(p, i, root, masks, (const int(*)[4])bbox, err);
     for (int k = 0; k < SYNTH_MAX_FINDINGS; k++)
         free(masks[k]);
     free(px);
@@ -291,6 +293,7 @@ static int write_tables_and_commit(const synth_plan *p, const char *root,
                       synth_write_master_sheet(p, dir, err)) ? -1 : 0;
     if (rc == 0) rc = synth_write_bboxes(p, dir, err);
     if (rc == 0) rc = synth_write_gaze(p, readings, dir, &s->fixation_rows, &s->gaze_rows, err);
+    if (rc == 0 && p->rfx) rc = synth_reflacx_metadata(p, root, s->reflacx_readings, err);
     if (rc == 0 && o->overwrite && cx_path_exists(o->out_dir)) {
         if (cx_pathf(path, sizeof path, err, "%s.old.%ld", o->out_dir, (long)getpid()))
             rc = -1;
@@ -320,6 +323,9 @@ static void summarise(const synth_plan *p, const int (*bbox)[SYNTH_MAX_FINDINGS]
     for (int64_t k = 0; k < p->n_study; k++)
         for (int l = 0; l < CX_N_LABELS; l++)
             s->positives[l] += p->study[k].truth[l];
+    for (int64_t i = 0; p->rfx && i < p->n_img; i++)
+        s->reflacx_images += p->rfx->first[i + 1] > p->rfx->first[i];
+    for (int64_t k = 0; p->rfx && k < p->rfx->n; k++) s->reflacx_discarded += p->rfx->rd[k].discarded;
 }
 
 int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
@@ -334,9 +340,10 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     if (cx_pathf(root, sizeof root, err, "%s.tmp.%ld", o->out_dir, (long)getpid()))
         return synth_plan_free(&p), -1;
     cx_remove_tree(root);
-    const char *sub[3] = {"mimic-cxr-jpg/files", "egd-cxr/audio_segmentation_transcripts",
-                          "truth/masks"};
-    for (int k = 0; k < 3; k++) {
+    const char *sub[4] = {"mimic-cxr-jpg/files", "egd-cxr/audio_segmentation_transcripts",
+                          "truth/masks", "reflacx/main_data"};
+    if (o->reflacx) synth_rfx_plan_make(&p);
+    for (int k = 0; k < 3 + (o->reflacx != 0); k++) {
         if (cx_pathf(path, sizeof path, err, "%s/%s", root, sub[k]) || cx_mkdir_p(path, err))
             return synth_plan_free(&p), -1;
     }

@@ -184,14 +184,18 @@ static void dictate(const synth_anatomy *a, const synth_study *st, const float *
 
 void synth_gaze_read(const synth_plan *p, int64_t egd, uint8_t *const *masks, const int (*bbox)[4],
                      synth_reading *rd) {
+    synth_gaze_scan(p, p->egd_img[egd], (1ull << 40) + (uint64_t)egd, masks, bbox, rd);
+}
+
+void synth_gaze_scan(const synth_plan *p, int64_t i, uint64_t stream, uint8_t *const *masks,
+                     const int (*bbox)[4], synth_reading *rd) {
     memset(rd, 0, sizeof *rd);
-    int64_t i = p->egd_img[egd];
     const synth_image *im = &p->img[i];
     const synth_study *st = &p->study[im->study];
     synth_anatomy a;
     synth_image_anatomy(p, i, 1, &a);
     cx_rng r;
-    cx_rng_seed(&r, p->o->seed, (1ull << 40) + (uint64_t)egd);
+    cx_rng_seed(&r, p->o->seed, stream);
     int cap = 0;
     const float icx = 0.5f * im->w, icy = 0.5f * im->h;
 

@@ -99,12 +99,14 @@ typedef struct synth_image {
     int64_t egd;     // index into the EGD image list, -1 = none
 } synth_image;
 
+typedef struct synth_rfx_plan synth_rfx_plan;
 typedef struct synth_plan {
     const synth_opts *o;
     int64_t n_img, n_study, n_patient, n_egd;
     synth_image *img;
     synth_study *study;
     int64_t *egd_img; // [n_egd] image index of each EGD image (master_sheet order)
+    synth_rfx_plan *rfx; // synth --reflacx: the REFLACX readings (synth_reflacx.c), else NULL
 } synth_plan;
 
 // synth_plan.c: ids, patients, studies, views, findings and label tables. Deterministic in the
@@ -188,12 +190,47 @@ typedef struct synth_reading {
 } synth_reading;
 void synth_gaze_read(const synth_plan *p, int64_t egd, uint8_t *const *masks, const int (*bbox)[4],
                      synth_reading *r);
+// The same scanpath for frontal image i from RNG stream `stream` (synth_gaze_read uses
+// (1 << 40) + egd; synth_reflacx.c its own streams).
+void synth_gaze_scan(const synth_plan *p, int64_t i, uint64_t stream, uint8_t *const *masks,
+                     const int (*bbox)[4], synth_reading *rd);
 void synth_reading_free(synth_reading *r);
 // Writes fixations.csv and eye_gaze.csv for all EGD readings (sessions, calibration screens).
 int synth_write_gaze(const synth_plan *p, const synth_reading *readings, const char *egd_dir,
                      int64_t *n_fix_rows, int64_t *n_gaze_rows, cx_error *err);
 // The display pads of an image on the 1920x1080 screen (long side 1024, centred).
 void synth_pads(int w, int h, int *top, int *bottom, int *left, int *right);
+
+// synth_reflacx.c: `synth --reflacx`. Five synthetic readers, each with a systematic offset and
+// a spread (fractions of the chest scale s), a pace (duration factor) and a sensitivity (chance
+// of drawing an ellipse around a visible finding). Readings ordered by image; the readings of
+// image i are rd[first[i] .. first[i + 1]).
+#define SYNTH_RFX_READERS 5
+#define SYNTH_RFX_MAX_LABELS 20
+typedef struct synth_rfx_reader {
+    float off_x, off_y, spread, pace, sensitivity;
+} synth_rfx_reader;
+typedef struct synth_rfx_reading {
+    char id[32];    // its folder under main_data/
+    int64_t img;
+    int phase, reader, discarded;
+    int8_t cert[SYNTH_RFX_MAX_LABELS]; // highest ellipse certainty per phase label (metadata)
+} synth_rfx_reading;
+struct synth_rfx_plan {
+    synth_rfx_reader reader[SYNTH_RFX_READERS];
+    synth_rfx_reading *rd;
+    int64_t n;
+    int64_t *first; // [n_img + 1]
+};
+// Decided from the plan alone (own RNG stream); sets p->rfx.
+void synth_rfx_plan_make(synth_plan *p);
+void synth_rfx_plan_free(synth_plan *p);
+// Image i's reading folders under root/reflacx/main_data (parallel image loop).
+int synth_reflacx_image(const synth_plan *p, int64_t i, const char *root, uint8_t *const *masks,
+                        const int (*bbox)[4], cx_error *err);
+// metadata_phase_{1,2,3}.csv; counts[p-1]: rows of phase p.
+int synth_reflacx_metadata(const synth_plan *p, const char *root, int64_t counts[3],
+                           cx_error *err);
 
 // synth.c: writes bytes to a file inside the temporary output tree (no fsync: the tree is renamed
 // into place as a whole once complete).

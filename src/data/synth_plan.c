@@ -500,4 +500,5 @@ void synth_plan_free(synth_plan *p) {
     free(p->study);
     free(p->egd_img);
     p->img = NULL, p->study = NULL, p->egd_img = NULL;
+    synth_rfx_plan_free(p);
 }
