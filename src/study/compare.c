@@ -1,8 +1,8 @@
 // study/compare: saliency maps vs radiologist gaze (METHODS.md §3) — image-level metrics on the
 // analysed pairs for correct vs incorrect predictions with baselines (constant maps left out and
 // counted; CIs by patient bootstrap, permutation p within labels); the regions in
-// compare_regions.c, planted findings, GC vs LC, sensitivity and grids in compare_outputs.c; the
-// files in compare_files.c.
+// compare_regions.c, planted findings, GC vs LC, sensitivity and grids in compare_outputs.c, the
+// inter-observer ceiling in compare_ceiling.c; the files in compare_files.c.
 #include "study/compare_internal.h"
 
 #include <math.h>
@@ -19,9 +19,8 @@ void study_compare_settings_default(study_compare_settings *s) {
     s->grid_rows = 4;
 }
 
-// All metrics of one normalised map against one normalised gaze map, by stats_metric.
-static void pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S,
-                         int emd_side, double out[STATS_N_METRICS]) {
+void cmp_pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S, int emd_side,
+                      double out[STATS_N_METRICS]) {
     size_t n = (size_t)S * S;
     stats_status st;
     out[STATS_SSIM] = stats_ssim(map, gaze, S, S);
@@ -68,7 +67,7 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
             if (out->constant[j])
                 for (int k = 0; k < STATS_N_METRICS; k++) v[k] = NAN;
             else
-                pair_metrics(a, g, p->fixations + (size_t)gr * npix, in->S, emd_side, v);
+                cmp_pair_metrics(a, g, p->fixations + (size_t)gr * npix, in->S, emd_side, v);
             if (out->mass) {
                 out->map_constant[j] = (uint8_t)map_const;
                 cmp_region_masks(p, gr, masks);
@@ -300,6 +299,10 @@ static int write_files(const study_compare_settings *s, const study_compare_resu
         return -1;
     if (r->n_gc_lc && study_gc_lc_write(out_path(p, dir, "gc_lc.csv"), r->gc_lc, r->n_gc_lc, err))
         return -1;
+    if (r->n_interobserver &&
+        study_interobserver_write(out_path(p, dir, "interobserver.csv"), r->interobserver,
+                                  r->n_interobserver, err))
+        return -1;
     return study_compare_json_write(out_path(p, dir, "compare.json"), s, r, err);
 }
 
@@ -316,6 +319,8 @@ int study_compare(const study_compare_settings *s, study_compare_result *r, cx_e
         int *gaze_most = cmp_gaze_regions(&in, r);
         analyse_models(&in, gaze_most, s, r);
         free(gaze_most);
+        cmp_ceiling(&in, s, r);
+        cmp_ceiling_fractions(r);
         cmp_truth(&in, r);
         cmp_gc_lc(&in, r);
         describe_models(&in, s, r);
@@ -337,6 +342,7 @@ void study_compare_result_free(study_compare_result *r) {
     free(r->sensitivity);
     free(r->truth);
     free(r->gc_lc);
+    free(r->interobserver);
     memset(r, 0, sizeof *r);
 }
 

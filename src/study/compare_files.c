@@ -1,6 +1,6 @@
 // study/compare: the tables of compare, a writer and a reader each, side by side: ssim.csv,
-// metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv and gc_lc.csv
-// (compare.json: compare_json.c). Numbers
+// metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv, gc_lc.csv and
+// interobserver.csv (compare.json: compare_json.c). Numbers
 // are written with fixed precision; NaN is an empty cell (and an empty cell reads as NaN).
 #include "study/compare_internal.h"
 
@@ -79,18 +79,23 @@ typedef struct reader {
     cx_error *err;
 } reader;
 
-static int reader_open(reader *rd, const char *path, int ncols, const char *const *cols,
-                       cx_error *err) {
+// The first ncols - n_optional columns are required; the last n_optional (columns added later)
+// may be missing: their cells read as empty.
+static int reader_open(reader *rd, const char *path, int ncols, int n_optional,
+                       const char *const *cols, cx_error *err) {
     *rd = (reader){.cols = cols, .err = err};
     if (!(rd->t = csv_table_read(path, err))) return -1;
-    if (csv_require_cols(rd->t, cols, ncols, rd->idx, err)) {
+    if (csv_require_cols(rd->t, cols, ncols - n_optional, rd->idx, err)) {
         csv_table_free(rd->t);
         return -1;
     }
+    for (int c = ncols - n_optional; c < ncols; c++) rd->idx[c] = csv_col(rd->t, cols[c]);
     return 0;
 }
 
-static const char *cell_of(const reader *rd, int col) { return csv_get(rd->t, rd->r, rd->idx[col]); }
+static const char *cell_of(const reader *rd, int col) {
+    return rd->idx[col] < 0 ? "" : csv_get(rd->t, rd->r, rd->idx[col]);
+}
 
 static int bad_cell(const reader *rd, int col, const char *expected) {
     return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
@@ -149,12 +154,13 @@ static int get_group(const reader *rd, int col, study_group *g) {
 
 // Rows parsed one by one by parse(rd, row); *rows gets them (free()).
 typedef int (*row_parse_fn)(const reader *rd, void *row);
-static int read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
-                      row_parse_fn parse, void **rows, int64_t *n, cx_error *err) {
+static int read_table_opt(const char *path, int ncols, int n_optional, const char *const *cols,
+                          size_t row_size, row_parse_fn parse, void **rows, int64_t *n,
+                          cx_error *err) {
     reader rd;
     *rows = NULL;
     *n = 0;
-    if (reader_open(&rd, path, ncols, cols, err)) return -1;
+    if (reader_open(&rd, path, ncols, n_optional, cols, err)) return -1;
     int64_t nr = csv_nrows(rd.t);
     char *v = cx_calloc((size_t)(nr ? nr : 1), row_size);
     for (rd.r = 0; rd.r < nr; rd.r++)
@@ -169,18 +175,24 @@ static int read_table(const char *path, int ncols, const char *const *cols, size
     return 0;
 }
 
+static int read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
+                      row_parse_fn parse, void **rows, int64_t *n, cx_error *err) {
+    return read_table_opt(path, ncols, 0, cols, row_size, parse, rows, n, err);
+}
+
 // ---- ssim.csv and metrics.csv ------------------------------------------------------------------
 enum {
     MC_MODEL, MC_METHOD, MC_METRIC, MC_LABEL, MC_GROUP, MC_N, MC_N_CONSTANT, MC_MEAN, MC_LO, MC_HI,
-    MC_P
+    MC_P, MC_CEILING
 };
 const char *const study_metric_columns[STUDY_METRIC_NCOLS] = {
     [MC_MODEL] = "model", [MC_METHOD] = "method", [MC_METRIC] = "metric", [MC_LABEL] = "label",
     [MC_GROUP] = "group", [MC_N] = "n", [MC_N_CONSTANT] = "n_constant", [MC_MEAN] = "mean",
-    [MC_LO] = "ci_lo",    [MC_HI] = "ci_hi", [MC_P] = "p_perm"};
+    [MC_LO] = "ci_lo",    [MC_HI] = "ci_hi", [MC_P] = "p_perm", [MC_CEILING] = "ceiling_fraction"};
 const char *const study_ssim_columns[STUDY_SSIM_NCOLS] = {
-    "model", "method", "label", "group", "n", "n_constant", "mean", "ci_lo", "ci_hi", "p_perm"};
-_Static_assert(MC_P + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
+    "model", "method", "label", "group", "n", "n_constant", "mean", "ci_lo", "ci_hi", "p_perm",
+    "ceiling_fraction"};
+_Static_assert(MC_CEILING + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
                "metrics.csv columns; ssim.csv has all but metric");
 
 // Position of metrics.csv column c in ssim.csv (which has no metric column).
@@ -203,6 +215,7 @@ void study_metric_text(const study_metric_row *r, int with_metric, study_cell *c
     cell_real(all[MC_LO], "%.6f", has_ci ? r->ci_lo : NAN);
     cell_real(all[MC_HI], "%.6f", has_ci ? r->ci_hi : NAN);
     cell_real(all[MC_P], "%.6g", r->p_perm);
+    cell_real(all[MC_CEILING], "%.6f", r->ceiling_fraction);
     for (int c = 0; c < STUDY_METRIC_NCOLS; c++)
         if (with_metric || c != MC_METRIC) memcpy(cells[with_metric ? c : ssim_col(c)], all[c], sizeof all[c]);
 }
@@ -240,7 +253,8 @@ static int parse_metric_row(const reader *rd, study_metric_row *x, int with_metr
            get_int64(rd, COL(MC_N), &x->n) || get_int64(rd, COL(MC_N_CONSTANT), &x->n_constant) ||
            get_real(rd, COL(MC_MEAN), &x->mean) ||
            get_real(rd, COL(MC_LO), &x->ci_lo) || get_real(rd, COL(MC_HI), &x->ci_hi) ||
-           get_real(rd, COL(MC_P), &x->p_perm);
+           get_real(rd, COL(MC_P), &x->p_perm) ||
+           get_real(rd, COL(MC_CEILING), &x->ceiling_fraction);
 #undef COL
 }
 
@@ -248,13 +262,14 @@ static int parse_metrics_row(const reader *rd, void *row) { return parse_metric_
 static int parse_ssim_row(const reader *rd, void *row) { return parse_metric_row(rd, row, 0); }
 
 int study_metrics_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_METRIC_NCOLS, study_metric_columns, sizeof **rows,
-                      parse_metrics_row, (void **)rows, n, err);
+    // ceiling_fraction is optional: files written before it read as NaN.
+    return read_table_opt(path, STUDY_METRIC_NCOLS, 1, study_metric_columns, sizeof **rows,
+                          parse_metrics_row, (void **)rows, n, err);
 }
 
 int study_ssim_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, sizeof **rows, parse_ssim_row,
-                      (void **)rows, n, err);
+    return read_table_opt(path, STUDY_SSIM_NCOLS, 1, study_ssim_columns, sizeof **rows,
+                          parse_ssim_row, (void **)rows, n, err);
 }
 
 // ---- regions.csv -------------------------------------------------------------------------------
@@ -491,4 +506,61 @@ static int parse_gc_lc_row(const reader *rd, void *row) {
 int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err) {
     return read_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, sizeof **rows, parse_gc_lc_row,
                       (void **)rows, n, err);
+}
+
+// ---- interobserver.csv -------------------------------------------------------------------------
+static const char *const ceiling_names[STUDY_N_CEILINGS] = {
+    [STUDY_CEILING_READERS] = "readers", [STUDY_CEILING_EGD_VS_REFLACX] = "egd_vs_reflacx"};
+_Static_assert(sizeof ceiling_names / sizeof ceiling_names[0] == STUDY_N_CEILINGS, "ceiling names");
+
+const char *study_ceiling_name(study_ceiling c) {
+    return (unsigned)c < STUDY_N_CEILINGS ? ceiling_names[c] : "?";
+}
+
+enum { IO_METRIC, IO_N_IMAGES, IO_N_PAIRS, IO_MEAN, IO_LO, IO_HI, IO_COMPARISON };
+const char *const study_interobserver_columns[STUDY_INTEROBSERVER_NCOLS] = {
+    [IO_METRIC] = "metric", [IO_N_IMAGES] = "n_images", [IO_N_PAIRS] = "n_pairs",
+    [IO_MEAN] = "mean",     [IO_LO] = "ci_lo",          [IO_HI] = "ci_hi",
+    [IO_COMPARISON] = "comparison"};
+_Static_assert(IO_COMPARISON + 1 == STUDY_INTEROBSERVER_NCOLS, "interobserver.csv columns");
+
+void study_interobserver_text(const study_interobserver_row *r, study_cell *cells) {
+    cell_text(cells[IO_METRIC], stats_metric_name(r->metric));
+    cell_int(cells[IO_N_IMAGES], r->n_images);
+    cell_int(cells[IO_N_PAIRS], r->n_pairs);
+    cell_real(cells[IO_MEAN], "%.6f", r->mean);
+    cell_real(cells[IO_LO], "%.6f", r->ci_lo);
+    cell_real(cells[IO_HI], "%.6f", r->ci_hi);
+    cell_text(cells[IO_COMPARISON], study_ceiling_name(r->comparison));
+}
+
+static int interobserver_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_interobserver_text((const study_interobserver_row *)rows + i, cells);
+    return 1;
+}
+
+int study_interobserver_write(const char *path, const study_interobserver_row *rows, int64_t n,
+                              cx_error *err) {
+    return write_table(path, STUDY_INTEROBSERVER_NCOLS, study_interobserver_columns, rows, n,
+                       interobserver_row_text, err);
+}
+
+static int parse_interobserver_row(const reader *rd, void *row) {
+    study_interobserver_row *x = row;
+    int m = stats_metric_parse(cell_of(rd, IO_METRIC));
+    if (m < 0) return bad_cell(rd, IO_METRIC, "a metric (ssim, cc, nss, ...)");
+    x->metric = (stats_metric)m;
+    int c = 0;
+    while (c < STUDY_N_CEILINGS && strcmp(cell_of(rd, IO_COMPARISON), ceiling_names[c])) c++;
+    if (c == STUDY_N_CEILINGS) return bad_cell(rd, IO_COMPARISON, "readers or egd_vs_reflacx");
+    x->comparison = (study_ceiling)c;
+    return get_int64(rd, IO_N_IMAGES, &x->n_images) || get_int64(rd, IO_N_PAIRS, &x->n_pairs) ||
+           get_real(rd, IO_MEAN, &x->mean) || get_real(rd, IO_LO, &x->ci_lo) ||
+           get_real(rd, IO_HI, &x->ci_hi);
+}
+
+int study_interobserver_read(const char *path, study_interobserver_row **rows, int64_t *n,
+                             cx_error *err) {
+    return read_table(path, STUDY_INTEROBSERVER_NCOLS, study_interobserver_columns, sizeof **rows,
+                      parse_interobserver_row, (void **)rows, n, err);
 }

@@ -74,24 +74,26 @@ static int cmp_subject(const void *a, const void *b) {
     return c ? c : (x->j > y->j) - (x->j < y->j);
 }
 
-// Patients of the held-out gaze images: equal subject_id, equal number (0, 1, ...).
-static void number_patients(cmp_inputs *in) {
-    const pack *p = &in->pk;
-    int64_t n = in->n_gaze_test;
+void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t *patient) {
     subject_of *v = cx_malloc(sizeof *v * (size_t)(n ? n : 1));
     for (int64_t j = 0; j < n; j++) {
-        int64_t i = in->gaze_test_rows[j];
+        int64_t i = rows[j];
         v[j] = (subject_of){p->subject_id && p->subject_id[i] ? p->subject_id[i] : "", j};
     }
     qsort(v, (size_t)n, sizeof *v, cmp_subject);
-    in->patient = cx_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     int64_t k = -1;
     for (int64_t q = 0; q < n; q++) {
         // An empty subject_id names no patient: the image is its own.
         if (q == 0 || strcmp(v[q].id, v[q - 1].id) || !v[q].id[0]) k++;
-        in->patient[v[q].j] = k;
+        patient[v[q].j] = k;
     }
     free(v);
+}
+
+// Patients of the held-out gaze images.
+static void number_patients(cmp_inputs *in) {
+    in->patient = cx_malloc(sizeof(int64_t) * (size_t)(in->n_gaze_test ? in->n_gaze_test : 1));
+    cmp_number_patients(&in->pk, in->gaze_test_rows, in->n_gaze_test, in->patient);
 }
 
 // The pairs (held-out image with gaze, label positive for it).

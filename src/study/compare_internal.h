@@ -51,6 +51,17 @@ typedef struct cmp_inputs {
 // compare_inputs.c: the pack, predictions, thresholds, maps.csv and <method>.safetensors.
 int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err);
 void cmp_free(cmp_inputs *in);
+// Patients of pack rows rows[n]: equal subject_id, equal number (0, 1, ...; an empty subject_id
+// is a patient of its own) into patient[n].
+void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t *patient);
+// compare.c: every metric (by stats_metric) of one normalised map against one normalised gaze
+// map with its binary fixation map fix.
+void cmp_pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S, int emd_side,
+                      double out[STATS_N_METRICS]);
+// compare_ceiling.c: the inter-observer ceiling (r->interobserver and its counts; nothing when
+// the pack has no readings), then every metrics row's ceiling_fraction.
+void cmp_ceiling(const cmp_inputs *in, const study_compare_settings *s, study_compare_result *r);
+void cmp_ceiling_fractions(study_compare_result *r);
 // compare_outputs.c: truth.csv rows (pack with a synth truth), gc_lc.csv rows, sensitivity.csv
 // rows of method slot q (ssim: its SSIM under the run's normalisation per analysed pair, NaN
 // where excluded), the grids.

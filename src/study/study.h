@@ -259,8 +259,9 @@ void study_attr_result_free(study_attr_result *r);
 // baselines through stats_minmax_normalise; a constant map is left out of every mean, CI, test
 // and distribution and counted (n_constant). Files (compare_files.c, a writer and a reader each):
 // ssim.csv, metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv (pack with
-// a truth), gc_lc.csv (models with both GC and LC), compare.json. The figures are drawn from the
-// result by report/ (report_compare_figures).
+// a truth), gc_lc.csv (models with both GC and LC), interobserver.csv (a pack with radiologist
+// readings: the inter-observer ceiling, compare_ceiling.c), compare.json. The figures are drawn
+// from the result by report/ (report_compare_figures).
 #define STUDY_COMPARE_MAX_MODELS 8
 
 typedef struct study_compare_settings {
@@ -309,7 +310,32 @@ typedef struct study_metric_row {
     double mean, ci_lo, ci_hi; // patient-bootstrap 95% CI of the mean (NaN when n = 0)
     double p_perm;       // permutation p, correct vs incorrect, permuted within labels (NaN when
                          // a group is empty)
+    double ceiling_fraction; // mean as a fraction of the inter-observer ceiling of the same metric
+                         // (the "readers" row of interobserver.csv): mean / ceiling, and for the
+                         // lower-is-better KL and EMD ceiling / mean, so 1 = as close to gaze as
+                         // another radiologist. NaN (an empty cell) without a ceiling; files
+                         // written before the column read as NaN
 } study_metric_row;
+
+// interobserver.csv: the inter-observer ceiling (METHODS.md §4). On the analysed split's images
+// with >= 2 radiologist readings in the pack (pack_readings): "readers" scores each reading (its
+// heatmap and fixations as the reference) against the min-max mean of the image's OTHER readings
+// (the prediction, as a method's map predicts gaze); "egd_vs_reflacx" scores EGD's reading against
+// the min-max mean of the REFLACX readings of the same image, where both exist. Every metric of
+// metrics.csv; constant maps are left out as everywhere. CIs: patient bootstrap (subject_id).
+typedef enum {
+    STUDY_CEILING_READERS = 0,
+    STUDY_CEILING_EGD_VS_REFLACX,
+    STUDY_N_CEILINGS
+} study_ceiling;
+const char *study_ceiling_name(study_ceiling c); // "readers", "egd_vs_reflacx"
+typedef struct study_interobserver_row {
+    stats_metric metric;
+    int64_t n_images;    // images with at least one pair with a value
+    int64_t n_pairs;     // (reference reading, prediction) pairs with a value
+    double mean, ci_lo, ci_hi; // NaN when n_pairs = 0
+    study_ceiling comparison;
+} study_interobserver_row;
 
 // regions.csv: the distribution of most-salient regions over the analysed pairs of a label
 // (z-scores over all pairs of each map type).
@@ -427,6 +453,11 @@ typedef struct study_compare_result {
     int64_t n_truth;
     study_gc_lc_row *gc_lc;
     int64_t n_gc_lc;
+    // The inter-observer ceiling (none when the pack has no readings): its rows, and per
+    // comparison the images and pairs scored (any metric).
+    study_interobserver_row *interobserver;
+    int64_t n_interobserver;
+    int64_t n_ceiling_images[STUDY_N_CEILINGS], n_ceiling_pairs[STUDY_N_CEILINGS];
 } study_compare_result;
 int study_compare(const study_compare_settings *s, study_compare_result *r, cx_error *err);
 void study_compare_result_free(study_compare_result *r);
@@ -438,9 +469,9 @@ const study_metric_row *study_compare_pooled_ssim(const study_compare_result *r,
 // *n, refusing a missing column or a bad cell with file:line and column. Column names are the
 // study_*_columns tables, used by both; study_*_text gives a row's cells as the file holds them.
 typedef char study_cell[80];
-#define STUDY_METRIC_NCOLS 11
+#define STUDY_METRIC_NCOLS 12
 extern const char *const study_metric_columns[STUDY_METRIC_NCOLS]; // metrics.csv
-#define STUDY_SSIM_NCOLS 10
+#define STUDY_SSIM_NCOLS 11
 extern const char *const study_ssim_columns[STUDY_SSIM_NCOLS]; // ssim.csv: no "metric"
 void study_metric_text(const study_metric_row *r, int with_metric, study_cell *cells);
 int study_metrics_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err);
@@ -477,6 +508,13 @@ extern const char *const study_gc_lc_columns[STUDY_GC_LC_NCOLS];
 void study_gc_lc_text(const study_gc_lc_row *r, study_cell *cells);
 int study_gc_lc_write(const char *path, const study_gc_lc_row *rows, int64_t n, cx_error *err);
 int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err);
+#define STUDY_INTEROBSERVER_NCOLS 7
+extern const char *const study_interobserver_columns[STUDY_INTEROBSERVER_NCOLS];
+void study_interobserver_text(const study_interobserver_row *r, study_cell *cells);
+int study_interobserver_write(const char *path, const study_interobserver_row *rows, int64_t n,
+                              cx_error *err);
+int study_interobserver_read(const char *path, study_interobserver_row **rows, int64_t *n,
+                             cx_error *err);
 
 // compare.json: the settings and counts of a run (what the report quotes).
 typedef struct study_compare_summary {
@@ -484,6 +522,7 @@ typedef struct study_compare_summary {
     double fixed_threshold;  // < 0: thresholds.csv ("f1-max on validate")
     int64_t n_bootstrap, n_permutations;
     stats_map_norm norm;     // map_sign, map_scale (files without them: the default abs, p98)
+    int64_t n_ceiling_images[STUDY_N_CEILINGS], n_ceiling_pairs[STUDY_N_CEILINGS]; // 0: none
 } study_compare_summary;
 int study_compare_json_write(const char *path, const study_compare_settings *s,
                              const study_compare_result *r, cx_error *err);

@@ -4,7 +4,8 @@
 // gaze map itself, gc = gaze mirrored left-right, lc = gc scaled and shifted. A truth marks
 // where gaze > 0.5. write_fixture_with varies it (fixture_opts): more positive labels per image
 // (one map row per image and positive label, in that order), sl maps that are all zero, images
-// sharing a patient, a method dl = -gaze, and maps for the first images only.
+// sharing a patient, a method dl = -gaze, maps for the first images only, and radiologist
+// readings.
 #ifndef CX_TEST_COMPARE_FIXTURE_H
 #define CX_TEST_COMPARE_FIXTURE_H
 
@@ -51,6 +52,13 @@ typedef struct fixture_opts {
     const int *patient;   // [N] image i's patient; NULL: every image its own
     int with_dl;          // a method dl whose maps are -gaze
     int n_mapped;         // maps only for images 0..n_mapped-1 (0: every image)
+    // Radiologist readings in the pack (pack_contents.reading_*); n_readings 0: none.
+    int64_t n_readings;
+    const float *reading_gaze;
+    const uint8_t *reading_fixations;
+    const int32_t *reading_row;
+    const uint8_t *reading_source;
+    const char *const *reading_id;
 } fixture_opts;
 
 static uint32_t fixture_positive(const fixture_opts *o, int i) {
@@ -92,7 +100,10 @@ static void write_fixture_with(const char *name, const fixture_opts *o) {
     pack_contents pc = {.n = N, .n_gaze = N, .size = S, .images = images, .labels = labels,
                         .label_mask = label_mask, .split = split, .gaze_row = gaze_row,
                         .gaze = gaze, .fixations = fixations, .regions = regions,
-                        .region_present = present, .truth = truth, .ids = ids};
+                        .region_present = present, .truth = truth, .ids = ids,
+                        .n_readings = o->n_readings, .reading_gaze = o->reading_gaze,
+                        .reading_fixations = o->reading_fixations, .reading_row = o->reading_row,
+                        .reading_source = o->reading_source, .reading_id = o->reading_id};
     char p[4096];
     cx_error err;
     path_in(p, "data");
