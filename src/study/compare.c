@@ -19,8 +19,10 @@ void study_compare_settings_default(study_compare_settings *s) {
     s->grid_rows = 4;
 }
 
-void cmp_pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S, int emd_side,
+void cmp_pair_metrics(const cmp_inputs *in, const float *map, const float *gaze, const uint8_t *fix,
+                      const uint8_t *own, uint32_t *other, int emd_side,
                       double out[STATS_N_METRICS]) {
+    const int S = in->S;
     size_t n = (size_t)S * S;
     stats_status st;
     out[STATS_SSIM] = stats_ssim(map, gaze, S, S);
@@ -30,6 +32,10 @@ void cmp_pair_metrics(const float *map, const float *gaze, const uint8_t *fix, i
     out[STATS_SIM] = stats_sim(map, gaze, n);
     out[STATS_AUC_JUDD] = stats_auc_judd(map, fix, n);
     out[STATS_EMD] = stats_emd(map, gaze, S, S, emd_side, &st);
+    for (size_t q = 0; q < n; q++) other[q] = in->fix_count[q] - (own && own[q] ? 1u : 0u);
+    out[STATS_SAUC] = stats_sauc(map, fix, other, n);
+    out[STATS_IG_CENTRE] = stats_info_gain(map, in->centre_bias_n, fix, n);
+    out[STATS_IG_MEAN_GAZE] = in->mean_gaze_n ? stats_info_gain(map, in->mean_gaze_n, fix, n) : NAN;
 }
 
 // One map type's scores on n pairs: maps[j] [S,S] (raw) against the gaze of held-out image
@@ -53,6 +59,7 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
     {
         float *a = cx_malloc(npix * sizeof(float)), *g = cx_malloc(npix * sizeof(float));
         float *work = cx_malloc(npix * sizeof(float));
+        uint32_t *other = cx_malloc(npix * sizeof(uint32_t));
         uint8_t *masks = out->mass ? cx_malloc(CX_N_REGIONS * npix) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t j = 0; j < n; j++) {
@@ -67,7 +74,8 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
             if (out->constant[j])
                 for (int k = 0; k < STATS_N_METRICS; k++) v[k] = NAN;
             else
-                cmp_pair_metrics(a, g, p->fixations + (size_t)gr * npix, in->S, emd_side, v);
+                cmp_pair_metrics(in, a, g, p->fixations + (size_t)gr * npix,
+                                 p->fixations + (size_t)gr * npix, other, emd_side, v);
             if (out->mass) {
                 out->map_constant[j] = (uint8_t)map_const;
                 cmp_region_masks(p, gr, masks);
@@ -77,6 +85,7 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
         free(a);
         free(g);
         free(work);
+        free(other);
         free(masks);
     }
 }

@@ -23,8 +23,10 @@ static int predicts(const pack *p, const ceiling_pair *c, int64_t q) {
 }
 
 // Scores pair c into v[STATS_N_METRICS] (NaN when the prediction or the reference is constant).
-static void score_pair(const pack *p, const ceiling_pair *c, int64_t first, int64_t k, int emd_side,
-                       float *pred, float *ref, double *v) {
+static void score_pair(const cmp_inputs *in, const ceiling_pair *c, int64_t row, int emd_side,
+                       float *pred, float *ref, uint32_t *other, double *v) {
+    const pack *p = &in->pk;
+    int64_t first, k = pack_readings(p, row, &first);
     size_t npix = (size_t)p->size * p->size;
     memset(pred, 0, npix * sizeof(float));
     for (int64_t q = first; q < first + k; q++)
@@ -37,9 +39,11 @@ static void score_pair(const pack *p, const ceiling_pair *c, int64_t first, int6
     constant |= stats_minmax_normalise(ref, npix);
     if (constant)
         for (int m = 0; m < STATS_N_METRICS; m++) v[m] = NAN;
-    else
-        cmp_pair_metrics(pred, ref, p->reading_fixations + (size_t)c->ref * npix, p->size, emd_side,
-                         v);
+    else // sAUC's negatives: the held-out gaze images other than this one
+        cmp_pair_metrics(in, pred, ref, p->reading_fixations + (size_t)c->ref * npix,
+                         in->gaze_test_index[row] >= 0 ? p->fixations + (size_t)p->gaze_row[row] * npix
+                                                       : NULL,
+                         other, emd_side, v);
 }
 
 // The pairs of every image rows[j] with >= 2 readings.
@@ -103,13 +107,14 @@ void cmp_ceiling(const cmp_inputs *in, const study_compare_settings *s, study_co
 #pragma omp parallel
     {
         float *pred = cx_malloc(npix * sizeof(float)), *ref = cx_malloc(npix * sizeof(float));
+        uint32_t *other = cx_malloc(npix * sizeof(uint32_t));
 #pragma omp for schedule(dynamic, 1)
-        for (int64_t j = 0; j < n; j++) {
-            int64_t first, k = pack_readings(p, rows[c[j].image], &first);
-            score_pair(p, &c[j], first, k, s->emd_side, pred, ref, v + j * STATS_N_METRICS);
-        }
+        for (int64_t j = 0; j < n; j++)
+            score_pair(in, &c[j], rows[c[j].image], s->emd_side, pred, ref, other,
+                       v + j * STATS_N_METRICS);
         free(pred);
         free(ref);
+        free(other);
     }
     int64_t last[STUDY_N_CEILINGS] = {-1, -1};
     for (int64_t j = 0; j < n; j++) {
@@ -130,9 +135,7 @@ void cmp_ceiling(const cmp_inputs *in, const study_compare_settings *s, study_co
     free(rows);
 }
 
-// KL and EMD are distances: lower is closer to gaze.
-static int lower_is_better(stats_metric m) { return m == STATS_KL || m == STATS_EMD; }
-
+// Lower-is-better metrics (KL, EMD: distances): ceiling / mean, so 1 is a radiologist's closeness.
 void cmp_ceiling_fractions(study_compare_result *r) {
     double ceiling[STATS_N_METRICS];
     for (int m = 0; m < STATS_N_METRICS; m++) ceiling[m] = NAN;
@@ -141,8 +144,8 @@ void cmp_ceiling_fractions(study_compare_result *r) {
             ceiling[r->interobserver[i].metric] = r->interobserver[i].mean;
     for (int64_t i = 0; i < r->n_metrics; i++) {
         study_metric_row *row = &r->metrics[i];
-        double c = ceiling[row->metric], f = lower_is_better(row->metric) ? c / row->mean
-                                                                          : row->mean / c;
+        double c = ceiling[row->metric];
+        double f = stats_metric_lower_is_better(row->metric) ? c / row->mean : row->mean / c;
         row->ceiling_fraction = row->n && isfinite(f) ? f : NAN;
     }
 }

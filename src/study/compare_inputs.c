@@ -144,6 +144,20 @@ static int gaze_baselines(cmp_inputs *in, const char *data_dir, cx_error *err) {
     if (n_train_gaze == 0) cx_warn("%s: no training images with gaze: the mean-gaze baseline is empty", data_dir);
     in->centre_bias = cx_malloc(sizeof(float) * npix);
     stats_center_bias_map(in->centre_bias, in->S, in->S);
+    in->centre_bias_n = cx_malloc(sizeof(float) * npix);
+    memcpy(in->centre_bias_n, in->centre_bias, sizeof(float) * npix);
+    stats_minmax_normalise(in->centre_bias_n, npix);
+    in->mean_gaze_n = cx_malloc(sizeof(float) * npix);
+    memcpy(in->mean_gaze_n, in->mean_gaze, sizeof(float) * npix);
+    if (stats_minmax_normalise(in->mean_gaze_n, npix)) {
+        free(in->mean_gaze_n);
+        in->mean_gaze_n = NULL;
+    }
+    in->fix_count = cx_calloc(npix, sizeof(uint32_t));
+    for (int64_t j = 0; j < in->n_gaze_test; j++) {
+        const uint8_t *f = p->fixations + (size_t)p->gaze_row[in->gaze_test_rows[j]] * npix;
+        for (size_t q = 0; q < npix; q++) in->fix_count[q] += f[q] != 0;
+    }
     number_patients(in);
     list_pairs(in);
     if (in->n_gaze_test == 0)
@@ -242,6 +256,9 @@ void cmp_free(cmp_inputs *in) {
     free(in->pair_of);
     free(in->centre_bias);
     free(in->mean_gaze);
+    free(in->centre_bias_n);
+    free(in->mean_gaze_n);
+    free(in->fix_count);
     pack_close(&in->pk);
     memset(in, 0, sizeof *in);
 }

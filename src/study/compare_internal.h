@@ -46,6 +46,11 @@ typedef struct cmp_inputs {
     int *pair_label;             // [n_pairs]
     int64_t *pair_of;            // [n_gaze_test * CX_N_LABELS] pair of (image, label), or -1
     float *centre_bias, *mean_gaze;
+    // For sAUC and information gain (METHODS.md §4): per pixel, how many held-out gaze images
+    // fixated it (the shuffled negatives, less the image's own), and the baselines min-max
+    // normalised (mean_gaze_n NULL when the mean gaze map is constant: no training gaze).
+    uint32_t *fix_count;
+    float *centre_bias_n, *mean_gaze_n;
 } cmp_inputs;
 
 // compare_inputs.c: the pack, predictions, thresholds, maps.csv and <method>.safetensors.
@@ -55,8 +60,11 @@ void cmp_free(cmp_inputs *in);
 // is a patient of its own) into patient[n].
 void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t *patient);
 // compare.c: every metric (by stats_metric) of one normalised map against one normalised gaze
-// map with its binary fixation map fix.
-void cmp_pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S, int emd_side,
+// map with its binary fixation map fix. sAUC's negatives: in->fix_count less own (the fixations
+// of the held-out image counted there; NULL when the image is not one of them); other: scratch
+// [S*S]. Information gain over in's normalised baselines.
+void cmp_pair_metrics(const cmp_inputs *in, const float *map, const float *gaze, const uint8_t *fix,
+                      const uint8_t *own, uint32_t *other, int emd_side,
                       double out[STATS_N_METRICS]);
 // compare_ceiling.c: the inter-observer ceiling (r->interobserver and its counts; nothing when
 // the pack has no readings), then every metrics row's ceiling_fraction.

@@ -637,18 +637,21 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 // [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
 // maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
-// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share]; undefined values are written as
-// nan. With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
+// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share][,sauc,ig_centre]; undefined
+// values are written as nan. With fixations (METHODS.md §4): sauc, pair i's shuffled AUC with
+// the fixations of the other pairs as negatives (stats_sauc), and ig_centre, the information gain
+// of A's normalised map over the min-max centre-bias map (stats_info_gain). With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
 // inside): A's map i against mask i by stats_localise (METHODS.md §4: Otsu on uint8(255 m), the
 // pointing game's peak by stats_map_peak, mass share), NaN for a constant map.
 typedef struct study_map_metrics_settings {
     const char *maps, *reference;     // safetensors files A and B (required)
-    const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd need it)
+    const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd, sauc,
+                                      // ig_centre need it)
     const char *masks;                // annotation masks (NULL: none; adds iou, hit, mass_share)
     const char *maps_tensor, *reference_tensor, *fixations_tensor; // NULL: each file's first
     const char *masks_tensor;         // NULL: the masks file's first
-    unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
-                                      // fixations)
+    unsigned which;                   // STATS_M_* bits (0: all, without nss, auc_judd, sauc,
+                                      // ig_centre when no fixations; never ig_mean_gaze)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
     stats_map_norm norm;              // A's sign mode and scale ({0}: abs, p98)
     int progress;                     // 1: a progress bar on stderr (1)
