@@ -6,42 +6,6 @@
 // the stats primitives; a pack without readings has no ceiling and no interobserver.csv.
 #include "study/compare_fixture.h"
 
-enum { MAXR = 32 };
-
-// Readings under construction (sorted by row as added).
-typedef struct readings {
-    int64_t n;
-    float gaze[MAXR * S * S];
-    uint8_t fix[MAXR * S * S];
-    int32_t row[MAXR];
-    uint8_t source[MAXR];
-    char id_text[MAXR][16];
-    const char *id[MAXR];
-} readings;
-
-// A reading of image row: a blob at (cx, cy) (the fixture's gaze blob shape) plus noise of
-// amplitude `noise` (deterministic), fixations within sqrt(2) pixels of the centre.
-static void add_reading(readings *r, int row, int source, double cx, double cy, double noise) {
-    int64_t k = r->n++;
-    float *g = r->gaze + k * S * S;
-    uint8_t *f = r->fix + k * S * S;
-    for (int y = 0; y < S; y++)
-        for (int x = 0; x < S; x++) {
-            double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
-            double u = (double)((uint32_t)(k * 7919 + y * 131 + x * 31) * 2654435761u % 1000) / 1000;
-            g[y * S + x] = (float)((exp(-d2 / 18.0) + noise * u) / (1 + noise));
-            f[y * S + x] = d2 < 2.0;
-        }
-    r->row[k] = row;
-    r->source[k] = (uint8_t)source;
-    snprintf(r->id_text[k], sizeof r->id_text[k], "R%02d", (int)k);
-    r->id[k] = r->id_text[k];
-}
-
-// The fixture's gaze blob centre of image i (compare_fixture.h gaze_map).
-static double blob_cx(int i) { return (i % 2 ? 17.0 : 6.0) + (i % 3); }
-static double blob_cy(int i) { return 8.0 + (i % 4) * 2; }
-
 static void run_with(const char *name, const readings *r, study_compare_result *res) {
     if (r) {
         fixture_opts fo = {.n_readings = r->n, .reading_gaze = r->gaze, .reading_fixations = r->fix,
