@@ -251,7 +251,9 @@ void study_attr_result_free(study_attr_result *r);
 // with an attribution directory with maps.csv + <method>.safetensors), on the analysed pairs
 // (test image with gaze, label c positive; the map for target c): SSIM and the other map metrics
 // for correct vs incorrect predictions (patient-bootstrap CI, permutation p within labels) with
-// centre-bias and mean-training-gaze baselines; most-salient-region distributions of gaze and of
+// centre-bias and mean-training-gaze baselines (METHODS.md §4 too: sauc, the shuffled AUC whose
+// negatives are the fixations of the other held-out gaze images, and ig_centre / ig_mean_gaze,
+// the information gain over each baseline min-max normalised, NaN without training gaze); most-salient-region distributions of gaze and of
 // each method on the same pairs, compared with paired statistics (agreement, Cohen's kappa,
 // Stuart-Maxwell); the SSIM conclusion under three map normalisations (sensitivity); with a synth
 // truth in the pack, the share of each map inside the planted finding; GradCAM vs Layer
