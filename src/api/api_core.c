@@ -63,7 +63,7 @@ int cxg_vocab_size(cxg_vocab v) {
     case CXG_VOCAB_REGIONS: return CX_N_REGIONS;
     case CXG_VOCAB_SPLITS: return CX_N_SPLITS;
     case CXG_VOCAB_METHODS: return ATTR_NMETHODS;
-    case CXG_VOCAB_METRICS: return STATS_N_METRICS;
+    case CXG_VOCAB_METRICS: return STATS_N_PAIR_METRICS;
     case CXG_VOCAB_AUROC: return API_N_AUROC;
     case CXG_VOCAB_DELONG: return API_N_DELONG;
     case CXG_VOCAB_SETTINGS: return api_settings_count();

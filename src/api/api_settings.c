@@ -252,9 +252,9 @@ static cxg_status key_set(struct cxg_settings *s, const key_def *k, const char *
     case K_METRICS: {
         unsigned bits = 0;
         if (!strcmp(value, "all")) bits = STATS_M_ALL;
-        else if (parse_bits(value, metric_name, STATS_N_METRICS, &bits)) return bad_value(k, value);
+        else if (parse_bits(value, metric_name, STATS_N_PAIR_METRICS, &bits)) return bad_value(k, value);
         unsigned which = 0; // stats_metric order -> STATS_M_* bits
-        for (int i = 0; i < STATS_N_METRICS; i++)
+        for (int i = 0; i < STATS_N_PAIR_METRICS; i++)
             if (bits & (1u << i)) which |= stats_metric_bit((stats_metric)i);
         *(unsigned *)to = which;
         return CXG_OK;
@@ -317,9 +317,9 @@ cxg_status cxg_settings_get(const cxg_settings *s, const char *key, char *buf, s
         break;
     case K_METRICS: {
         unsigned which = *(const unsigned *)from, bits = 0;
-        for (int i = 0; i < STATS_N_METRICS; i++)
+        for (int i = 0; i < STATS_N_PAIR_METRICS; i++)
             if (which & stats_metric_bit((stats_metric)i)) bits |= 1u << i;
-        format_bits(text, sizeof text, bits, metric_name, STATS_N_METRICS);
+        format_bits(text, sizeof text, bits, metric_name, STATS_N_PAIR_METRICS);
         break;
     }
     }

@@ -39,8 +39,8 @@ cxg_status cxg_map_metrics(const float *maps, const float *ref, const uint8_t *f
             const uint8_t *fix = fixations ? fixations + at : NULL;
             stats_map_metrics_ex(maps + at, ref + at, fix, h, w, which, s->emd_size, s->norm, work,
                                  &r);
-            for (int k = 0; k < STATS_N_METRICS; k++)
-                values[i * STATS_N_METRICS + k] = stats_map_metric_value(&r, (stats_metric)k);
+            for (int k = 0; k < STATS_N_PAIR_METRICS; k++)
+                values[i * STATS_N_PAIR_METRICS + k] = stats_map_metric_value(&r, (stats_metric)k);
             if (constant) constant[2 * i] = r.map_constant, constant[2 * i + 1] = r.ref_constant;
         }
         free(work);

@@ -1,4 +1,4 @@
-// cxrgaze metrics: SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd with fixations) for paired maps
+// cxrgaze metrics: SSIM, CC, KL, SIM, EMD (+ NSS, AUC-Judd, sAUC, IG with fixations) for paired maps
 // stored in safetensors files; one CSV row per pair (stats_map_metrics_ex).
 #include "cli/cli.h"
 #include "study/study.h"
@@ -20,6 +20,7 @@ static const char ABOUT[] =
     "`cxrgaze localize` does (METHODS.md section 4).\n\n"
     "Output CSV, one row per pair (written atomically); columns as selected by --metrics:\n"
     "  index,ssim,cc,kl,sim,emd[,nss,auc_judd],map_constant,ref_constant[,iou,hit,mass_share]\n"
+    "  [,sauc,ig_centre]\n"
     "  ssim      scikit-image SSIM: 7x7 uniform window, data_range 1, K1 .01, K2 .03,\n"
     "            sample covariance, mean over the map cropped by 3 px\n"
     "  cc        Pearson correlation            kl   KL(B || A), eps 2.2204e-16\n"
@@ -27,6 +28,10 @@ static const char ABOUT[] =
     "            mass-normalised maps area-downsampled to <= E x E, in original pixels\n"
     "  nss       normalised scanpath saliency of A at the fixations\n"
     "  auc_judd  AUC-Judd of A at the fixations (MIT benchmark, no jitter)\n"
+    "  sauc      shuffled AUC (Borji 2013): A at pair i's fixations against A at the\n"
+    "            fixations of the other pairs (each pixel weighted by how many fixated it)\n"
+    "  ig_centre information gain of A over the centre-bias map (Gaussian, sigma 0.25 of\n"
+    "            each side, min-max) at the fixations, bits per fixation (Kuemmerer 2015)\n"
     "  iou       (--masks) IoU of A binarised by Otsu's threshold on uint8(255 A)\n"
     "            (scikit-image threshold_otsu) with the mask\n"
     "  hit       (--masks) 1 when A's maximum (after the sign mode, before p98's clip; the\n"
@@ -43,7 +48,7 @@ int cmd_metrics(int argc, char **argv) {
         CLI_FLAG_STRING("maps", "FILE", &a.maps, NULL, "maps to evaluate, A (required)"),
         CLI_FLAG_STRING("reference", "FILE", &a.reference, NULL, "reference maps, B (required)"),
         CLI_FLAG_STRING("fixations", "FILE", &a.fixations, NULL,
-                        "binary fixation maps (adds nss, auc_judd)"),
+                        "binary fixation maps (adds nss, auc_judd, sauc, ig_centre)"),
         CLI_FLAG_STRING("masks", "FILE", &a.masks, NULL,
                         "annotation masks, one per map (adds iou, hit, mass_share)"),
         CLI_FLAG_STRING("maps-tensor", "NAME", &a.maps_tensor, ": the first", "tensor in --maps"),
@@ -55,8 +60,8 @@ int cmd_metrics(int argc, char **argv) {
                         "tensor in --masks"),
         CLI_FLAG_STRING("out", "FILE", &a.out, NULL, "output CSV (required)"),
         CLI_FLAG_STRING("metrics", "LIST", &metrics_list,
-                        ": all; nss and auc_judd need --fixations",
-                        "comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd"),
+                        ": all; nss, auc_judd, sauc and ig_centre need --fixations",
+                        "comma-separated subset of ssim,cc,kl,sim,emd,nss,auc_judd,sauc,ig_centre"),
         CLI_FLAG_INT("emd-size", "E", &a.emd_size, 1, 64, "32", "max side of the EMD grid, 1-64"),
         CLI_FLAG_MAP_SIGN(&a.norm),
         CLI_FLAG_MAP_SCALE(&a.norm),
@@ -74,8 +79,9 @@ int cmd_metrics(int argc, char **argv) {
     cx_error err = {0};
     if (metrics_list && study_map_metrics_parse(metrics_list, &a.which, &err))
         return cli_usage_error(cmd, "--metrics: %s", err.msg);
-    if ((a.which & (STATS_M_NSS | STATS_M_AUC_JUDD)) && !a.fixations)
-        return cli_usage_error(cmd, "--metrics nss/auc_judd need --fixations");
+    if ((a.which & (STATS_M_NSS | STATS_M_AUC_JUDD | STATS_M_SAUC | STATS_M_IG_CENTRE)) &&
+        !a.fixations)
+        return cli_usage_error(cmd, "--metrics nss/auc_judd/sauc/ig_centre need --fixations");
     study_map_metrics_result res;
     if (study_map_metrics(&a, &res, &err)) return cli_error(cmd, &err);
     study_map_metrics_result_free(&res);

@@ -1,5 +1,6 @@
 // report: the figures of compare, drawn from study_compare's result — SSIM correct vs incorrect
-// with baselines, most-salient-region distributions per label, the qualitative grids.
+// with baselines (and the inter-observer ceiling as a band), most-salient-region distributions
+// per label, the qualitative grids.
 #include "report/report_internal.h"
 
 #include <math.h>
@@ -28,7 +29,18 @@ void rb_slug(const char *s, char *out, size_t cap) {
     out[j] = 0;
 }
 
-// SSIM with gaze pooled over labels, correct vs incorrect, per method and baseline.
+// The "readers" ceiling row of metric m, or NULL.
+static const study_interobserver_row *readers_ceiling(const study_compare_result *res,
+                                                      stats_metric m) {
+    for (int64_t i = 0; i < res->n_interobserver; i++)
+        if (res->interobserver[i].comparison == STUDY_CEILING_READERS &&
+            res->interobserver[i].metric == m && res->interobserver[i].n_pairs)
+            return &res->interobserver[i];
+    return NULL;
+}
+
+// SSIM with gaze pooled over labels, correct vs incorrect, per method and baseline; with
+// radiologist readings, the inter-observer ceiling as a band (its 95% CI) with a line at its mean.
 static int ssim_figure(const char *out_dir, const study_compare_result *res,
                        const study_compare_model *m, cx_error *err) {
     enum { MAXG = ATTR_NMETHODS + 2 };
@@ -55,7 +67,16 @@ static int ssim_figure(const char *out_dir, const study_compare_result *res,
     cx_path_join(path, sizeof path, out_dir, name);
     snprintf(title, sizeof title,
              "%s: SSIM with gaze, correct vs incorrect, all labels pooled (95%% CI)", m->name);
-    return rp_grouped_bars(path, title, "mean SSIM", nk, groups, 2, ss, 0, 1, err);
+    const study_interobserver_row *c = readers_ceiling(res, STATS_SSIM);
+    char label[96];
+    rp_band band = {0};
+    if (c) {
+        snprintf(label, sizeof label, "inter-observer SSIM %.3f (%lld readings)", c->mean,
+                 (long long)c->n_pairs);
+        band = (rp_band){c->ci_lo, c->ci_hi, c->mean, label};
+    }
+    return rp_grouped_bars_band(path, title, "mean SSIM", nk, groups, 2, ss, 0, 1, c ? &band : NULL,
+                                err);
 }
 
 // Most salient region, one panel per label with at least RB_REGION_MIN_PAIRS gaze pairs: the

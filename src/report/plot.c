@@ -227,13 +227,39 @@ static void missing_mark(cairo_t *cr, const frame *f, double x) {
 typedef struct bars_ctx {
     const chart *c;
     chart_layout L;
+    const rp_band *band; // NULL: none
 } bars_ctx;
+
+// The band: shaded lo..hi across the plot area, a dashed line at value, its label above the line
+// at the right end.
+static void band_draw(cairo_t *cr, const frame *f, const rp_band *b) {
+    if (!isfinite(b->value)) return;
+    if (isfinite(b->lo) && isfinite(b->hi)) {
+        double ylo = value_y(f, b->lo), yhi = value_y(f, b->hi);
+        cairo_set_source_rgba(cr, 0.35, 0.35, 0.35, 0.18);
+        cairo_rectangle(cr, f->x0, fmin(ylo, yhi), f->x1 - f->x0, fabs(ylo - yhi));
+        cairo_fill(cr);
+    }
+    double y = value_y(f, b->value), dash[2] = {5, 3};
+    cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
+    cairo_set_line_width(cr, 1.2);
+    cairo_set_dash(cr, dash, 2, 0);
+    cairo_move_to(cr, f->x0, y);
+    cairo_line_to(cr, f->x1, y);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+    if (b->label) {
+        rp_font(cr, 9, 0);
+        rp_text_at(cr, f->x1 - 4, y - 3, 1, 1, b->label);
+    }
+}
 
 static void draw_bars(cairo_t *cr, double w, double h, const void *vctx) {
     const bars_ctx *b = vctx;
     const chart *c = b->c;
     const frame *f = &b->L.f;
     chart_frame_draw(cr, &b->L, c);
+    if (b->band) band_draw(cr, f, b->band);
     double gw = b->L.ticks.spacing, bw = gw * 0.8 / c->n_series;
     cairo_set_line_width(cr, 1);
     for (int g = 0; g < c->n_cats; g++) {
@@ -270,9 +296,16 @@ double rp_grouped_bars_spacing(int n_groups, const char *const *names, int n_ser
 int rp_grouped_bars(const char *path_noext, const char *t, const char *ylabel, int n_groups,
                     const char *const *group_names, int n_series, const rp_series *series,
                     double ymin, double ymax, cx_error *err) {
+    return rp_grouped_bars_band(path_noext, t, ylabel, n_groups, group_names, n_series, series,
+                                ymin, ymax, NULL, err);
+}
+
+int rp_grouped_bars_band(const char *path_noext, const char *t, const char *ylabel, int n_groups,
+                         const char *const *group_names, int n_series, const rp_series *series,
+                         double ymin, double ymax, const rp_band *band, cx_error *err) {
     chart c = {t, NULL, ylabel, n_groups, n_series, group_names, series, ymin, ymax};
     if (chart_check(&c, path_noext, "bar chart", err)) return -1;
-    bars_ctx b = {.c = &c};
+    bars_ctx b = {.c = &c, .band = band};
     double gw = rp_grouped_bars_spacing(n_groups, group_names, n_series);
     chart_layout_make(&b.L, &c, gw, gw / 2, n_groups * gw);
     int rc = rp_render(path_noext, b.L.w, b.L.h, draw_bars, &b, err);

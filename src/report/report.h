@@ -26,6 +26,16 @@ int rp_grouped_bars(const char *path_noext, const char *title, const char *ylabe
                     const char *const *group_names, int n_series, const rp_series *series,
                     double ymin, double ymax, cx_error *err);
 double rp_grouped_bars_spacing(int n_groups, const char *const *names, int n_series);
+// A horizontal band across the plot area under the bars (e.g. the inter-observer ceiling's 95%
+// CI, lo..hi), a dashed line at value and a label at its right end (NaN bounds: the line only).
+typedef struct rp_band {
+    double lo, hi, value;
+    const char *label;
+} rp_band;
+int rp_grouped_bars_band(const char *path_noext, const char *title, const char *ylabel,
+                         int n_groups, const char *const *group_names, int n_series,
+                         const rp_series *series, double ymin, double ymax, const rp_band *band,
+                         cx_error *err);
 // Lines over categorical x (e.g. sanity-check randomisation steps), one line per series.
 int rp_lines(const char *path_noext, const char *title, const char *xlabel, const char *ylabel,
              int n_x, const char *const *x_names, int n_series, const rp_series *series,

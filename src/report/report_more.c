@@ -17,6 +17,10 @@
 typedef struct rb_pack_counts {
     int64_t images[CX_N_SPLITS], gaze[CX_N_SPLITS];
     int64_t positives[CX_N_LABELS][CX_N_SPLITS], gaze_test_positives[CX_N_LABELS];
+    // Radiologist readings (packs with them: has_readings): REFLACX readings, the images they
+    // read, and images with >= 2 readings of any source (the inter-observer ceiling's).
+    int has_readings;
+    int64_t reflacx_readings[CX_N_SPLITS], reflacx_images[CX_N_SPLITS], multi_read[CX_N_SPLITS];
 } rb_pack_counts;
 
 static int pack_counts(const char *data_dir, rb_pack_counts *k, cx_error *err) {
@@ -32,7 +36,14 @@ static int pack_counts(const char *data_dir, rb_pack_counts *k, cx_error *err) {
             k->positives[c][s] += pos;
             k->gaze_test_positives[c] += pos && gaze && s == SPLIT_TEST;
         }
+        int64_t first, nr = pack_readings(&p, i, &first), n_reflacx = 0;
+        for (int64_t q = first; q < first + nr; q++)
+            n_reflacx += p.reading_source[q] == READING_REFLACX;
+        k->reflacx_readings[s] += n_reflacx;
+        k->reflacx_images[s] += n_reflacx > 0;
+        k->multi_read[s] += nr >= 2;
     }
+    k->has_readings = p.n_readings > 0;
     pack_close(&p);
     return 0;
 }
@@ -60,12 +71,21 @@ static int summary_counts(const char *json_path, rb_pack_counts *k, int *per_spl
 static void split_table(rp_doc *d, const rb_pack_counts *k) {
     rp_table *t = rp_table_new("Images per split", NULL);
     rp_table_row(t, 1);
-    const char *hdr[4] = {"split", "images", "with radiologist gaze", "share with gaze"};
-    for (int c = 0; c < 4; c++) rp_table_cell(t, hdr[c], NULL, 1, 0);
-    int64_t all = 0, all_gaze = 0;
+    const char *hdr[6] = {"split", "images", "with radiologist gaze", "share with gaze",
+                          "REFLACX readings (images)", "images with >= 2 readings"};
+    for (int c = 0; c < (k->has_readings ? 6 : 4); c++)
+        rp_table_cell(t, hdr[c],
+                      c == 5 ? "read by at least two radiologists (REFLACX, and EGD-CXR's reading "
+                               "where it has one): the inter-observer ceiling's images"
+                             : NULL,
+                      1, 0);
+    int64_t all = 0, all_gaze = 0, all_rr = 0, all_ri = 0, all_multi = 0;
     for (int s = 0; s <= CX_N_SPLITS; s++) {
         int64_t n = s < CX_N_SPLITS ? k->images[s] : all,
                 g = s < CX_N_SPLITS ? k->gaze[s] : all_gaze;
+        int64_t rr = s < CX_N_SPLITS ? k->reflacx_readings[s] : all_rr,
+                ri = s < CX_N_SPLITS ? k->reflacx_images[s] : all_ri,
+                multi = s < CX_N_SPLITS ? k->multi_read[s] : all_multi;
         char a[32], b[32], c[32];
         snprintf(a, sizeof a, "%lld", (long long)n);
         snprintf(b, sizeof b, "%lld", (long long)g);
@@ -75,7 +95,13 @@ static void split_table(rp_doc *d, const rb_pack_counts *k) {
         rp_table_cell(t, a, NULL, 1, 0);
         rp_table_cell(t, b, NULL, 1, 0);
         rp_table_cell(t, c, NULL, 1, 0);
-        if (s < CX_N_SPLITS) all += n, all_gaze += g;
+        if (k->has_readings) {
+            snprintf(a, sizeof a, "%lld (%lld)", (long long)rr, (long long)ri);
+            snprintf(b, sizeof b, "%lld", (long long)multi);
+            rp_table_cell(t, a, NULL, 1, 0);
+            rp_table_cell(t, b, NULL, 1, 0);
+        }
+        if (s < CX_N_SPLITS) all += n, all_gaze += g, all_rr += rr, all_ri += ri, all_multi += multi;
     }
     rp_doc_add_table(d, t);
 }

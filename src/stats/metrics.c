@@ -202,5 +202,6 @@ void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix
     out->emd = which & STATS_M_EMD ? stats_emd(s, g, h, w, emd_max_side, NULL) : NAN;
     out->nss = fix && (which & STATS_M_NSS) ? stats_nss(s, fix, n) : NAN;
     out->auc_judd = fix && (which & STATS_M_AUC_JUDD) ? stats_auc_judd(s, fix, n) : NAN;
+    out->sauc = out->ig_centre = out->ig_mean_gaze = NAN; // need more than this pair
     free(own);
 }

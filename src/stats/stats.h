@@ -171,6 +171,8 @@ double stats_emd(const float *map, const float *ref, int h, int w, int max_side,
 // KL(ref || map).
 typedef struct stats_map_metrics {
     double ssim, cc, kl, sim, emd, nss, auc_judd;
+    double sauc, ig_centre, ig_mean_gaze; // need more than the pair (the other images' fixations,
+                                          // a baseline): NaN from stats_map_metrics_ex
     int map_constant, ref_constant; // normalisation met a constant map (now all zeros)
 } stats_map_metrics;
 void stats_map_metrics_compute(const float *map, const float *ref, const uint8_t *fix, int h, int w,
@@ -188,14 +190,21 @@ enum {
     STATS_M_EMD = 16,
     STATS_M_NSS = 32,
     STATS_M_AUC_JUDD = 64,
-    STATS_M_ALL = 127
+    STATS_M_ALL = 127, // the pair metrics above (the C API's "all")
+    STATS_M_SAUC = 128,
+    STATS_M_IG_CENTRE = 256,
+    STATS_M_IG_MEAN_GAZE = 512
 };
 void stats_map_metrics_ex(const float *map, const float *ref, const uint8_t *fix, int h, int w,
                           unsigned which, int emd_max_side, stats_map_norm norm, float *work,
                           stats_map_metrics *out);
 
 // The map metrics as one vocabulary: enum order is compare's column order (metrics.csv rows);
-// `cxrgaze metrics` keeps its own column order over the same names.
+// `cxrgaze metrics` keeps its own column order over the same names. The first
+// STATS_N_PAIR_METRICS are computed from one (map, reference, fixations) pair
+// (stats_map_metrics_ex; the C API's CXG_VOCAB_METRICS); sAUC and the information gains need
+// the other images' fixations or a baseline map (fixation_metrics.c, computed by compare and
+// `cxrgaze metrics`).
 typedef enum {
     STATS_SSIM = 0,
     STATS_CC,
@@ -204,11 +213,17 @@ typedef enum {
     STATS_SIM,
     STATS_AUC_JUDD,
     STATS_EMD,
+    STATS_SAUC,          // "sauc": shuffled AUC
+    STATS_IG_CENTRE,     // "ig_centre": information gain over the centre-bias map
+    STATS_IG_MEAN_GAZE,  // "ig_mean_gaze": information gain over the mean training gaze map
     STATS_N_METRICS
 } stats_metric;
-const char *stats_metric_name(stats_metric m); // "ssim", "cc", "nss", "kl", "sim", "auc_judd", "emd"
+#define STATS_N_PAIR_METRICS (STATS_EMD + 1)
+const char *stats_metric_name(stats_metric m); // "ssim", "cc", "nss", "kl", "sim", "auc_judd", "emd",
+                                               // "sauc", "ig_centre", "ig_mean_gaze"
 int stats_metric_parse(const char *name);      // the stats_metric of name, or -1
 unsigned stats_metric_bit(stats_metric m);     // its STATS_M_* selection bit
+int stats_metric_lower_is_better(stats_metric m); // 1 for the distances KL and EMD
 double stats_map_metric_value(const stats_map_metrics *m, stats_metric which);
 
 // Baselines. Centre bias: Gaussian centred at ((h-1)/2, (w-1)/2), sigma_y = 0.25 h,

@@ -1,8 +1,8 @@
 // study/compare: saliency maps vs radiologist gaze (METHODS.md §3) — image-level metrics on the
 // analysed pairs for correct vs incorrect predictions with baselines (constant maps left out and
 // counted; CIs by patient bootstrap, permutation p within labels); the regions in
-// compare_regions.c, planted findings, GC vs LC, sensitivity and grids in compare_outputs.c; the
-// files in compare_files.c.
+// compare_regions.c, planted findings, GC vs LC, sensitivity and grids in compare_outputs.c, the
+// inter-observer ceiling in compare_ceiling.c; the files in compare_files.c.
 #include "study/compare_internal.h"
 
 #include <math.h>
@@ -19,9 +19,10 @@ void study_compare_settings_default(study_compare_settings *s) {
     s->grid_rows = 4;
 }
 
-// All metrics of one normalised map against one normalised gaze map, by stats_metric.
-static void pair_metrics(const float *map, const float *gaze, const uint8_t *fix, int S,
-                         int emd_side, double out[STATS_N_METRICS]) {
+void cmp_pair_metrics(const cmp_inputs *in, const float *map, const float *gaze, const uint8_t *fix,
+                      const uint8_t *own, uint32_t *other, int emd_side,
+                      double out[STATS_N_METRICS]) {
+    const int S = in->S;
     size_t n = (size_t)S * S;
     stats_status st;
     out[STATS_SSIM] = stats_ssim(map, gaze, S, S);
@@ -31,6 +32,10 @@ static void pair_metrics(const float *map, const float *gaze, const uint8_t *fix
     out[STATS_SIM] = stats_sim(map, gaze, n);
     out[STATS_AUC_JUDD] = stats_auc_judd(map, fix, n);
     out[STATS_EMD] = stats_emd(map, gaze, S, S, emd_side, &st);
+    for (size_t q = 0; q < n; q++) other[q] = in->fix_count[q] - (own && own[q] ? 1u : 0u);
+    out[STATS_SAUC] = stats_sauc(map, fix, other, n);
+    out[STATS_IG_CENTRE] = stats_info_gain(map, in->centre_bias_n, fix, n);
+    out[STATS_IG_MEAN_GAZE] = in->mean_gaze_n ? stats_info_gain(map, in->mean_gaze_n, fix, n) : NAN;
 }
 
 // One map type's scores on n pairs: maps[j] [S,S] (raw) against the gaze of held-out image
@@ -54,6 +59,7 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
     {
         float *a = cx_malloc(npix * sizeof(float)), *g = cx_malloc(npix * sizeof(float));
         float *work = cx_malloc(npix * sizeof(float));
+        uint32_t *other = cx_malloc(npix * sizeof(uint32_t));
         uint8_t *masks = out->mass ? cx_malloc(CX_N_REGIONS * npix) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t j = 0; j < n; j++) {
@@ -68,7 +74,8 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
             if (out->constant[j])
                 for (int k = 0; k < STATS_N_METRICS; k++) v[k] = NAN;
             else
-                pair_metrics(a, g, p->fixations + (size_t)gr * npix, in->S, emd_side, v);
+                cmp_pair_metrics(in, a, g, p->fixations + (size_t)gr * npix,
+                                 p->fixations + (size_t)gr * npix, other, emd_side, v);
             if (out->mass) {
                 out->map_constant[j] = (uint8_t)map_const;
                 cmp_region_masks(p, gr, masks);
@@ -78,6 +85,7 @@ static void score_pairs(const cmp_inputs *in, int64_t n, const float *const *map
         free(a);
         free(g);
         free(work);
+        free(other);
         free(masks);
     }
 }
@@ -300,6 +308,10 @@ static int write_files(const study_compare_settings *s, const study_compare_resu
         return -1;
     if (r->n_gc_lc && study_gc_lc_write(out_path(p, dir, "gc_lc.csv"), r->gc_lc, r->n_gc_lc, err))
         return -1;
+    if (r->n_interobserver &&
+        study_interobserver_write(out_path(p, dir, "interobserver.csv"), r->interobserver,
+                                  r->n_interobserver, err))
+        return -1;
     return study_compare_json_write(out_path(p, dir, "compare.json"), s, r, err);
 }
 
@@ -316,6 +328,8 @@ int study_compare(const study_compare_settings *s, study_compare_result *r, cx_e
         int *gaze_most = cmp_gaze_regions(&in, r);
         analyse_models(&in, gaze_most, s, r);
         free(gaze_most);
+        cmp_ceiling(&in, s, r);
+        cmp_ceiling_fractions(r);
         cmp_truth(&in, r);
         cmp_gc_lc(&in, r);
         describe_models(&in, s, r);
@@ -337,6 +351,7 @@ void study_compare_result_free(study_compare_result *r) {
     free(r->sensitivity);
     free(r->truth);
     free(r->gc_lc);
+    free(r->interobserver);
     memset(r, 0, sizeof *r);
 }
 

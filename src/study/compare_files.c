@@ -1,7 +1,8 @@
 // study/compare: the tables of compare, a writer and a reader each, side by side: ssim.csv,
-// metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv and gc_lc.csv
-// (compare.json: compare_json.c). Numbers
-// are written with fixed precision; NaN is an empty cell (and an empty cell reads as NaN).
+// metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv, gc_lc.csv and
+// interobserver.csv (compare.json: compare_json.c; the shared cell and table code:
+// compare_table.c). Numbers are written with fixed precision; NaN is an empty cell (and an empty
+// cell reads as NaN).
 #include "study/compare_internal.h"
 
 #include <math.h>
@@ -19,8 +20,9 @@ _Static_assert(sizeof source_names / sizeof source_names[0] == STUDY_N_SOURCES -
 
 const char *study_source_name(int source) {
     if (source >= 0 && source < ATTR_NMETHODS) return attr_method_name((attr_method)source);
-    return source >= ATTR_NMETHODS && source < STUDY_N_SOURCES ? source_names[source - ATTR_NMETHODS]
-                                                               : "?";
+    return source >= ATTR_NMETHODS && source < STUDY_N_SOURCES
+               ? source_names[source - ATTR_NMETHODS]
+               : "?";
 }
 
 int study_source_parse(const char *name) {
@@ -31,8 +33,8 @@ int study_source_parse(const char *name) {
     return -1;
 }
 
-static const char *const group_names[STUDY_N_GROUPS] = {[STUDY_CORRECT] = "correct",
-                                                        [STUDY_INCORRECT] = "incorrect"};
+static const char *const group_names[STUDY_N_GROUPS] = {
+    [STUDY_CORRECT] = "correct", [STUDY_INCORRECT] = "incorrect"};
 _Static_assert(sizeof group_names / sizeof group_names[0] == STUDY_N_GROUPS, "group names");
 
 const char *study_group_name(study_group g) {
@@ -43,168 +45,67 @@ static const char *label_name(int label) {
     return label == STUDY_ALL_LABELS ? "all" : CX_LABELS[label];
 }
 
-// ---- cells -------------------------------------------------------------------------------------
-static void cell_text(study_cell c, const char *s) { snprintf(c, sizeof(study_cell), "%s", s); }
-static void cell_int(study_cell c, int64_t v) { snprintf(c, sizeof(study_cell), "%lld", (long long)v); }
-// fmt: one double conversion; NaN -> empty.
-static void cell_real(study_cell c, const char *fmt, double v) {
-    if (isnan(v)) c[0] = 0;
-    else snprintf(c, sizeof(study_cell), fmt, v);
-}
-// fmt: one double conversion, NaN as printf writes it ("nan"): the cells that compare has always
-// written that way (a region fraction of no maps, a truth ratio, ...) keep their bytes.
-static void cell_num(study_cell c, const char *fmt, double v) { snprintf(c, sizeof(study_cell), fmt, v); }
-
-// Writes the header and the rows for which text(rows, i, cells) fills ncols cells and returns 1.
-typedef int (*row_text_fn)(const void *rows, int64_t i, study_cell *cells);
-static int write_table(const char *path, int ncols, const char *const *cols, const void *rows,
-                       int64_t n, row_text_fn text, cx_error *err) {
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, ncols, cols);
-    study_cell cells[16];
-    const char *fields[16];
-    for (int k = 0; k < ncols; k++) fields[k] = cells[k];
-    for (int64_t i = 0; i < n; i++)
-        if (text(rows, i, cells)) csv_writer_row(w, ncols, fields);
-    return csv_writer_commit(w, err);
-}
-
-// ---- reading -----------------------------------------------------------------------------------
-typedef struct reader {
-    csv_table *t;
-    const char *const *cols;
-    int idx[16];
-    int64_t r;
-    cx_error *err;
-} reader;
-
-static int reader_open(reader *rd, const char *path, int ncols, const char *const *cols,
-                       cx_error *err) {
-    *rd = (reader){.cols = cols, .err = err};
-    if (!(rd->t = csv_table_read(path, err))) return -1;
-    if (csv_require_cols(rd->t, cols, ncols, rd->idx, err)) {
-        csv_table_free(rd->t);
-        return -1;
-    }
-    return 0;
-}
-
-static const char *cell_of(const reader *rd, int col) { return csv_get(rd->t, rd->r, rd->idx[col]); }
-
-static int bad_cell(const reader *rd, int col, const char *expected) {
-    return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
-                   (long long)csv_row_line(rd->t, rd->r), rd->cols[col], expected, cell_of(rd, col));
-}
-
-static int get_text(const reader *rd, int col, char *out, size_t cap) {
-    if (strlen(cell_of(rd, col)) >= cap) return bad_cell(rd, col, "a shorter name");
-    snprintf(out, cap, "%s", cell_of(rd, col));
-    return 0;
-}
-
-static int get_int64(const reader *rd, int col, int64_t *v) {
-    return csv_parse_int64(cell_of(rd, col), v) == CSV_NUM_OK ? 0 : bad_cell(rd, col, "an integer");
-}
-
-static int get_real(const reader *rd, int col, double *v) { // empty, "nan" or "-nan": NaN
-    const char *s = cell_of(rd, col);
-    if (!strcmp(s, "nan") || !strcmp(s, "-nan")) {
-        *v = NAN;
-        return 0;
-    }
-    return csv_parse_double_or_nan(s, v) == CSV_NUM_BAD ? bad_cell(rd, col, "a number or an empty cell")
-                                                        : 0;
-}
-
-static int get_source(const reader *rd, int col, int *v) {
-    *v = study_source_parse(cell_of(rd, col));
-    return *v >= 0 ? 0 : bad_cell(rd, col, "a method (sl, gc, ...), centre_bias, mean_gaze or gaze");
-}
-
-static int get_label(const reader *rd, int col, int *v) {
-    const char *s = cell_of(rd, col);
-    if (!strcmp(s, "all")) {
-        *v = STUDY_ALL_LABELS;
-        return 0;
-    }
-    *v = label_from_name(s);
-    return *v >= 0 ? 0 : bad_cell(rd, col, "a label name or \"all\"");
-}
-
-static int get_region(const reader *rd, int col, int *v) {
-    for (*v = 0; *v < CX_N_REGIONS; (*v)++)
-        if (!strcmp(cell_of(rd, col), CX_REGIONS[*v])) return 0;
-    return bad_cell(rd, col, "a region name");
-}
-
-static int get_group(const reader *rd, int col, study_group *g) {
-    for (int k = 0; k < STUDY_N_GROUPS; k++)
-        if (!strcmp(cell_of(rd, col), group_names[k])) {
-            *g = (study_group)k;
-            return 0;
-        }
-    return bad_cell(rd, col, "correct or incorrect");
-}
-
-// Rows parsed one by one by parse(rd, row); *rows gets them (free()).
-typedef int (*row_parse_fn)(const reader *rd, void *row);
-static int read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
-                      row_parse_fn parse, void **rows, int64_t *n, cx_error *err) {
-    reader rd;
-    *rows = NULL;
-    *n = 0;
-    if (reader_open(&rd, path, ncols, cols, err)) return -1;
-    int64_t nr = csv_nrows(rd.t);
-    char *v = cx_calloc((size_t)(nr ? nr : 1), row_size);
-    for (rd.r = 0; rd.r < nr; rd.r++)
-        if (parse(&rd, v + (size_t)rd.r * row_size)) {
-            free(v);
-            csv_table_free(rd.t);
-            return -1;
-        }
-    csv_table_free(rd.t);
-    *rows = v;
-    *n = nr;
-    return 0;
-}
-
 // ---- ssim.csv and metrics.csv ------------------------------------------------------------------
 enum {
-    MC_MODEL, MC_METHOD, MC_METRIC, MC_LABEL, MC_GROUP, MC_N, MC_N_CONSTANT, MC_MEAN, MC_LO, MC_HI,
-    MC_P
+    MC_MODEL,
+    MC_METHOD,
+    MC_METRIC,
+    MC_LABEL,
+    MC_GROUP,
+    MC_N,
+    MC_N_CONSTANT,
+    MC_MEAN,
+    MC_LO,
+    MC_HI,
+    MC_P,
+    MC_CEILING
 };
-const char *const study_metric_columns[STUDY_METRIC_NCOLS] = {
-    [MC_MODEL] = "model", [MC_METHOD] = "method", [MC_METRIC] = "metric", [MC_LABEL] = "label",
-    [MC_GROUP] = "group", [MC_N] = "n", [MC_N_CONSTANT] = "n_constant", [MC_MEAN] = "mean",
-    [MC_LO] = "ci_lo",    [MC_HI] = "ci_hi", [MC_P] = "p_perm"};
+const char *const study_metric_columns[STUDY_METRIC_NCOLS] = {[MC_MODEL] = "model",
+                                                              [MC_METHOD] = "method",
+                                                              [MC_METRIC] = "metric",
+                                                              [MC_LABEL] = "label",
+                                                              [MC_GROUP] = "group",
+                                                              [MC_N] = "n",
+                                                              [MC_N_CONSTANT] = "n_constant",
+                                                              [MC_MEAN] = "mean",
+                                                              [MC_LO] = "ci_lo",
+                                                              [MC_HI] = "ci_hi",
+                                                              [MC_P] = "p_perm",
+                                                              [MC_CEILING] = "ceiling_fraction"};
 const char *const study_ssim_columns[STUDY_SSIM_NCOLS] = {
-    "model", "method", "label", "group", "n", "n_constant", "mean", "ci_lo", "ci_hi", "p_perm"};
-_Static_assert(MC_P + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
+    "model", "method", "label",  "group",           "n", "n_constant", "mean",
+    "ci_lo", "ci_hi",  "p_perm", "ceiling_fraction"};
+_Static_assert(MC_CEILING + 1 == STUDY_METRIC_NCOLS && STUDY_SSIM_NCOLS == STUDY_METRIC_NCOLS - 1,
                "metrics.csv columns; ssim.csv has all but metric");
 
 // Position of metrics.csv column c in ssim.csv (which has no metric column).
-static int ssim_col(int c) { return c > MC_METRIC ? c - 1 : c; }
+static int ssim_col(int c) {
+    return c > MC_METRIC ? c - 1 : c;
+}
 
 void study_metric_text(const study_metric_row *r, int with_metric, study_cell *cells) {
     study_cell all[STUDY_METRIC_NCOLS];
-    cell_text(all[MC_MODEL], r->model);
-    cell_text(all[MC_METHOD], study_source_name(r->source));
-    cell_text(all[MC_METRIC], stats_metric_name(r->metric));
-    cell_text(all[MC_LABEL], label_name(r->label));
-    cell_text(all[MC_GROUP], study_group_name(r->group));
-    cell_int(all[MC_N], r->n);
-    cell_int(all[MC_N_CONSTANT], r->n_constant);
+    cmp_cell_text(all[MC_MODEL], r->model);
+    cmp_cell_text(all[MC_METHOD], study_source_name(r->source));
+    cmp_cell_text(all[MC_METRIC], stats_metric_name(r->metric));
+    cmp_cell_text(all[MC_LABEL], label_name(r->label));
+    cmp_cell_text(all[MC_GROUP], study_group_name(r->group));
+    cmp_cell_int(all[MC_N], r->n);
+    cmp_cell_int(all[MC_N_CONSTANT], r->n_constant);
     // A group with maps has a mean (NaN when a map's value was); its CI only where the bootstrap
     // gave one.
-    if (r->n) cell_num(all[MC_MEAN], "%.6f", r->mean);
-    else all[MC_MEAN][0] = 0;
+    if (r->n)
+        cmp_cell_num(all[MC_MEAN], "%.6f", r->mean);
+    else
+        all[MC_MEAN][0] = 0;
     const int has_ci = r->n && !isnan(r->ci_lo);
-    cell_real(all[MC_LO], "%.6f", has_ci ? r->ci_lo : NAN);
-    cell_real(all[MC_HI], "%.6f", has_ci ? r->ci_hi : NAN);
-    cell_real(all[MC_P], "%.6g", r->p_perm);
+    cmp_cell_real(all[MC_LO], "%.6f", has_ci ? r->ci_lo : NAN);
+    cmp_cell_real(all[MC_HI], "%.6f", has_ci ? r->ci_hi : NAN);
+    cmp_cell_real(all[MC_P], "%.6g", r->p_perm);
+    cmp_cell_real(all[MC_CEILING], "%.6f", r->ceiling_fraction);
     for (int c = 0; c < STUDY_METRIC_NCOLS; c++)
-        if (with_metric || c != MC_METRIC) memcpy(cells[with_metric ? c : ssim_col(c)], all[c], sizeof all[c]);
+        if (with_metric || c != MC_METRIC)
+            memcpy(cells[with_metric ? c : ssim_col(c)], all[c], sizeof all[c]);
 }
 
 static int metric_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -219,61 +120,72 @@ static int ssim_row_text(const void *rows, int64_t i, study_cell *cells) {
 }
 
 int study_metrics_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err) {
-    return write_table(path, STUDY_METRIC_NCOLS, study_metric_columns, rows, n, metric_row_text, err);
+    return cmp_write_table(path, STUDY_METRIC_NCOLS, study_metric_columns, rows, n, metric_row_text,
+                           err);
 }
 
 int study_ssim_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err) {
-    return write_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, rows, n, ssim_row_text, err);
+    return cmp_write_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, rows, n, ssim_row_text, err);
 }
 
-static int parse_metric_row(const reader *rd, study_metric_row *x, int with_metric) {
+static int parse_metric_row(const cmp_reader *rd, study_metric_row *x, int with_metric) {
 #define COL(c) (with_metric ? (c) : ssim_col(c))
     x->metric = STATS_SSIM;
     if (with_metric) {
-        int m = stats_metric_parse(cell_of(rd, MC_METRIC));
-        if (m < 0) return bad_cell(rd, MC_METRIC, "a metric (ssim, cc, nss, kl, sim, auc_judd, emd)");
+        int m = stats_metric_parse(cmp_cell_of(rd, MC_METRIC));
+        if (m < 0)
+            return cmp_bad_cell(
+                rd, MC_METRIC,
+                "a metric (ssim, cc, nss, kl, sim, auc_judd, emd, sauc, ig_centre, ig_mean_gaze)");
         x->metric = (stats_metric)m;
     }
-    return get_group(rd, COL(MC_GROUP), &x->group) ||
-           get_text(rd, COL(MC_MODEL), x->model, sizeof x->model) ||
-           get_source(rd, COL(MC_METHOD), &x->source) || get_label(rd, COL(MC_LABEL), &x->label) ||
-           get_int64(rd, COL(MC_N), &x->n) || get_int64(rd, COL(MC_N_CONSTANT), &x->n_constant) ||
-           get_real(rd, COL(MC_MEAN), &x->mean) ||
-           get_real(rd, COL(MC_LO), &x->ci_lo) || get_real(rd, COL(MC_HI), &x->ci_hi) ||
-           get_real(rd, COL(MC_P), &x->p_perm);
+    return cmp_get_group(rd, COL(MC_GROUP), &x->group) ||
+           cmp_get_text(rd, COL(MC_MODEL), x->model, sizeof x->model) ||
+           cmp_get_source(rd, COL(MC_METHOD), &x->source) ||
+           cmp_get_label(rd, COL(MC_LABEL), &x->label) || cmp_get_int64(rd, COL(MC_N), &x->n) ||
+           cmp_get_int64(rd, COL(MC_N_CONSTANT), &x->n_constant) ||
+           cmp_get_real(rd, COL(MC_MEAN), &x->mean) || cmp_get_real(rd, COL(MC_LO), &x->ci_lo) ||
+           cmp_get_real(rd, COL(MC_HI), &x->ci_hi) || cmp_get_real(rd, COL(MC_P), &x->p_perm) ||
+           cmp_get_real(rd, COL(MC_CEILING), &x->ceiling_fraction);
 #undef COL
 }
 
-static int parse_metrics_row(const reader *rd, void *row) { return parse_metric_row(rd, row, 1); }
-static int parse_ssim_row(const reader *rd, void *row) { return parse_metric_row(rd, row, 0); }
+static int parse_metrics_row(const cmp_reader *rd, void *row) {
+    return parse_metric_row(rd, row, 1);
+}
+static int parse_ssim_row(const cmp_reader *rd, void *row) {
+    return parse_metric_row(rd, row, 0);
+}
 
 int study_metrics_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_METRIC_NCOLS, study_metric_columns, sizeof **rows,
-                      parse_metrics_row, (void **)rows, n, err);
+    // ceiling_fraction is optional: files written before it read as NaN.
+    return cmp_read_table_opt(path, STUDY_METRIC_NCOLS, 1, study_metric_columns, sizeof **rows,
+                              parse_metrics_row, (void **)rows, n, err);
 }
 
 int study_ssim_read(const char *path, study_metric_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_SSIM_NCOLS, study_ssim_columns, sizeof **rows, parse_ssim_row,
-                      (void **)rows, n, err);
+    return cmp_read_table_opt(path, STUDY_SSIM_NCOLS, 1, study_ssim_columns, sizeof **rows,
+                              parse_ssim_row, (void **)rows, n, err);
 }
 
 // ---- regions.csv -------------------------------------------------------------------------------
 enum { RC_MODEL, RC_METHOD, RC_LABEL, RC_REGION, RC_N, RC_N_CONSTANT, RC_COUNT, RC_FRACTION };
 const char *const study_region_columns[STUDY_REGION_NCOLS] = {
-    [RC_MODEL] = "model",   [RC_METHOD] = "method",         [RC_LABEL] = "label",
-    [RC_REGION] = "region", [RC_N] = "n",                   [RC_N_CONSTANT] = "n_constant",
-    [RC_COUNT] = "count",   [RC_FRACTION] = "fraction"};
+    [RC_MODEL] = "model", [RC_METHOD] = "method",
+    [RC_LABEL] = "label", [RC_REGION] = "region",
+    [RC_N] = "n",         [RC_N_CONSTANT] = "n_constant",
+    [RC_COUNT] = "count", [RC_FRACTION] = "fraction"};
 _Static_assert(RC_FRACTION + 1 == STUDY_REGION_NCOLS, "regions.csv columns");
 
 void study_region_text(const study_region_row *r, study_cell *cells) {
-    cell_text(cells[RC_MODEL], r->model);
-    cell_text(cells[RC_METHOD], study_source_name(r->source));
-    cell_text(cells[RC_LABEL], label_name(r->label));
-    cell_text(cells[RC_REGION], CX_REGIONS[r->region]);
-    cell_int(cells[RC_N], r->n);
-    cell_int(cells[RC_N_CONSTANT], r->n_constant);
-    cell_int(cells[RC_COUNT], r->count);
-    cell_num(cells[RC_FRACTION], "%.6f", r->fraction);
+    cmp_cell_text(cells[RC_MODEL], r->model);
+    cmp_cell_text(cells[RC_METHOD], study_source_name(r->source));
+    cmp_cell_text(cells[RC_LABEL], label_name(r->label));
+    cmp_cell_text(cells[RC_REGION], CX_REGIONS[r->region]);
+    cmp_cell_int(cells[RC_N], r->n);
+    cmp_cell_int(cells[RC_N_CONSTANT], r->n_constant);
+    cmp_cell_int(cells[RC_COUNT], r->count);
+    cmp_cell_num(cells[RC_FRACTION], "%.6f", r->fraction);
 }
 
 static int region_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -282,43 +194,47 @@ static int region_row_text(const void *rows, int64_t i, study_cell *cells) {
 }
 
 int study_regions_write(const char *path, const study_region_row *rows, int64_t n, cx_error *err) {
-    return write_table(path, STUDY_REGION_NCOLS, study_region_columns, rows, n, region_row_text, err);
+    return cmp_write_table(path, STUDY_REGION_NCOLS, study_region_columns, rows, n, region_row_text,
+                           err);
 }
 
-static int parse_region_row(const reader *rd, void *row) {
+static int parse_region_row(const cmp_reader *rd, void *row) {
     study_region_row *x = row;
-    return get_text(rd, RC_MODEL, x->model, sizeof x->model) ||
-           get_source(rd, RC_METHOD, &x->source) || get_label(rd, RC_LABEL, &x->label) ||
-           get_region(rd, RC_REGION, &x->region) || get_int64(rd, RC_N, &x->n) ||
-           get_int64(rd, RC_N_CONSTANT, &x->n_constant) || get_int64(rd, RC_COUNT, &x->count) || get_real(rd, RC_FRACTION, &x->fraction);
+    return cmp_get_text(rd, RC_MODEL, x->model, sizeof x->model) ||
+           cmp_get_source(rd, RC_METHOD, &x->source) || cmp_get_label(rd, RC_LABEL, &x->label) ||
+           cmp_get_region(rd, RC_REGION, &x->region) || cmp_get_int64(rd, RC_N, &x->n) ||
+           cmp_get_int64(rd, RC_N_CONSTANT, &x->n_constant) ||
+           cmp_get_int64(rd, RC_COUNT, &x->count) || cmp_get_real(rd, RC_FRACTION, &x->fraction);
 }
 
 int study_regions_read(const char *path, study_region_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_REGION_NCOLS, study_region_columns, sizeof **rows,
-                      parse_region_row, (void **)rows, n, err);
+    return cmp_read_table(path, STUDY_REGION_NCOLS, study_region_columns, sizeof **rows,
+                          parse_region_row, (void **)rows, n, err);
 }
 
 // ---- region_distance.csv -----------------------------------------------------------------------
 enum { DC_MODEL, DC_METHOD, DC_LABEL, DC_N, DC_TV, DC_AGREE, DC_KAPPA, DC_SM, DC_DOF, DC_P };
 const char *const study_distance_columns[STUDY_DISTANCE_NCOLS] = {
-    [DC_MODEL] = "model",         [DC_METHOD] = "method",   [DC_LABEL] = "label",
-    [DC_N] = "n",                 [DC_TV] = "tv_distance",  [DC_AGREE] = "agreement",
-    [DC_KAPPA] = "kappa",         [DC_SM] = "stuart_maxwell", [DC_DOF] = "dof",
+    [DC_MODEL] = "model", [DC_METHOD] = "method",     [DC_LABEL] = "label",
+    [DC_N] = "n",         [DC_TV] = "tv_distance",    [DC_AGREE] = "agreement",
+    [DC_KAPPA] = "kappa", [DC_SM] = "stuart_maxwell", [DC_DOF] = "dof",
     [DC_P] = "p"};
 _Static_assert(DC_P + 1 == STUDY_DISTANCE_NCOLS, "region_distance.csv columns");
 
 void study_distance_text(const study_region_distance_row *r, study_cell *cells) {
-    cell_text(cells[DC_MODEL], r->model);
-    cell_text(cells[DC_METHOD], study_source_name(r->source));
-    cell_text(cells[DC_LABEL], label_name(r->label));
-    cell_int(cells[DC_N], r->n);
-    cell_real(cells[DC_TV], "%.6f", r->tv_distance);
-    cell_real(cells[DC_AGREE], "%.6f", r->agreement);
-    cell_real(cells[DC_KAPPA], "%.6f", r->kappa);
-    cell_real(cells[DC_SM], "%.6g", r->stuart_maxwell);
-    if (isnan(r->stuart_maxwell)) cells[DC_DOF][0] = 0; // no test: dof and p empty too
-    else cell_int(cells[DC_DOF], r->dof);
-    cell_real(cells[DC_P], "%.6g", isnan(r->stuart_maxwell) ? NAN : r->p);
+    cmp_cell_text(cells[DC_MODEL], r->model);
+    cmp_cell_text(cells[DC_METHOD], study_source_name(r->source));
+    cmp_cell_text(cells[DC_LABEL], label_name(r->label));
+    cmp_cell_int(cells[DC_N], r->n);
+    cmp_cell_real(cells[DC_TV], "%.6f", r->tv_distance);
+    cmp_cell_real(cells[DC_AGREE], "%.6f", r->agreement);
+    cmp_cell_real(cells[DC_KAPPA], "%.6f", r->kappa);
+    cmp_cell_real(cells[DC_SM], "%.6g", r->stuart_maxwell);
+    if (isnan(r->stuart_maxwell))
+        cells[DC_DOF][0] = 0; // no test: dof and p empty too
+    else
+        cmp_cell_int(cells[DC_DOF], r->dof);
+    cmp_cell_real(cells[DC_P], "%.6g", isnan(r->stuart_maxwell) ? NAN : r->p);
 }
 
 static int distance_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -328,27 +244,27 @@ static int distance_row_text(const void *rows, int64_t i, study_cell *cells) {
 
 int study_region_distance_write(const char *path, const study_region_distance_row *rows, int64_t n,
                                 cx_error *err) {
-    return write_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, rows, n,
-                       distance_row_text, err);
+    return cmp_write_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, rows, n,
+                           distance_row_text, err);
 }
 
-static int parse_distance_row(const reader *rd, void *row) {
+static int parse_distance_row(const cmp_reader *rd, void *row) {
     study_region_distance_row *x = row;
     int64_t dof = -1;
-    int rc = get_text(rd, DC_MODEL, x->model, sizeof x->model) ||
-             get_source(rd, DC_METHOD, &x->source) || get_label(rd, DC_LABEL, &x->label) ||
-             get_int64(rd, DC_N, &x->n) || get_real(rd, DC_TV, &x->tv_distance) ||
-             get_real(rd, DC_AGREE, &x->agreement) || get_real(rd, DC_KAPPA, &x->kappa) ||
-             get_real(rd, DC_SM, &x->stuart_maxwell) || get_real(rd, DC_P, &x->p);
-    if (!rc && !isnan(x->stuart_maxwell)) rc = get_int64(rd, DC_DOF, &dof);
+    int rc = cmp_get_text(rd, DC_MODEL, x->model, sizeof x->model) ||
+             cmp_get_source(rd, DC_METHOD, &x->source) || cmp_get_label(rd, DC_LABEL, &x->label) ||
+             cmp_get_int64(rd, DC_N, &x->n) || cmp_get_real(rd, DC_TV, &x->tv_distance) ||
+             cmp_get_real(rd, DC_AGREE, &x->agreement) || cmp_get_real(rd, DC_KAPPA, &x->kappa) ||
+             cmp_get_real(rd, DC_SM, &x->stuart_maxwell) || cmp_get_real(rd, DC_P, &x->p);
+    if (!rc && !isnan(x->stuart_maxwell)) rc = cmp_get_int64(rd, DC_DOF, &dof);
     x->dof = (int)dof;
     return rc;
 }
 
 int study_region_distance_read(const char *path, study_region_distance_row **rows, int64_t *n,
                                cx_error *err) {
-    return read_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, sizeof **rows,
-                      parse_distance_row, (void **)rows, n, err);
+    return cmp_read_table(path, STUDY_DISTANCE_NCOLS, study_distance_columns, sizeof **rows,
+                          parse_distance_row, (void **)rows, n, err);
 }
 
 // ---- sensitivity.csv ---------------------------------------------------------------------------
@@ -359,23 +275,27 @@ const stats_map_norm study_sensitivity_norms[STUDY_N_SENSITIVITY] = {
 
 enum { SC_MODEL, SC_METHOD, SC_LABEL, SC_SIGN, SC_SCALE, SC_N, SC_CORRECT, SC_INCORRECT, SC_DIFF };
 const char *const study_sensitivity_columns[STUDY_SENSITIVITY_NCOLS] = {
-    [SC_MODEL] = "model",       [SC_METHOD] = "method",
-    [SC_LABEL] = "label",       [SC_SIGN] = "map_sign",
-    [SC_SCALE] = "map_scale",   [SC_N] = "n",
-    [SC_CORRECT] = "mean_correct", [SC_INCORRECT] = "mean_incorrect",
+    [SC_MODEL] = "model",
+    [SC_METHOD] = "method",
+    [SC_LABEL] = "label",
+    [SC_SIGN] = "map_sign",
+    [SC_SCALE] = "map_scale",
+    [SC_N] = "n",
+    [SC_CORRECT] = "mean_correct",
+    [SC_INCORRECT] = "mean_incorrect",
     [SC_DIFF] = "diff"};
 _Static_assert(SC_DIFF + 1 == STUDY_SENSITIVITY_NCOLS, "sensitivity.csv columns");
 
 void study_sensitivity_text(const study_sensitivity_row *r, study_cell *cells) {
-    cell_text(cells[SC_MODEL], r->model);
-    cell_text(cells[SC_METHOD], study_source_name(r->source));
-    cell_text(cells[SC_LABEL], label_name(r->label));
-    cell_text(cells[SC_SIGN], stats_map_sign_name(r->norm.sign));
-    cell_text(cells[SC_SCALE], stats_map_scale_name(r->norm.scale));
-    cell_int(cells[SC_N], r->n);
-    cell_real(cells[SC_CORRECT], "%.6f", r->mean_correct);
-    cell_real(cells[SC_INCORRECT], "%.6f", r->mean_incorrect);
-    cell_real(cells[SC_DIFF], "%.6f", r->diff);
+    cmp_cell_text(cells[SC_MODEL], r->model);
+    cmp_cell_text(cells[SC_METHOD], study_source_name(r->source));
+    cmp_cell_text(cells[SC_LABEL], label_name(r->label));
+    cmp_cell_text(cells[SC_SIGN], stats_map_sign_name(r->norm.sign));
+    cmp_cell_text(cells[SC_SCALE], stats_map_scale_name(r->norm.scale));
+    cmp_cell_int(cells[SC_N], r->n);
+    cmp_cell_real(cells[SC_CORRECT], "%.6f", r->mean_correct);
+    cmp_cell_real(cells[SC_INCORRECT], "%.6f", r->mean_incorrect);
+    cmp_cell_real(cells[SC_DIFF], "%.6f", r->diff);
 }
 
 static int sensitivity_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -385,49 +305,50 @@ static int sensitivity_row_text(const void *rows, int64_t i, study_cell *cells) 
 
 int study_sensitivity_write(const char *path, const study_sensitivity_row *rows, int64_t n,
                             cx_error *err) {
-    return write_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, rows, n,
-                       sensitivity_row_text, err);
+    return cmp_write_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, rows, n,
+                           sensitivity_row_text, err);
 }
 
-static int get_norm(const reader *rd, int sign_col, int scale_col, stats_map_norm *v) {
-    int sign = stats_map_sign_parse(cell_of(rd, sign_col));
-    if (sign < 0) return bad_cell(rd, sign_col, "abs, positive or signed");
-    int scale = stats_map_scale_parse(cell_of(rd, scale_col));
-    if (scale < 0) return bad_cell(rd, scale_col, "p98 or minmax");
+static int get_norm(const cmp_reader *rd, int sign_col, int scale_col, stats_map_norm *v) {
+    int sign = stats_map_sign_parse(cmp_cell_of(rd, sign_col));
+    if (sign < 0) return cmp_bad_cell(rd, sign_col, "abs, positive or signed");
+    int scale = stats_map_scale_parse(cmp_cell_of(rd, scale_col));
+    if (scale < 0) return cmp_bad_cell(rd, scale_col, "p98 or minmax");
     *v = (stats_map_norm){(stats_map_sign)sign, (stats_map_scale)scale};
     return 0;
 }
 
-static int parse_sensitivity_row(const reader *rd, void *row) {
+static int parse_sensitivity_row(const cmp_reader *rd, void *row) {
     study_sensitivity_row *x = row;
-    return get_text(rd, SC_MODEL, x->model, sizeof x->model) ||
-           get_source(rd, SC_METHOD, &x->source) || get_label(rd, SC_LABEL, &x->label) ||
-           get_norm(rd, SC_SIGN, SC_SCALE, &x->norm) || get_int64(rd, SC_N, &x->n) ||
-           get_real(rd, SC_CORRECT, &x->mean_correct) ||
-           get_real(rd, SC_INCORRECT, &x->mean_incorrect) || get_real(rd, SC_DIFF, &x->diff);
+    return cmp_get_text(rd, SC_MODEL, x->model, sizeof x->model) ||
+           cmp_get_source(rd, SC_METHOD, &x->source) || cmp_get_label(rd, SC_LABEL, &x->label) ||
+           get_norm(rd, SC_SIGN, SC_SCALE, &x->norm) || cmp_get_int64(rd, SC_N, &x->n) ||
+           cmp_get_real(rd, SC_CORRECT, &x->mean_correct) ||
+           cmp_get_real(rd, SC_INCORRECT, &x->mean_incorrect) ||
+           cmp_get_real(rd, SC_DIFF, &x->diff);
 }
 
 int study_sensitivity_read(const char *path, study_sensitivity_row **rows, int64_t *n,
                            cx_error *err) {
-    return read_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, sizeof **rows,
-                      parse_sensitivity_row, (void **)rows, n, err);
+    return cmp_read_table(path, STUDY_SENSITIVITY_NCOLS, study_sensitivity_columns, sizeof **rows,
+                          parse_sensitivity_row, (void **)rows, n, err);
 }
 
 // ---- truth.csv ---------------------------------------------------------------------------------
 enum { TC_MODEL, TC_METHOD, TC_LABEL, TC_N, TC_MASS, TC_AREA, TC_RATIO };
 const char *const study_truth_columns[STUDY_TRUTH_NCOLS] = {
-    [TC_MODEL] = "model", [TC_METHOD] = "method",         [TC_LABEL] = "label", [TC_N] = "n",
+    [TC_MODEL] = "model",     [TC_METHOD] = "method",   [TC_LABEL] = "label", [TC_N] = "n",
     [TC_MASS] = "mass_share", [TC_AREA] = "area_share", [TC_RATIO] = "ratio"};
 _Static_assert(TC_RATIO + 1 == STUDY_TRUTH_NCOLS, "truth.csv columns");
 
 void study_truth_text(const study_truth_row *r, study_cell *cells) {
-    cell_text(cells[TC_MODEL], r->model);
-    cell_text(cells[TC_METHOD], study_source_name(r->source));
-    cell_text(cells[TC_LABEL], label_name(r->label));
-    cell_int(cells[TC_N], r->n);
-    cell_num(cells[TC_MASS], "%.6f", r->mass_share);
-    cell_num(cells[TC_AREA], "%.6f", r->area_share);
-    cell_num(cells[TC_RATIO], "%.4f", r->ratio);
+    cmp_cell_text(cells[TC_MODEL], r->model);
+    cmp_cell_text(cells[TC_METHOD], study_source_name(r->source));
+    cmp_cell_text(cells[TC_LABEL], label_name(r->label));
+    cmp_cell_int(cells[TC_N], r->n);
+    cmp_cell_num(cells[TC_MASS], "%.6f", r->mass_share);
+    cmp_cell_num(cells[TC_AREA], "%.6f", r->area_share);
+    cmp_cell_num(cells[TC_RATIO], "%.4f", r->ratio);
 }
 
 static int truth_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -436,20 +357,21 @@ static int truth_row_text(const void *rows, int64_t i, study_cell *cells) {
 }
 
 int study_truth_write(const char *path, const study_truth_row *rows, int64_t n, cx_error *err) {
-    return write_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, rows, n, truth_row_text, err);
+    return cmp_write_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, rows, n, truth_row_text,
+                           err);
 }
 
-static int parse_truth_row(const reader *rd, void *row) {
+static int parse_truth_row(const cmp_reader *rd, void *row) {
     study_truth_row *x = row;
-    return get_text(rd, TC_MODEL, x->model, sizeof x->model) ||
-           get_source(rd, TC_METHOD, &x->source) || get_label(rd, TC_LABEL, &x->label) ||
-           get_int64(rd, TC_N, &x->n) || get_real(rd, TC_MASS, &x->mass_share) ||
-           get_real(rd, TC_AREA, &x->area_share) || get_real(rd, TC_RATIO, &x->ratio);
+    return cmp_get_text(rd, TC_MODEL, x->model, sizeof x->model) ||
+           cmp_get_source(rd, TC_METHOD, &x->source) || cmp_get_label(rd, TC_LABEL, &x->label) ||
+           cmp_get_int64(rd, TC_N, &x->n) || cmp_get_real(rd, TC_MASS, &x->mass_share) ||
+           cmp_get_real(rd, TC_AREA, &x->area_share) || cmp_get_real(rd, TC_RATIO, &x->ratio);
 }
 
 int study_truth_read(const char *path, study_truth_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, sizeof **rows, parse_truth_row,
-                      (void **)rows, n, err);
+    return cmp_read_table(path, STUDY_TRUTH_NCOLS, study_truth_columns, sizeof **rows,
+                          parse_truth_row, (void **)rows, n, err);
 }
 
 // ---- gc_lc.csv ---------------------------------------------------------------------------------
@@ -461,14 +383,14 @@ const char *const study_gc_lc_columns[STUDY_GC_LC_NCOLS] = {
 _Static_assert(GC_N_CONSTANT + 1 == STUDY_GC_LC_NCOLS, "gc_lc.csv columns");
 
 void study_gc_lc_text(const study_gc_lc_row *r, study_cell *cells) {
-    cell_text(cells[GC_MODEL], r->model);
-    cell_int(cells[GC_N], r->n);
+    cmp_cell_text(cells[GC_MODEL], r->model);
+    cmp_cell_int(cells[GC_N], r->n);
     // No pairs: empty cells; with pairs, the means as computed.
-    cell_num(cells[GC_MEAN_CC], "%.6f", r->mean_cc);
-    cell_num(cells[GC_MIN_CC], "%.6f", r->min_cc);
-    cell_num(cells[GC_MEAN_SSIM], "%.6f", r->mean_ssim);
+    cmp_cell_num(cells[GC_MEAN_CC], "%.6f", r->mean_cc);
+    cmp_cell_num(cells[GC_MIN_CC], "%.6f", r->min_cc);
+    cmp_cell_num(cells[GC_MEAN_SSIM], "%.6f", r->mean_ssim);
     if (!r->n) cells[GC_MEAN_CC][0] = cells[GC_MIN_CC][0] = cells[GC_MEAN_SSIM][0] = 0;
-    cell_int(cells[GC_N_CONSTANT], r->n_constant);
+    cmp_cell_int(cells[GC_N_CONSTANT], r->n_constant);
 }
 
 static int gc_lc_row_text(const void *rows, int64_t i, study_cell *cells) {
@@ -477,18 +399,82 @@ static int gc_lc_row_text(const void *rows, int64_t i, study_cell *cells) {
 }
 
 int study_gc_lc_write(const char *path, const study_gc_lc_row *rows, int64_t n, cx_error *err) {
-    return write_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, rows, n, gc_lc_row_text, err);
+    return cmp_write_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, rows, n, gc_lc_row_text,
+                           err);
 }
 
-static int parse_gc_lc_row(const reader *rd, void *row) {
+static int parse_gc_lc_row(const cmp_reader *rd, void *row) {
     study_gc_lc_row *x = row;
-    return get_text(rd, GC_MODEL, x->model, sizeof x->model) || get_int64(rd, GC_N, &x->n) ||
-           get_real(rd, GC_MEAN_CC, &x->mean_cc) || get_real(rd, GC_MIN_CC, &x->min_cc) ||
-           get_real(rd, GC_MEAN_SSIM, &x->mean_ssim) ||
-           get_int64(rd, GC_N_CONSTANT, &x->n_constant);
+    return cmp_get_text(rd, GC_MODEL, x->model, sizeof x->model) ||
+           cmp_get_int64(rd, GC_N, &x->n) || cmp_get_real(rd, GC_MEAN_CC, &x->mean_cc) ||
+           cmp_get_real(rd, GC_MIN_CC, &x->min_cc) ||
+           cmp_get_real(rd, GC_MEAN_SSIM, &x->mean_ssim) ||
+           cmp_get_int64(rd, GC_N_CONSTANT, &x->n_constant);
 }
 
 int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err) {
-    return read_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, sizeof **rows, parse_gc_lc_row,
-                      (void **)rows, n, err);
+    return cmp_read_table(path, STUDY_GC_LC_NCOLS, study_gc_lc_columns, sizeof **rows,
+                          parse_gc_lc_row, (void **)rows, n, err);
+}
+
+// ---- interobserver.csv -------------------------------------------------------------------------
+static const char *const ceiling_names[STUDY_N_CEILINGS] = {
+    [STUDY_CEILING_READERS] = "readers", [STUDY_CEILING_EGD_VS_REFLACX] = "egd_vs_reflacx"};
+_Static_assert(sizeof ceiling_names / sizeof ceiling_names[0] == STUDY_N_CEILINGS, "ceiling names");
+
+const char *study_ceiling_name(study_ceiling c) {
+    return (unsigned)c < STUDY_N_CEILINGS ? ceiling_names[c] : "?";
+}
+
+enum { IO_METRIC, IO_N_IMAGES, IO_N_PAIRS, IO_MEAN, IO_LO, IO_HI, IO_COMPARISON };
+const char *const study_interobserver_columns[STUDY_INTEROBSERVER_NCOLS] = {
+    [IO_METRIC] = "metric",
+    [IO_N_IMAGES] = "n_images",
+    [IO_N_PAIRS] = "n_pairs",
+    [IO_MEAN] = "mean",
+    [IO_LO] = "ci_lo",
+    [IO_HI] = "ci_hi",
+    [IO_COMPARISON] = "comparison"};
+_Static_assert(IO_COMPARISON + 1 == STUDY_INTEROBSERVER_NCOLS, "interobserver.csv columns");
+
+void study_interobserver_text(const study_interobserver_row *r, study_cell *cells) {
+    cmp_cell_text(cells[IO_METRIC], stats_metric_name(r->metric));
+    cmp_cell_int(cells[IO_N_IMAGES], r->n_images);
+    cmp_cell_int(cells[IO_N_PAIRS], r->n_pairs);
+    cmp_cell_real(cells[IO_MEAN], "%.6f", r->mean);
+    cmp_cell_real(cells[IO_LO], "%.6f", r->ci_lo);
+    cmp_cell_real(cells[IO_HI], "%.6f", r->ci_hi);
+    cmp_cell_text(cells[IO_COMPARISON], study_ceiling_name(r->comparison));
+}
+
+static int interobserver_row_text(const void *rows, int64_t i, study_cell *cells) {
+    study_interobserver_text((const study_interobserver_row *)rows + i, cells);
+    return 1;
+}
+
+int study_interobserver_write(const char *path, const study_interobserver_row *rows, int64_t n,
+                              cx_error *err) {
+    return cmp_write_table(path, STUDY_INTEROBSERVER_NCOLS, study_interobserver_columns, rows, n,
+                           interobserver_row_text, err);
+}
+
+static int parse_interobserver_row(const cmp_reader *rd, void *row) {
+    study_interobserver_row *x = row;
+    int m = stats_metric_parse(cmp_cell_of(rd, IO_METRIC));
+    if (m < 0) return cmp_bad_cell(rd, IO_METRIC, "a metric (ssim, cc, nss, ...)");
+    x->metric = (stats_metric)m;
+    int c = 0;
+    while (c < STUDY_N_CEILINGS && strcmp(cmp_cell_of(rd, IO_COMPARISON), ceiling_names[c]))
+        c++;
+    if (c == STUDY_N_CEILINGS) return cmp_bad_cell(rd, IO_COMPARISON, "readers or egd_vs_reflacx");
+    x->comparison = (study_ceiling)c;
+    return cmp_get_int64(rd, IO_N_IMAGES, &x->n_images) ||
+           cmp_get_int64(rd, IO_N_PAIRS, &x->n_pairs) || cmp_get_real(rd, IO_MEAN, &x->mean) ||
+           cmp_get_real(rd, IO_LO, &x->ci_lo) || cmp_get_real(rd, IO_HI, &x->ci_hi);
+}
+
+int study_interobserver_read(const char *path, study_interobserver_row **rows, int64_t *n,
+                             cx_error *err) {
+    return cmp_read_table(path, STUDY_INTEROBSERVER_NCOLS, study_interobserver_columns,
+                          sizeof **rows, parse_interobserver_row, (void **)rows, n, err);
 }

@@ -74,24 +74,26 @@ static int cmp_subject(const void *a, const void *b) {
     return c ? c : (x->j > y->j) - (x->j < y->j);
 }
 
-// Patients of the held-out gaze images: equal subject_id, equal number (0, 1, ...).
-static void number_patients(cmp_inputs *in) {
-    const pack *p = &in->pk;
-    int64_t n = in->n_gaze_test;
+void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t *patient) {
     subject_of *v = cx_malloc(sizeof *v * (size_t)(n ? n : 1));
     for (int64_t j = 0; j < n; j++) {
-        int64_t i = in->gaze_test_rows[j];
+        int64_t i = rows[j];
         v[j] = (subject_of){p->subject_id && p->subject_id[i] ? p->subject_id[i] : "", j};
     }
     qsort(v, (size_t)n, sizeof *v, cmp_subject);
-    in->patient = cx_malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
     int64_t k = -1;
     for (int64_t q = 0; q < n; q++) {
         // An empty subject_id names no patient: the image is its own.
         if (q == 0 || strcmp(v[q].id, v[q - 1].id) || !v[q].id[0]) k++;
-        in->patient[v[q].j] = k;
+        patient[v[q].j] = k;
     }
     free(v);
+}
+
+// Patients of the held-out gaze images.
+static void number_patients(cmp_inputs *in) {
+    in->patient = cx_malloc(sizeof(int64_t) * (size_t)(in->n_gaze_test ? in->n_gaze_test : 1));
+    cmp_number_patients(&in->pk, in->gaze_test_rows, in->n_gaze_test, in->patient);
 }
 
 // The pairs (held-out image with gaze, label positive for it).
@@ -142,6 +144,20 @@ static int gaze_baselines(cmp_inputs *in, const char *data_dir, cx_error *err) {
     if (n_train_gaze == 0) cx_warn("%s: no training images with gaze: the mean-gaze baseline is empty", data_dir);
     in->centre_bias = cx_malloc(sizeof(float) * npix);
     stats_center_bias_map(in->centre_bias, in->S, in->S);
+    in->centre_bias_n = cx_malloc(sizeof(float) * npix);
+    memcpy(in->centre_bias_n, in->centre_bias, sizeof(float) * npix);
+    stats_minmax_normalise(in->centre_bias_n, npix);
+    in->mean_gaze_n = cx_malloc(sizeof(float) * npix);
+    memcpy(in->mean_gaze_n, in->mean_gaze, sizeof(float) * npix);
+    if (stats_minmax_normalise(in->mean_gaze_n, npix)) {
+        free(in->mean_gaze_n);
+        in->mean_gaze_n = NULL;
+    }
+    in->fix_count = cx_calloc(npix, sizeof(uint32_t));
+    for (int64_t j = 0; j < in->n_gaze_test; j++) {
+        const uint8_t *f = p->fixations + (size_t)p->gaze_row[in->gaze_test_rows[j]] * npix;
+        for (size_t q = 0; q < npix; q++) in->fix_count[q] += f[q] != 0;
+    }
     number_patients(in);
     list_pairs(in);
     if (in->n_gaze_test == 0)
@@ -240,6 +256,9 @@ void cmp_free(cmp_inputs *in) {
     free(in->pair_of);
     free(in->centre_bias);
     free(in->mean_gaze);
+    free(in->centre_bias_n);
+    free(in->mean_gaze_n);
+    free(in->fix_count);
     pack_close(&in->pk);
     memset(in, 0, sizeof *in);
 }

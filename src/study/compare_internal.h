@@ -46,11 +46,72 @@ typedef struct cmp_inputs {
     int *pair_label;             // [n_pairs]
     int64_t *pair_of;            // [n_gaze_test * CX_N_LABELS] pair of (image, label), or -1
     float *centre_bias, *mean_gaze;
+    // For sAUC and information gain (METHODS.md §4): per pixel, how many held-out gaze images
+    // fixated it (the shuffled negatives, less the image's own), and the baselines min-max
+    // normalised (mean_gaze_n NULL when the mean gaze map is constant: no training gaze).
+    uint32_t *fix_count;
+    float *centre_bias_n, *mean_gaze_n;
 } cmp_inputs;
 
 // compare_inputs.c: the pack, predictions, thresholds, maps.csv and <method>.safetensors.
 int cmp_load(const study_compare_settings *s, cmp_inputs *in, cx_error *err);
 void cmp_free(cmp_inputs *in);
+// Patients of pack rows rows[n]: equal subject_id, equal number (0, 1, ...; an empty subject_id
+// is a patient of its own) into patient[n].
+void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t *patient);
+// compare.c: every metric (by stats_metric) of one normalised map against one normalised gaze
+// map with its binary fixation map fix. sAUC's negatives: in->fix_count less own (the fixations
+// of the held-out image counted there; NULL when the image is not one of them); other: scratch
+// [S*S]. Information gain over in's normalised baselines.
+void cmp_pair_metrics(const cmp_inputs *in, const float *map, const float *gaze, const uint8_t *fix,
+                      const uint8_t *own, uint32_t *other, int emd_side,
+                      double out[STATS_N_METRICS]);
+// compare_table.c: the cells and tables of compare's files. Cells: text, an integer, a number
+// by fmt (cmp_cell_real: NaN empty; cmp_cell_num: NaN as "nan", as compare has always written
+// some cells).
+void cmp_cell_text(study_cell c, const char *s);
+void cmp_cell_int(study_cell c, int64_t v);
+void cmp_cell_real(study_cell c, const char *fmt, double v);
+void cmp_cell_num(study_cell c, const char *fmt, double v);
+// Writes the header and the rows for which text(rows, i, cells) fills ncols (<= 16) cells and
+// returns 1, atomically.
+typedef int (*cmp_row_text_fn)(const void *rows, int64_t i, study_cell *cells);
+int cmp_write_table(const char *path, int ncols, const char *const *cols, const void *rows,
+                    int64_t n, cmp_row_text_fn text, cx_error *err);
+// A file read by column names: row r's cell of column k (cols[k]) via cmp_cell_of.
+typedef struct cmp_reader {
+    csv_table *t;
+    const char *const *cols;
+    int idx[16];
+    int64_t r;
+    cx_error *err;
+} cmp_reader;
+// The first ncols - n_optional columns are required; the last n_optional (columns added later)
+// may be missing: their cells read as empty.
+int cmp_reader_open(cmp_reader *rd, const char *path, int ncols, int n_optional,
+                    const char *const *cols, cx_error *err);
+const char *cmp_cell_of(const cmp_reader *rd, int col);
+// Typed cells: 0, or -1 with file:line, the column and what was expected (cmp_bad_cell).
+int cmp_bad_cell(const cmp_reader *rd, int col, const char *expected);
+int cmp_get_text(const cmp_reader *rd, int col, char *out, size_t cap);
+int cmp_get_int64(const cmp_reader *rd, int col, int64_t *v);
+int cmp_get_real(const cmp_reader *rd, int col, double *v); // empty, "nan", "-nan": NaN
+int cmp_get_source(const cmp_reader *rd, int col, int *v);
+int cmp_get_label(const cmp_reader *rd, int col, int *v);
+int cmp_get_region(const cmp_reader *rd, int col, int *v);
+int cmp_get_group(const cmp_reader *rd, int col, study_group *g);
+// Rows parsed one by one by parse(rd, row) into *rows (malloc'd, free()) and *n.
+typedef int (*cmp_row_parse_fn)(const cmp_reader *rd, void *row);
+int cmp_read_table_opt(const char *path, int ncols, int n_optional, const char *const *cols,
+                       size_t row_size, cmp_row_parse_fn parse, void **rows, int64_t *n,
+                       cx_error *err);
+int cmp_read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
+                   cmp_row_parse_fn parse, void **rows, int64_t *n, cx_error *err);
+
+// compare_ceiling.c: the inter-observer ceiling (r->interobserver and its counts; nothing when
+// the pack has no readings), then every metrics row's ceiling_fraction.
+void cmp_ceiling(const cmp_inputs *in, const study_compare_settings *s, study_compare_result *r);
+void cmp_ceiling_fractions(study_compare_result *r);
 // compare_outputs.c: truth.csv rows (pack with a synth truth), gc_lc.csv rows, sensitivity.csv
 // rows of method slot q (ssim: its SSIM under the run's normalisation per analysed pair, NaN
 // where excluded), the grids.

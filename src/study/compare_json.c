@@ -1,5 +1,6 @@
 // study/compare: compare.json, the settings and counts of a run (what the report quotes), its
-// writer and reader. Files written before map_sign/map_scale existed read as the default.
+// writer and reader. Files written before map_sign/map_scale existed read as the default, before
+// the inter-observer ceiling as without one.
 #include "study/compare_internal.h"
 
 #include <jansson.h>
@@ -22,6 +23,15 @@ int study_compare_json_write(const char *path, const study_compare_settings *s,
     json_object_set_new(root, "seed", json_integer((json_int_t)s->seed));
     json_object_set_new(root, "emd_side", json_integer(s->emd_side));
     json_object_set_new(root, "truth", json_boolean(r->has_truth));
+    // The inter-observer ceiling: images and (reference reading, prediction) pairs scored.
+    json_t *ceiling = json_object();
+    for (int c = 0; c < STUDY_N_CEILINGS; c++) {
+        json_t *jc = json_object();
+        json_object_set_new(jc, "images", json_integer(r->n_ceiling_images[c]));
+        json_object_set_new(jc, "pairs", json_integer(r->n_ceiling_pairs[c]));
+        json_object_set_new(ceiling, study_ceiling_name((study_ceiling)c), jc);
+    }
+    json_object_set_new(root, "interobserver", ceiling);
     json_t *models = json_array();
     for (int k = 0; k < r->n_models; k++) {
         const study_compare_model *m = &r->model[k];
@@ -70,13 +80,22 @@ int study_compare_json_read(const char *path, study_compare_summary *out, cx_err
     else if (sign_v < 0 || scale_v < 0)
         rc = cx_fail(err, "%s: expected map_sign abs, positive or signed and map_scale p98 or minmax",
                      path);
-    else
+    else {
         *out = (study_compare_summary){
             .n_gaze_test = json_integer_value(n),
             .fixed_threshold = json_is_number(thr) ? json_number_value(thr) : -1,
             .n_bootstrap = json_integer_value(boot),
             .n_permutations = json_integer_value(perm),
             .norm = {(stats_map_sign)sign_v, (stats_map_scale)scale_v}};
+        // Files written before the ceiling: no counts (0).
+        const json_t *ceiling = json_object_get(root, "interobserver");
+        for (int c = 0; c < STUDY_N_CEILINGS; c++) {
+            const json_t *jc = json_object_get(ceiling, study_ceiling_name((study_ceiling)c));
+            const json_t *im = json_object_get(jc, "images"), *pr = json_object_get(jc, "pairs");
+            out->n_ceiling_images[c] = json_is_integer(im) ? json_integer_value(im) : 0;
+            out->n_ceiling_pairs[c] = json_is_integer(pr) ? json_integer_value(pr) : 0;
+        }
+    }
     json_decref(root);
     return rc;
 }

@@ -13,22 +13,31 @@ void study_map_metrics_settings_default(study_map_metrics_settings *s) {
     *s = (study_map_metrics_settings){.emd_size = 32, .progress = 1}; // norm {0}: abs, p98
 }
 
-// Column order of m.csv (stats_metric's names, in the command's historical order).
-static const stats_metric column_order[] = {STATS_SSIM, STATS_CC,  STATS_KL,      STATS_SIM,
-                                            STATS_EMD,  STATS_NSS, STATS_AUC_JUDD};
+// Column order of m.csv (stats_metric's names, in the command's historical order): the pair
+// metrics, then (after the localisation columns) the fixation metrics beyond the pair, sAUC and
+// the information gain over the centre-bias map (compare's ig_mean_gaze needs training gaze: not
+// here).
+static const stats_metric column_order[] = {STATS_SSIM, STATS_CC,       STATS_KL,  STATS_SIM,
+                                            STATS_EMD,  STATS_NSS,      STATS_AUC_JUDD,
+                                            STATS_SAUC, STATS_IG_CENTRE};
 #define N_METRICS ((int)(sizeof column_order / sizeof column_order[0]))
-_Static_assert(N_METRICS == STATS_N_METRICS, "every metric has a column");
+#define N_PAIR_COLUMNS 7 // column_order[0..7): before map_constant
+_Static_assert(N_PAIR_COLUMNS == STATS_N_PAIR_METRICS && N_METRICS == STATS_N_METRICS - 1,
+               "every metric but ig_mean_gaze has a column");
+// The metrics that need fixations, and those computed beyond stats_map_metrics_ex.
+#define NEED_FIXATIONS (STATS_M_NSS | STATS_M_AUC_JUDD | STATS_M_SAUC | STATS_M_IG_CENTRE)
+#define BEYOND_PAIR (STATS_M_SAUC | STATS_M_IG_CENTRE)
 
 int study_map_metrics_parse(const char *list, unsigned *which, cx_error *err) {
     *which = 0;
     char *copy = cx_strdup(list), *tok, *save = NULL;
     for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int m = stats_metric_parse(tok);
-        if (m < 0) break;
+        if (m < 0 || m == STATS_IG_MEAN_GAZE) break;
         *which |= stats_metric_bit((stats_metric)m);
     }
     if (tok || !*which) {
-        char known[128]; // "ssim, cc, kl, sim, emd, nss, auc_judd"
+        char known[128]; // "ssim, cc, kl, sim, emd, nss, auc_judd, sauc, ig_centre"
         size_t len = 0;
         for (int k = 0; k < N_METRICS; k++)
             len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", k ? ", " : "",
@@ -155,22 +164,55 @@ static void localise_pair(const float *a, const uint8_t *mask, size_t npix, stat
     stats_localise(m, stats_map_peak(a, npix, norm.sign), mask, npix, -1, m8, out);
 }
 
+// What sAUC and the information gain need beyond the pair (METHODS.md §4): per pixel, how many of
+// the n fixation maps fixated it (the shuffled negatives of pair i: these less pair i's own), and
+// the centre-bias map min-max normalised (compare's baseline).
+typedef struct beyond_pair {
+    uint32_t *count;
+    float *centre_bias;
+} beyond_pair;
+
+// sAUC and IG of pair i: A's map normalised by s->norm into m [npix], other [npix] scratch.
+static void fixation_metrics(const study_map_metrics_settings *s, const beyond_pair *b,
+                             const float *a, const uint8_t *fix, size_t npix, unsigned which,
+                             float *m, uint32_t *other, stats_map_metrics *out) {
+    memcpy(m, a, npix * sizeof *m);
+    if (stats_map_normalise(m, npix, s->norm, NULL)) return; // constant: NaN
+    if (which & STATS_M_SAUC) {
+        for (size_t q = 0; q < npix; q++) other[q] = b->count[q] - (fix[q] != 0);
+        out->sauc = stats_sauc(m, fix, other, npix);
+    }
+    if (which & STATS_M_IG_CENTRE) out->ig_centre = stats_info_gain(m, b->centre_bias, fix, npix);
+}
+
 static void measure(const study_map_metrics_settings *s, const float *ma, const float *mb,
                     const uint8_t *fixbits, const uint8_t *maskbits, study_map_metrics_result *r) {
     const int64_t n = r->n;
     const size_t npix = (size_t)r->h * (size_t)r->w;
+    beyond_pair b = {0};
+    if (r->which & BEYOND_PAIR) {
+        b.count = cx_malloc(npix * sizeof *b.count);
+        stats_fixation_counts(fixbits, (size_t)n, npix, b.count);
+        b.centre_bias = cx_malloc(npix * sizeof *b.centre_bias);
+        stats_center_bias_map(b.centre_bias, r->h, r->w);
+        stats_minmax_normalise(b.centre_bias, npix);
+    }
     cx_progress prog;
     if (s->progress) cx_progress_start(&prog, "metrics", "pairs", n);
     int64_t done = 0;
 #pragma omp parallel
     {
-        float *work = cx_malloc(3 * npix * sizeof *work); // this thread's normalised copies
+        float *work = cx_malloc(4 * npix * sizeof *work); // this thread's normalised copies
         uint8_t *m8 = maskbits ? cx_malloc(npix) : NULL;
+        uint32_t *other = b.count ? cx_malloc(npix * sizeof *other) : NULL;
 #pragma omp for schedule(dynamic, 1)
         for (int64_t i = 0; i < n; i++) {
             stats_map_metrics_ex(ma + (size_t)i * npix, mb + (size_t)i * npix,
                                  fixbits ? fixbits + (size_t)i * npix : NULL, r->h, r->w, r->which,
                                  s->emd_size, s->norm, work, &r->rows[i]);
+            if (b.count)
+                fixation_metrics(s, &b, ma + (size_t)i * npix, fixbits + (size_t)i * npix, npix,
+                                 r->which, work + 3 * npix, other, &r->rows[i]);
             if (maskbits)
                 localise_pair(ma + (size_t)i * npix, maskbits + (size_t)i * npix, npix, s->norm,
                               work + 2 * npix, m8, &r->loc[i]);
@@ -181,7 +223,10 @@ static void measure(const study_map_metrics_settings *s, const float *ma, const 
         }
         free(work);
         free(m8);
+        free(other);
     }
+    free(b.count);
+    free(b.centre_bias);
     if (s->progress) {
         cx_progress_update(&prog, n, NULL);
         cx_progress_finish(&prog);
@@ -230,10 +275,10 @@ int study_map_metrics(const study_map_metrics_settings *s, study_map_metrics_res
     }
     r->n = da[0], r->h = (int)da[1], r->w = (int)da[2];
     r->which = s->which       ? s->which
-               : s->fixations ? STATS_M_ALL
-                              : STATS_M_ALL & ~(unsigned)(STATS_M_NSS | STATS_M_AUC_JUDD);
-    if ((r->which & (STATS_M_NSS | STATS_M_AUC_JUDD)) && !s->fixations) {
-        cx_fail(err, "nss and auc_judd need fixations");
+               : s->fixations ? STATS_M_ALL | BEYOND_PAIR
+                              : STATS_M_ALL & ~(unsigned)NEED_FIXATIONS;
+    if ((r->which & NEED_FIXATIONS) && !s->fixations) {
+        cx_fail(err, "nss, auc_judd, sauc and ig_centre need fixations");
         goto out;
     }
     if (r->h < 7 || r->w < 7)
@@ -296,23 +341,21 @@ int study_map_metrics_write_loc(const char *path, const stats_map_metrics *rows,
     csv_writer *w = csv_writer_open(path, err);
     if (!w) return -1;
     csv_writer_field(w, "index");
-    for (int k = 0; k < N_METRICS; k++)
+    for (int k = 0; k < N_PAIR_COLUMNS; k++)
         if (which & stats_metric_bit(column_order[k]))
             csv_writer_field(w, stats_metric_name(column_order[k]));
     csv_writer_field(w, "map_constant");
     csv_writer_field(w, "ref_constant");
     for (int k = 0; loc && k < 3; k++) csv_writer_field(w, loc_columns[k]);
+    for (int k = N_PAIR_COLUMNS; k < N_METRICS; k++) // appended: the older columns keep their places
+        if (which & stats_metric_bit(column_order[k]))
+            csv_writer_field(w, stats_metric_name(column_order[k]));
     csv_writer_end_row(w);
     for (int64_t i = 0; i < n; i++) {
         csv_writer_fieldf(w, "%lld", (long long)i);
-        for (int k = 0; k < N_METRICS; k++) {
-            if (!(which & stats_metric_bit(column_order[k]))) continue;
-            double v = stats_map_metric_value(&rows[i], column_order[k]);
-            if (isnan(v))
-                csv_writer_field(w, "nan");
-            else
-                csv_writer_fieldf(w, "%.9g", v);
-        }
+        for (int k = 0; k < N_PAIR_COLUMNS; k++)
+            if (which & stats_metric_bit(column_order[k]))
+                field_nan(w, "%.9g", stats_map_metric_value(&rows[i], column_order[k]));
         csv_writer_fieldf(w, "%d", rows[i].map_constant);
         csv_writer_fieldf(w, "%d", rows[i].ref_constant);
         if (loc) {
@@ -320,6 +363,9 @@ int study_map_metrics_write_loc(const char *path, const stats_map_metrics *rows,
             field_nan(w, "%.0f", loc[i].hit);
             field_nan(w, "%.9g", loc[i].mass_share);
         }
+        for (int k = N_PAIR_COLUMNS; k < N_METRICS; k++)
+            if (which & stats_metric_bit(column_order[k]))
+                field_nan(w, "%.9g", stats_map_metric_value(&rows[i], column_order[k]));
         csv_writer_end_row(w);
     }
     return csv_writer_commit(w, err);
@@ -339,6 +385,10 @@ static double *metric_field(stats_map_metrics *m, stats_metric k) {
         return &m->emd;
     case STATS_NSS:
         return &m->nss;
+    case STATS_SAUC:
+        return &m->sauc;
+    case STATS_IG_CENTRE:
+        return &m->ig_centre;
     default:
         return &m->auc_judd;
     }
@@ -349,6 +399,7 @@ static int read_row(const csv_table *t, int64_t i, const int cols[], stats_map_m
                     cx_error *err) {
     const char *s;
     int64_t v;
+    m->ig_mean_gaze = NAN; // compare's only
     s = csv_get(t, i, cols[0]);
     if (csv_parse_int64(s, &v) != CSV_NUM_OK || v != i) goto bad_index;
     for (int k = 0; k < N_METRICS; k++) {

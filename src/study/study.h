@@ -251,7 +251,9 @@ void study_attr_result_free(study_attr_result *r);
 // with an attribution directory with maps.csv + <method>.safetensors), on the analysed pairs
 // (test image with gaze, label c positive; the map for target c): SSIM and the other map metrics
 // for correct vs incorrect predictions (patient-bootstrap CI, permutation p within labels) with
-// centre-bias and mean-training-gaze baselines; most-salient-region distributions of gaze and of
+// centre-bias and mean-training-gaze baselines (METHODS.md §4 too: sauc, the shuffled AUC whose
+// negatives are the fixations of the other held-out gaze images, and ig_centre / ig_mean_gaze,
+// the information gain over each baseline min-max normalised, NaN without training gaze); most-salient-region distributions of gaze and of
 // each method on the same pairs, compared with paired statistics (agreement, Cohen's kappa,
 // Stuart-Maxwell); the SSIM conclusion under three map normalisations (sensitivity); with a synth
 // truth in the pack, the share of each map inside the planted finding; GradCAM vs Layer
@@ -259,8 +261,9 @@ void study_attr_result_free(study_attr_result *r);
 // baselines through stats_minmax_normalise; a constant map is left out of every mean, CI, test
 // and distribution and counted (n_constant). Files (compare_files.c, a writer and a reader each):
 // ssim.csv, metrics.csv, regions.csv, region_distance.csv, sensitivity.csv, truth.csv (pack with
-// a truth), gc_lc.csv (models with both GC and LC), compare.json. The figures are drawn from the
-// result by report/ (report_compare_figures).
+// a truth), gc_lc.csv (models with both GC and LC), interobserver.csv (a pack with radiologist
+// readings: the inter-observer ceiling, compare_ceiling.c), compare.json. The figures are drawn
+// from the result by report/ (report_compare_figures).
 #define STUDY_COMPARE_MAX_MODELS 8
 
 typedef struct study_compare_settings {
@@ -309,7 +312,32 @@ typedef struct study_metric_row {
     double mean, ci_lo, ci_hi; // patient-bootstrap 95% CI of the mean (NaN when n = 0)
     double p_perm;       // permutation p, correct vs incorrect, permuted within labels (NaN when
                          // a group is empty)
+    double ceiling_fraction; // mean as a fraction of the inter-observer ceiling of the same metric
+                         // (the "readers" row of interobserver.csv): mean / ceiling, and for the
+                         // lower-is-better KL and EMD ceiling / mean, so 1 = as close to gaze as
+                         // another radiologist. NaN (an empty cell) without a ceiling; files
+                         // written before the column read as NaN
 } study_metric_row;
+
+// interobserver.csv: the inter-observer ceiling (METHODS.md §4). On the analysed split's images
+// with >= 2 radiologist readings in the pack (pack_readings): "readers" scores each reading (its
+// heatmap and fixations as the reference) against the min-max mean of the image's OTHER readings
+// (the prediction, as a method's map predicts gaze); "egd_vs_reflacx" scores EGD's reading against
+// the min-max mean of the REFLACX readings of the same image, where both exist. Every metric of
+// metrics.csv; constant maps are left out as everywhere. CIs: patient bootstrap (subject_id).
+typedef enum {
+    STUDY_CEILING_READERS = 0,
+    STUDY_CEILING_EGD_VS_REFLACX,
+    STUDY_N_CEILINGS
+} study_ceiling;
+const char *study_ceiling_name(study_ceiling c); // "readers", "egd_vs_reflacx"
+typedef struct study_interobserver_row {
+    stats_metric metric;
+    int64_t n_images;    // images with at least one pair with a value
+    int64_t n_pairs;     // (reference reading, prediction) pairs with a value
+    double mean, ci_lo, ci_hi; // NaN when n_pairs = 0
+    study_ceiling comparison;
+} study_interobserver_row;
 
 // regions.csv: the distribution of most-salient regions over the analysed pairs of a label
 // (z-scores over all pairs of each map type).
@@ -427,6 +455,11 @@ typedef struct study_compare_result {
     int64_t n_truth;
     study_gc_lc_row *gc_lc;
     int64_t n_gc_lc;
+    // The inter-observer ceiling (none when the pack has no readings): its rows, and per
+    // comparison the images and pairs scored (any metric).
+    study_interobserver_row *interobserver;
+    int64_t n_interobserver;
+    int64_t n_ceiling_images[STUDY_N_CEILINGS], n_ceiling_pairs[STUDY_N_CEILINGS];
 } study_compare_result;
 int study_compare(const study_compare_settings *s, study_compare_result *r, cx_error *err);
 void study_compare_result_free(study_compare_result *r);
@@ -438,9 +471,9 @@ const study_metric_row *study_compare_pooled_ssim(const study_compare_result *r,
 // *n, refusing a missing column or a bad cell with file:line and column. Column names are the
 // study_*_columns tables, used by both; study_*_text gives a row's cells as the file holds them.
 typedef char study_cell[80];
-#define STUDY_METRIC_NCOLS 11
+#define STUDY_METRIC_NCOLS 12
 extern const char *const study_metric_columns[STUDY_METRIC_NCOLS]; // metrics.csv
-#define STUDY_SSIM_NCOLS 10
+#define STUDY_SSIM_NCOLS 11
 extern const char *const study_ssim_columns[STUDY_SSIM_NCOLS]; // ssim.csv: no "metric"
 void study_metric_text(const study_metric_row *r, int with_metric, study_cell *cells);
 int study_metrics_write(const char *path, const study_metric_row *rows, int64_t n, cx_error *err);
@@ -477,6 +510,13 @@ extern const char *const study_gc_lc_columns[STUDY_GC_LC_NCOLS];
 void study_gc_lc_text(const study_gc_lc_row *r, study_cell *cells);
 int study_gc_lc_write(const char *path, const study_gc_lc_row *rows, int64_t n, cx_error *err);
 int study_gc_lc_read(const char *path, study_gc_lc_row **rows, int64_t *n, cx_error *err);
+#define STUDY_INTEROBSERVER_NCOLS 7
+extern const char *const study_interobserver_columns[STUDY_INTEROBSERVER_NCOLS];
+void study_interobserver_text(const study_interobserver_row *r, study_cell *cells);
+int study_interobserver_write(const char *path, const study_interobserver_row *rows, int64_t n,
+                              cx_error *err);
+int study_interobserver_read(const char *path, study_interobserver_row **rows, int64_t *n,
+                             cx_error *err);
 
 // compare.json: the settings and counts of a run (what the report quotes).
 typedef struct study_compare_summary {
@@ -484,6 +524,7 @@ typedef struct study_compare_summary {
     double fixed_threshold;  // < 0: thresholds.csv ("f1-max on validate")
     int64_t n_bootstrap, n_permutations;
     stats_map_norm norm;     // map_sign, map_scale (files without them: the default abs, p98)
+    int64_t n_ceiling_images[STUDY_N_CEILINGS], n_ceiling_pairs[STUDY_N_CEILINGS]; // 0: none
 } study_compare_summary;
 int study_compare_json_write(const char *path, const study_compare_settings *s,
                              const study_compare_result *r, cx_error *err);
@@ -598,18 +639,21 @@ int study_sanity_json_read(const char *path, study_sanity_result *r, cx_error *e
 // [N,H,W], nonzero = fixated. Warns (cx_warn) for maps under the 7x7 SSIM window and for constant
 // maps (counts, first index, A's norm).
 // File: m.csv, one row per pair: index,<the selected metrics in the order ssim,cc,kl,sim,emd,
-// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share]; undefined values are written as
-// nan. With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
+// nss,auc_judd>,map_constant,ref_constant[,iou,hit,mass_share][,sauc,ig_centre]; undefined
+// values are written as nan. With fixations (METHODS.md §4): sauc, pair i's shuffled AUC with
+// the fixations of the other pairs as negatives (stats_sauc), and ig_centre, the information gain
+// of A's normalised map over the min-max centre-bias map (stats_info_gain). With masks (expert annotations, [N,H,W] of any integer, BOOL or float dtype, nonzero =
 // inside): A's map i against mask i by stats_localise (METHODS.md §4: Otsu on uint8(255 m), the
 // pointing game's peak by stats_map_peak, mass share), NaN for a constant map.
 typedef struct study_map_metrics_settings {
     const char *maps, *reference;     // safetensors files A and B (required)
-    const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd need it)
+    const char *fixations;            // binary fixation maps (NULL: none; nss, auc_judd, sauc,
+                                      // ig_centre need it)
     const char *masks;                // annotation masks (NULL: none; adds iou, hit, mass_share)
     const char *maps_tensor, *reference_tensor, *fixations_tensor; // NULL: each file's first
     const char *masks_tensor;         // NULL: the masks file's first
-    unsigned which;                   // STATS_M_* bits (0: all, without nss/auc_judd when no
-                                      // fixations)
+    unsigned which;                   // STATS_M_* bits (0: all, without nss, auc_judd, sauc,
+                                      // ig_centre when no fixations; never ig_mean_gaze)
     int emd_size;                     // max side of the EMD grid, 1-64 (32)
     stats_map_norm norm;              // A's sign mode and scale ({0}: abs, p98)
     int progress;                     // 1: a progress bar on stderr (1)

@@ -104,7 +104,8 @@ static void csv_matches_library(void **state) {
     assert_non_null(csv);
     assert_non_null(strstr(err, "constant map")); // warned about map 3
     free(err);
-    const char *hdr = "index,ssim,cc,kl,sim,emd,nss,auc_judd,map_constant,ref_constant\n";
+    const char *hdr = "index,ssim,cc,kl,sim,emd,nss,auc_judd,map_constant,ref_constant,sauc,"
+                      "ig_centre\n";
     assert_memory_equal(csv, hdr, strlen(hdr));
     char *p = csv + strlen(hdr);
     for (int k = 0; k < N; k++) {
@@ -123,6 +124,23 @@ static void csv_matches_library(void **state) {
         assert_int_equal((int)field(&p), m.map_constant);
         assert_int_equal((int)field(&p), m.ref_constant);
         assert_int_equal(m.map_constant, k == 3);
+        // sAUC (negatives: the other pairs' fixations) and IG over the min-max centre bias, of A
+        // min-max normalised (signed + minmax).
+        static float an[H * W], cb[H * W];
+        static uint32_t all[H * W], other[H * W];
+        stats_fixation_counts(fix, N, H * W, all);
+        for (int q = 0; q < H * W; q++) other[q] = all[q] - (fix[off + q] != 0);
+        memcpy(an, maps_a + off, sizeof an);
+        int constant = stats_minmax_normalise(an, H * W);
+        stats_center_bias_map(cb, H, W);
+        stats_minmax_normalise(cb, H * W);
+        double sauc = field(&p), ig = field(&p);
+        if (constant) {
+            assert_true(isnan(sauc) && isnan(ig));
+        } else {
+            assert_close(sauc, stats_sauc(an, fix + off, other, H * W), 1e-8, 1e-12, "sauc");
+            assert_close(ig, stats_info_gain(an, cb, fix + off, H * W), 1e-8, 1e-12, "ig_centre");
+        }
         assert_true(*p == '\n' || *p == 0);
         p++;
     }

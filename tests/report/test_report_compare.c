@@ -86,10 +86,88 @@ static void report_gathers_outputs(void **state) {
     assert_non_null(strstr(err.msg, "/nonexistent/dir"));
 }
 
+// With radiologist readings (images 0-3: three REFLACX readings equal to the gaze map; image 4:
+// EGD's and one REFLACX, equal; image 5: one reading): the readers' SSIM ceiling is 1, sl (the
+// gaze map itself) reaches 100% of it and gc its pooled mean SSIM; the ceiling's table, the
+// findings sentence, the band on the SSIM chart (the figure differs from the one drawn without
+// the ceiling) and the REFLACX columns of the data summary.
+static void ceiling_in_the_report(void **state) {
+    (void)state;
+    static readings rd;
+    rd.n = 0;
+    for (int i = 0; i < 6; i++)
+        for (int q = 0; q < (i < 4 ? 3 : i == 4 ? 2 : 1); q++)
+            add_reading(&rd, i, i == 4 && q == 0 ? READING_EGD : READING_REFLACX, blob_cx(i),
+                        blob_cy(i), 0);
+    fixture_opts fo = {.n_readings = rd.n, .reading_gaze = rd.gaze, .reading_fixations = rd.fix,
+                       .reading_row = rd.row, .reading_source = rd.source, .reading_id = rd.id};
+    write_fixture_with("report_ceiling_case", &fo);
+    study_compare_settings o;
+    fixture_settings(&o);
+    study_compare_result r;
+    cx_error err;
+    if (study_compare(&o, &r, &err)) fail_msg("study_compare: %s", err.msg);
+    // gc's SSIM, both groups pooled (weighted by n): the lowest share of the ceiling (1).
+    double sum = 0;
+    int64_t k = 0;
+    for (int g = 0; g < STUDY_N_GROUPS; g++) {
+        const study_metric_row *x = study_compare_pooled_ssim(&r, "m", ATTR_GC, (study_group)g);
+        sum += x->n * x->mean, k += x->n;
+    }
+    double gc = sum / k;
+    assert_true(gc < 0.9);
+    if (report_compare_figures(o.out_dir, &r, &err)) fail_msg("%s", err.msg);
+    char p[4096], q[4096];
+    path_in(p, "compare/ssim_m.png");
+    path_in(q, "no_band");
+    cx_mkdir_p(q, NULL);
+    int64_t n_io = r.n_interobserver;
+    r.n_interobserver = 0; // the same result without the ceiling
+    if (report_compare_figures(q, &r, &err)) fail_msg("%s", err.msg);
+    r.n_interobserver = n_io;
+    study_compare_result_free(&r);
+    char *with, *without;
+    size_t nw, nwo;
+    path_in(q, "no_band/ssim_m.png");
+    if (cx_read_file(p, &with, &nw, &err) || cx_read_file(q, &without, &nwo, &err))
+        fail_msg("%s", err.msg);
+    assert_true(nw != nwo || memcmp(with, without, nw)); // the band changes the drawing
+    free(with);
+    free(without);
+
+    char html[4096], cmp[4096], data[4096];
+    path_in(html, "report/report.html");
+    path_in(cmp, "compare");
+    path_in(data, "data");
+    path_in(p, "data/summary.json"); // the data summary is drawn for a pack with one
+    if (cx_write_file_atomic(p, "{}", 2, &err)) fail_msg("%s", err.msg);
+    const char *dirs[2] = {data, cmp};
+    if (report_build(html, 2, dirs, &err)) fail_msg("report_build: %s", err.msg);
+    char *page;
+    size_t n;
+    assert_int_equal(cx_read_file(html, &page, &n, &err), 0);
+    char want[400];
+    snprintf(want, sizeof want,
+             "Saliency methods reach %.0f-100%% of the inter-observer SSIM: one radiologist's "
+             "gaze map against the mean of the others scores SSIM 1.000 (95%% CI 1.000 to 1.000; "
+             "14 readings of 5 test images read by at least two radiologists).",
+             100 * gc);
+    if (!strstr(page, want)) fail_msg("no finding \"%s\"", want);
+    assert_non_null(strstr(page, "<caption>The inter-observer ceiling (interobserver.csv)"));
+    assert_non_null(strstr(page, "<td>ssim</td><td>1.000 (1.000 to 1.000)</td><td>5 / 14</td>"
+                                 "<td>1.000 (1.000 to 1.000)</td><td>1 / 1</td>"));
+    assert_non_null(strstr(page, "Dashed line and shaded band: the inter-observer ceiling"));
+    // Data summary: 14 REFLACX readings (3 x 4 + 1 + 1) of 6 test images; 5 with >= 2 readings.
+    assert_non_null(strstr(page, "REFLACX readings (images)"));
+    assert_non_null(strstr(page, "<td>14 (6)</td><td>5</td>"));
+    free(page);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(figures_from_the_result),
         cmocka_unit_test(report_gathers_outputs),
+        cmocka_unit_test(ceiling_in_the_report),
     };
     return cmocka_run_group_tests_name("report/compare", tests, NULL, NULL);
 }

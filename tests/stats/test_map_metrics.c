@@ -211,7 +211,7 @@ static void metrics_bundle_map_norm(void **state) {
                                               [STATS_SIM] = stats_sim(sn, gn, H * W),
                                               [STATS_AUC_JUDD] = stats_auc_judd(sn, fix, H * W),
                                               [STATS_EMD] = stats_emd(sn, gn, H, W, 0, NULL)};
-        for (int j = 0; j < STATS_N_METRICS; j++) {
+        for (int j = 0; j < STATS_N_PAIR_METRICS; j++) {
             char what[64];
             snprintf(what, sizeof what, "%s %s_%s", stats_metric_name((stats_metric)j),
                      stats_map_sign_name(norm.sign), stats_map_scale_name(norm.scale));

@@ -4,7 +4,8 @@
 // gaze map itself, gc = gaze mirrored left-right, lc = gc scaled and shifted. A truth marks
 // where gaze > 0.5. write_fixture_with varies it (fixture_opts): more positive labels per image
 // (one map row per image and positive label, in that order), sl maps that are all zero, images
-// sharing a patient, a method dl = -gaze, and maps for the first images only.
+// sharing a patient, a method dl = -gaze, maps for the first images only, and radiologist
+// readings.
 #ifndef CX_TEST_COMPARE_FIXTURE_H
 #define CX_TEST_COMPARE_FIXTURE_H
 
@@ -51,6 +52,13 @@ typedef struct fixture_opts {
     const int *patient;   // [N] image i's patient; NULL: every image its own
     int with_dl;          // a method dl whose maps are -gaze
     int n_mapped;         // maps only for images 0..n_mapped-1 (0: every image)
+    // Radiologist readings in the pack (pack_contents.reading_*); n_readings 0: none.
+    int64_t n_readings;
+    const float *reading_gaze;
+    const uint8_t *reading_fixations;
+    const int32_t *reading_row;
+    const uint8_t *reading_source;
+    const char *const *reading_id;
 } fixture_opts;
 
 static uint32_t fixture_positive(const fixture_opts *o, int i) {
@@ -92,7 +100,10 @@ static void write_fixture_with(const char *name, const fixture_opts *o) {
     pack_contents pc = {.n = N, .n_gaze = N, .size = S, .images = images, .labels = labels,
                         .label_mask = label_mask, .split = split, .gaze_row = gaze_row,
                         .gaze = gaze, .fixations = fixations, .regions = regions,
-                        .region_present = present, .truth = truth, .ids = ids};
+                        .region_present = present, .truth = truth, .ids = ids,
+                        .n_readings = o->n_readings, .reading_gaze = o->reading_gaze,
+                        .reading_fixations = o->reading_fixations, .reading_row = o->reading_row,
+                        .reading_source = o->reading_source, .reading_id = o->reading_id};
     char p[4096];
     cx_error err;
     path_in(p, "data");
@@ -164,6 +175,44 @@ static void write_fixture(const char *name) {
     static const fixture_opts plain;
     write_fixture_with(name, &plain);
 }
+
+// ---- radiologist readings (fixture_opts.reading_*) ----
+enum { MAXR = 32 };
+
+// Readings under construction (sorted by row as added).
+typedef struct readings {
+    int64_t n;
+    float gaze[MAXR * S * S];
+    uint8_t fix[MAXR * S * S];
+    int32_t row[MAXR];
+    uint8_t source[MAXR];
+    char id_text[MAXR][16];
+    const char *id[MAXR];
+} readings;
+
+// A reading of image row: a blob at (cx, cy) (the fixture's gaze blob shape) plus noise of
+// amplitude `noise` (deterministic), fixations within sqrt(2) pixels of the centre.
+static inline void add_reading(readings *r, int row, int source, double cx, double cy,
+                               double noise) {
+    int64_t k = r->n++;
+    float *g = r->gaze + k * S * S;
+    uint8_t *f = r->fix + k * S * S;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+            double u = (double)((uint32_t)(k * 7919 + y * 131 + x * 31) * 2654435761u % 1000) / 1000;
+            g[y * S + x] = (float)((exp(-d2 / 18.0) + noise * u) / (1 + noise));
+            f[y * S + x] = d2 < 2.0;
+        }
+    r->row[k] = row;
+    r->source[k] = (uint8_t)source;
+    snprintf(r->id_text[k], sizeof r->id_text[k], "R%02d", (int)k);
+    r->id[k] = r->id_text[k];
+}
+
+// The fixture's gaze blob centre of image i (compare_fixture.h gaze_map).
+static inline double blob_cx(int i) { return (i % 2 ? 17.0 : 6.0) + (i % 3); }
+static inline double blob_cy(int i) { return 8.0 + (i % 4) * 2; }
 
 // Settings of one model "m" on the fixture, written to <root>/compare.
 static void fixture_settings(study_compare_settings *s) {

@@ -40,6 +40,7 @@ static void metric_rows_equal(const study_metric_row *a, const study_metric_row 
     assert_real_equal(a->ci_lo, b->ci_lo, 5e-7, "ci_lo");
     assert_real_equal(a->ci_hi, b->ci_hi, 5e-7, "ci_hi");
     assert_real_equal(a->p_perm, b->p_perm, 5e-6 * fabs(b->p_perm), "p_perm");
+    assert_real_equal(a->ceiling_fraction, b->ceiling_fraction, 5e-7, "ceiling_fraction");
 }
 
 static void metrics_round_trip(void **state) {
@@ -231,10 +232,10 @@ static void cells_keep_compare_bytes(void **state) {
     study_region_distance_row d = {"m", ATTR_GC, 1, 0, NAN, NAN, NAN, NAN, -1, NAN};
     study_distance_text(&d, c);
     for (int k = 4; k < 10; k++) assert_string_equal(c[k], "");
-    study_metric_row m = {"m", ATTR_SL, STATS_CC, 0, STUDY_CORRECT, 0, 2, NAN, NAN, NAN, NAN};
+    study_metric_row m = {"m", ATTR_SL, STATS_CC, 0, STUDY_CORRECT, 0, 2, NAN, NAN, NAN, NAN, NAN};
     study_metric_text(&m, 1, c);
     assert_string_equal(c[6], "2");
-    for (int k = 7; k < 11; k++) assert_string_equal(c[k], "");
+    for (int k = 7; k < 12; k++) assert_string_equal(c[k], ""); // no ceiling: empty
     m.n = 1;
     m.mean = 0.25;
     m.ci_hi = 0.5; // no lower bound: no CI at all
@@ -305,6 +306,83 @@ static void readers_refuse_bad_files(void **state) {
     assert_non_null(strstr(err.msg, "\"map_scale\""));
 }
 
+// interobserver.csv: hand-made rows (a NaN mean without pairs) round-trip; metrics.csv and
+// ssim.csv with a ceiling_fraction keep it, and files written before the column read as NaN.
+static void ceiling_files_round_trip(void **state) {
+    (void)state;
+    cx_error err;
+    char p[4096];
+    int64_t n;
+    study_interobserver_row io[3] = {
+        {STATS_SSIM, 12, 40, 0.625, 0.5, 0.75, STUDY_CEILING_READERS},
+        {STATS_EMD, 3, 3, 1.25, 1, 1.5, STUDY_CEILING_EGD_VS_REFLACX},
+        {STATS_NSS, 0, 0, NAN, NAN, NAN, STUDY_CEILING_READERS}};
+    study_interobserver_row *ir;
+    path_in(p, "rt_interobserver.csv");
+    if (study_interobserver_write(p, io, 3, &err) || study_interobserver_read(p, &ir, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ir[i].metric, io[i].metric);
+        assert_int_equal(ir[i].comparison, io[i].comparison);
+        assert_int_equal(ir[i].n_images, io[i].n_images);
+        assert_int_equal(ir[i].n_pairs, io[i].n_pairs);
+        assert_real_equal(ir[i].mean, io[i].mean, 5e-7, "mean");
+        assert_real_equal(ir[i].ci_lo, io[i].ci_lo, 5e-7, "ci_lo");
+        assert_real_equal(ir[i].ci_hi, io[i].ci_hi, 5e-7, "ci_hi");
+    }
+    free(ir);
+    char *text;
+    size_t len;
+    if (cx_read_file(p, &text, &len, &err)) fail_msg("%s", err.msg);
+    assert_non_null(strstr(text, "metric,n_images,n_pairs,mean,ci_lo,ci_hi,comparison\n"
+                                 "ssim,12,40,0.625000,0.500000,0.750000,readers\n"
+                                 "emd,3,3,1.250000,1.000000,1.500000,egd_vs_reflacx\n"
+                                 "nss,0,0,,,,readers\n"));
+    free(text);
+    const char *bad = "metric,n_images,n_pairs,mean,ci_lo,ci_hi,comparison\nssim,1,2,0.5,,,radiologists\n";
+    if (cx_write_file_atomic(p, bad, strlen(bad), &err)) fail_msg("%s", err.msg);
+    assert_int_equal(study_interobserver_read(p, &ir, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "rt_interobserver.csv:2"));
+    assert_non_null(strstr(err.msg, "\"comparison\""));
+
+    study_metric_row m[2] = {{"m", ATTR_GC, STATS_SSIM, STUDY_ALL_LABELS, STUDY_CORRECT, 4, 0, 0.5,
+                              0.4, 0.6, 0.25, 0.8},
+                             {"m", ATTR_GC, STATS_KL, STUDY_ALL_LABELS, STUDY_CORRECT, 4, 0, 2, 1,
+                              3, 0.25, NAN}};
+    study_metric_row *mr;
+    path_in(p, "rt_ceiling_metrics.csv");
+    if (study_metrics_write(p, m, 2, &err) || study_metrics_read(p, &mr, &n, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(n, 2);
+    for (int i = 0; i < 2; i++) metric_rows_equal(&mr[i], &m[i]);
+    free(mr);
+    path_in(p, "rt_ceiling_ssim.csv");
+    if (study_ssim_write(p, m, 2, &err) || study_ssim_read(p, &mr, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, 1);
+    metric_rows_equal(&mr[0], &m[0]);
+    free(mr);
+    // Written before ceiling_fraction existed.
+    path_in(p, "old_metrics.csv");
+    const char *old = "model,method,metric,label,group,n,n_constant,mean,ci_lo,ci_hi,p_perm\n"
+                      "m,sl,ssim,all,correct,3,0,0.5,0.4,0.6,0.2\n";
+    if (cx_write_file_atomic(p, old, strlen(old), &err)) fail_msg("%s", err.msg);
+    if (study_metrics_read(p, &mr, &n, &err)) fail_msg("%s", err.msg);
+    assert_int_equal(n, 1);
+    assert_close(mr[0].mean, 0.5, 0, 0, "mean");
+    assert_true(isnan(mr[0].ceiling_fraction));
+    free(mr);
+    path_in(p, "old_ssim.csv");
+    old = "model,method,label,group,n,n_constant,mean,ci_lo,ci_hi,p_perm\n"
+          "m,sl,all,correct,3,0,0.5,0.4,0.6,0.2\n";
+    if (cx_write_file_atomic(p, old, strlen(old), &err)) fail_msg("%s", err.msg);
+    if (study_ssim_read(p, &mr, &n, &err)) fail_msg("%s", err.msg);
+    assert_true(n == 1 && isnan(mr[0].ceiling_fraction));
+    free(mr);
+    for (int c = 0; c < STUDY_N_CEILINGS; c++) assert_string_equal(study_ceiling_name((study_ceiling)c),
+                                                                   c ? "egd_vs_reflacx" : "readers");
+}
+
 // The vocabulary of the method column: methods by attr's names, then baselines and gaze.
 static void sources_parse_their_names(void **state) {
     (void)state;
@@ -326,6 +404,7 @@ int main(void) {
         cmocka_unit_test(cells_keep_compare_bytes),
         cmocka_unit_test(readers_refuse_bad_files),
         cmocka_unit_test(sources_parse_their_names),
+        cmocka_unit_test(ceiling_files_round_trip),
     };
     return cmocka_run_group_tests_name("study/compare_files", tests, setup, teardown);
 }

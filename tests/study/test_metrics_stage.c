@@ -84,7 +84,14 @@ static void check_values(stats_map_norm norm, int old_minmax, double ssim_out[N]
     cx_error err = {0};
     assert_int_equal(study_map_metrics(&s, &r, &err), 0);
     assert_int_equal(r.n, N), assert_int_equal(r.h, H), assert_int_equal(r.w, W);
-    assert_int_equal(r.which, STATS_M_ALL); // fixations given: every metric by default
+    // fixations given: every metric by default (sAUC and IG over the centre bias too)
+    assert_int_equal(r.which, STATS_M_ALL | STATS_M_SAUC | STATS_M_IG_CENTRE);
+    // sAUC's negatives: the fixations of the other pairs; IG's baseline: the min-max centre bias.
+    uint32_t all[H * W], other[H * W];
+    stats_fixation_counts(fix, N, H * W, all);
+    float centre[H * W];
+    stats_center_bias_map(centre, H, W);
+    stats_minmax_normalise(centre, H * W);
     float a[H * W], b[H * W];
     for (int k = 0; k < N; k++) {
         memcpy(a, maps_a + (size_t)k * H * W, sizeof a);
@@ -102,6 +109,12 @@ static void check_values(stats_map_norm norm, int old_minmax, double ssim_out[N]
         near(m->nss, stats_nss(a, fix + (size_t)k * H * W, H * W));
         near(m->auc_judd, stats_auc_judd(a, fix + (size_t)k * H * W, H * W));
         near(m->emd, stats_emd(a, b, H, W, 32, NULL));
+        const uint8_t *f = fix + (size_t)k * H * W;
+        for (int q = 0; q < H * W; q++) other[q] = all[q] - (f[q] != 0);
+        near(m->sauc, ca ? NAN : stats_sauc(a, f, other, H * W));
+        near(m->ig_centre, ca ? NAN : stats_info_gain(a, centre, f, H * W));
+        if (!ca) assert_false(isnan(m->sauc) || isnan(m->ig_centre));
+        assert_true(isnan(m->ig_mean_gaze));
         if (k == 1) assert_true(m->cc > 0 && m->cc < 1 && m->ssim < 1);
         ssim_out[k] = m->ssim;
     }
@@ -226,7 +239,12 @@ static void metric_lists_parse(void **state) {
     assert_int_equal(which, STATS_M_AUC_JUDD | STATS_M_SSIM | STATS_M_EMD);
     assert_int_equal(study_map_metrics_parse("cc,bar,baz", &which, &err), -1);
     assert_string_equal(err.msg, "unknown metric 'bar' (known: ssim, cc, kl, sim, emd, nss, "
-                                 "auc_judd)");
+                                 "auc_judd, sauc, ig_centre)");
+    assert_int_equal(study_map_metrics_parse("ig_centre,sauc", &which, &err), 0);
+    assert_int_equal(which, STATS_M_IG_CENTRE | STATS_M_SAUC);
+    // ig_mean_gaze needs training gaze: compare's only.
+    assert_int_equal(study_map_metrics_parse("ssim,ig_mean_gaze", &which, &err), -1);
+    assert_non_null(strstr(err.msg, "'ig_mean_gaze'"));
     assert_int_equal(study_map_metrics_parse(",", &which, &err), -1);
     assert_non_null(strstr(err.msg, "unknown metric ''"));
 }
