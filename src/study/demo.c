@@ -23,7 +23,7 @@ void study_demo_settings_default(study_demo_settings *s) {
 // naming it, never a truncated path.
 typedef struct demo_paths {
     char synth[STUDY_DEMO_PATH_MAX], mimic[STUDY_DEMO_PATH_MAX], egd[STUDY_DEMO_PATH_MAX],
-        truth[STUDY_DEMO_PATH_MAX], data[STUDY_DEMO_PATH_MAX], eval[STUDY_DEMO_PATH_MAX],
+        truth[STUDY_DEMO_PATH_MAX], reflacx[STUDY_DEMO_PATH_MAX], data[STUDY_DEMO_PATH_MAX], eval[STUDY_DEMO_PATH_MAX],
         compare[STUDY_DEMO_PATH_MAX], sanity[STUDY_DEMO_PATH_MAX], runs[STUDY_DEMO_PATH_MAX],
         annotations[STUDY_DEMO_PATH_MAX], localize[STUDY_DEMO_PATH_MAX],
         faithfulness[STUDY_DEMO_PATH_MAX];
@@ -48,6 +48,7 @@ static int demo_path(char *out, cx_error *err, const char *fmt, ...) {
 static int demo_paths_make(const char *o, demo_paths *p, cx_error *err) {
     if (demo_path(p->synth, err, "%s/synth", o) || demo_path(p->mimic, err, "%s/mimic-cxr-jpg", p->synth) ||
         demo_path(p->egd, err, "%s/egd-cxr", p->synth) || demo_path(p->truth, err, "%s/truth", p->synth) ||
+        demo_path(p->reflacx, err, "%s/reflacx", p->synth) ||
         demo_path(p->data, err, "%s/data", o) || demo_path(p->eval, err, "%s/eval", o) ||
         demo_path(p->compare, err, "%s/compare", o) || demo_path(p->sanity, err, "%s/sanity", o) ||
         demo_path(p->runs, err, "%s/runs", o) ||
@@ -91,9 +92,11 @@ static int demo_synth(const study_demo_settings *s, const demo_paths *p, cx_erro
     o.size = s->size * 5 / 2;
     o.seed = s->seed;
     o.overwrite = 1;
+    o.reflacx = 1; // several readers of some images: the inter-observer ceiling
     o.progress = 1;
-    step_begin("synthetic MIMIC-CXR-JPG + EGD-CXR files",
-               "synth --out '%s' --images %d --gaze-images %d --size %d --seed %llu --force",
+    step_begin("synthetic MIMIC-CXR-JPG + EGD-CXR + REFLACX files",
+               "synth --out '%s' --images %d --gaze-images %d --size %d --seed %llu --reflacx "
+               "--force",
                p->synth, s->images, s->gaze_images, o.size, (unsigned long long)s->seed);
     double t0 = cx_now_s();
     synth_summary sum;
@@ -107,6 +110,7 @@ static int demo_prepare(const study_demo_settings *s, const demo_paths *p, cx_er
     o.egd_dir = p->egd;
     o.truth_dir = p->truth;
     o.annotations = p->annotations; // the planted findings' masks as expert annotations
+    o.reflacx_dir = p->reflacx;      // REFLACX readings: gaze per reader, the union for training
     o.out_dir = p->data;
     o.size = s->size;
     o.seed = s->seed;
@@ -114,9 +118,9 @@ static int demo_prepare(const study_demo_settings *s, const demo_paths *p, cx_er
     o.gaze_sigma_px = 150.0 * (s->size * 5 / 2) / 3056.0;
     o.progress = 1;
     step_begin("dataset pack",
-               "prepare --mimic '%s' --egd '%s' --truth '%s' --annotations '%s' --out '%s' "
-               "--size %d --seed %llu --gaze-sigma %.1f",
-               p->mimic, p->egd, p->truth, p->annotations, p->data, s->size,
+               "prepare --mimic '%s' --egd '%s' --reflacx '%s' --truth '%s' --annotations '%s' "
+               "--out '%s' --size %d --seed %llu --gaze-sigma %.1f",
+               p->mimic, p->egd, p->reflacx, p->truth, p->annotations, p->data, s->size,
                (unsigned long long)s->seed,
                o.gaze_sigma_px);
     double t0 = cx_now_s();

@@ -60,6 +60,16 @@ static void tiny_demo_through_the_readers(void **state) {
     }
     assert_true(exact * 10 >= pk.n_annot * 9); // nearly all masks are the truth bit exactly
 
+    // REFLACX readings packed (several readers of some images), EGD's among them.
+    assert_true(pk.n_readings > 0);
+    int64_t several = 0, egd = 0;
+    for (int64_t i = 0; i < pk.n; i++) {
+        int64_t first, k = pack_readings(&pk, i, &first);
+        several += k >= 2;
+        for (int64_t j = first; j < first + k; j++) egd += pk.reading_source[j] == READING_EGD;
+    }
+    assert_true(several > 0 && egd > 0);
+
     // eval: two models in one table, DeLong p against the first.
     study_auroc_table t;
     if (study_auroc_read(r.report_dirs[1], &t, &err)) fail_msg("%s", err.msg);
@@ -91,8 +101,23 @@ static void tiny_demo_through_the_readers(void **state) {
         study_map_index_free(&ix);
     }
 
-    // compare: both models, named; sanity: every method, both modes, every step.
+    // compare: both models, named; the inter-observer ceiling of SSIM from the test images
+    // with several readings; sanity: every method, both modes, every step.
     assert_int_equal(r.compare.n_models, 2);
+    {
+        char io[4200];
+        snprintf(io, sizeof io, "%s/interobserver.csv", r.report_dirs[2]);
+        study_interobserver_row *ir;
+        int64_t n_ir, ssim_pairs = 0;
+        if (study_interobserver_read(io, &ir, &n_ir, &err)) fail_msg("%s", err.msg);
+        for (int64_t i = 0; i < n_ir; i++)
+            if (ir[i].metric == STATS_SSIM && ir[i].comparison == STUDY_CEILING_READERS) {
+                ssim_pairs = ir[i].n_pairs;
+                assert_true(ir[i].mean > -1 && ir[i].mean <= 1);
+            }
+        assert_true(ssim_pairs >= 2);
+        free(ir);
+    }
     study_sanity_row *rows;
     int n_rows;
     char path[4200];
