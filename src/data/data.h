@@ -443,7 +443,9 @@ void annot_polygon_fill(const double *xy, int64_t n, int w, int h, uint8_t *mask
 //                     label_mask U8 [N,14]       1 = this label counts for this image
 //                     split U8 [N]               SPLIT_*
 //                     gaze_row I32 [N]           row into the gaze tensors, -1 = no gaze
-//                     gaze F32 [Ng,S,S]          static gaze heatmap in [0,1]
+//                     gaze F32 [Ng,S,S]          static gaze heatmap in [0,1]: EGD's, or for an
+//                                                image with readings (below) the min-max mean of
+//                                                its readings (what training and compare use)
 //                     fixations U8 [Ng,S,S]      1 where a valid fixation landed
 //                     regions U8 [Ng,4,S,S]      CX_REGIONS order, 1 = inside
 //                     region_present U8 [Ng,4]   0 = mask missing for this image
