@@ -4,6 +4,7 @@
 
 #include "io/io.h"
 #include "study/study.h"
+#include "study/table_internal.h"
 
 // One model's evaluation and attribution maps, and the maps the study analyses: one per pair
 // (test image with gaze, label c positive; the map for target c), correct = probability >=
@@ -66,47 +67,6 @@ void cmp_number_patients(const pack *p, const int64_t *rows, int64_t n, int64_t 
 void cmp_pair_metrics(const cmp_inputs *in, const float *map, const float *gaze, const uint8_t *fix,
                       const uint8_t *own, uint32_t *other, int emd_side,
                       double out[STATS_N_METRICS]);
-// compare_table.c: the cells and tables of compare's files. Cells: text, an integer, a number
-// by fmt (cmp_cell_real: NaN empty; cmp_cell_num: NaN as "nan", as compare has always written
-// some cells).
-void cmp_cell_text(study_cell c, const char *s);
-void cmp_cell_int(study_cell c, int64_t v);
-void cmp_cell_real(study_cell c, const char *fmt, double v);
-void cmp_cell_num(study_cell c, const char *fmt, double v);
-// Writes the header and the rows for which text(rows, i, cells) fills ncols (<= 16) cells and
-// returns 1, atomically.
-typedef int (*cmp_row_text_fn)(const void *rows, int64_t i, study_cell *cells);
-int cmp_write_table(const char *path, int ncols, const char *const *cols, const void *rows,
-                    int64_t n, cmp_row_text_fn text, cx_error *err);
-// A file read by column names: row r's cell of column k (cols[k]) via cmp_cell_of.
-typedef struct cmp_reader {
-    csv_table *t;
-    const char *const *cols;
-    int idx[16];
-    int64_t r;
-    cx_error *err;
-} cmp_reader;
-// The first ncols - n_optional columns are required; the last n_optional (columns added later)
-// may be missing: their cells read as empty.
-int cmp_reader_open(cmp_reader *rd, const char *path, int ncols, int n_optional,
-                    const char *const *cols, cx_error *err);
-const char *cmp_cell_of(const cmp_reader *rd, int col);
-// Typed cells: 0, or -1 with file:line, the column and what was expected (cmp_bad_cell).
-int cmp_bad_cell(const cmp_reader *rd, int col, const char *expected);
-int cmp_get_text(const cmp_reader *rd, int col, char *out, size_t cap);
-int cmp_get_int64(const cmp_reader *rd, int col, int64_t *v);
-int cmp_get_real(const cmp_reader *rd, int col, double *v); // empty, "nan", "-nan": NaN
-int cmp_get_source(const cmp_reader *rd, int col, int *v);
-int cmp_get_label(const cmp_reader *rd, int col, int *v);
-int cmp_get_region(const cmp_reader *rd, int col, int *v);
-int cmp_get_group(const cmp_reader *rd, int col, study_group *g);
-// Rows parsed one by one by parse(rd, row) into *rows (malloc'd, free()) and *n.
-typedef int (*cmp_row_parse_fn)(const cmp_reader *rd, void *row);
-int cmp_read_table_opt(const char *path, int ncols, int n_optional, const char *const *cols,
-                       size_t row_size, cmp_row_parse_fn parse, void **rows, int64_t *n,
-                       cx_error *err);
-int cmp_read_table(const char *path, int ncols, const char *const *cols, size_t row_size,
-                   cmp_row_parse_fn parse, void **rows, int64_t *n, cx_error *err);
 
 // compare_ceiling.c: the inter-observer ceiling (r->interobserver and its counts; nothing when
 // the pack has no readings), then every metrics row's ceiling_fraction.

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "study/study.h"
+#include "study/table_internal.h"
 
 static const char *const faith_cols[] = {"model",         "method", "label",  "n",
                                          "deletion_auc",  "del_lo", "del_hi", "insertion_auc",
@@ -47,206 +47,130 @@ static const char *label_name(int label) {
     return label == STUDY_ALL_LABELS ? "all" : CX_LABELS[label];
 }
 
-// A real as the file holds it: %.6f, NaN empty.
-static void field_real(csv_writer *w, double v) {
-    if (isnan(v)) csv_writer_field(w, "");
-    else csv_writer_fieldf(w, "%.6f", v);
+// ---- writers (table.c: reals %.6f, NaN an empty cell) -----------------------------------------
+static int faith_text(const void *rows, int64_t i, study_cell *c) {
+    const study_faith_row *r = (const study_faith_row *)rows + i;
+    tbl_cell_text(c[F_MODEL], r->model);
+    tbl_cell_text(c[F_METHOD], study_faith_method_name(r->method));
+    tbl_cell_text(c[F_LABEL], label_name(r->label));
+    tbl_cell_int(c[F_N], r->n);
+    const double v[] = {r->deletion_auc, r->del_lo, r->del_hi, r->insertion_auc, r->ins_lo,
+                        r->ins_hi};
+    for (int k = 0; k < 6; k++) tbl_cell_real(c[F_DEL + k], "%.6f", v[k]);
+    return 1;
 }
 
-// ---- writers -----------------------------------------------------------------------------------
-int study_faith_write(const char *dir, const study_faith_row *rows, int64_t n, cx_error *err) {
+static int curve_text(const void *rows, int64_t i, study_cell *c) {
+    const study_faith_curve *r = (const study_faith_curve *)rows + i;
+    tbl_cell_text(c[C_MODEL], r->model);
+    tbl_cell_text(c[C_METHOD], study_faith_method_name(r->method));
+    tbl_cell_text(c[C_KIND], study_faith_kind_name(r->kind));
+    tbl_cell_int(c[C_STEP], r->step);
+    tbl_cell_real(c[C_FRACTION], "%.6f", r->fraction);
+    tbl_cell_real(c[C_PROB], "%.6f", r->probability);
+    return 1;
+}
+
+static int item_text(const void *rows, int64_t i, study_cell *c) {
+    const study_faith_item *r = (const study_faith_item *)rows + i;
+    tbl_cell_text(c[I_MODEL], r->model);
+    tbl_cell_text(c[I_METHOD], study_faith_method_name(r->method));
+    tbl_cell_text(c[I_IMAGE], r->image);
+    tbl_cell_text(c[I_LABEL], label_name(r->label));
+    tbl_cell_real(c[I_DEL], "%.6f", r->deletion_auc);
+    tbl_cell_real(c[I_INS], "%.6f", r->insertion_auc);
+    return 1;
+}
+
+// dir/name, written by tbl_write_table or read by tbl_read_table.
+static int write_file(const char *dir, const char *name, int ncols, const char *const *cols,
+                      const void *rows, int64_t n, tbl_row_text_fn text, cx_error *err) {
     char path[4200];
-    if (file_path(dir, FAITH_CSV, path, sizeof path, err)) return -1;
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, F_NCOLS, faith_cols);
-    for (int64_t i = 0; i < n; i++) {
-        const study_faith_row *r = &rows[i];
-        csv_writer_field(w, r->model);
-        csv_writer_field(w, study_faith_method_name(r->method));
-        csv_writer_field(w, label_name(r->label));
-        csv_writer_fieldf(w, "%lld", (long long)r->n);
-        const double v[] = {r->deletion_auc, r->del_lo, r->del_hi, r->insertion_auc, r->ins_lo,
-                            r->ins_hi};
-        for (int k = 0; k < 6; k++) field_real(w, v[k]);
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    if (file_path(dir, name, path, sizeof path, err)) return -1;
+    return tbl_write_table(path, ncols, cols, rows, n, text, err);
+}
+
+static int read_file(const char *dir, const char *name, int ncols, const char *const *cols,
+                     size_t size, tbl_row_parse_fn parse, void **rows, int64_t *n, cx_error *err) {
+    char path[4200];
+    *rows = NULL, *n = 0;
+    if (file_path(dir, name, path, sizeof path, err)) return -1;
+    return tbl_read_table(path, ncols, cols, size, parse, rows, n, err);
+}
+
+int study_faith_write(const char *dir, const study_faith_row *rows, int64_t n, cx_error *err) {
+    return write_file(dir, FAITH_CSV, F_NCOLS, faith_cols, rows, n, faith_text, err);
 }
 
 int study_faith_curves_write(const char *dir, const study_faith_curve *c, int64_t n,
                              cx_error *err) {
-    char path[4200];
-    if (file_path(dir, CURVES_CSV, path, sizeof path, err)) return -1;
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, C_NCOLS, curve_cols);
-    for (int64_t i = 0; i < n; i++) {
-        csv_writer_field(w, c[i].model);
-        csv_writer_field(w, study_faith_method_name(c[i].method));
-        csv_writer_field(w, study_faith_kind_name(c[i].kind));
-        csv_writer_fieldf(w, "%d", c[i].step);
-        field_real(w, c[i].fraction);
-        field_real(w, c[i].probability);
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    return write_file(dir, CURVES_CSV, C_NCOLS, curve_cols, c, n, curve_text, err);
 }
 
 int study_faith_items_write(const char *dir, const study_faith_item *it, int64_t n,
                             cx_error *err) {
-    char path[4200];
-    if (file_path(dir, ITEMS_CSV, path, sizeof path, err)) return -1;
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, I_NCOLS, item_cols);
-    for (int64_t i = 0; i < n; i++) {
-        csv_writer_field(w, it[i].model);
-        csv_writer_field(w, study_faith_method_name(it[i].method));
-        csv_writer_field(w, it[i].image);
-        csv_writer_field(w, label_name(it[i].label));
-        field_real(w, it[i].deletion_auc);
-        field_real(w, it[i].insertion_auc);
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    return write_file(dir, ITEMS_CSV, I_NCOLS, item_cols, it, n, item_text, err);
 }
 
-// ---- readers -----------------------------------------------------------------------------------
-typedef struct reader {
-    csv_table *t;
-    const char *const *cols;
-    int idx[16];
-    int64_t r;
-    cx_error *err;
-} reader;
+// ---- readers (table.c's typed cells: file:line and column on a bad cell) -----------------------
+static int get_method(const tbl_reader *rd, int col, int *v) {
+    *v = study_faith_method_parse(tbl_cell_of(rd, col));
+    return *v >= 0 ? 0 : tbl_bad_cell(rd, col, "a method (sl, gc, ...) or random");
+}
 
-static int reader_open(reader *rd, const char *dir, const char *name, int ncols,
-                       const char *const *cols, cx_error *err) {
-    char path[4200];
-    *rd = (reader){.cols = cols, .err = err};
-    if (file_path(dir, name, path, sizeof path, err)) return -1;
-    if (!(rd->t = csv_table_read(path, err))) return -1;
-    if (csv_require_cols(rd->t, cols, ncols, rd->idx, err)) {
-        csv_table_free(rd->t);
+static int parse_faith(const tbl_reader *rd, void *out) {
+    study_faith_row *r = out;
+    if (tbl_get_text(rd, F_MODEL, r->model, sizeof r->model) ||
+        get_method(rd, F_METHOD, &r->method) || tbl_get_label(rd, F_LABEL, &r->label) ||
+        tbl_get_count(rd, F_N, 0, INT64_MAX, &r->n))
         return -1;
-    }
+    double *v[] = {&r->deletion_auc, &r->del_lo, &r->del_hi, &r->insertion_auc, &r->ins_lo,
+                   &r->ins_hi};
+    for (int k = 0; k < 6; k++)
+        if (tbl_get_real(rd, F_DEL + k, v[k])) return -1;
     return 0;
 }
 
-static const char *cell(const reader *rd, int col) { return csv_get(rd->t, rd->r, rd->idx[col]); }
-
-static int bad(const reader *rd, int col, const char *expected) {
-    return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
-                   (long long)csv_row_line(rd->t, rd->r), rd->cols[col], expected, cell(rd, col));
-}
-
-static int get_text(const reader *rd, int col, char *out, size_t cap) {
-    if (strlen(cell(rd, col)) >= cap) return bad(rd, col, "a shorter name");
-    snprintf(out, cap, "%s", cell(rd, col));
+static int parse_curve(const tbl_reader *rd, void *out) {
+    study_faith_curve *r = out;
+    int64_t step;
+    if (tbl_get_text(rd, C_MODEL, r->model, sizeof r->model) ||
+        get_method(rd, C_METHOD, &r->method) ||
+        tbl_get_count(rd, C_STEP, 0, STUDY_FAITH_MAX_STEPS, &step) ||
+        tbl_get_real(rd, C_FRACTION, &r->fraction) || tbl_get_real(rd, C_PROB, &r->probability))
+        return -1;
+    r->step = (int)step;
+    const char *kind = tbl_cell_of(rd, C_KIND);
+    if (!strcmp(kind, study_faith_kind_name(STUDY_FAITH_DELETION))) r->kind = STUDY_FAITH_DELETION;
+    else if (!strcmp(kind, study_faith_kind_name(STUDY_FAITH_INSERTION)))
+        r->kind = STUDY_FAITH_INSERTION;
+    else return tbl_bad_cell(rd, C_KIND, "deletion or insertion");
     return 0;
 }
 
-static int get_real(const reader *rd, int col, double *v) {
-    return csv_parse_double_or_nan(cell(rd, col), v) == CSV_NUM_BAD
-               ? bad(rd, col, "a number or an empty cell")
+static int parse_item(const tbl_reader *rd, void *out) {
+    study_faith_item *r = out;
+    return tbl_get_text(rd, I_MODEL, r->model, sizeof r->model) ||
+                   get_method(rd, I_METHOD, &r->method) ||
+                   tbl_get_text(rd, I_IMAGE, r->image, sizeof r->image) ||
+                   tbl_get_label_name(rd, I_LABEL, &r->label) ||
+                   tbl_get_real(rd, I_DEL, &r->deletion_auc) ||
+                   tbl_get_real(rd, I_INS, &r->insertion_auc)
+               ? -1
                : 0;
 }
 
-static int get_int(const reader *rd, int col, int64_t lo, int64_t hi, int64_t *v) {
-    if (csv_parse_int64(cell(rd, col), v) != CSV_NUM_OK || *v < lo || *v > hi)
-        return bad(rd, col, "a count");
-    return 0;
-}
-
-static int get_method(const reader *rd, int col, int *v) {
-    *v = study_faith_method_parse(cell(rd, col));
-    return *v >= 0 ? 0 : bad(rd, col, "a method (sl, gc, ...) or random");
-}
-
-static int get_label(const reader *rd, int col, int all_ok, int *v) {
-    if (all_ok && !strcmp(cell(rd, col), "all")) {
-        *v = STUDY_ALL_LABELS;
-        return 0;
-    }
-    *v = label_from_name(cell(rd, col));
-    return *v >= 0 ? 0 : bad(rd, col, all_ok ? "a label name or \"all\"" : "a label name");
-}
-
 int study_faith_read(const char *dir, study_faith_row **rows, int64_t *n, cx_error *err) {
-    reader rd;
-    *rows = NULL, *n = 0;
-    if (reader_open(&rd, dir, FAITH_CSV, F_NCOLS, faith_cols, err)) return -1;
-    int64_t m = csv_nrows(rd.t);
-    study_faith_row *out = cx_calloc((size_t)(m ? m : 1), sizeof *out);
-    int rc = 0;
-    for (rd.r = 0; rd.r < m && !rc; rd.r++) {
-        study_faith_row *r = &out[rd.r];
-        rc = get_text(&rd, F_MODEL, r->model, sizeof r->model) ||
-             get_method(&rd, F_METHOD, &r->method) || get_label(&rd, F_LABEL, 1, &r->label) ||
-             get_int(&rd, F_N, 0, INT64_MAX, &r->n) || get_real(&rd, F_DEL, &r->deletion_auc) ||
-             get_real(&rd, F_DEL_LO, &r->del_lo) || get_real(&rd, F_DEL_HI, &r->del_hi) ||
-             get_real(&rd, F_INS, &r->insertion_auc) || get_real(&rd, F_INS_LO, &r->ins_lo) ||
-             get_real(&rd, F_INS_HI, &r->ins_hi);
-    }
-    csv_table_free(rd.t);
-    if (rc) {
-        free(out);
-        return -1;
-    }
-    *rows = out, *n = m;
-    return 0;
+    return read_file(dir, FAITH_CSV, F_NCOLS, faith_cols, sizeof **rows, parse_faith,
+                     (void **)rows, n, err);
 }
 
 int study_faith_curves_read(const char *dir, study_faith_curve **c, int64_t *n, cx_error *err) {
-    reader rd;
-    *c = NULL, *n = 0;
-    if (reader_open(&rd, dir, CURVES_CSV, C_NCOLS, curve_cols, err)) return -1;
-    int64_t m = csv_nrows(rd.t);
-    study_faith_curve *out = cx_calloc((size_t)(m ? m : 1), sizeof *out);
-    int rc = 0;
-    for (rd.r = 0; rd.r < m && !rc; rd.r++) {
-        study_faith_curve *r = &out[rd.r];
-        int64_t step = 0;
-        rc = get_text(&rd, C_MODEL, r->model, sizeof r->model) ||
-             get_method(&rd, C_METHOD, &r->method) ||
-             get_int(&rd, C_STEP, 0, STUDY_FAITH_MAX_STEPS, &step) ||
-             get_real(&rd, C_FRACTION, &r->fraction) || get_real(&rd, C_PROB, &r->probability);
-        r->step = (int)step;
-        if (rc) break;
-        if (!strcmp(cell(&rd, C_KIND), "deletion")) r->kind = STUDY_FAITH_DELETION;
-        else if (!strcmp(cell(&rd, C_KIND), "insertion")) r->kind = STUDY_FAITH_INSERTION;
-        else rc = bad(&rd, C_KIND, "deletion or insertion");
-    }
-    csv_table_free(rd.t);
-    if (rc) {
-        free(out);
-        return -1;
-    }
-    *c = out, *n = m;
-    return 0;
+    return read_file(dir, CURVES_CSV, C_NCOLS, curve_cols, sizeof **c, parse_curve, (void **)c, n,
+                     err);
 }
 
 int study_faith_items_read(const char *dir, study_faith_item **it, int64_t *n, cx_error *err) {
-    reader rd;
-    *it = NULL, *n = 0;
-    if (reader_open(&rd, dir, ITEMS_CSV, I_NCOLS, item_cols, err)) return -1;
-    int64_t m = csv_nrows(rd.t);
-    study_faith_item *out = cx_calloc((size_t)(m ? m : 1), sizeof *out);
-    int rc = 0;
-    for (rd.r = 0; rd.r < m && !rc; rd.r++) {
-        study_faith_item *r = &out[rd.r];
-        rc = get_text(&rd, I_MODEL, r->model, sizeof r->model) ||
-             get_method(&rd, I_METHOD, &r->method) ||
-             get_text(&rd, I_IMAGE, r->image, sizeof r->image) ||
-             get_label(&rd, I_LABEL, 0, &r->label) || get_real(&rd, I_DEL, &r->deletion_auc) ||
-             get_real(&rd, I_INS, &r->insertion_auc);
-    }
-    csv_table_free(rd.t);
-    if (rc) {
-        free(out);
-        return -1;
-    }
-    *it = out, *n = m;
-    return 0;
+    return read_file(dir, ITEMS_CSV, I_NCOLS, item_cols, sizeof **it, parse_item, (void **)it, n,
+                     err);
 }

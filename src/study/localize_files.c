@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/io.h"
-#include "study/study.h"
+#include "study/table_internal.h"
 
 // clang-format off
 enum {
@@ -34,171 +33,86 @@ const char *const study_localize_item_columns[STUDY_LOCALIZE_ITEM_NCOLS] = {
     [LI_MASS] = "mass_share", [LI_CONSTANT] = "constant", [LI_OTSU_T] = "otsu_t"};
 _Static_assert(LI_OTSU_T + 1 == STUDY_LOCALIZE_ITEM_NCOLS, "localize_items.csv columns");
 
-static void field_real(csv_writer *w, const char *fmt, double v) {
-    if (isnan(v))
-        csv_writer_field(w, "");
-    else
-        csv_writer_fieldf(w, fmt, v);
-}
-
 static const char *label_text(int label) {
     return label == STUDY_ALL_LABELS ? "all" : CX_LABELS[label];
 }
 
+static int row_text(const void *rows, int64_t i, study_cell *c) {
+    const study_localize_row *r = (const study_localize_row *)rows + i;
+    tbl_cell_text(c[LC_MODEL], r->model);
+    tbl_cell_text(c[LC_METHOD], study_source_name(r->source));
+    tbl_cell_text(c[LC_LABEL], label_text(r->label));
+    tbl_cell_int(c[LC_N], r->n);
+    const double v[] = {r->miou,   r->miou_lo,    r->miou_hi, r->hit_rate, r->hit_lo,
+                        r->hit_hi, r->mass_share, r->mass_lo, r->mass_hi};
+    for (int k = 0; k < 9; k++) tbl_cell_real(c[LC_MIOU + k], "%.6f", v[k]);
+    tbl_cell_int(c[LC_N_CONSTANT], r->n_constant);
+    tbl_cell_real(c[LC_THRESHOLD], "%.6g", r->threshold);
+    tbl_cell_text(c[LC_SIGN], stats_map_sign_name(r->norm.sign));
+    tbl_cell_text(c[LC_SCALE], stats_map_scale_name(r->norm.scale));
+    return 1;
+}
+
 int study_localize_write(const char *path, const study_localize_row *rows, int64_t n,
                          cx_error *err) {
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, STUDY_LOCALIZE_NCOLS, study_localize_columns);
-    for (int64_t i = 0; i < n; i++) {
-        const study_localize_row *r = &rows[i];
-        csv_writer_field(w, r->model);
-        csv_writer_field(w, study_source_name(r->source));
-        csv_writer_field(w, label_text(r->label));
-        csv_writer_fieldf(w, "%lld", (long long)r->n);
-        const double v[] = {r->miou,   r->miou_lo,    r->miou_hi, r->hit_rate, r->hit_lo,
-                            r->hit_hi, r->mass_share, r->mass_lo, r->mass_hi};
-        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-            field_real(w, "%.6f", v[k]);
-        csv_writer_fieldf(w, "%lld", (long long)r->n_constant);
-        field_real(w, "%.6g", r->threshold);
-        csv_writer_field(w, stats_map_sign_name(r->norm.sign));
-        csv_writer_field(w, stats_map_scale_name(r->norm.scale));
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    return tbl_write_table(path, STUDY_LOCALIZE_NCOLS, study_localize_columns, rows, n, row_text,
+                           err);
+}
+
+static int item_text(const void *items, int64_t i, study_cell *c) {
+    const study_localize_item *it = (const study_localize_item *)items + i;
+    tbl_cell_text(c[LI_MODEL], it->model);
+    tbl_cell_text(c[LI_METHOD], study_source_name(it->source));
+    tbl_cell_text(c[LI_IMAGE], it->image);
+    tbl_cell_text(c[LI_LABEL], CX_LABELS[it->label]);
+    tbl_cell_real(c[LI_IOU], "%.6f", it->iou);
+    tbl_cell_real(c[LI_HIT], "%.0f", it->hit);
+    tbl_cell_real(c[LI_MASS], "%.6f", it->mass_share);
+    tbl_cell_int(c[LI_CONSTANT], it->constant);
+    tbl_cell_int(c[LI_OTSU_T], it->otsu_t);
+    return 1;
 }
 
 int study_localize_items_write(const char *path, const study_localize_item *items, int64_t n,
                                cx_error *err) {
-    csv_writer *w = csv_writer_open(path, err);
-    if (!w) return -1;
-    csv_writer_row(w, STUDY_LOCALIZE_ITEM_NCOLS, study_localize_item_columns);
-    for (int64_t i = 0; i < n; i++) {
-        const study_localize_item *it = &items[i];
-        csv_writer_field(w, it->model);
-        csv_writer_field(w, study_source_name(it->source));
-        csv_writer_field(w, it->image);
-        csv_writer_field(w, CX_LABELS[it->label]);
-        field_real(w, "%.6f", it->iou);
-        field_real(w, "%.0f", it->hit);
-        field_real(w, "%.6f", it->mass_share);
-        csv_writer_fieldf(w, "%d", it->constant);
-        csv_writer_fieldf(w, "%d", it->otsu_t);
-        csv_writer_end_row(w);
-    }
-    return csv_writer_commit(w, err);
+    return tbl_write_table(path, STUDY_LOCALIZE_ITEM_NCOLS, study_localize_item_columns, items, n,
+                           item_text, err);
 }
 
-// ---- reading -----------------------------------------------------------------------------------
-typedef struct reader {
-    csv_table *t;
-    const char *const *cols;
-    int idx[STUDY_LOCALIZE_NCOLS];
-    int64_t r;
-    cx_error *err;
-} reader;
-
-static const char *cell(const reader *rd, int col) {
-    return csv_get(rd->t, rd->r, rd->idx[col]);
-}
-
-static int bad(const reader *rd, int col, const char *expected) {
-    return cx_fail(rd->err, "%s:%lld: column \"%s\": expected %s, got \"%s\"", csv_path(rd->t),
-                   (long long)csv_row_line(rd->t, rd->r), rd->cols[col], expected, cell(rd, col));
-}
-
-static int get_text(const reader *rd, int col, char *out, size_t cap) {
-    if (strlen(cell(rd, col)) >= cap) return bad(rd, col, "a shorter name");
-    snprintf(out, cap, "%s", cell(rd, col));
-    return 0;
-}
-
-static int get_int64(const reader *rd, int col, int64_t lo, int64_t hi, int64_t *v) {
-    if (csv_parse_int64(cell(rd, col), v) != CSV_NUM_OK || *v < lo || *v > hi)
-        return bad(rd, col, "an integer in range");
-    return 0;
-}
-
-static int get_real(const reader *rd, int col, double *v) { // empty or "nan": NaN
-    const char *s = cell(rd, col);
-    if (!strcmp(s, "nan")) {
-        *v = NAN;
-        return 0;
-    }
-    return csv_parse_double_or_nan(s, v) == CSV_NUM_BAD ? bad(rd, col, "a number or an empty cell")
-                                                        : 0;
-}
-
-static int get_source(const reader *rd, int col, int *v) {
-    *v = study_source_parse(cell(rd, col));
-    return *v >= 0 ? 0 : bad(rd, col, "a method (sl, gc, ...), gaze or centre_bias");
-}
-
-static int get_label(const reader *rd, int col, int all_ok, int *v) {
-    if (all_ok && !strcmp(cell(rd, col), "all")) {
-        *v = STUDY_ALL_LABELS;
-        return 0;
-    }
-    *v = label_from_name(cell(rd, col));
-    return *v >= 0 ? 0 : bad(rd, col, all_ok ? "a label name or \"all\"" : "a label name");
-}
-
-typedef int (*parse_fn)(const reader *rd, void *row);
-
-static int read_rows(const char *path, int ncols, const char *const *cols, size_t size,
-                     parse_fn parse, void **rows, int64_t *n, cx_error *err) {
-    reader rd = {.cols = cols, .err = err};
-    *rows = NULL, *n = 0;
-    if (!(rd.t = csv_table_read(path, err))) return -1;
-    if (csv_require_cols(rd.t, cols, ncols, rd.idx, err)) {
-        csv_table_free(rd.t);
-        return -1;
-    }
-    int64_t nr = csv_nrows(rd.t);
-    char *v = cx_calloc((size_t)(nr ? nr : 1), size);
-    for (rd.r = 0; rd.r < nr; rd.r++)
-        if (parse(&rd, v + (size_t)rd.r * size)) {
-            free(v);
-            csv_table_free(rd.t);
-            return -1;
-        }
-    csv_table_free(rd.t);
-    *rows = v, *n = nr;
-    return 0;
-}
-
-static int parse_row(const reader *rd, void *out) {
+// ---- reading (table.c's typed cells: file:line and column on a bad cell) -----------------------
+static int parse_row(const tbl_reader *rd, void *out) {
     study_localize_row *r = out;
-    if (get_text(rd, LC_MODEL, r->model, sizeof r->model) ||
-        get_source(rd, LC_METHOD, &r->source) || get_label(rd, LC_LABEL, 1, &r->label) ||
-        get_int64(rd, LC_N, 0, INT64_MAX, &r->n) ||
-        get_int64(rd, LC_N_CONSTANT, 0, INT64_MAX, &r->n_constant) ||
-        get_real(rd, LC_THRESHOLD, &r->threshold))
+    if (tbl_get_text(rd, LC_MODEL, r->model, sizeof r->model) ||
+        tbl_get_source(rd, LC_METHOD, &r->source) || tbl_get_label(rd, LC_LABEL, &r->label) ||
+        tbl_get_count(rd, LC_N, 0, INT64_MAX, &r->n) ||
+        tbl_get_count(rd, LC_N_CONSTANT, 0, INT64_MAX, &r->n_constant) ||
+        tbl_get_real(rd, LC_THRESHOLD, &r->threshold))
         return -1;
     double *v[] = {&r->miou,   &r->miou_lo,    &r->miou_hi, &r->hit_rate, &r->hit_lo,
                    &r->hit_hi, &r->mass_share, &r->mass_lo, &r->mass_hi};
     for (int k = 0; k < 9; k++)
-        if (get_real(rd, LC_MIOU + k, v[k])) return -1;
-    int sign = stats_map_sign_parse(cell(rd, LC_SIGN)),
-        scale = stats_map_scale_parse(cell(rd, LC_SCALE));
-    if (sign < 0) return bad(rd, LC_SIGN, "abs, positive or signed");
-    if (scale < 0) return bad(rd, LC_SCALE, "p98 or minmax");
+        if (tbl_get_real(rd, LC_MIOU + k, v[k])) return -1;
+    int sign = stats_map_sign_parse(tbl_cell_of(rd, LC_SIGN)),
+        scale = stats_map_scale_parse(tbl_cell_of(rd, LC_SCALE));
+    if (sign < 0) return tbl_bad_cell(rd, LC_SIGN, "abs, positive or signed");
+    if (scale < 0) return tbl_bad_cell(rd, LC_SCALE, "p98 or minmax");
     r->norm = (stats_map_norm){(stats_map_sign)sign, (stats_map_scale)scale};
     return 0;
 }
 
-static int parse_item(const reader *rd, void *out) {
+static int parse_item(const tbl_reader *rd, void *out) {
     study_localize_item *it = out;
     int64_t constant, t;
-    if (get_text(rd, LI_MODEL, it->model, sizeof it->model) ||
-        get_source(rd, LI_METHOD, &it->source) ||
-        get_text(rd, LI_IMAGE, it->image, sizeof it->image) ||
-        get_label(rd, LI_LABEL, 0, &it->label) || get_real(rd, LI_IOU, &it->iou) ||
-        get_real(rd, LI_HIT, &it->hit) || get_real(rd, LI_MASS, &it->mass_share) ||
-        get_int64(rd, LI_CONSTANT, 0, 1, &constant) || get_int64(rd, LI_OTSU_T, -1, 255, &t))
+    if (tbl_get_text(rd, LI_MODEL, it->model, sizeof it->model) ||
+        tbl_get_source(rd, LI_METHOD, &it->source) ||
+        tbl_get_text(rd, LI_IMAGE, it->image, sizeof it->image) ||
+        tbl_get_label_name(rd, LI_LABEL, &it->label) || tbl_get_real(rd, LI_IOU, &it->iou) ||
+        tbl_get_real(rd, LI_HIT, &it->hit) || tbl_get_real(rd, LI_MASS, &it->mass_share) ||
+        tbl_get_count(rd, LI_CONSTANT, 0, 1, &constant) ||
+        tbl_get_count(rd, LI_OTSU_T, -1, 255, &t))
         return -1;
-    if (!isnan(it->hit) && it->hit != 0 && it->hit != 1) return bad(rd, LI_HIT, "1, 0 or empty");
+    if (!isnan(it->hit) && it->hit != 0 && it->hit != 1)
+        return tbl_bad_cell(rd, LI_HIT, "1, 0 or empty");
     it->constant = (int)constant;
     it->otsu_t = (int)t;
     it->pack_row = -1;
@@ -206,14 +120,14 @@ static int parse_item(const reader *rd, void *out) {
 }
 
 int study_localize_read(const char *path, study_localize_row **rows, int64_t *n, cx_error *err) {
-    return read_rows(path, STUDY_LOCALIZE_NCOLS, study_localize_columns, sizeof **rows, parse_row,
-                     (void **)rows, n, err);
+    return tbl_read_table(path, STUDY_LOCALIZE_NCOLS, study_localize_columns, sizeof **rows,
+                          parse_row, (void **)rows, n, err);
 }
 
 int study_localize_items_read(const char *path, study_localize_item **items, int64_t *n,
                               cx_error *err) {
-    return read_rows(path, STUDY_LOCALIZE_ITEM_NCOLS, study_localize_item_columns, sizeof **items,
-                     parse_item, (void **)items, n, err);
+    return tbl_read_table(path, STUDY_LOCALIZE_ITEM_NCOLS, study_localize_item_columns,
+                          sizeof **items, parse_item, (void **)items, n, err);
 }
 
 const study_localize_row *study_localize_find(const study_localize_row *rows, int64_t n,
