@@ -61,13 +61,7 @@ int cmd_faithfulness(int argc, char **argv) {
     cx_error err;
     study_faith_result res;
     if (study_faithfulness(&s, &res, &err)) return cli_error(cmd, &err);
-    for (int64_t i = 0; i < res.n_rows; i++)
-        if (res.rows[i].label == STUDY_ALL_LABELS)
-            cx_info("faithfulness: %-8s n %lld  deletion AUC %.4f  insertion AUC %.4f",
-                    study_faith_method_name(res.rows[i].method), (long long)res.rows[i].n,
-                    res.rows[i].deletion_auc, res.rows[i].insertion_auc);
-    cx_info("faithfulness: faithfulness.csv, faithfulness_curves.csv, faithfulness_items.csv in %s",
-            s.out);
+    study_faith_log(&res, s.out);
     study_faith_result_free(&res);
     return CLI_OK;
 }

@@ -59,16 +59,7 @@ int cmd_localize(int argc, char **argv) {
     cx_error err;
     study_localize_result res;
     if (study_localize(&o, &res, &err)) return cli_error(cmd, &err);
-    for (int64_t i = 0; i < res.n_rows; i++) {
-        const study_localize_row *all = &res.rows[i];
-        if (all->label == STUDY_ALL_LABELS)
-            cx_info("localize: %s %s: mIoU %.3f, hit rate %.3f over %lld pairs (%lld constant)",
-                    all->model, study_source_name(all->source), all->miou, all->hit_rate,
-                    (long long)all->n, (long long)all->n_constant);
-    }
-    cx_info("localize: %lld annotated pairs (%lld with gaze); localize.csv and "
-            "localize_items.csv in %s",
-            (long long)res.n_pairs, (long long)res.n_gaze_pairs, o.out_dir);
+    study_localize_log(&res, o.out_dir);
     study_localize_result_free(&res);
     return CLI_OK;
 }

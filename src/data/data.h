@@ -684,6 +684,8 @@ typedef struct synth_summary {
 // Writes the whole tree under out_dir.tmp.<pid> and renames it to out_dir when complete.
 // Fails if out_dir exists (unless o->overwrite). 0 ok, -1 with err.
 int data_synth(const synth_opts *o, synth_summary *s, cx_error *err);
+// What was written (counts, positives per label, REFLACX readings when o->reflacx), via cx_info.
+void synth_summary_log(const synth_opts *o, const synth_summary *s);
 // ==== end synth =================================================================================
 
 #endif

@@ -365,3 +365,25 @@ int data_synth(const synth_opts *o, synth_summary *s, cx_error *err) {
     s->seconds = cx_now_s() - t0;
     return rc;
 }
+
+void synth_summary_log(const synth_opts *o, const synth_summary *s) {
+    cx_info("synth: %lld images (%lld frontal) of %lld studies, %lld patients; %lld with gaze "
+            "(%lld fixations, %lld gaze samples); %lld planted findings; %.1f s (%.0f img/s; image "
+            "phase %.1f s) -> %s",
+            (long long)s->images, (long long)s->frontal, (long long)s->studies,
+            (long long)s->patients, (long long)s->gaze_images, (long long)s->fixation_rows,
+            (long long)s->gaze_rows, (long long)s->findings, s->seconds,
+            s->images / (s->seconds > 0 ? s->seconds : 1), s->seconds_images, o->out_dir);
+    char line[1024];
+    int n = 0;
+    for (int l = 0; l < CX_N_LABELS; l++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s %lld", l ? ", " : "", CX_LABELS[l],
+                      (long long)s->positives[l]);
+    cx_info("synth: positive studies (noise-free): %s", line);
+    if (o->reflacx)
+        cx_info("synth: REFLACX: %lld images, readings per phase %lld / %lld / %lld (%lld "
+                "discarded)",
+                (long long)s->reflacx_images, (long long)s->reflacx_readings[0],
+                (long long)s->reflacx_readings[1], (long long)s->reflacx_readings[2],
+                (long long)s->reflacx_discarded);
+}

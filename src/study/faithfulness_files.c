@@ -174,3 +174,13 @@ int study_faith_items_read(const char *dir, study_faith_item **it, int64_t *n, c
     return read_file(dir, ITEMS_CSV, I_NCOLS, item_cols, sizeof **it, parse_item, (void **)it, n,
                      err);
 }
+
+void study_faith_log(const study_faith_result *r, const char *out_dir) {
+    for (int64_t i = 0; i < r->n_rows; i++)
+        if (r->rows[i].label == STUDY_ALL_LABELS)
+            cx_info("faithfulness: %-8s n %lld  deletion AUC %.4f  insertion AUC %.4f",
+                    study_faith_method_name(r->rows[i].method), (long long)r->rows[i].n,
+                    r->rows[i].deletion_auc, r->rows[i].insertion_auc);
+    cx_info("faithfulness: faithfulness.csv, faithfulness_curves.csv, faithfulness_items.csv in %s",
+            out_dir);
+}

@@ -137,3 +137,16 @@ const study_localize_row *study_localize_find(const study_localize_row *rows, in
             return &rows[i];
     return NULL;
 }
+
+void study_localize_log(const study_localize_result *r, const char *out_dir) {
+    for (int64_t i = 0; i < r->n_rows; i++) {
+        const study_localize_row *all = &r->rows[i];
+        if (all->label == STUDY_ALL_LABELS)
+            cx_info("localize: %s %s: mIoU %.3f, hit rate %.3f over %lld pairs (%lld constant)",
+                    all->model, study_source_name(all->source), all->miou, all->hit_rate,
+                    (long long)all->n, (long long)all->n_constant);
+    }
+    cx_info("localize: %lld annotated pairs (%lld with gaze); localize.csv and "
+            "localize_items.csv in %s",
+            (long long)r->n_pairs, (long long)r->n_gaze_pairs, out_dir);
+}

@@ -765,6 +765,8 @@ typedef struct study_localize_result {
 // images, no annotated pair in any directory, a file. On error r holds nothing.
 int study_localize(const study_localize_settings *s, study_localize_result *r, cx_error *err);
 void study_localize_result_free(study_localize_result *r);
+// The pooled rows and the pair counts of r via cx_info (out_dir: where the files went).
+void study_localize_log(const study_localize_result *r, const char *out_dir);
 // The row of (model, source, label), or NULL.
 const study_localize_row *study_localize_find(const study_localize_row *rows, int64_t n,
                                               const char *model, int source, int label);
@@ -881,6 +883,8 @@ typedef struct study_faith_result {
 // Runs the stage. On error r holds nothing (nothing to free) and err says why.
 int study_faithfulness(const study_faith_settings *s, study_faith_result *r, cx_error *err);
 void study_faith_result_free(study_faith_result *r);
+// The pooled AUCs of r via cx_info (out_dir: where the files went).
+void study_faith_log(const study_faith_result *r, const char *out_dir);
 
 // The pieces, for tests and the C API.
 // Gaussian blur of img [S,S] with sigma (pixels): separable, rows (axis 0) then columns,
