@@ -87,35 +87,6 @@ static void read_rfx(reflacx_data *d) {
     if (reflacx_read(dir, d, &err)) fail_msg("reflacx_read: %s", err.msg);
 }
 
-// Every file of tree a is in b with the same bytes; returns how many.
-static int same_tree(const char *a, const char *b) {
-    DIR *dd = opendir(a);
-    assert_non_null(dd);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(dd))) {
-        if (e->d_name[0] == '.') continue;
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
-        snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
-        if (cx_is_dir(pa)) {
-            n += same_tree(pa, pb);
-            continue;
-        }
-        char *da, *db;
-        size_t na, nb;
-        cx_error err;
-        assert_int_equal(cx_read_file(pa, &da, &na, &err), 0);
-        if (cx_read_file(pb, &db, &nb, &err)) fail_msg("%s missing in the second tree", pb);
-        if (na != nb || memcmp(da, db, na)) fail_msg("%s and %s differ", pa, pb);
-        free(da);
-        free(db);
-        n++;
-    }
-    closedir(dd);
-    return n;
-}
-
 // ---- synth --reflacx --------------------------------------------------------------------------
 static void synth_layout(void **state) {
     (void)state;

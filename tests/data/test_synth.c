@@ -106,39 +106,10 @@ static int64_t find_row(const csv_table *t, int col, const char *val) {
     return -1;
 }
 
-// Recursively compares two trees: same names, same bytes. Returns files compared.
-static int compare_trees(const char *a, const char *b) {
-    DIR *d = opendir(a);
-    assert_non_null(d);
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char pa[4096], pb[4096];
-        snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
-        snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
-        if (cx_is_dir(pa)) {
-            n += compare_trees(pa, pb);
-            continue;
-        }
-        char *da, *db;
-        size_t na, nb;
-        cx_error err;
-        assert_int_equal(cx_read_file(pa, &da, &na, &err), 0);
-        if (cx_read_file(pb, &db, &nb, &err)) fail_msg("%s missing in the second tree", pb);
-        if (na != nb || memcmp(da, db, na)) fail_msg("%s and %s differ", pa, pb);
-        free(da);
-        free(db);
-        n++;
-    }
-    closedir(d);
-    return n;
-}
-
 // ---- tests --------------------------------------------------------------------------------
 static void deterministic(void **state) {
     (void)state;
-    int n = compare_trees(dir_a, dir_b); // same seed, 2 threads vs 1: identical bytes
+    int n = same_tree(dir_a, dir_b); // same seed, 2 threads vs 1: identical bytes
     assert_true(n > N_IMG + 4 * N_GAZE);
     char pa[4096], pc[4096];
     char *da, *dc;

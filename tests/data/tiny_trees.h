@@ -162,4 +162,34 @@ static inline void fix_row(char *out, size_t cap, const char *dicom, double fx, 
              dicom, fx, fy, dur, xo, yo);
 }
 
+// Every file of tree a is in b with the same bytes (recursively); returns how many. Fails the
+// test naming a missing or differing file.
+static inline int same_tree(const char *a, const char *b) {
+    DIR *d = opendir(a);
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char pa[4096], pb[4096];
+        snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
+        snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
+        if (cx_is_dir(pa)) {
+            n += same_tree(pa, pb);
+            continue;
+        }
+        char *da, *db;
+        size_t na, nb;
+        cx_error err;
+        assert_int_equal(cx_read_file(pa, &da, &na, &err), 0);
+        if (cx_read_file(pb, &db, &nb, &err)) fail_msg("%s missing in the second tree", pb);
+        if (na != nb || memcmp(da, db, na)) fail_msg("%s and %s differ", pa, pb);
+        free(da);
+        free(db);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
 #endif
