@@ -12,42 +12,9 @@
 
 #include "data/data.h"
 #include "data/tiny_trees.h" // rm_tree
+#include "cli/run_binary.h"     // cxrgaze, run
 
 static char g_syn[4096];
-
-static const char *cxrgaze(void) {
-    const char *b = getenv("CXRGAZE");
-    return b && *b ? b : "build/cxrgaze";
-}
-
-// `cxrgaze <args>` (split on spaces), stdout to /dev/null, stderr to errfile; its exit status.
-static int run(const char *errfile, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(const char *errfile, const char *fmt, ...) {
-    char buf[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)cxrgaze();
-    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
-        argv[argc++] = t;
-    argv[argc] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int e = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644), n = open("/dev/null", O_WRONLY);
-        if (e >= 0) dup2(e, 2);
-        if (n >= 0) dup2(n, 1);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 static void err_has(const char *errfile, const char *needle) {
     char *e = NULL;
