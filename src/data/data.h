@@ -247,9 +247,9 @@ typedef struct reflacx_stats {
 typedef struct reflacx_data {
     reflacx_reading *reading; // [n_reading], phase 1, 2, 3 then metadata row order
     int64_t n_reading;
-    reflacx_fixation *fix;    // [n_fix]
+    reflacx_fixation *fix;    // [n_fix] (never NULL after reflacx_read, even for n_fix 0)
     int64_t n_fix;
-    reflacx_ellipse *ell;     // [n_ell]
+    reflacx_ellipse *ell;     // [n_ell] (never NULL after reflacx_read)
     int64_t n_ell;
     int n_labels;             // label names of all phases' metadata and ellipse tables
     char *label_names[REFLACX_MAX_LABELS];     // as spelled in the headers (malloc'd)

@@ -99,8 +99,7 @@ static void gaze_row_work(prep_ctx *c, const image_record *r, const img_fit_geom
                           row_result *res) {
     const int64_t SS = (int64_t)c->o->size * c->o->size;
     const egd_image *im = &c->e->img[r->egd];
-    // No valid fixation in the whole table leaves fix NULL (NULL + 0 is undefined in C).
-    const egd_fixation *fix = c->e->fix ? c->e->fix + im->fix_begin : NULL;
+    const egd_fixation *fix = c->e->fix + im->fix_begin;
     int64_t used = gaze_heatmap(c->gaze + gr * SS, c->fixations + gr * SS, fix, im->fix_count, g,
                                 c->o->gaze_sigma_px, c->o->gaze_weight);
     for (int64_t k = 0; k < im->fix_count; k++) {

@@ -116,9 +116,7 @@ void prepare_reflacx_image(const prep_reflacx *rx, int64_t i, const img_fit_geom
             continue;
         }
         const reflacx_reading *r = &d->reading[j];
-        // No fixation in any kept reading leaves d->fix NULL (NULL + 0 is undefined in C).
-        const reflacx_fixation *fix = d->fix ? d->fix + r->fix_begin : NULL;
-        reflacx_heatmap(h, f, fix, r->fix_count, g, 1.0, REFLACX_NORM_MAX);
+        reflacx_heatmap(h, f, d->fix + r->fix_begin, r->fix_count, g, 1.0, REFLACX_NORM_MAX);
         out->size_mismatch += r->width != g->orig_w || r->height != g->orig_h;
     }
     // gaze: min-max of the mean of the readings' maps; fixations: their union

@@ -398,6 +398,10 @@ int reflacx_read(const char *dir, reflacx_data *d, cx_error *err) {
     int64_t fix_cap = 0, ell_cap = 0;
     for (int64_t i = 0; i < d->n_reading; i++)
         if (read_reading(d, i, &fix_cap, &ell_cap, err)) goto fail;
+    // Never NULL after a successful read (as egd_read): d->fix + fix_begin is then valid C for a
+    // reading without fixations even when no reading has any.
+    if (!d->fix) d->fix = cx_calloc(1, sizeof *d->fix);
+    if (!d->ell) d->ell = cx_calloc(1, sizeof *d->ell);
     d->st.readings = d->n_reading;
     return 0;
 fail:

@@ -29,8 +29,8 @@ static void check_reading(const reflacx_data *d, const reflacx_reading *r) {
     img_fit_geom_init(&g, r->width, r->height, S);
     float heat[S * S];
     uint8_t fixmap[S * S], mask[S * S];
-    const reflacx_fixation *fix = d->fix ? d->fix + r->fix_begin : NULL; // none read: NULL
-    int64_t used = reflacx_heatmap(heat, fixmap, fix, r->fix_count, &g, 1.0, REFLACX_NORM_MAX);
+    int64_t used = reflacx_heatmap(heat, fixmap, d->fix + r->fix_begin, r->fix_count, &g, 1.0,
+                                   REFLACX_NORM_MAX);
     if (used < 0 || used > r->fix_count) abort();
     for (int i = 0; i < S * S; i++) {
         if (!(heat[i] >= 0 && heat[i] <= 1)) abort(); // NaN fails too
