@@ -66,6 +66,10 @@ TEST_BIN := $(filter-out $(API_TEST_BIN),$(TEST_SRC:tests/%.c=$(BUILD)/tests/%))
 # The Python package's tests (python/tests, pytest) as one more "binary" for scripts/run-tests.
 PY_TEST  := $(if $(filter api,$(MODULES)),$(if $(NOCLI),,$(BUILD)/tests/python/test_python))
 HEADERS  := $(wildcard src/*/*.h tests/*.h tests/*/*.h include/*.h)
+# The benchmarks' C programs that link the library: built by `make test` (not run) so that an API
+# change cannot leave them broken until someone next measures.
+BENCH_SRC := $(if $(filter study,$(MODULES)),$(wildcard bench/*_bench.c bench/bench_*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 # TESTS=word[|word...] builds and runs only the test binaries whose path contains one of the words
 # (TESTS='test_image|cli/test_train'); scripts/run-tests selects by the same rule.
@@ -88,7 +92,7 @@ $(BUILD)/obj/%.o: %.cc Makefile
 # Tests build command lines and scratch paths in fixed buffers under tests/out (a cut one fails the
 # test loudly); the library's own paths are sized by need or checked (cx_pathf), warned about here.
 $(BUILD)/obj/tests/%.o: CFLAGS += -Itests -Wno-format-truncation
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BENCH_SRC:%.c=$(BUILD)/obj/%.d)
 
 $(BUILD)/libcxrgaze.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -112,6 +116,11 @@ $(TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcxrgaze.a
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	@$(CC) $(LDFLAGS) $< $(BUILD)/libcxrgaze.a $(LDLIBS) -lcmocka -o $@
+
+$(BENCH_BIN): $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(BUILD)/libcxrgaze.a
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	@$(CC) $(LDFLAGS) $< $(BUILD)/libcxrgaze.a $(LDLIBS) -o $@
 
 $(API_TEST_BIN): $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(BUILD)/libcxrgaze.so
 	@mkdir -p $(dir $@)
@@ -141,7 +150,7 @@ all: $(BUILD)/cxrgaze $(if $(filter api,$(MODULES)),$(BUILD)/libcxrgaze.so)
 
 # Unit tests: every tests/<module>/test_*.c is one cmocka binary; scripts/run-tests prints a
 # closing "N passed, N failed" line that CI reads.
-test: $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_RUN)
+test: $(if $(NOCLI),,$(BUILD)/cxrgaze) $(TEST_RUN) $(if $(TESTS),,$(BENCH_BIN))
 	@CXRGAZE=$(BUILD)/cxrgaze scripts/run-tests $(BUILD)/tests '$(TESTS)'
 
 demo: $(BUILD)/cxrgaze

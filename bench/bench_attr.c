@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "attr/attr.h"
-#include "train/train.h"
+#include "model/model.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -19,7 +19,8 @@ int main(int argc, char **argv) {
     int max_batch = argc > 4 ? atoi(argv[4]) : 26;
     cx_error err;
     densenet *net;
-    if (model_load_ex(argv[1], MODEL_LOAD_IGNORE_UNKNOWN, &net, NULL, &err)) {
+    model_meta meta;
+    if (model_load_ex(argv[1], MODEL_LOAD_IGNORE_UNKNOWN, &net, &meta, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -28,7 +29,7 @@ int main(int argc, char **argv) {
         for (int x = 0; x < s; x++)
             gray[y * s + x] = (uint8_t)(128 + 60 * sin(x / 17.0) * cos(y / 23.0) + 40.0 * (y - s / 2) / s);
     float *img = malloc(sizeof *img * 3 * s * s);
-    attr_normalise_gray(gray, s, s, img);
+    model_input_u8(&meta, gray, (size_t)s * s, img); // the model's normalisation
     const attr_method ms[6] = {ATTR_SL, ATTR_GC, ATTR_DL, ATTR_LC, ATTR_GS, ATTR_NT};
     const nn_precision precs[2] = {NN_FP32, NN_BF16};
     int target = 3;

@@ -6,8 +6,11 @@ on [x, x'] + input gradient (plain autograd: the cost of Captum's DeepLift, whos
 only rescale gradients, not its numbers); LC: 51 node forwards + gradient at norm5 (autograd.grad
 stops there); GS: 5 sample forwards + input gradients; NT: 25. Best of N repeats, after a warm-up.
 fp32, and bf16 via torch.autocast("cpu", dtype=torch.bfloat16).
+--once sl,gc,...: the one-image command-line case instead (bench_attr_latency.sh times the whole
+process): the listed methods once each, cold (no warm-up, no repeats), in --precision.
 
     /usr/bin/python3 bench/bench_attr.py MODEL.safetensors [--size 224] [--repeats 3] [--threads 2]
+    /usr/bin/python3 bench/bench_attr.py MODEL.safetensors --once sl,gc,dl,lc,gs,nt [--precision fp32]
 """
 import argparse
 import json
@@ -29,6 +32,8 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--once", help="comma-separated methods, run once each, cold")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     tensors, _ = st_read(a.model)
@@ -71,6 +76,11 @@ def main():
         "gs": lambda: input_grad(torch.rand(5, 1, 1, 1) * x),
         "nt": lambda: input_grad(x + 0.15 * float(x.max() - x.min()) * torch.randn(25, *x.shape[1:])),
     }
+    if a.once:
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16"):
+            for name in a.once.split(","):
+                work[name]()
+        return
     for prec in ("fp32", "bf16"):
         total = 0.0
         for name, fn in work.items():

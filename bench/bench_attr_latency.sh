@@ -3,7 +3,9 @@
 # 224x224 image, target 3, fp32 and bf16, each of SL GC DL LC GS NT alone and all six; best wall
 # time of 3 runs with its minor page faults and peak RSS (/usr/bin/time). Binaries side by side
 # (e.g. a build before and after a change), runs interleaved so that load on the machine hits
-# them alike.
+# them alike. BIN "torch" is PyTorch doing the same work in one process (bench_attr.py --once:
+# interpreter start, import, model, weights, the methods once each), the command-line equivalent
+# for a user of Captum.
 #   bench/bench_attr_latency.sh [MODEL.safetensors] [threads (default 2)] BIN [BIN...]
 # MODEL defaults to tests/fixtures/densenet121_ref.safetensors; BIN defaults to build/cxrgaze.
 # Needs `make` first (build/libcxrgaze.a writes the input image).
@@ -49,9 +51,14 @@ for prec in fp32 bf16; do
         for r in 1 2 3; do
             for b in "${bins[@]}"; do
                 rm -rf "$out/o"
-                /usr/bin/time -f "%e %R %M" -o "$out/t" "$b" attribute --model "$model" \
-                    --ignore-unknown --input "$out/x.safetensors" --target 3 --methods "$m" \
-                    --precision "$prec" --threads "$threads" --quiet --out "$out/o" >/dev/null 2>&1
+                if [ "$b" = torch ]; then
+                    /usr/bin/time -f "%e %R %M" -o "$out/t" /usr/bin/python3 bench/bench_attr.py \
+                        "$model" --once "$m" --precision "$prec" --threads "$threads" >/dev/null 2>&1
+                else
+                    /usr/bin/time -f "%e %R %M" -o "$out/t" "$b" attribute --model "$model" \
+                        --ignore-unknown --input "$out/x.safetensors" --target 3 --methods "$m" \
+                        --precision "$prec" --threads "$threads" --quiet --out "$out/o" >/dev/null 2>&1
+                fi
                 read -r w f rss < "$out/t"
                 old=${best[$b]:-}
                 if [ -z "$old" ] || awk "BEGIN{exit !($w < ${old%% *})}"; then best[$b]="$w $f $rss"; fi

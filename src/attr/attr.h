@@ -123,6 +123,10 @@ void attr_map_free(attr_map *m);
 // GC and LC evaluate each image's forward once and run one layer-only backward per target.
 int attr_run(attr_ctx *c, attr_method m, const attr_request *req, int n_req, attr_map *out,
              cx_error *err);
+// Logits [n,K] of n images x [n,3,H,W] on the context's plans (chunks of at most max_batch, a
+// short last one padded): the one-image case reuses the plan, primitives and converted weights
+// the maps will use instead of building its own.
+int attr_logits(attr_ctx *c, const float *x, int64_t n, float *logits, cx_error *err);
 
 // ---- building blocks (attr_image.c), exposed for tests and for study/ ---------------------------
 // Gauss-Legendre nodes and weights mapped to (0,1), ascending: alphas[n], weights[n] (sum 1;

@@ -168,10 +168,20 @@ void attr_ctx_drop_plans(attr_ctx *c) {
     }
 }
 
+float *attr_buf(attr_ctx *c, attr_buf_id id, size_t n) {
+    if (c->buf[id].cap < n) {
+        cx_huge_free(c->buf[id].p);
+        c->buf[id].p = cx_huge_alloc(sizeof(float) * n);
+        c->buf[id].cap = n;
+    }
+    return c->buf[id].p;
+}
+
 void attr_ctx_free(attr_ctx *c) {
     if (!c) return;
     attr_ctx_drop_plans(c);
     nn_arena_free(c->arena);
+    for (int i = 0; i < ATTR_N_BUFS; i++) cx_huge_free(c->buf[i].p);
     free(c);
 }
 
@@ -287,6 +297,25 @@ int attr_count_items(const attr_ctx *c, const attr_request *req, int n_req, cx_e
         n += req[i].n_targets;
     }
     return n;
+}
+
+int attr_logits(attr_ctx *c, const float *x, int64_t n, float *logits, cx_error *err) {
+    if (n < 1) return 0;
+    size_t in = (size_t)3 * c->h * c->w;
+    int n_chunks = attr_n_chunks(n > INT32_MAX ? INT32_MAX : (int)n, c->opt.max_batch);
+    int bmax = (int)((n + n_chunks - 1) / n_chunks);
+    densenet_plan *p = attr_plan(c, bmax, NULL, err);
+    if (!p) return -1;
+    float *xin = attr_buf(c, ATTR_BUF_XIN, in * bmax);                 // [B,3,H,W]
+    float *out = attr_buf(c, ATTR_BUF_LOGITS, (size_t)c->k * bmax);    // [B,K]
+    for (int64_t i0 = 0; i0 < n; i0 += bmax) {
+        int b = (int)(n - i0 < bmax ? n - i0 : bmax);
+        memcpy(xin, x + in * i0, sizeof *xin * in * b);
+        memset(xin + in * b, 0, sizeof *xin * in * (size_t)(bmax - b));
+        if (attr_forward(c, p, xin, out, err)) return -1;
+        memcpy(logits + (size_t)c->k * i0, out, sizeof *out * c->k * b);
+    }
+    return 0;
 }
 
 int attr_run(attr_ctx *c, attr_method m, const attr_request *req, int n_req, attr_map *out,

@@ -16,7 +16,7 @@ int attr_run_deeplift(attr_ctx *c, const attr_request *req, int n_req, attr_map 
     int64_t shape[4] = {1, 3, c->h, c->w};
     // item -> request, baselines per request
     int *item_req = cx_malloc(sizeof *item_req * n_items);
-    float *refs = cx_malloc(sizeof *refs * n * (size_t)n_req); // [n_req,3,H,W]
+    float *refs = attr_buf(c, ATTR_BUF_REFS, n * (size_t)n_req); // [n_req,3,H,W]
     for (int i = 0, it = 0; i < n_req; i++) {
         attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, refs + n * i);
         for (int t = 0; t < req[i].n_targets; t++, it++) {
@@ -27,10 +27,10 @@ int attr_run_deeplift(attr_ctx *c, const attr_request *req, int n_req, attr_map 
     int half = o->max_batch / 2;
     int n_chunks = attr_n_chunks(n_items, half);
     int bmax = attr_chunk_size(n_items, n_chunks, 0);
-    float *xin = cx_malloc(sizeof *xin * n * 2 * bmax);           // [2B,3,H,W]
-    float *mult = cx_malloc(sizeof *mult * n * bmax);             // [B,3,H,W]
-    float *logits = cx_malloc(sizeof *logits * c->k * 2 * bmax);  // [2B,K]
-    float *dlogits = cx_malloc(sizeof *dlogits * c->k * bmax);    // [B,K]
+    float *xin = attr_buf(c, ATTR_BUF_XIN, n * 2 * bmax);                    // [2B,3,H,W]
+    float *mult = attr_buf(c, ATTR_BUF_DX, n * bmax);                        // [B,3,H,W]
+    float *logits = attr_buf(c, ATTR_BUF_LOGITS, (size_t)c->k * 2 * bmax);   // [2B,K]
+    float *dlogits = attr_buf(c, ATTR_BUF_DLOGITS, (size_t)c->k * bmax);     // [B,K]
     unsigned flags = NN_GRAD_INPUT | (o->dl_captum_compat ? NN_DEEPLIFT_CAPTUM : NN_DEEPLIFT);
     int rc = 0, it0 = 0;
     for (int ch = 0; ch < n_chunks; ch++) {
@@ -69,10 +69,5 @@ int attr_run_deeplift(attr_ctx *c, const attr_request *req, int n_req, attr_map 
         it0 += b;
     }
     free(item_req);
-    free(refs);
-    free(xin);
-    free(mult);
-    free(logits);
-    free(dlogits);
     return rc;
 }

@@ -164,11 +164,11 @@ static int run_rows(grad_job *j, cx_error *err) {
     int n_chunks = attr_n_chunks(total, c->opt.max_batch);
     int bmax = attr_chunk_size(total, n_chunks, 0);
     size_t n = j->in_size;
-    float *xin = cx_malloc(sizeof *xin * n * bmax);       // [B,3,H,W]
-    float *dx = cx_malloc(sizeof *dx * n * bmax);         // [B,3,H,W]
-    float *diff = j->m == ATTR_GS ? cx_malloc(sizeof *diff * n * bmax) : NULL;
-    float *logits = cx_malloc(sizeof *logits * c->k * bmax); // [B,K]
-    float *dlogits = cx_malloc(sizeof *dlogits * c->k * bmax);
+    float *xin = attr_buf(c, ATTR_BUF_XIN, n * bmax);        // [B,3,H,W]
+    float *dx = attr_buf(c, ATTR_BUF_DX, n * bmax);          // [B,3,H,W]
+    float *diff = j->m == ATTR_GS ? attr_buf(c, ATTR_BUF_DIFF, n * bmax) : NULL;
+    float *logits = attr_buf(c, ATTR_BUF_LOGITS, (size_t)c->k * bmax); // [B,K]
+    float *dlogits = attr_buf(c, ATTR_BUF_DLOGITS, (size_t)c->k * bmax);
     int rc = 0, row0 = 0;
     for (int ch = 0; ch < n_chunks && !rc; ch++) {
         int b = attr_chunk_size(total, n_chunks, ch);
@@ -214,11 +214,6 @@ static int run_rows(grad_job *j, cx_error *err) {
         }
         row0 += b;
     }
-    free(xin);
-    free(dx);
-    free(diff);
-    free(logits);
-    free(dlogits);
     return rc;
 }
 
@@ -238,7 +233,7 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
         j.alpha = cx_malloc(sizeof *j.alpha * o->ig_steps);
         j.weight = cx_malloc(sizeof *j.weight * o->ig_steps);
         attr_gauss_legendre(o->ig_steps, j.alpha, j.weight);
-        ig_refs = cx_malloc(sizeof *ig_refs * j.in_size * (size_t)n_req);
+        ig_refs = attr_buf(c, ATTR_BUF_REFS, j.in_size * (size_t)n_req);
         for (int i = 0; i < n_req; i++)
             attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, ig_refs + j.in_size * i);
     }
@@ -246,7 +241,7 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
         for (int b = 0; b <= ATTR_BASELINE_BLUR; b++)
             if (o->gs_baselines & (1u << b)) j.gs_kind[j.gs_n_base++] = b;
         j.gs_base = cx_calloc((size_t)n_req * 3, sizeof *j.gs_base);
-        j.gs_store = cx_malloc(sizeof *j.gs_store * j.in_size * (size_t)n_req * j.gs_n_base);
+        j.gs_store = attr_buf(c, ATTR_BUF_REFS, j.in_size * (size_t)n_req * j.gs_n_base);
         for (int i = 0; i < n_req; i++)
             for (int b = 0; b < j.gs_n_base; b++) {
                 float *dst = j.gs_store + j.in_size * ((size_t)i * j.gs_n_base + b);
@@ -257,7 +252,6 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
             for (int s = 0; s < o->gs_samples; s++)
                 if (o->replay_gs_baseline_index[s] < 0 || o->replay_gs_baseline_index[s] >= j.gs_n_base) {
                     free(j.gs_base);
-                    free(j.gs_store);
                     free(j.items);
                     return cx_fail(err, "replayed GS baseline index %d out of range (%d baselines)",
                                    o->replay_gs_baseline_index[s], j.gs_n_base);
@@ -282,8 +276,6 @@ int attr_run_gradient(attr_ctx *c, attr_method m, const attr_request *req, int n
     free(j.items);
     free(j.alpha);
     free(j.weight);
-    free(ig_refs);
     free(j.gs_base);
-    free(j.gs_store);
     return rc;
 }

@@ -7,6 +7,20 @@
 
 #define ATTR_PLAN_SLOTS 4
 
+// The methods' work buffers, kept by the context (grown, never shrunk, never zeroed on reuse):
+// the chunk loops of a call and the calls of a process allocate nothing, and memory once faulted
+// in is not handed back to the kernel between chunks. One owner at a time per buffer.
+typedef enum {
+    ATTR_BUF_XIN,     // [B,3,H,W] the chunk's input rows (DL: [2B,...], inputs then baselines)
+    ATTR_BUF_DX,      // [B,3,H,W] input gradients (DL: multipliers)
+    ATTR_BUF_DIFF,    // [B,3,H,W] GS: x - baseline per row
+    ATTR_BUF_LOGITS,  // [B,K]
+    ATTR_BUF_DLOGITS, // [B,K]
+    ATTR_BUF_ACTS,    // [B,C,h,w] GC/LC: the tapped layer's activations
+    ATTR_BUF_REFS,    // [n_req,3,H,W] baselines per request (DL, LC, IG; GS's set of them)
+    ATTR_N_BUFS
+} attr_buf_id;
+
 struct attr_ctx {
     densenet *net;
     int h, w, k;       // input size, number of logits
@@ -18,6 +32,10 @@ struct attr_ctx {
         char tap[96]; // the tap set on this plan ("" none)
     } slot[ATTR_PLAN_SLOTS];
     nn_arena *arena; // the plans' shared activation memory, kept for the context's lifetime
+    struct {
+        float *p;
+        size_t cap; // floats
+    } buf[ATTR_N_BUFS];
     uint64_t tick;
     int64_t n_forward, n_backward, n_samples;
 };
@@ -26,6 +44,8 @@ struct attr_ctx {
 // used one evicted), with the tap set to `tap` (NULL clears it). Methods run one plan's forward
 // and backward at a time (the arena holds one pass).
 densenet_plan *attr_plan(attr_ctx *c, int batch, const char *tap, cx_error *err);
+// Buffer id of the context with room for at least n floats (contents undefined).
+float *attr_buf(attr_ctx *c, attr_buf_id id, size_t n);
 // Counted engine calls.
 int attr_forward(attr_ctx *c, densenet_plan *p, const float *x, float *logits, cx_error *err);
 int attr_backward(attr_ctx *c, densenet_plan *p, const float *dlogits, float *dx, unsigned flags,

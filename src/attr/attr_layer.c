@@ -135,7 +135,7 @@ static void init_outputs(layer_job *j, const int64_t shp[4], int bmax) {
     j->lh = (int)shp[2];
     j->lw = (int)shp[3];
     j->chw = (size_t)j->lc * j->lh * j->lw;
-    j->acts = cx_malloc(sizeof *j->acts * j->chw * bmax);
+    j->acts = attr_buf(c, ATTR_BUF_ACTS, j->chw * bmax);
     int64_t shape[4] = {1, j->m == ATTR_GC ? 1 : j->lc, j->lh, j->lw};
     for (int i = 0; i < j->n_req; i++)
         for (int t = 0; t < j->req[i].n_targets; t++)
@@ -215,18 +215,15 @@ static int run_rows(layer_job *j, cx_error *err) {
     int total = j->n_req * j->rows_per_req;
     int n_chunks = attr_n_chunks(total, c->opt.max_batch);
     int bmax = attr_chunk_size(total, n_chunks, 0);
-    float *xin = cx_malloc(sizeof *xin * j->in_size * bmax);     // [B,3,H,W]
-    float *logits = cx_malloc(sizeof *logits * c->k * bmax);     // [B,K]
-    float *dlogits = cx_malloc(sizeof *dlogits * c->k * bmax);
+    float *xin = attr_buf(c, ATTR_BUF_XIN, j->in_size * bmax);          // [B,3,H,W]
+    float *logits = attr_buf(c, ATTR_BUF_LOGITS, (size_t)c->k * bmax);  // [B,K]
+    float *dlogits = attr_buf(c, ATTR_BUF_DLOGITS, (size_t)c->k * bmax);
     int rc = 0;
     for (int chunk = 0, row0 = 0; chunk < n_chunks && !rc; chunk++) {
         int b = attr_chunk_size(total, n_chunks, chunk);
         rc = run_chunk(j, row0, b, bmax, xin, logits, dlogits, err);
         row0 += b;
     }
-    free(xin);
-    free(logits);
-    free(dlogits);
     return rc;
 }
 
@@ -248,16 +245,14 @@ int attr_run_layer(attr_ctx *c, attr_method m, const attr_request *req, int n_re
     if (m == ATTR_LC) {
         j.alpha = cx_malloc(sizeof *j.alpha * (j.steps + 1));
         attr_gauss_legendre(j.steps + 1, j.alpha, NULL);
-        j.ref = cx_malloc(sizeof *j.ref * j.in_size * (size_t)n_req);
+        j.ref = attr_buf(c, ATTR_BUF_REFS, j.in_size * (size_t)n_req);
         for (int i = 0; i < n_req; i++)
             attr_make_baseline(o->baseline, o, req[i].x, c->h, c->w, j.ref + j.in_size * i);
     }
     int rc = run_rows(&j, err);
     free(j.first_item);
     free(j.alpha);
-    free(j.ref);
     free(j.prev_a);
     free(j.pend_g);
-    free(j.acts);
     return rc;
 }

@@ -84,8 +84,8 @@ static int run_rows(oc_job *j, int n_req, cx_error *err) {
     int total = n_req * j->rows_per_req;
     int n_chunks = attr_n_chunks(total, c->opt.max_batch);
     int bmax = attr_chunk_size(total, n_chunks, 0);
-    float *xin = cx_malloc(sizeof *xin * n * bmax);            // [B,3,H,W]
-    float *logits = cx_malloc(sizeof *logits * c->k * bmax);   // [B,K]
+    float *xin = attr_buf(c, ATTR_BUF_XIN, n * bmax);                   // [B,3,H,W]
+    float *logits = attr_buf(c, ATTR_BUF_LOGITS, (size_t)c->k * bmax);  // [B,K]
     int rc = 0;
     for (int chunk = 0, row0 = 0; chunk < n_chunks && !rc; chunk++) {
         int b = attr_chunk_size(total, n_chunks, chunk);
@@ -103,8 +103,6 @@ static int run_rows(oc_job *j, int n_req, cx_error *err) {
         if (!rc) consume_rows(j, row0, b, logits);
         row0 += b;
     }
-    free(xin);
-    free(logits);
     return rc;
 }
 

@@ -192,9 +192,9 @@ densenet *densenet_create(const densenet_config *cfg) {
     net->n_params = tb.n_params;
     net->n_buffers = tb.n_buffers;
     net->n_counters = tb.n_counters;
-    net->params = nn_huge_alloc(sizeof(float) * (tb.n_params + 1));
-    net->grads = nn_huge_alloc(sizeof(float) * (tb.n_params + 1));
-    net->buffers = nn_huge_alloc(sizeof(float) * (tb.n_buffers + 1));
+    net->params = cx_huge_alloc(sizeof(float) * (tb.n_params + 1));
+    net->grads = cx_huge_alloc(sizeof(float) * (tb.n_params + 1));
+    net->buffers = cx_huge_alloc(sizeof(float) * (tb.n_buffers + 1));
     net->counters = cx_calloc(tb.n_counters + 1, sizeof(int64_t));
     net->wgen = cx_calloc(1, sizeof *net->wgen);
     *net->wgen = 1;
@@ -221,9 +221,9 @@ void densenet_free(densenet *net) {
     if (!net) return;
     for (int bi = 0; bi < NN_MAX_BLOCKS; bi++) free(net->layers[bi]);
     free(net->t);
-    free(net->params);
-    free(net->grads);
-    free(net->buffers);
+    cx_huge_free(net->params);
+    cx_huge_free(net->grads);
+    cx_huge_free(net->buffers);
     free(net->counters);
     free(net->wgen);
     free(net);

@@ -80,16 +80,27 @@ typedef struct wtable_entry {
     dnnl_memory_desc_t md;
     void *buf;
 } wtable_entry;
+// The buffers are carved from slabs on huge pages (zeroed once, never reused): DenseNet-121's
+// converted weights are 30-90 MB, and faulting them in 4 KiB at a time was most of a one-image
+// attribution's page faults.
+typedef struct wtable_slab {
+    char *base;
+    size_t used, cap;
+} wtable_slab;
+#define WTABLE_SLAB_BYTES ((size_t)16 << 20)
 struct nn_wtable {
     wtable_entry *e;
     int n, cap;
+    wtable_slab *slab;
+    int n_slab, cap_slab;
 };
 
 nn_wtable *nn_wtable_create(void) { return cx_calloc(1, sizeof(nn_wtable)); }
 
 void nn_wtable_free(nn_wtable *t) {
     if (!t) return;
-    for (int i = 0; i < t->n; i++) free(t->e[i].buf);
+    for (int i = 0; i < t->n_slab; i++) cx_huge_free(t->slab[i].base);
+    free(t->slab);
     free(t->e);
     free(t);
 }
@@ -101,12 +112,25 @@ static void *wtable_buf(nn_wtable *t, const float *oihw, const dnnl_memory_desc_
     for (int i = 0; t && i < t->n; i++)
         if (t->e[i].oihw == oihw && dnnl_memory_desc_equal(&t->e[i].md, md)) return t->e[i].buf;
     size_t n = dnnl_memory_desc_get_size(md);
-    void *buf = cx_aligned_alloc(n + 64);
-    memset(buf, 0, n);
     if (!t) {
+        void *buf = cx_aligned_alloc(n + 64);
+        memset(buf, 0, n);
         *owned = 1;
         return buf;
     }
+    size_t need = (n + 64 + 63) / 64 * 64; // 64 bytes to spare after it, as the own buffers
+    wtable_slab *sl = t->n_slab ? &t->slab[t->n_slab - 1] : NULL;
+    if (!sl || sl->cap - sl->used < need) { // a new slab (a larger one for a large buffer)
+        if (t->n_slab == t->cap_slab) {
+            t->cap_slab = t->cap_slab ? 2 * t->cap_slab : 8;
+            t->slab = cx_realloc(t->slab, sizeof *t->slab * (size_t)t->cap_slab);
+        }
+        size_t cap = need > WTABLE_SLAB_BYTES ? need : WTABLE_SLAB_BYTES;
+        sl = &t->slab[t->n_slab++];
+        *sl = (wtable_slab){cx_huge_alloc(cap), 0, cap};
+    }
+    void *buf = sl->base + sl->used; // zero already
+    sl->used += need;
     if (t->n == t->cap) {
         t->cap = t->cap ? 2 * t->cap : 256;
         t->e = cx_realloc(t->e, sizeof *t->e * (size_t)t->cap);

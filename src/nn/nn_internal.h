@@ -118,7 +118,8 @@ typedef struct nn_conv nn_conv;
 // in the compute type; diff_src as src but fp32. Weights live in each primitive's own layout
 // (bf16 copies in bf16 plans), converted from / to the flat OIHW fp32 tensors by
 // nn_convs_weights; with a weight table wt, the forward and backward-data layouts of the OIHW
-// tensor oihw are the table's (shared by every conv of that tensor and layout; NULL: own).
+// tensor oihw are the table's (shared by every conv of that tensor and layout, on huge pages;
+// NULL: own).
 // *scratch_bytes: raised to what this conv's calls need of the plan's scratch area (layout
 // copies of their arguments, then oneDNN's scratchpad).
 typedef struct nn_wtable nn_wtable;
@@ -182,10 +183,6 @@ struct densenet {
 };
 
 // ---- plans (plan.c: create, forward; backward.c: backward, taps) -------------------------
-// Zeroed, 2 MiB-aligned memory on transparent huge pages where the kernel offers them: one page
-// fault per 2 MiB instead of one per 4 KiB (faulting 4 KiB pages in was a third of the time of
-// a one-image attribution). Plan areas, the network's flat tensors; free() releases it.
-void *nn_huge_alloc(size_t bytes);
 // Scratch sizes (elements) of the shared buffers, the largest any layer asks for, and the
 // oneDNN scratchpad (bytes).
 typedef struct plan_sizes {
@@ -250,6 +247,7 @@ struct densenet_plan {
     plan_sizes z;
     size_t area_bytes;
     void *own_area;
+    nn_wtable *own_weights;  // a plan without an arena: its converted weights' table
     nn_arena *arena;
     uint64_t arena_pass; // the arena's pass count at this plan's last forward
     int ran_forward;

@@ -3,7 +3,6 @@
 // transitions, norm5, ReLU, global average pool, classifier (+ the DenseNet-Aug gaze head).
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "nn/nn_internal.h"
 
@@ -43,7 +42,8 @@ void densenet_plan_free(densenet_plan *p) {
     free(p->convs);
     free(p->conv_w);
     free(p->conv_dw);
-    free(p->own_area);
+    cx_huge_free(p->own_area);
+    nn_wtable_free(p->own_weights); // after the convs
     free(p->tap_act);
     free(p->tap_grad);
     free(p);
@@ -58,7 +58,7 @@ nn_arena *nn_arena_create(void) {
 void nn_arena_free(nn_arena *a) {
     if (!a) return;
     nn_wtable_free(a->weights);
-    free(a->base);
+    cx_huge_free(a->base);
     free(a);
 }
 
@@ -179,33 +179,18 @@ static size_t plan_place(densenet_plan *p, char *base) {
     return off;
 }
 
-void *nn_huge_alloc(size_t bytes) {
-    const size_t huge = (size_t)2 << 20;
-    const size_t n = (bytes + huge - 1) / huge * huge;
-    void *q = NULL;
-    if (posix_memalign(&q, huge, n)) {
-        q = cx_aligned_alloc(bytes); // reports the shortage
-    } else {
-#ifdef MADV_HUGEPAGE
-        madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
-#endif
-    }
-    memset(q, 0, bytes);
-    return q;
-}
-
 // The plan's area: its own, or the arena's, grown when this plan needs more.
 static void plan_area(densenet_plan *p, nn_arena *arena) {
     p->area_bytes = plan_place(p, NULL);
     p->arena = arena;
     if (!arena) {
-        p->own_area = nn_huge_alloc(p->area_bytes);
+        p->own_area = cx_huge_alloc(p->area_bytes);
         plan_place(p, p->own_area);
         return;
     }
     if (arena->bytes < p->area_bytes) {
-        free(arena->base);
-        arena->base = nn_huge_alloc(p->area_bytes);
+        cx_huge_free(arena->base);
+        arena->base = cx_huge_alloc(p->area_bytes);
         arena->bytes = p->area_bytes;
     }
 }
@@ -258,7 +243,8 @@ densenet_plan *densenet_plan_create_in(nn_arena *arena, densenet *net, int batch
     }
     const int N = batch;
     plan_sizes z = {0};
-    nn_wtable *wt = arena ? arena->weights : NULL;
+    if (!arena) p->own_weights = nn_wtable_create();
+    nn_wtable *wt = arena ? arena->weights : p->own_weights;
     nn_conv_shape s0 = {N, 3, h, w, cfg->init_features, p->h0, p->w0, 7, 2, 3};
     // no backward-data primitive: conv0's input gradient is nn_conv_input_grad
     if (nn_conv_create(&p->conv0, &s0, 1, p->cb, p->bf16, 0, p->train, wt, net->conv0, &z.sp,

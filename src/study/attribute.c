@@ -191,27 +191,13 @@ done:
     return rc;
 }
 
-// Probabilities of every image (batched forward passes of up to 16), for maps.csv.
-static int probabilities(densenet *net, nn_precision precision, attr_work *w, cx_error *err) {
-    const int bmax = 16;
-    densenet_plan *p = NULL;
-    int pb = 0, rc = 0;
-    size_t per = (size_t)3 * w->s * w->s;
+// Probabilities of every image, for maps.csv, on the plans the maps will use.
+static int probabilities(attr_ctx *ctx, attr_work *w, cx_error *err) {
     w->prob = cx_malloc(sizeof *w->prob * w->n_img * w->k);
-    for (int64_t i0 = 0; i0 < w->n_img && !rc; i0 += bmax) {
-        int nb = (int)(w->n_img - i0 < bmax ? w->n_img - i0 : bmax);
-        if (nb != pb) {
-            densenet_plan_free(p);
-            p = densenet_plan_create(net, nb, w->s, w->s, precision, NN_EVAL, err);
-            if (!p) return -1;
-            pb = nb;
-        }
-        rc = densenet_forward(p, w->x + per * i0, w->prob + (size_t)i0 * w->k, NULL, err);
-    }
-    densenet_plan_free(p);
+    if (attr_logits(ctx, w->x, w->n_img, w->prob, err)) return -1;
     for (int64_t i = 0; i < w->n_img * w->k; i++)
         w->prob[i] = 1.0f / (1.0f + expf(-w->prob[i]));
-    return rc;
+    return 0;
 }
 
 static void safe_name(char *dst, size_t cap, const char *src) {
@@ -349,10 +335,8 @@ static void completeness(const method_out *mo, int64_t n_maps, study_attr_result
 }
 
 // Every method of s, each written to DIR/<method>.safetensors as soon as it is done.
-static int run_methods(const study_attr_settings *s, densenet *net, const attr_options *opt,
+static int run_methods(const study_attr_settings *s, attr_ctx *ctx, const attr_options *opt,
                        const pack *pk, const attr_work *w, study_attr_result *r, cx_error *err) {
-    attr_ctx *ctx = attr_ctx_create(net, w->s, w->s, opt, err);
-    if (!ctx) return -1;
     cx_progress prog;
     int64_t done = 0;
     int rc = 0;
@@ -376,7 +360,6 @@ static int run_methods(const study_attr_settings *s, densenet *net, const attr_o
         method_out_free(&mo);
     }
     if (s->progress && !rc) cx_progress_finish(&prog);
-    attr_ctx_free(ctx);
     return rc;
 }
 
@@ -413,6 +396,7 @@ int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error
     memset(r, 0, sizeof *r);
     if (settings_check(s, err)) return -1;
     densenet *net = NULL;
+    attr_ctx *ctx = NULL;
     model_meta meta;
     pack pk;
     int have_pack = 0, rc = -1;
@@ -428,8 +412,9 @@ int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error
     } else if (input_work(s, &meta, &w, err)) {
         goto done;
     }
-    if (cx_mkdir_p(s->out, err) || probabilities(net, opt.precision, &w, err)) goto done;
-    if (run_methods(s, net, &opt, have_pack ? &pk : NULL, &w, r, err)) goto done;
+    if (cx_mkdir_p(s->out, err) || !(ctx = attr_ctx_create(net, w.s, w.s, &opt, err)) ||
+        probabilities(ctx, &w, err) || run_methods(s, ctx, &opt, have_pack ? &pk : NULL, &w, r, err))
+        goto done;
     build_index(&w, have_pack ? &pk : NULL, &r->index);
     if (have_pack && (study_map_index_path(s->out, r->maps_csv, sizeof r->maps_csv, err) ||
                       study_map_index_write(s->out, &pk, &r->index, err)))
@@ -440,6 +425,7 @@ int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error
     rc = 0;
 done:
     if (rc) study_attr_result_free(r);
+    attr_ctx_free(ctx);
     work_free(&w);
     if (have_pack) pack_close(&pk);
     densenet_free(net);

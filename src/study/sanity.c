@@ -38,6 +38,8 @@ typedef struct sanity_run {
     const study_sanity_settings *s;
     attr_options opt;   // s->attr with the black baseline in the model's normalisation
     densenet *net;      // the trained model
+    densenet *work;     // the model the maps come from: the trained weights, re-initialised per step
+    attr_ctx *ctx;      // on work, for the whole run: plans, arena and converted weights kept
     pack pk;
     int have_pack;
     int n_img, size;    // images, S
@@ -55,6 +57,7 @@ static int run_open(sanity_run *run, const study_sanity_settings *s, cx_error *e
     run->s = s;
     run->opt = s->attr;
     if (model_load_ex(s->model, s->model_flags, &run->net, &meta, err)) return -1;
+    run->work = densenet_clone(run->net);
     model_input_black(&meta, run->opt.black);
     if (pack_open(&run->pk, s->data, err)) return -1;
     run->have_pack = 1;
@@ -73,6 +76,8 @@ static int run_open(sanity_run *run, const study_sanity_settings *s, cx_error *e
 }
 
 static void run_close(sanity_run *run) {
+    attr_ctx_free(run->ctx);
+    densenet_free(run->work);
     densenet_free(run->net);
     if (run->have_pack) pack_close(&run->pk);
     free(run->rows);
@@ -102,15 +107,26 @@ static int top_labels(sanity_run *run, cx_error *err) {
     return rc;
 }
 
-// Maps [n_img,S,S] of method m for net, four images per attr_run call.
-static int method_maps(const sanity_run *run, densenet *net, attr_method m, float *maps,
-                       cx_error *err) {
+// Puts the trained weights back into run->work (parameters and BN statistics).
+static void work_reset(sanity_run *run) {
+    size_t n, nw;
+    const float *p = densenet_params(run->net, &n);
+    memcpy(densenet_params(run->work, &nw), p, sizeof *p * n);
+    const float *b = densenet_buffers(run->net, &n);
+    memcpy(densenet_buffers(run->work, &nw), b, sizeof *b * n);
+    densenet_weights_changed(run->work);
+}
+
+// Maps [n_img,S,S] of method m for the weights now in run->work, four images per attr_run call.
+// One context serves every method and step: its plans read the weights at each forward.
+static int method_maps(sanity_run *run, attr_method m, float *maps, cx_error *err) {
     int s = run->size;
-    attr_ctx *ctx = attr_ctx_create(net, s, s, &run->opt, err);
-    if (!ctx) return -1;
+    if (!run->ctx) {
+        run->ctx = attr_ctx_create(run->work, s, s, &run->opt, err);
+        if (!run->ctx) return -1;
+    }
     size_t plane = (size_t)s * s;
-    int rc = 0;
-    for (int i = 0; i < run->n_img && !rc; i += 4) {
+    for (int i = 0; i < run->n_img; i += 4) {
         int nb = run->n_img - i < 4 ? run->n_img - i : 4;
         attr_request rq[4];
         attr_map out[4];
@@ -118,17 +134,13 @@ static int method_maps(const sanity_run *run, densenet *net, attr_method m, floa
             rq[j] = (attr_request){.x = run->x + 3 * plane * (i + j), .n_targets = 1,
                                    .targets = &run->target[i + j],
                                    .stream = (uint64_t)run->rows[i + j]};
-        if (attr_run(ctx, m, rq, nb, out, err)) {
-            rc = -1;
-            break;
-        }
+        if (attr_run(run->ctx, m, rq, nb, out, err)) return -1;
         for (int j = 0; j < nb; j++) {
             memcpy(maps + plane * (i + j), out[j].map, sizeof *maps * plane);
             attr_map_free(&out[j]);
         }
     }
-    attr_ctx_free(ctx);
-    return rc;
+    return 0;
 }
 
 // Running sums of the finite values seen.
@@ -175,14 +187,13 @@ static void compare_maps(const float *a, const float *b, int n_img, int s, study
     free(ub);
 }
 
-// One row: maps of a fresh copy of the trained model randomised up to `step` against run->orig.
+// One row: maps of the trained model randomised up to `step` against run->orig.
 static int step_row(sanity_run *run, attr_method m, study_sanity_mode mode, int step,
                     study_sanity_row *row, cx_error *err) {
-    densenet *rnd = densenet_clone(run->net);
-    run->s->randomise(rnd, step, mode == SANITY_CASCADING, run->s->randomise_seed);
-    int rc = method_maps(run, rnd, m, run->maps, err);
-    densenet_free(rnd);
-    if (rc) return -1;
+    work_reset(run);
+    run->s->randomise(run->work, step, mode == SANITY_CASCADING, run->s->randomise_seed);
+    densenet_weights_changed(run->work); // whatever the callback wrote through
+    if (method_maps(run, m, run->maps, err)) return -1;
     *row = (study_sanity_row){.method = m, .mode = mode, .step = step};
     compare_maps(run->orig, run->maps, run->n_img, run->size, row);
     run->done_maps += run->n_img;
@@ -199,7 +210,8 @@ static int step_row(sanity_run *run, attr_method m, study_sanity_mode mode, int 
 
 // Every row of method m (appended to r->rows) and its verdict when cascading ran.
 static int method_rows(sanity_run *run, attr_method m, study_sanity_result *r, cx_error *err) {
-    if (method_maps(run, run->net, m, run->orig, err)) return -1;
+    work_reset(run);
+    if (method_maps(run, m, run->orig, err)) return -1;
     run->done_maps += run->n_img;
     double all_randomised = NAN;
     for (int mode = 0; mode < SANITY_NMODES; mode++) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,6 +78,34 @@ void *cx_aligned_alloc(size_t n) {
     void *p = NULL;
     if (posix_memalign(&p, 64, n ? n : 64) != 0) out_of_memory(n, __FILE__, __LINE__);
     return p;
+}
+
+// A private anonymous mapping: bytes rounded up to 2 MiB, the 2 MiB alignment slack and one
+// page in front for the header (the mapping's start and length, just below the pointer). The
+// kernel hands out zero pages on first touch, so memory never written costs nothing.
+typedef struct huge_header {
+    void *base;
+    size_t len;
+} huge_header;
+
+void *cx_huge_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20, page = 4096;
+    const size_t n = (bytes + huge - 1) / huge * huge + (bytes ? 0 : huge);
+    const size_t len = n + huge + page;
+    char *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) out_of_memory(bytes, __FILE__, __LINE__);
+    char *q = (char *)(((uintptr_t)base + page + huge - 1) & ~(uintptr_t)(huge - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(q, n, MADV_HUGEPAGE); // advice only: 4 KiB pages when refused
+#endif
+    ((huge_header *)q)[-1] = (huge_header){base, len};
+    return q;
+}
+
+void cx_huge_free(void *p) {
+    if (!p) return;
+    huge_header h = ((huge_header *)p)[-1];
+    munmap(h.base, h.len);
 }
 
 int cx_mul_size(size_t a, size_t b, size_t *out) {

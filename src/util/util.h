@@ -32,6 +32,13 @@ void *cx_realloc_at(void *p, size_t n, const char *file, int line);
 char *cx_strdup(const char *s);
 // 64-byte aligned allocation (free with free()).
 void *cx_aligned_alloc(size_t n);
+// Zeroed, 2 MiB-aligned memory on transparent huge pages where the kernel offers them: one page
+// fault per 2 MiB instead of one per 4 KiB (faulting 4 KiB pages in was a third of the time of
+// a one-image attribution), and only for the pages touched (fresh pages are zero: no memset).
+// Plan areas, the network's flat tensors, converted weights, attribution buffers.
+// cx_huge_free (not free()) releases it.
+void *cx_huge_alloc(size_t bytes);
+void cx_huge_free(void *p);
 
 // Overflow-checked size arithmetic: returns 0 and sets *out, or -1 on overflow.
 int cx_mul_size(size_t a, size_t b, size_t *out);

@@ -3,7 +3,9 @@
 // bit-identical to a fresh context per call, for every method, in fp32 and bf16, with chunk
 // sizes that leave partial last chunks, with methods run in different orders, across precision
 // switches; arena plans (sharing memory and converted weights) equal private ones; an arena plan's
-// backward refuses to run after another plan of the arena ran a forward.
+// backward refuses to run after another plan of the arena ran a forward. attr_logits equals
+// PyTorch's logits whatever the chunking (padded last chunk included), and a context that ran it
+// still gives maps bit-identical to fresh ones.
 #include "attr_testlib.h"
 
 static densenet *net;
@@ -124,6 +126,36 @@ static void reuse_across_precisions(void **state) {
     attr_ctx_free(c);
 }
 
+// attr_logits on three images (x0, x1, x0) against PyTorch's eval logits of x0 and x1: chunks of
+// 2 + 1 (the last padded to 2) and of 3; then the same context's maps still match fresh contexts'.
+static void logits_match_torch_and_keep_maps(void **state) {
+    (void)state;
+    st_file f;
+    cx_error err = {{0}};
+    if (st_open(&f, fixture_path("densenet121_ref.safetensors"), &err)) fail_msg("%s", err.msg);
+    float *want = attr_fixture(&f, "eval.logits", NULL); // [2,14]
+    st_close(&f);
+    float *in = cx_malloc(sizeof *in * 3 * N_IN), got[3 * 14];
+    memcpy(in, x, sizeof *in * 2 * N_IN);
+    memcpy(in + 2 * N_IN, x, sizeof *in * N_IN);
+    const int batches[2] = {2, 3};
+    for (int bi = 0; bi < 2; bi++) {
+        attr_options o;
+        options(&o, NN_FP32, batches[bi]);
+        attr_ctx *c = attr_ctx_create(net, 64, 64, &o, &err);
+        if (!c) fail_msg("%s", err.msg);
+        for (int k = 0; k < 3 * 14; k++) got[k] = NAN;
+        if (attr_logits(c, in, 3, got, &err)) fail_msg("%s", err.msg);
+        for (int i = 0; i < 3; i++)
+            for (int k = 0; k < 14; k++)
+                assert_close(got[i * 14 + k], want[(i % 2) * 14 + k], 1e-4, 1e-5, "attr_logits");
+        reuse_matches_fresh(c, NN_FP32, batches[bi]);
+        attr_ctx_free(c);
+    }
+    free(in);
+    free(want);
+}
+
 // Two plans in one arena: each gives its private twin's logits and input gradient; a plan's
 // backward fails once the other ran a forward, and works again after its own forward.
 static void arena_plans_share_one_pass(void **state) {
@@ -162,6 +194,7 @@ int main(void) {
         cmocka_unit_test(reuse_bf16_batch5),
         cmocka_unit_test(reuse_across_precisions),
         cmocka_unit_test(arena_plans_share_one_pass),
+        cmocka_unit_test(logits_match_torch_and_keep_maps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
