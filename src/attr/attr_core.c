@@ -302,7 +302,7 @@ int attr_count_items(const attr_ctx *c, const attr_request *req, int n_req, cx_e
 int attr_logits(attr_ctx *c, const float *x, int64_t n, float *logits, cx_error *err) {
     if (n < 1) return 0;
     size_t in = (size_t)3 * c->h * c->w;
-    int n_chunks = attr_n_chunks(n > INT32_MAX ? INT32_MAX : (int)n, c->opt.max_batch);
+    int64_t n_chunks = (n + c->opt.max_batch - 1) / c->opt.max_batch; // near-equal chunks
     int bmax = (int)((n + n_chunks - 1) / n_chunks);
     densenet_plan *p = attr_plan(c, bmax, NULL, err);
     if (!p) return -1;

@@ -260,11 +260,18 @@ float *densenet_buffers(densenet *net, size_t *n) {
 
 densenet *densenet_clone(const densenet *net) {
     densenet *c = densenet_create(&net->cfg);
-    memcpy(c->params, net->params, sizeof(float) * net->n_params);
+    densenet_copy_weights(c, net);
     memcpy(c->grads, net->grads, sizeof(float) * net->n_params);
-    memcpy(c->buffers, net->buffers, sizeof(float) * net->n_buffers);
-    memcpy(c->counters, net->counters, sizeof(int64_t) * net->n_counters);
     return c;
+}
+
+void densenet_copy_weights(densenet *dst, const densenet *src) {
+    CX_ASSERT(dst->n_params == src->n_params && dst->n_buffers == src->n_buffers &&
+              dst->n_counters == src->n_counters);
+    memcpy(dst->params, src->params, sizeof(float) * src->n_params);
+    memcpy(dst->buffers, src->buffers, sizeof(float) * src->n_buffers);
+    memcpy(dst->counters, src->counters, sizeof(int64_t) * src->n_counters);
+    densenet_weights_changed(dst);
 }
 
 // ---- initialisation (torchvision DenseNet.__init__) ------------------------------------------

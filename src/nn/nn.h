@@ -56,6 +56,9 @@ float *densenet_params(densenet *net, size_t *n);   // flat trained parameters (
 float *densenet_grads(densenet *net, size_t *n);    // same layout as params
 float *densenet_buffers(densenet *net, size_t *n);  // flat BN running statistics
 densenet *densenet_clone(const densenet *net);      // deep copy of config, params, buffers
+// src's parameters, BN statistics and counters into dst (the same configuration), e.g. a
+// working copy reset between sanity-check steps; dst's plans see the change.
+void densenet_copy_weights(densenet *dst, const densenet *src);
 // Evaluation plans keep their weights converted to the primitives' layouts and convert again
 // only after the weights may have changed: densenet_init / reinit_prefix, a training-mode
 // forward (Adam follows), or any call above that hands out a writable pointer (densenet_params,

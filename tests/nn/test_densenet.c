@@ -444,6 +444,16 @@ static void eval_plan_sees_weight_changes(void **state) {
     if (!t || densenet_forward(t, x2, l2, NULL, &err)) fail_msg("%s", err.msg);
     for (int k = 0; k < 64; k++) params[k] *= 0.5f;
     RUN();
+    // densenet_copy_weights: the plan now gives the other network's logits and gradient
+    densenet *other = make_net(&cfg, 77);
+    float l_other[3], *dx_other = cx_malloc(4 * nx);
+    fresh_run(other, x, hw, l_other, dx_other);
+    densenet_copy_weights(net, other);
+    RUN();
+    assert_memory_equal(l, l_other, sizeof l);
+    assert_memory_equal(dx, dx_other, 4 * nx);
+    densenet_free(other);
+    free(dx_other);
 #undef RUN
     densenet_plan_free(t);
     densenet_plan_free(p);
