@@ -1,6 +1,5 @@
 // cxrgaze attribute: saliency maps for a dataset split (targets per image) or for an input tensor.
 // Flags -> study_attr_settings, one study_attribute call (study/attribute.c), its messages.
-#include <math.h>
 #include <stdio.h>
 
 #include "cli/attr_cli.h"
@@ -23,16 +22,6 @@ static const char ABOUT[] =
 static int parse_methods(const char *cmd, const cli_flag *f, const char *value) {
     study_attr_settings *a = f->to;
     return attr_cli_parse_methods(cmd, value, a->methods, &a->n_methods);
-}
-
-// The stage's messages: completeness of DL, IG and LC, then what was written.
-static void report(const study_attr_settings *s, const study_attr_result *r) {
-    for (int i = 0; i < r->n_methods; i++)
-        if (!isnan(r->delta_mean_abs[i]))
-            cx_info("attribute: %s completeness |sum(attr) - (f(x) - f(x'))|: mean %.4g, max %.4g",
-                    attr_method_name(r->methods[i]), r->delta_mean_abs[i], r->delta_max_abs[i]);
-    cx_info("attribute: %lld maps x %d methods of %lld images -> %s", (long long)r->n_maps,
-            r->n_methods, (long long)r->n_images, s->out);
 }
 
 int cmd_attribute(int argc, char **argv) {
@@ -82,7 +71,7 @@ int cmd_attribute(int argc, char **argv) {
     cx_error err = {{0}};
     study_attr_result res;
     if (study_attribute(&a, &res, &err)) return cli_error(cmd, &err);
-    report(&a, &res);
+    study_attr_log(&res, a.out);
     study_attr_result_free(&res);
     return CLI_OK;
 }

@@ -41,21 +41,6 @@ static int parse_modes(const char *cmd, const cli_flag *f, const char *value) {
     return 0;
 }
 
-// Each method's verdict and where the files went (stderr).
-static void report_verdicts(const study_sanity_settings *s, const study_sanity_result *r) {
-    for (int i = 0; i < r->n_verdicts; i++) {
-        const study_sanity_method_verdict *v = &r->verdicts[i];
-        cx_info("sanity: %s: mean Spearman of |map| with the original after randomising every layer: "
-                "%.3f -> %s", attr_method_name(v->method), v->spearman_abs_all_randomised,
-                v->verdict == SANITY_UNDEFINED ? "undefined (constant maps)"
-                : v->verdict == SANITY_FAILS   ? "FAILS (maps barely depend on the weights)"
-                                               : "passes");
-    }
-    char path[4200];
-    cx_path_join(path, sizeof path, s->out, "sanity.csv");
-    cx_info("sanity: %d images, %d methods -> %s", r->n_images, r->n_methods, path);
-}
-
 int cmd_sanity(int argc, char **argv) {
     static const char cmd[] = "sanity";
     study_sanity_settings a;
@@ -88,7 +73,7 @@ int cmd_sanity(int argc, char **argv) {
     int rc = study_sanity(&a, &res, &err);
     free(command_line);
     if (rc) return cli_error(cmd, &err);
-    report_verdicts(&a, &res);
+    study_sanity_log(&res, a.out);
     study_sanity_result_free(&res);
     return CLI_OK;
 }

@@ -432,6 +432,15 @@ done:
     return rc;
 }
 
+void study_attr_log(const study_attr_result *r, const char *out_dir) {
+    for (int i = 0; i < r->n_methods; i++)
+        if (!isnan(r->delta_mean_abs[i]))
+            cx_info("attribute: %s completeness |sum(attr) - (f(x) - f(x'))|: mean %.4g, max %.4g",
+                    attr_method_name(r->methods[i]), r->delta_mean_abs[i], r->delta_max_abs[i]);
+    cx_info("attribute: %lld maps x %d methods of %lld images -> %s", (long long)r->n_maps,
+            r->n_methods, (long long)r->n_images, out_dir);
+}
+
 void study_attr_result_free(study_attr_result *r) {
     study_map_index_free(&r->index);
     memset(r, 0, sizeof *r);

@@ -107,16 +107,6 @@ static int top_labels(sanity_run *run, cx_error *err) {
     return rc;
 }
 
-// Puts the trained weights back into run->work (parameters and BN statistics).
-static void work_reset(sanity_run *run) {
-    size_t n, nw;
-    const float *p = densenet_params(run->net, &n);
-    memcpy(densenet_params(run->work, &nw), p, sizeof *p * n);
-    const float *b = densenet_buffers(run->net, &n);
-    memcpy(densenet_buffers(run->work, &nw), b, sizeof *b * n);
-    densenet_weights_changed(run->work);
-}
-
 // Maps [n_img,S,S] of method m for the weights now in run->work, four images per attr_run call.
 // One context serves every method and step: its plans read the weights at each forward.
 static int method_maps(sanity_run *run, attr_method m, float *maps, cx_error *err) {
@@ -190,7 +180,7 @@ static void compare_maps(const float *a, const float *b, int n_img, int s, study
 // One row: maps of the trained model randomised up to `step` against run->orig.
 static int step_row(sanity_run *run, attr_method m, study_sanity_mode mode, int step,
                     study_sanity_row *row, cx_error *err) {
-    work_reset(run);
+    densenet_copy_weights(run->work, run->net);
     run->s->randomise(run->work, step, mode == SANITY_CASCADING, run->s->randomise_seed);
     densenet_weights_changed(run->work); // whatever the callback wrote through
     if (method_maps(run, m, run->maps, err)) return -1;
@@ -210,7 +200,7 @@ static int step_row(sanity_run *run, attr_method m, study_sanity_mode mode, int 
 
 // Every row of method m (appended to r->rows) and its verdict when cascading ran.
 static int method_rows(sanity_run *run, attr_method m, study_sanity_result *r, cx_error *err) {
-    work_reset(run);
+    densenet_copy_weights(run->work, run->net);
     if (method_maps(run, m, run->orig, err)) return -1;
     run->done_maps += run->n_img;
     double all_randomised = NAN;
@@ -277,6 +267,20 @@ done:
     run_close(&run);
     if (rc) study_sanity_result_free(r);
     return rc;
+}
+
+void study_sanity_log(const study_sanity_result *r, const char *out_dir) {
+    for (int i = 0; i < r->n_verdicts; i++) {
+        const study_sanity_method_verdict *v = &r->verdicts[i];
+        cx_info("sanity: %s: mean Spearman of |map| with the original after randomising every layer: "
+                "%.3f -> %s", attr_method_name(v->method), v->spearman_abs_all_randomised,
+                v->verdict == SANITY_UNDEFINED ? "undefined (constant maps)"
+                : v->verdict == SANITY_FAILS   ? "FAILS (maps barely depend on the weights)"
+                                               : "passes");
+    }
+    char path[4200];
+    cx_path_join(path, sizeof path, out_dir, "sanity.csv");
+    cx_info("sanity: %d images, %d methods -> %s", r->n_images, r->n_methods, path);
 }
 
 void study_sanity_result_free(study_sanity_result *r) {

@@ -244,6 +244,8 @@ typedef struct study_attr_result {
 // file named, or the setting at fault). r is filled on success: free with study_attr_result_free.
 int study_attribute(const study_attr_settings *s, study_attr_result *r, cx_error *err);
 void study_attr_result_free(study_attr_result *r);
+// DL, IG and LC's completeness, then what was written, via cx_info (out_dir: where it went).
+void study_attr_log(const study_attr_result *r, const char *out_dir);
 
 
 // ==== compare with gaze (compare*.c): image-level metrics, regions, planted findings ============
@@ -618,6 +620,8 @@ typedef struct study_sanity_result {
 // On error r holds nothing (freed).
 int study_sanity(const study_sanity_settings *s, study_sanity_result *r, cx_error *err);
 void study_sanity_result_free(study_sanity_result *r);
+// Each method's verdict, then where sanity.csv went, via cx_info.
+void study_sanity_log(const study_sanity_result *r, const char *out_dir);
 
 // sanity.csv: method,mode,randomised_up_to,n,spearman_abs_mean,spearman_abs_sd,spearman_mean,
 // spearman_sd,ssim_mean,ssim_sd (statistics %.6f, empty when undefined). The reader takes the
